@@ -1,0 +1,253 @@
+/* engine.h — the ACD engine: queues, members (agents), calls. The one authority.
+ *
+ * The engine does no I/O and reads no clock. Every public function that changes
+ * state is one transition: it takes the current time `now` (milliseconds on a
+ * monotonic clock, supplied by the caller), updates the state, and appends
+ * actions to the engine's outbox. The adapter (SIP, media, store, control)
+ * drains the outbox with engine_next_action() after each call and carries the
+ * actions out. Timers are the adapter's job too: after each transition it asks
+ * engine_next_deadline() and calls engine_tick(now) when that time comes.
+ *
+ * Why an outbox and ids instead of callbacks and pointers: the adapter may be
+ * told about an offer that the engine already gave up (a 200 OK that crossed a
+ * CANCEL). Every offer has its own id; events naming a stale offer are refused
+ * (return false) and the adapter cleans up its own leg. Nothing outside this
+ * file holds a pointer into engine state, so nothing can dangle.
+ *
+ * Life of a call:
+ *   engine_call_enter  -> WAITING (or refused: limit / empty queue / paused…)
+ *   dispatch           -> OFFERING one agent (ACT_OFFER), for connect_timeout
+ *   offer fails/times out -> miss counted, back to WAITING, next agent
+ *   engine_offer_answered -> TALKING (ACT_BRIDGE)
+ *   engine_call_hangup / engine_talk_end / queue timeout -> gone (ACT_RELEASE)
+ * Every call that leaves the engine produces exactly one ACT_RELEASE, and the
+ * adapter tears down whatever legs of that call still exist. The agent of a
+ * finished call goes to recovery (if the queue has any), then back to idle.
+ */
+#ifndef CALLQ_ENGINE_H
+#define CALLQ_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct engine engine_t;
+typedef uint32_t eng_id;          /* queue, member, call and offer ids; 0 = none */
+typedef int64_t eng_ms;           /* monotonic milliseconds */
+#define ENG_NEVER INT64_MAX
+
+#define ENG_NAME_MAX 64
+#define ENG_NUMBER_MAX 32
+#define ENG_HOLD_MAX 512
+#define ENG_REASON_MAX 64
+
+enum eng_strategy {
+	STRAT_ROUND_ROBIN,
+	STRAT_MOST_IDLE,
+	STRAT_LEAST_CALLS,
+	STRAT_LEAST_OFFERS,
+	STRAT_SKILLS_STRICT,
+	STRAT_SKILLS_LOOSE,
+};
+
+enum eng_role { ROLE_AGENT, ROLE_MANAGER, ROLE_ADMIN };
+
+/* Queue settings, as stored in SQLite and set by queue.create/queue.set.
+ * Validation and text conversion live in acd/qconf.c (qconf_set). */
+struct eng_queue_conf {
+	char name[ENG_NAME_MAX];
+	char number[ENG_NUMBER_MAX];
+	enum eng_strategy strategy;
+	unsigned call_limit;        /* 0 = none */
+	unsigned timeout_s;         /* 1..7200 */
+	unsigned connect_timeout_s; /* ring time per offer */
+	unsigned recovery_s;        /* wrap-up after each call */
+	unsigned recovery_extend_s;
+	bool recovery_multi;
+	bool timeout_if_empty;
+	bool force_away;
+	bool record;
+	bool show_agents;
+	bool paused;                /* queue.pause: offers nothing */
+	char escalation_queue[ENG_NAME_MAX];
+	char escalation_dest[ENG_NAME_MAX * 2];
+	char zero_out[ENG_NAME_MAX * 2];
+	char hold[ENG_HOLD_MAX];    /* hold loop, e.g. "position,pause:2,file:music.wav,wait,repeat" */
+};
+
+/* What the engine asks the adapter to do. */
+enum eng_action_kind {
+	ACT_OFFER,        /* ring member `member` for call `call`; offer id `offer` */
+	ACT_CANCEL_OFFER, /* stop ringing offer `offer` (timed out, or call gone) */
+	ACT_BRIDGE,       /* offer `offer` was answered: connect caller and agent */
+	ACT_RELEASE,      /* call `call` has left the engine: tear down all its legs */
+	ACT_EVENT,        /* a journal/event-stream record; see `event` */
+};
+
+/* Journal events: what reports and the event stream are built from. */
+enum eng_event {
+	EV_CALL_ENTER,    /* call, queue */
+	EV_CALL_REFUSED,  /* call, queue, reason: "limit", "empty", "unknown" */
+	EV_CALL_OFFER,    /* call, queue, member, offer */
+	EV_CALL_MISS,     /* call, queue, member, reason: "timeout", "rejected", "unreachable" */
+	EV_CALL_ANSWER,   /* call, queue, member, value = wait ms */
+	EV_CALL_ABANDON,  /* call, queue, reason: "waiting", "ringing" */
+	EV_CALL_TIMEOUT,  /* call, queue */
+	EV_CALL_END,      /* call, queue, member, value = talk ms */
+	EV_AGENT_LOGIN,   /* member */
+	EV_AGENT_LOGOUT,  /* member */
+	EV_AGENT_READY,   /* member */
+	EV_AGENT_AWAY,    /* member, reason */
+	EV_AGENT_PAUSE,   /* member, queue */
+	EV_AGENT_RESUME,  /* member, queue */
+	EV_RECOVERY_START,/* member */
+	EV_RECOVERY_END,  /* member */
+};
+
+/* Why a call left: carried by ACT_RELEASE. */
+enum eng_release {
+	REL_ABANDONED,    /* caller hung up (its leg is already gone) */
+	REL_ENDED,        /* talk ended normally (one side hung up) */
+	REL_TIMEOUT,      /* queue timeout reached */
+	REL_REFUSED,      /* never entered: limit, empty, paused queue */
+	REL_HANGUP,       /* operator call.hangup, or daemon shutdown */
+};
+
+struct eng_action {
+	enum eng_action_kind kind;
+	eng_id call, queue, member, offer;
+	eng_ms at;                  /* time of the transition */
+	unsigned timeout_ms;        /* ACT_OFFER: ring time */
+	enum eng_release release;   /* ACT_RELEASE */
+	enum eng_event event;       /* ACT_EVENT */
+	int64_t value;              /* ACT_EVENT: see enum eng_event */
+	char reason[ENG_REASON_MAX];/* ACT_EVENT: reason text, may be "" */
+};
+
+/* Counters shown by `stats`. Definitions (also in the README):
+ *  waiting   calls in the queue now, not yet answered (ringing ones included)
+ *  handled   calls answered by an agent of this queue
+ *  abandoned calls whose caller hung up before an agent answered
+ *  missed    offers not answered (timeout, reject, unreachable), plus calls
+ *            that timed out in the queue, plus calls refused by the call limit
+ *  longest_wait  wait of the longest-waiting call at the moment an agent answered
+ *            it, the maximum since start (the guide's rule: updated on delivery)
+ *  avg_wait  mean wait of answered calls; avg_talk mean talk of ended calls
+ *  ready     members active here, logged in, globally ready (idle or not)
+ *  busy      members on a call from this queue
+ *  away      members logged in and paused here, or active here and globally away */
+struct eng_queue_stats {
+	unsigned waiting, handled, abandoned, missed;
+	unsigned ready, busy, away;
+	eng_ms longest_wait_ms, avg_wait_ms, avg_talk_ms;
+};
+
+enum eng_agent_activity { ACTV_IDLE, ACTV_RINGING, ACTV_ONCALL, ACTV_RECOVERY };
+
+struct eng_member_view {
+	eng_id id;
+	char login[ENG_NAME_MAX];
+	char name[ENG_NAME_MAX];
+	enum eng_role role;
+	bool logged_in;
+	bool ready;                 /* global status: ready (true) or away */
+	char away_reason[ENG_REASON_MAX];
+	enum eng_agent_activity activity;
+	eng_id call;                /* ringing or talking call, else 0 */
+	bool missed;                /* a miss in the last 4 s (display only) */
+	eng_ms recovery_left_ms;
+	unsigned session_handled, session_offers;
+	unsigned handled, missed_total;  /* since start, all queues */
+};
+
+struct eng_call_view {
+	eng_id id, queue;
+	char caller_number[ENG_NUMBER_MAX];
+	char caller_name[ENG_NAME_MAX];
+	char callee_number[ENG_NUMBER_MAX];
+	unsigned position;          /* 1 = next to be offered */
+	eng_ms entered, wait_ms;
+	bool talking;
+	eng_id member;              /* ringing or talking member, else 0 */
+};
+
+struct eng_call_info {
+	const char *caller_number, *caller_name, *callee_number;
+};
+
+/* ---- lifecycle ---- */
+engine_t *engine_new(void);
+void engine_free(engine_t *e);
+/* Seeds the generator behind least-calls tie breaks (engine_new uses a fixed
+ * seed, so runs are reproducible; tests pick their own). */
+void engine_seed(engine_t *e, uint64_t seed);
+
+/* ---- configuration (from the store at start, and from control verbs) ---- */
+eng_id engine_queue_add(engine_t *e, eng_ms now, const struct eng_queue_conf *c);
+bool engine_queue_update(engine_t *e, eng_ms now, eng_id q, const struct eng_queue_conf *c);
+bool engine_queue_remove(engine_t *e, eng_ms now, eng_id q);   /* refused while it has calls */
+eng_id engine_queue_find(const engine_t *e, const char *name);
+eng_id engine_queue_by_number(const engine_t *e, const char *number);
+const struct eng_queue_conf *engine_queue_conf(const engine_t *e, eng_id q);
+size_t engine_queue_ids(const engine_t *e, eng_id *out, size_t max);   /* creation order */
+
+eng_id engine_member_add(engine_t *e, const char *login, const char *name, enum eng_role role);
+bool engine_member_update(engine_t *e, eng_id m, const char *name, enum eng_role role);
+bool engine_member_remove(engine_t *e, eng_ms now, eng_id m);  /* refused while ringing/on call */
+eng_id engine_member_find(const engine_t *e, const char *login);
+size_t engine_member_ids(const engine_t *e, eng_id *out, size_t max);
+
+/* Membership: a newly assigned member is paused in that queue unless `active`. */
+bool engine_assign(engine_t *e, eng_ms now, eng_id q, eng_id m, bool manager, bool active);
+bool engine_unassign(engine_t *e, eng_ms now, eng_id q, eng_id m);
+bool engine_is_member(const engine_t *e, eng_id q, eng_id m, bool *manager, bool *active);
+
+/* ---- agent state (control verbs and feature codes) ---- */
+bool engine_agent_login(engine_t *e, eng_ms now, eng_id m);      /* login = logged in + ready */
+bool engine_agent_logout(engine_t *e, eng_ms now, eng_id m);
+bool engine_agent_ready(engine_t *e, eng_ms now, eng_id m);
+bool engine_agent_away(engine_t *e, eng_ms now, eng_id m, const char *reason);
+bool engine_agent_pause(engine_t *e, eng_ms now, eng_id q, eng_id m);  /* q = 0: all its queues */
+bool engine_agent_resume(engine_t *e, eng_ms now, eng_id q, eng_id m);
+/* agent.extend / *56: recovery grows by the queue's recovery_extend; once per
+ * recovery unless recovery_multi. False if not in recovery or not allowed. */
+bool engine_agent_extend(engine_t *e, eng_ms now, eng_id m);
+bool engine_member_view(const engine_t *e, eng_ms now, eng_id m, struct eng_member_view *out);
+
+/* ---- calls (SIP adapter) ---- */
+/* A caller enters queue q. Returns the new call id, or 0 if refused (the
+ * outbox then holds EV_CALL_REFUSED and ACT_RELEASE with REL_REFUSED). */
+eng_id engine_call_enter(engine_t *e, eng_ms now, eng_id q, const struct eng_call_info *ci);
+/* The caller hung up (any stage). */
+bool engine_call_hangup(engine_t *e, eng_ms now, eng_id call);
+/* Operator hang-up (call.hangup). */
+bool engine_call_drop(engine_t *e, eng_ms now, eng_id call);
+/* Offer outcomes. Return false if the offer is no longer current: the adapter
+ * then ends its agent leg itself (BYE after a late 200, nothing after a 4xx). */
+bool engine_offer_answered(engine_t *e, eng_ms now, eng_id offer);
+bool engine_offer_failed(engine_t *e, eng_ms now, eng_id offer, const char *reason);
+/* Either side of a bridged call hung up. */
+bool engine_talk_end(engine_t *e, eng_ms now, eng_id call);
+bool engine_call_view(const engine_t *e, eng_ms now, eng_id call, struct eng_call_view *out);
+/* Waiting and talking calls of queue q: waiting/ringing ones in offer order
+ * (position 1..n), then talking ones (position 0). Returns how many were
+ * written, at most max. */
+size_t engine_call_list(const engine_t *e, eng_ms now, eng_id q, struct eng_call_view *out, size_t max);
+
+/* ---- time ---- */
+void engine_tick(engine_t *e, eng_ms now);
+eng_ms engine_next_deadline(const engine_t *e);   /* ENG_NEVER if none */
+
+/* ---- outbox ---- */
+bool engine_next_action(engine_t *e, struct eng_action *out);
+
+/* ---- reading ---- */
+bool engine_queue_stats(const engine_t *e, eng_ms now, eng_id q, struct eng_queue_stats *out);
+
+const char *engine_strategy_name(enum eng_strategy s);
+bool engine_strategy_parse(const char *s, enum eng_strategy *out);
+const char *engine_role_name(enum eng_role r);
+bool engine_role_parse(const char *s, enum eng_role *out);
+const char *engine_event_name(enum eng_event ev);
+
+#endif

@@ -1,0 +1,358 @@
+/* qconf.c — see qconf.h.
+ *
+ * One table describes every key: its type, where it lives in the struct, and
+ * its bounds. Setting, formatting and enumerating all walk that table, so a
+ * new key is one line here and nothing else.
+ */
+#include "acd/qconf.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define QCONF_DEFAULT_HOLD "position,pause:2,file:music.wav,wait,repeat"
+
+enum qconf_type {
+	QT_NUMBER,      /* dialable number: digits, * and # */
+	QT_STRATEGY,
+	QT_UINT,
+	QT_BOOL,
+	QT_DEST,        /* destination or empty */
+	QT_NAME,        /* queue name or empty */
+	QT_HOLD,
+};
+
+enum qconf_key_id {
+	K_NUMBER, K_STRATEGY, K_CALL_LIMIT, K_TIMEOUT, K_TIMEOUT_IF_EMPTY,
+	K_ZERO_OUT, K_RECORD, K_SHOW_AGENTS, K_ESCALATION_QUEUE, K_ESCALATION_DEST,
+	K_HOLD, K_CONNECT_TIMEOUT, K_FORCE_AWAY, K_RECOVERY, K_RECOVERY_EXTEND,
+	K_RECOVERY_MULTI, K_COUNT
+};
+
+struct qconf_spec {
+	enum qconf_type type;
+	size_t off, size;       /* field in struct eng_queue_conf */
+	unsigned min, max;      /* QT_UINT bounds */
+};
+
+#define F(field) offsetof(struct eng_queue_conf, field), \
+	sizeof(((struct eng_queue_conf *)0)->field)
+
+static const char *const qconf_names[K_COUNT + 1] = {
+	[K_NUMBER] = "number",
+	[K_STRATEGY] = "strategy",
+	[K_CALL_LIMIT] = "call_limit",
+	[K_TIMEOUT] = "timeout",
+	[K_TIMEOUT_IF_EMPTY] = "timeout_if_empty",
+	[K_ZERO_OUT] = "zero_out",
+	[K_RECORD] = "record",
+	[K_SHOW_AGENTS] = "show_agents",
+	[K_ESCALATION_QUEUE] = "escalation_queue",
+	[K_ESCALATION_DEST] = "escalation_dest",
+	[K_HOLD] = "hold",
+	[K_CONNECT_TIMEOUT] = "connect_timeout",
+	[K_FORCE_AWAY] = "force_away",
+	[K_RECOVERY] = "recovery",
+	[K_RECOVERY_EXTEND] = "recovery_extend",
+	[K_RECOVERY_MULTI] = "recovery_multi",
+	[K_COUNT] = NULL,
+};
+
+static const struct qconf_spec qconf_specs[K_COUNT] = {
+	[K_NUMBER] = { QT_NUMBER, F(number), 0, 0 },
+	[K_STRATEGY] = { QT_STRATEGY, F(strategy), 0, 0 },
+	[K_CALL_LIMIT] = { QT_UINT, F(call_limit), 0, 100000 },
+	[K_TIMEOUT] = { QT_UINT, F(timeout_s), 1, 7200 },
+	[K_TIMEOUT_IF_EMPTY] = { QT_BOOL, F(timeout_if_empty), 0, 0 },
+	[K_ZERO_OUT] = { QT_DEST, F(zero_out), 0, 0 },
+	[K_RECORD] = { QT_BOOL, F(record), 0, 0 },
+	[K_SHOW_AGENTS] = { QT_BOOL, F(show_agents), 0, 0 },
+	[K_ESCALATION_QUEUE] = { QT_NAME, F(escalation_queue), 0, 0 },
+	[K_ESCALATION_DEST] = { QT_DEST, F(escalation_dest), 0, 0 },
+	[K_HOLD] = { QT_HOLD, F(hold), 0, 0 },
+	[K_CONNECT_TIMEOUT] = { QT_UINT, F(connect_timeout_s), 1, 600 },
+	[K_FORCE_AWAY] = { QT_BOOL, F(force_away), 0, 0 },
+	[K_RECOVERY] = { QT_UINT, F(recovery_s), 0, 3600 },
+	[K_RECOVERY_EXTEND] = { QT_UINT, F(recovery_extend_s), 0, 3600 },
+	[K_RECOVERY_MULTI] = { QT_BOOL, F(recovery_multi), 0, 0 },
+};
+
+void qconf_defaults(struct eng_queue_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->strategy = STRAT_ROUND_ROBIN;
+	c->timeout_s = 600;
+	c->connect_timeout_s = 15;
+	c->recovery_s = 5;
+	snprintf(c->hold, sizeof(c->hold), "%s", QCONF_DEFAULT_HOLD);
+}
+
+const char *const *qconf_keys(void)
+{
+	return qconf_names;
+}
+
+static int qconf_find(const char *key)
+{
+	for (int i = 0; i < K_COUNT; i++)
+		if (strcmp(qconf_names[i], key) == 0)
+			return i;
+	return -1;
+}
+
+static bool qconf_name_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	       (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-';
+}
+
+/* Checks that s[0..len) is a name, so group members can be checked in place. */
+static bool qconf_name_span(const char *s, size_t len)
+{
+	if (len == 0 || len >= ENG_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!qconf_name_char(s[i]))
+			return false;
+	return true;
+}
+
+bool qconf_name_valid(const char *s)
+{
+	return s && qconf_name_span(s, strlen(s));
+}
+
+static bool qconf_number_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= ENG_NUMBER_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || s[i] == '*' || s[i] == '#'))
+			return false;
+	return true;
+}
+
+static bool qconf_group_valid(const char *s)
+{
+	for (;;) {
+		const char *plus = strchr(s, '+');
+		size_t len = plus ? (size_t)(plus - s) : strlen(s);
+
+		if (!qconf_name_span(s, len))
+			return false;
+		if (!plus)
+			return true;
+		s = plus + 1;
+	}
+}
+
+/* A SIP URI is checked only for shape: the SIP stack parses it for real when
+ * the call is escalated, and a bad one then fails like an unreachable target. */
+static bool qconf_uri_valid(const char *s)
+{
+	const char *rest;
+
+	if (strncmp(s, "sip:", 4) == 0)
+		rest = s + 4;
+	else if (strncmp(s, "sips:", 5) == 0)
+		rest = s + 5;
+	else
+		return false;
+	if (*rest == '\0')
+		return false;
+	for (; *rest; rest++)
+		if (*rest <= ' ' || *rest > '~' || *rest == '"')
+			return false;
+	return true;
+}
+
+bool qconf_dest_valid(const char *s)
+{
+	if (!s)
+		return false;
+	if (strlen(s) >= sizeof(((struct eng_queue_conf *)0)->zero_out))
+		return false;
+	if (strcmp(s, "hangup") == 0)
+		return true;
+	if (strncmp(s, "queue:", 6) == 0)
+		return qconf_name_valid(s + 6);
+	if (strncmp(s, "member:", 7) == 0)
+		return qconf_name_valid(s + 7);
+	if (strncmp(s, "voicemail:", 10) == 0)
+		return qconf_name_valid(s + 10);
+	if (strncmp(s, "group:", 6) == 0)
+		return qconf_group_valid(s + 6);
+	if (strncmp(s, "uri:", 4) == 0)
+		return qconf_uri_valid(s + 4);
+	return false;
+}
+
+static int qconf_bool_parse(const char *s, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "1", "on" };
+	static const char *const no[] = { "no", "false", "0", "off" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(*yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Digits only: strtoul would take a sign, spaces and a hex prefix. */
+static int qconf_uint_parse(const char *s, unsigned max, unsigned *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > max)
+			return -2;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static bool qconf_hold_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= ENG_HOLD_MAX)
+		return false;
+	for (; *s; s++)
+		if (*s < ' ' || *s > '~')
+			return false;
+	return true;
+}
+
+static int qconf_fail(char *err, size_t errlen, const char *key, const char *why)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s: %s", key, why);
+	return -1;
+}
+
+static int qconf_set_uint(struct eng_queue_conf *c, const char *key,
+                          const struct qconf_spec *sp, const char *value,
+                          char *err, size_t errlen)
+{
+	char why[96];
+	unsigned v = 0;
+	int rc = qconf_uint_parse(value, sp->max, &v);
+
+	if (rc == -1) {
+		snprintf(why, sizeof(why), "'%.32s' is not a whole number", value);
+		return qconf_fail(err, errlen, key, why);
+	}
+	if (rc == -2 || v < sp->min) {
+		snprintf(why, sizeof(why), "%.32s is out of range %u..%u", value, sp->min, sp->max);
+		return qconf_fail(err, errlen, key, why);
+	}
+	*(unsigned *)((char *)c + sp->off) = v;
+	return 0;
+}
+
+static int qconf_set_text(struct eng_queue_conf *c, const struct qconf_spec *sp,
+                          const char *value)
+{
+	snprintf((char *)c + sp->off, sp->size, "%s", value);
+	return 0;
+}
+
+int qconf_set(struct eng_queue_conf *c, const char *key, const char *value,
+              char *err, size_t errlen)
+{
+	int k = key ? qconf_find(key) : -1;
+	const struct qconf_spec *sp;
+	enum eng_strategy st;
+	bool b;
+
+	if (k < 0) {
+		if (key && strcmp(key, "paused") == 0)
+			return qconf_fail(err, errlen, key, "set by queue.pause and queue.resume");
+		return qconf_fail(err, errlen, key ? key : "(null)", "unknown setting");
+	}
+	if (!value)
+		return qconf_fail(err, errlen, key, "missing value");
+	sp = &qconf_specs[k];
+	switch (sp->type) {
+	case QT_NUMBER:
+		if (!qconf_number_valid(value))
+			return qconf_fail(err, errlen, key, "must be 1 to 31 characters of 0-9, * and #");
+		return qconf_set_text(c, sp, value);
+	case QT_STRATEGY:
+		if (!engine_strategy_parse(value, &st))
+			return qconf_fail(err, errlen, key,
+			                  "must be round-robin, most-idle, least-calls or least-offers");
+		if (st == STRAT_SKILLS_STRICT || st == STRAT_SKILLS_LOOSE)
+			return qconf_fail(err, errlen, key, "skills strategies are not implemented yet");
+		c->strategy = st;
+		return 0;
+	case QT_UINT:
+		return qconf_set_uint(c, key, sp, value, err, errlen);
+	case QT_BOOL:
+		if (qconf_bool_parse(value, &b) < 0)
+			return qconf_fail(err, errlen, key, "must be yes or no (true/false, 1/0, on/off)");
+		*(bool *)((char *)c + sp->off) = b;
+		return 0;
+	case QT_DEST:
+		if (*value && !qconf_dest_valid(value))
+			return qconf_fail(err, errlen, key,
+			                  "must be queue:NAME, member:LOGIN, group:L1+L2, voicemail:LOGIN, "
+			                  "uri:sip:..., hangup or empty");
+		return qconf_set_text(c, sp, value);
+	case QT_NAME:
+		if (*value && !qconf_name_valid(value))
+			return qconf_fail(err, errlen, key,
+			                  "must be a queue name ([A-Za-z0-9_.-], 1 to 63) or empty");
+		if (strcmp(value, c->name) == 0 && *value)
+			return qconf_fail(err, errlen, key, "a queue cannot escalate to itself");
+		return qconf_set_text(c, sp, value);
+	case QT_HOLD:
+		if (!qconf_hold_valid(value))
+			return qconf_fail(err, errlen, key, "must be 1 to 511 printable characters");
+		return qconf_set_text(c, sp, value);
+	}
+	return qconf_fail(err, errlen, key, "unknown setting");
+}
+
+int qconf_get(const struct eng_queue_conf *c, const char *key, char *buf, size_t len)
+{
+	int k = key ? qconf_find(key) : -1;
+	const struct qconf_spec *sp;
+	const char *p;
+	int n;
+
+	if (k < 0 || !buf || len == 0)
+		return -1;
+	sp = &qconf_specs[k];
+	p = (const char *)c + sp->off;
+	switch (sp->type) {
+	case QT_STRATEGY:
+		n = snprintf(buf, len, "%s", engine_strategy_name(c->strategy));
+		break;
+	case QT_UINT:
+		n = snprintf(buf, len, "%u", *(const unsigned *)p);
+		break;
+	case QT_BOOL:
+		n = snprintf(buf, len, "%s", *(const bool *)p ? "yes" : "no");
+		break;
+	default:
+		n = snprintf(buf, len, "%s", p);
+		break;
+	}
+	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}

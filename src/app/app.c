@@ -1,0 +1,134 @@
+/* app.c — carries out the engine's actions and keeps its timer. */
+#include "app/app.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "sip/sip.h"
+
+eng_ms app_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (eng_ms)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t app_wallclock_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void app_save_member(struct app *a, eng_id member)
+{
+	struct eng_member_view mv;
+	if (!engine_member_view(a->engine, app_now(), member, &mv))
+		return;
+	if (store_agent_state(a->store, mv.login, mv.logged_in, mv.ready, mv.away_reason) != STORE_OK)
+		log_error("store", "cannot save state of %s: %s", mv.login, store_errmsg(a->store));
+}
+
+static void app_save_active(struct app *a, eng_id q, eng_id member)
+{
+	struct eng_member_view mv;
+	const struct eng_queue_conf *qc = engine_queue_conf(a->engine, q);
+	bool manager, active;
+	if (!qc || !engine_member_view(a->engine, app_now(), member, &mv) ||
+	    !engine_is_member(a->engine, q, member, &manager, &active))
+		return;
+	if (store_agent_active(a->store, qc->name, mv.login, active) != STORE_OK)
+		log_error("store", "cannot save %s in %s: %s", mv.login, qc->name,
+		          store_errmsg(a->store));
+}
+
+static void app_event(struct app *a, const struct eng_action *ev)
+{
+	store_journal(a->store, app_wallclock_ms(), ev);
+	switch (ev->event) {
+	case EV_AGENT_LOGIN:
+	case EV_AGENT_LOGOUT:
+	case EV_AGENT_READY:
+	case EV_AGENT_AWAY:
+		app_save_member(a, ev->member);
+		break;
+	case EV_AGENT_PAUSE:
+	case EV_AGENT_RESUME:
+		app_save_active(a, ev->queue, ev->member);
+		break;
+	default:
+		break;
+	}
+	log_info("acd", "%s call=%u queue=%u member=%u value=%lld%s%s", engine_event_name(ev->event),
+	         ev->call, ev->queue, ev->member, (long long)ev->value, ev->reason[0] ? " reason=" : "",
+	         ev->reason);
+}
+
+static void app_timer(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
+{
+	(void)magic;
+	(void)t;
+	struct app *a = (struct app *)arg;
+	engine_tick(a->engine, app_now());
+	app_engine_done(a);
+}
+
+static void app_arm(struct app *a)
+{
+	eng_ms next = engine_next_deadline(a->engine);
+	su_timer_reset(a->timer);
+	if (next == ENG_NEVER)
+		return;
+	eng_ms delay = next - app_now();
+	su_timer_set_interval(a->timer, app_timer, (su_timer_arg_t *)a,
+	                      delay < 0 ? 0 : (su_duration_t)delay);
+}
+
+void app_engine_done(struct app *a)
+{
+	static bool draining;
+	struct eng_action act;
+	/* Action handlers call the engine again (an offer to an unregistered
+	 * phone fails at once); the outer loop picks those actions up. */
+	if (draining)
+		return;
+	draining = true;
+	while (engine_next_action(a->engine, &act)) {
+		switch (act.kind) {
+		case ACT_OFFER:
+			sipua_offer(a->sip, &act);
+			break;
+		case ACT_CANCEL_OFFER:
+			sipua_cancel_offer(a->sip, &act);
+			break;
+		case ACT_BRIDGE:
+			sipua_bridge(a->sip, &act);
+			break;
+		case ACT_RELEASE:
+			sipua_release(a->sip, &act);
+			break;
+		case ACT_EVENT:
+			app_event(a, &act);
+			break;
+		}
+	}
+	draining = false;
+	app_arm(a);
+}
+
+const char *app_feature(const struct app *a, const char *dialed, const char **arg)
+{
+	for (size_t i = 0; i < a->nfeatures; i++) {
+		const struct store_feature *f = &a->features[i];
+		size_t n = strlen(f->code);
+		bool takes_ext = !strcmp(f->action, "listen") || !strcmp(f->action, "whisper") ||
+		                 !strcmp(f->action, "barge");
+		if (strncmp(dialed, f->code, n) || (!takes_ext && dialed[n]) || (takes_ext && !dialed[n]))
+			continue;
+		*arg = dialed + n;
+		return f->action;
+	}
+	return NULL;
+}

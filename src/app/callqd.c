@@ -1,0 +1,214 @@
+/* callqd.c — the daemon: reads the config, opens the store, loads the engine,
+ * starts media, SIP and the control socket, and runs the su_root loop until
+ * SIGTERM/SIGINT, which drains calls and shuts SIP down cleanly. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sofia-sip/su_wait.h>
+
+#include "app/app.h"
+#include "core/log.h"
+#include "ctl/server.h"
+#include "ctl/verbs.h"
+#include "sip/sip.h"
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: callqd -c CONFIG [-o key=value]...\n");
+	exit(2);
+}
+
+static int read_args(int argc, char **argv, struct conf *c)
+{
+	char err[512];
+	int opt;
+	const char *path = NULL;
+	conf_defaults(c);
+	while ((opt = getopt(argc, argv, "c:o:h")) != -1) {
+		if (opt == 'c') {
+			path = optarg;
+			if (conf_load(c, path, err, sizeof err) < 0) {
+				fprintf(stderr, "callqd: %s\n", err);
+				return -1;
+			}
+		} else if (opt == 'o') {
+			char *eq = strchr(optarg, '=');
+			if (!eq)
+				usage();
+			*eq = 0;
+			if (conf_set(c, optarg, eq + 1, err, sizeof err) < 0) {
+				fprintf(stderr, "callqd: -o: %s\n", err);
+				return -1;
+			}
+		} else {
+			usage();
+		}
+	}
+	return 0;
+}
+
+static void on_cred(void *ctx, const char *login, const char *ha1)
+{
+	sipua_cred(((struct app *)ctx)->sip, login, ha1);
+}
+
+static int load_store(struct app *a)
+{
+	struct eng_action discard;
+	if (store_load(a->store, a->engine, app_now(), on_cred, a) < 0)
+		return -1;
+	/* Loading replays saved state into the engine; those are not new events. */
+	while (engine_next_action(a->engine, &discard))
+		;
+	a->nfeatures = store_features(a->store, a->features, APP_FEATURES_MAX);
+	struct store_acl acl[64];
+	size_t n = store_trunk_acl(a->store, acl, 64);
+	for (size_t i = 0; i < n; i++)
+		if (sipua_acl_add(a->sip, acl[i].cidr) < 0)
+			log_warn("app", "trunk ACL entry '%s' ignored: not an IPv4 CIDR", acl[i].cidr);
+	static struct store_reg regs[1024];
+	n = store_regs(a->store, regs, 1024);
+	time_t now = time(NULL);
+	for (size_t i = 0; i < n; i++)
+		if (regs[i].expires_unix > now)
+			sipua_bind(a->sip, regs[i].login, regs[i].contact,
+			         (unsigned)(regs[i].expires_unix - now));
+	return 0;
+}
+
+static int on_media(su_root_magic_t *m, su_wait_t *w, su_wakeup_arg_t *arg)
+{
+	(void)m;
+	(void)w;
+	struct app *a = (struct app *)arg;
+	struct media_event ev;
+	while (media_next_event(a->media, &ev))
+		sipua_media_event(a->sip, &ev);
+	return 0;
+}
+
+static void on_sip_down(void *ctx)
+{
+	struct app *a = ctx;
+	su_root_break(a->root);
+}
+
+static int on_signal(su_root_magic_t *m, su_wait_t *w, su_wakeup_arg_t *arg)
+{
+	(void)m;
+	struct app *a = (struct app *)arg;
+	struct signalfd_siginfo si;
+	if (read(w->fd, &si, sizeof si) != (ssize_t)sizeof si || a->stopping)
+		return 0;
+	a->stopping = true;
+	log_info("app", "signal %u: draining calls and shutting down", si.ssi_signo);
+	sipua_shutdown(a->sip, on_sip_down, a);
+	return 0;
+}
+
+static int watch_fd(struct app *a, int fd, su_wakeup_f fn)
+{
+	su_wait_t w;
+	if (su_wait_create(&w, fd, SU_WAIT_IN) < 0)
+		return -1;
+	return su_root_register(a->root, &w, fn, (su_wakeup_arg_t *)a, 0) < 0 ? -1 : 0;
+}
+
+static int watch_signals(struct app *a)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return fd < 0 ? -1 : watch_fd(a, fd, on_signal);
+}
+
+static int start(struct app *a)
+{
+	char err[512];
+	a->store = store_open(a->conf.db, err, sizeof err);
+	if (!a->store) {
+		log_error("app", "database %s: %s", a->conf.db, err);
+		return -1;
+	}
+	if (a->conf.seed_demo && store_seed_demo(a->store) < 0)
+		log_error("app", "cannot seed demo data: %s", store_errmsg(a->store));
+	struct media_conf mc = { a->conf.rtp_ip, a->conf.rtp_port_min, a->conf.rtp_port_max,
+	                         a->conf.media, a->conf.rtp_timeout_s };
+	a->engine = engine_new();
+	a->media = media_new(&mc, err, sizeof err);
+	if (!a->engine || !a->media) {
+		log_error("app", "media: %s", err);
+		return -1;
+	}
+	a->timer = su_timer_create(su_root_task(a->root), 0);
+	a->sip = sipua_new(a, err, sizeof err);
+	if (!a->sip || !a->timer) {
+		log_error("app", "sip: %s", err);
+		return -1;
+	}
+	if (load_store(a) < 0) {
+		log_error("app", "cannot load configuration: %s", store_errmsg(a->store));
+		return -1;
+	}
+	a->ctl = ctl_server_new(a->root, a->conf.control, verbs_line, verbs_close, a, err, sizeof err);
+	if (!a->ctl) {
+		log_error("app", "control socket %s: %s", a->conf.control, err);
+		return -1;
+	}
+	if (watch_fd(a, media_event_fd(a->media), on_media) < 0 || watch_signals(a) < 0 ||
+	    media_start(a->media) < 0) {
+		log_error("app", "cannot start the event loop: %s", strerror(errno));
+		return -1;
+	}
+	app_engine_done(a);
+	return 0;
+}
+
+static void stop(struct app *a)
+{
+	ctl_server_free(a->ctl);
+	sipua_free(a->sip);
+	if (a->timer)
+		su_timer_destroy(a->timer);
+	media_free(a->media);
+	engine_free(a->engine);
+	store_close(a->store);
+}
+
+int main(int argc, char **argv)
+{
+	static struct app app;
+	if (read_args(argc, argv, &app.conf) < 0)
+		return 2;
+	log_set_level(app.conf.log_level);
+	mkdir(app.conf.recordings, 0750);
+	su_init();
+	app.root = su_root_create(NULL);
+	if (!app.root) {
+		log_error("app", "cannot create the event loop");
+		return 1;
+	}
+	su_root_threading(app.root, 0);
+	int rc = start(&app);
+	if (rc == 0) {
+		log_info("app", "callqd ready: SIP %s:%u, control %s", app.conf.sip_listen,
+		         app.conf.sip_port, app.conf.control);
+		su_root_run(app.root);
+		log_info("app", "callqd stopped");
+	}
+	stop(&app);
+	su_root_destroy(app.root);
+	su_deinit();
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,38 @@
+/* conf.h — callqd's small key=value file (etc/callq.conf).
+ *
+ * Only what must be known before the database opens lives here: addresses,
+ * ports, paths and the log level. Everything else is in SQLite. Unknown keys
+ * and bad values are errors naming the line, so a typo never passes silently.
+ */
+#ifndef CALLQ_CONF_H
+#define CALLQ_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/log.h"
+
+#define CONF_STR_MAX 256
+
+struct conf {
+	char sip_listen[64];
+	unsigned sip_port;
+	char rtp_ip[64];
+	unsigned rtp_port_min, rtp_port_max;
+	char db[CONF_STR_MAX];
+	char control[CONF_STR_MAX];
+	char recordings[CONF_STR_MAX];
+	char media[CONF_STR_MAX];
+	enum log_level log_level;
+	bool seed_demo;
+	unsigned rtp_timeout_s;
+	unsigned max_calls;        /* calls in progress beyond which INVITEs get 503 */
+};
+
+void conf_defaults(struct conf *c);
+/* Reads FILE over the defaults. 0, or -1 with a message in err. */
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+/* Applies one "key=value" (command-line overrides). */
+int conf_set(struct conf *c, const char *key, const char *value, char *err, size_t errlen);
+
+#endif

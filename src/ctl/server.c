@@ -1,0 +1,420 @@
+/* server.c — see server.h. */
+#include "ctl/server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "ctl/proto.h"
+
+/* A reply of 256 KiB is thousands of rows; a client that lets more pile up
+ * is not reading and gets dropped. */
+#define CTL_OUT_MAX (256 * 1024)
+/* Each connection may hold CTL_OUT_MAX of memory: cap their number. */
+#define CTL_CONN_MAX 128
+#define CTL_BACKLOG 64
+/* Accepts per wakeup, so a connection storm cannot hog the loop. */
+#define CTL_ACCEPT_BURST 16
+
+struct ctl_conn {
+	ctl_server_t *srv;
+	struct ctl_conn *next;
+	int fd;
+	int index;                  /* su_root registration */
+	su_wait_t wait;
+	uid_t uid;
+	void *user;
+	bool dead;                  /* to be closed by the server, never by a handler */
+	bool eof;                   /* client sent EOF: flush what is pending, then close */
+	int mask;                   /* events registered with su_root */
+	bool discarding;            /* skipping the rest of an overlong line */
+	size_t in_len;
+	char in[CTL_LINE_MAX + 1];
+	size_t out_off, out_len;    /* pending bytes: out[out_off .. out_off + out_len) */
+	char *out;
+};
+
+struct ctl_server {
+	su_root_t *root;
+	int fd;
+	int index;
+	su_wait_t wait;
+	su_timer_t *reaper;         /* closes dead connections outside any handler */
+	ctl_line_fn on_line;
+	ctl_close_fn on_close;
+	void *ctx;
+	struct ctl_conn *conns;
+	unsigned nconns;
+	bool bound;                 /* the socket file is ours to unlink */
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+/* ---- connections ---- */
+
+static void ctl_conn_close(struct ctl_conn *c)
+{
+	ctl_server_t *s = c->srv;
+	for (struct ctl_conn **pp = &s->conns; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	s->nconns--;
+	su_root_deregister(s->root, c->index);
+	close(c->fd);
+	if (s->on_close)
+		s->on_close(s->ctx, c);
+	free(c->out);
+	free(c);
+}
+
+static void ctl_reap(ctl_server_t *s)
+{
+	struct ctl_conn **pp = &s->conns;
+	while (*pp) {
+		struct ctl_conn *c = *pp;
+		if (c->dead)
+			ctl_conn_close(c);
+		else
+			pp = &c->next;
+	}
+}
+
+static void ctl_reap_timer(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
+{
+	(void)magic;
+	(void)t;
+	ctl_reap(arg);
+}
+
+/* Marks `c` for closing (`why` is logged unless NULL). The connection's own
+ * callback closes it when it returns; otherwise the reaper timer does, after
+ * whatever callback is running now — so no handler ever sees a freed conn. */
+static void ctl_conn_kill(struct ctl_conn *c, const char *why)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	if (why)
+		log_info("ctl", "dropping connection (uid %u): %s", (unsigned)c->uid, why);
+	su_timer_set_interval(c->srv->reaper, ctl_reap_timer, c->srv, 0);
+}
+
+/* Reads until EOF; waits to write only while output is pending. */
+static void ctl_update_mask(struct ctl_conn *c)
+{
+	int mask = (c->eof ? 0 : SU_WAIT_IN) | (c->out_len ? SU_WAIT_OUT : 0);
+	if (mask == c->mask)
+		return;
+	c->mask = mask;
+	su_root_eventmask(c->srv->root, c->index, c->fd, mask);
+}
+
+/* Writes what the socket takes now; waits for SU_WAIT_OUT for the rest. */
+static void ctl_conn_flush(struct ctl_conn *c)
+{
+	while (c->out_len > 0) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0) {
+			ctl_conn_kill(c, strerror(errno));
+			return;
+		}
+		c->out_off += (size_t)n;
+		c->out_len -= (size_t)n;
+	}
+	if (c->out_len == 0)
+		c->out_off = 0;
+	if (c->eof && c->out_len == 0)
+		ctl_conn_kill(c, NULL);
+	else
+		ctl_update_mask(c);
+}
+
+bool ctl_conn_send(ctl_conn_t *c, const char *data, size_t len)
+{
+	if (c->dead)
+		return false;
+	if (len > CTL_OUT_MAX - c->out_len) {
+		ctl_conn_kill(c, "client is not reading its replies");
+		return false;
+	}
+	if (c->out_off + c->out_len + len > CTL_OUT_MAX) {
+		memmove(c->out, c->out + c->out_off, c->out_len);
+		c->out_off = 0;
+	}
+	memcpy(c->out + c->out_off + c->out_len, data, len);
+	c->out_len += len;
+	ctl_conn_flush(c);
+	return !c->dead;
+}
+
+uid_t ctl_conn_uid(const ctl_conn_t *c)
+{
+	return c->uid;
+}
+
+void ctl_conn_set_user(ctl_conn_t *c, void *user)
+{
+	c->user = user;
+}
+
+void *ctl_conn_user(const ctl_conn_t *c)
+{
+	return c->user;
+}
+
+/* ---- reading lines ---- */
+
+/* Hands every complete line in the input buffer to the handler, then keeps
+ * the unfinished rest. Stops early if the handler got the connection killed. */
+static void ctl_conn_lines(struct ctl_conn *c)
+{
+	ctl_server_t *s = c->srv;
+	size_t start = 0;
+	char *nl;
+	while (!c->dead && (nl = memchr(c->in + start, '\n', c->in_len - start)) != NULL) {
+		char *line = c->in + start;
+		start = (size_t)(nl - c->in) + 1;
+		if (c->discarding) {
+			c->discarding = false;
+			continue;
+		}
+		*nl = '\0';
+		if (nl > line && nl[-1] == '\r')
+			nl[-1] = '\0';
+		s->on_line(s->ctx, c, line);
+	}
+	memmove(c->in, c->in + start, c->in_len - start);
+	c->in_len -= start;
+	if (c->in_len == sizeof c->in) {
+		/* No newline within CTL_LINE_MAX + 1 bytes: the line is too long. */
+		if (!c->discarding)
+			ctl_conn_send(c, "ERR invalid line too long\n", 26);
+		c->discarding = true;
+		c->in_len = 0;
+	}
+}
+
+/* One read per wakeup keeps clients fair; the poll is level-triggered. */
+static void ctl_conn_read(struct ctl_conn *c)
+{
+	ssize_t n = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n < 0) {
+		ctl_conn_kill(c, strerror(errno));
+		return;
+	}
+	if (n == 0) {
+		/* An unfinished line is dropped, never executed; replies already
+		 * queued still go out (clients like `nc -U` half-close). */
+		c->in_len = 0;
+		c->eof = true;
+		ctl_conn_flush(c);
+		return;
+	}
+	c->in_len += (size_t)n;
+	ctl_conn_lines(c);
+}
+
+static int ctl_conn_event(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
+{
+	(void)magic;
+	struct ctl_conn *c = arg;
+	int ev = su_wait_events(w, c->fd);
+	if (ev & SU_WAIT_OUT)
+		ctl_conn_flush(c);
+	if (!c->dead && !c->eof && (ev & (SU_WAIT_IN | SU_WAIT_HUP | SU_WAIT_ERR)))
+		ctl_conn_read(c);
+	if (c->dead)
+		ctl_conn_close(c);
+	return 0;
+}
+
+/* ---- listening ---- */
+
+static uid_t ctl_peer_uid(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+		return (uid_t)-1;
+	return cred.uid;
+}
+
+static void ctl_conn_new(ctl_server_t *s, int fd)
+{
+	struct ctl_conn *c = calloc(1, sizeof *c);
+	char *out = malloc(CTL_OUT_MAX);
+	if (!c || !out || su_wait_create(&c->wait, fd, SU_WAIT_IN) != 0) {
+		log_error("ctl", "out of memory for a connection");
+		free(c);
+		free(out);
+		close(fd);
+		return;
+	}
+	c->srv = s;
+	c->fd = fd;
+	c->out = out;
+	c->uid = ctl_peer_uid(fd);
+	c->mask = SU_WAIT_IN;
+	c->index = su_root_register(s->root, &c->wait, ctl_conn_event, c, 0);
+	if (c->index < 0) {
+		log_error("ctl", "cannot register a connection");
+		free(c);
+		free(out);
+		close(fd);
+		return;
+	}
+	c->next = s->conns;
+	s->conns = c;
+	s->nconns++;
+}
+
+static void ctl_refuse(int fd)
+{
+	static const char msg[] = "ERR busy too many connections\n";
+	ssize_t w = send(fd, msg, sizeof msg - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)w;
+	close(fd);
+}
+
+static int ctl_accept_event(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
+{
+	(void)magic;
+	(void)w;
+	ctl_server_t *s = arg;
+	for (int i = 0; i < CTL_ACCEPT_BURST; i++) {
+		int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_warn("ctl", "accept: %s", strerror(errno));
+			return 0;
+		}
+		if (s->nconns >= CTL_CONN_MAX)
+			ctl_refuse(fd);
+		else
+			ctl_conn_new(s, fd);
+	}
+	return 0;
+}
+
+/* Removes a socket file left by a previous run, but neither a live socket
+ * (another daemon is serving it) nor a file that is not a socket. */
+static int ctl_clear_path(const struct sockaddr_un *sa, char *err, size_t errlen)
+{
+	struct stat st;
+	if (lstat(sa->sun_path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", sa->sun_path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s: exists and is not a socket", sa->sun_path);
+		return -1;
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool live = fd >= 0 && connect(fd, (const struct sockaddr *)sa, sizeof *sa) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (live) {
+		snprintf(err, errlen, "%s: another server is listening there", sa->sun_path);
+		return -1;
+	}
+	unlink(sa->sun_path);
+	return 0;
+}
+
+static int ctl_sys_err(ctl_server_t *s, const char *what, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: %s: %s", s->path, what, strerror(errno));
+	return -1;
+}
+
+/* Binds and listens; the mode is set before listen() so no client can
+ * connect while the file still has the umask's permissions. */
+static int ctl_listen(ctl_server_t *s, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	memcpy(sa.sun_path, s->path, sizeof sa.sun_path);
+	if (ctl_clear_path(&sa, err, errlen) != 0)
+		return -1;
+	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0)
+		return ctl_sys_err(s, "socket", err, errlen);
+	if (bind(s->fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+		return ctl_sys_err(s, "bind", err, errlen);
+	s->bound = true;
+	if (chmod(s->path, 0660) != 0)
+		return ctl_sys_err(s, "chmod", err, errlen);
+	if (listen(s->fd, CTL_BACKLOG) != 0)
+		return ctl_sys_err(s, "listen", err, errlen);
+	return 0;
+}
+
+static int ctl_register(ctl_server_t *s, char *err, size_t errlen)
+{
+	if (su_wait_create(&s->wait, s->fd, SU_WAIT_ACCEPT) != 0 ||
+	    (s->index = su_root_register(s->root, &s->wait, ctl_accept_event, s, 0)) < 0) {
+		snprintf(err, errlen, "%s: cannot register with the event loop", s->path);
+		return -1;
+	}
+	s->reaper = su_timer_create(su_root_task(s->root), 0);
+	if (!s->reaper) {
+		snprintf(err, errlen, "%s: cannot create a timer", s->path);
+		return -1;
+	}
+	return 0;
+}
+
+ctl_server_t *ctl_server_new(su_root_t *root, const char *path, ctl_line_fn on_line,
+                             ctl_close_fn on_close, void *ctx, char *err, size_t errlen)
+{
+	ctl_server_t *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	*s = (ctl_server_t){ .root = root, .fd = -1, .index = -1, .on_line = on_line,
+	                     .on_close = on_close, .ctx = ctx };
+	if (strlen(path) >= sizeof s->path) {
+		snprintf(err, errlen, "%s: socket path too long", path);
+		free(s);
+		return NULL;
+	}
+	strcpy(s->path, path);
+	if (ctl_listen(s, err, errlen) != 0 || ctl_register(s, err, errlen) != 0) {
+		ctl_server_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void ctl_server_free(ctl_server_t *s)
+{
+	if (!s)
+		return;
+	while (s->conns)
+		ctl_conn_close(s->conns);
+	if (s->reaper)
+		su_timer_destroy(s->reaper);
+	if (s->index >= 0)
+		su_root_deregister(s->root, s->index);
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->bound)
+		unlink(s->path);
+	free(s);
+}

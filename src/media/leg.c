@@ -1,0 +1,364 @@
+/* leg.c — one call leg: its oRTP session, what it receives and the frame it
+ * sends each tick. Everything here but leg_new runs on the media thread.
+ *
+ * oRTP use: no scheduler, non-blocking, no jitter buffer (we pull every packet
+ * once per tick and keep our own short queue), RTCP off, symmetric RTP on.
+ * RFC 4733 packets are recognised by oRTP through the send profile and handed
+ * to the "telephone-event_packet" signal one per receive call; we parse them
+ * ourselves so a digit is reported once, on the first packet of its event.
+ */
+#include "media/media_int.h"
+
+#include "core/log.h"
+#include "media/g711.h"
+
+#include <ortp/ortp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#define LEG_RECV_BUF 1500        /* oRTP allocates this per received packet; default is 64 KiB */
+
+static void leg_dtmf(struct media *m, struct leg *l, mblk_t *mp)
+{
+	static const char digits[] = "0123456789*#ABCD";
+	unsigned char *pl;
+	int n = rtp_get_payload(mp, &pl);
+	uint32_t ts = rtp_get_timestamp(mp);
+	if (n < 4) {
+		m->run.rx_ignored++;
+		return;
+	}
+	if (l->dtmf_seen && ts == l->dtmf_ts)
+		return;                  /* continuation, end packet or retransmit of a known event */
+	l->dtmf_seen = true;
+	l->dtmf_ts = ts;
+	if (pl[0] < sizeof digits - 1)
+		media_emit(m, MEV_DTMF, l->id, digits[pl[0]]);
+}
+
+/* oRTP signal: (session, packet, user data, unused). */
+static void leg_on_tev(RtpSession *rs, void *packet, void *user, void *unused)
+{
+	(void)rs;
+	(void)unused;
+	struct leg *l = user;
+	l->tev_hit = true;
+	if (l->dtmf_pt > 0)
+		leg_dtmf(l->m, l, packet);
+}
+
+static struct leg *leg_bind(struct media *m, unsigned port)
+{
+	struct leg *l = calloc(1, sizeof *l);
+	if (!l)
+		return NULL;
+	l->m = m;
+	l->profile = rtp_profile_new("callq");
+	l->rs = rtp_session_new(RTP_SESSION_SENDRECV);
+	if (!l->profile || !l->rs)
+		goto fail;
+	rtp_profile_set_payload(l->profile, MEDIA_PCMU, &payload_type_pcmu8000);
+	rtp_profile_set_payload(l->profile, MEDIA_PCMA, &payload_type_pcma8000);
+	RtpSession *rs = l->rs;
+	rtp_session_set_scheduling_mode(rs, 0);
+	rtp_session_set_blocking_mode(rs, 0);
+	rtp_session_set_symmetric_rtp(rs, TRUE);
+	rtp_session_enable_jitter_buffer(rs, FALSE);
+	rtp_session_enable_rtcp(rs, FALSE);
+	/* Phones and test tools often send DTMF from another SSRC: switch at once. */
+	rtp_session_set_ssrc_changed_threshold(rs, 0);
+	rtp_session_set_send_profile(rs, l->profile);
+	rtp_session_set_recv_profile(rs, m->recv_profile);
+	rtp_session_set_recv_buf_size(rs, LEG_RECV_BUF);
+	/* The default SO_REUSEADDR|SO_REUSEPORT would let two legs share a port. */
+	rtp_session_set_reuseaddr(rs, FALSE);
+	if (rtp_session_set_local_addr(rs, m->ip, (int)port, (int)port + 1) < 0)
+		goto fail;
+	rtp_session_signal_connect(rs, "telephone-event_packet", leg_on_tev, l);
+	l->fd = rtp_session_get_rtp_socket(rs);
+	l->port = port;
+	l->codec = MEDIA_PCMU;
+	l->mode = LEG_SILENCE;
+	l->item = -1;
+	return l;
+fail:
+	if (l->rs)
+		rtp_session_destroy(l->rs);
+	if (l->profile)
+		rtp_profile_destroy(l->profile);
+	free(l);
+	return NULL;
+}
+
+struct leg *leg_new(struct media *m, unsigned *port)
+{
+	unsigned nports = (m->port_max - m->port_min) / 2 + 1;
+	for (unsigned i = 0; i < nports; i++) {
+		pthread_mutex_lock(&m->lock);
+		unsigned p = m->next_port;
+		m->next_port = p + 2 > m->port_max ? m->port_min : p + 2;
+		pthread_mutex_unlock(&m->lock);
+		struct leg *l = leg_bind(m, p);
+		if (l) {
+			*port = p;
+			return l;
+		}
+	}
+	log_error("media", "no free RTP port in %u-%u", m->port_min, m->port_max);
+	return NULL;
+}
+
+static void leg_unlink(struct leg *l)
+{
+	struct leg *p = l->peer;
+	if (p) {
+		p->peer = NULL;
+		p->rxq_len = 0;
+		if (p->mode == LEG_BRIDGE)
+			p->mode = LEG_SILENCE;
+	}
+	l->peer = NULL;
+	l->rxq_len = 0;
+}
+
+void leg_destroy(struct media *m, struct leg *l)
+{
+	leg_unlink(l);
+	epoll_ctl(m->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+	rtp_session_destroy(l->rs);
+	rtp_profile_destroy(l->profile);
+	free(l);
+}
+
+int leg_set_remote(struct media *m, struct leg *l, const char *ip, unsigned port,
+                   enum media_codec codec, int dtmf_pt)
+{
+	if (rtp_session_set_remote_addr_and_port(l->rs, ip, (int)port, (int)port + 1) < 0) {
+		log_error("media", "leg %u: bad remote %s:%u", l->id, ip, port);
+		return -1;
+	}
+	if (l->dtmf_pt > 0)
+		rtp_profile_clear_payload(l->profile, l->dtmf_pt);
+	l->dtmf_pt = dtmf_pt > 0 && dtmf_pt < 128 && dtmf_pt != MEDIA_PCMU && dtmf_pt != MEDIA_PCMA
+	             ? dtmf_pt : 0;
+	if (l->dtmf_pt)
+		rtp_profile_set_payload(l->profile, l->dtmf_pt, &payload_type_telephone_event);
+	rtp_session_set_send_profile(l->rs, l->profile);   /* refreshes oRTP's telephone-event PT */
+	rtp_session_set_send_payload_type(l->rs, codec);
+	l->codec = codec;
+	l->has_remote = true;
+	l->last_rx_ns = m->now_ns;
+	return 0;
+}
+
+void leg_hold(struct leg *l, const struct holdloop *prog, const char *lang)
+{
+	leg_unlink(l);
+	l->prog = *prog;
+	snprintf(l->lang, sizeof l->lang, "%s", lang);
+	l->item = -1;
+	l->tail = false;
+	l->nseg = l->cur = 0;
+	l->mode = LEG_HOLD;
+}
+
+void leg_play(struct leg *l, const struct clip *clip)
+{
+	leg_unlink(l);
+	l->play = (struct leg_seg){ .clip = clip, .len = clip ? (uint32_t)clip->len : 0 };
+	l->play_done = false;
+	l->mode = LEG_PLAY;
+}
+
+void leg_silence(struct leg *l)
+{
+	leg_unlink(l);
+	l->mode = LEG_SILENCE;
+}
+
+void leg_bridge(struct leg *a, struct leg *b)
+{
+	leg_unlink(a);
+	leg_unlink(b);
+	a->peer = b;
+	b->peer = a;
+	a->mode = b->mode = LEG_BRIDGE;
+}
+
+/* Keeps at most MEDIA_RXQ samples: on overflow the oldest go. */
+static void leg_enqueue(struct leg *l, bool alaw, const uint8_t *pl, unsigned n)
+{
+	if (n > MEDIA_RXQ) {
+		pl += n - MEDIA_RXQ;
+		n = MEDIA_RXQ;
+	}
+	if (l->rxq_len + n > MEDIA_RXQ) {
+		unsigned drop = l->rxq_len + n - MEDIA_RXQ;
+		memmove(l->rxq, l->rxq + drop, (l->rxq_len - drop) * sizeof l->rxq[0]);
+		l->rxq_len -= drop;
+	}
+	g711_decode(alaw, pl, l->rxq + l->rxq_len, n);
+	l->rxq_len += n;
+}
+
+static void leg_packet(struct media *m, struct leg *l, mblk_t *mp)
+{
+	unsigned char *pl;
+	int n = rtp_get_payload(mp, &pl);
+	int pt = rtp_get_payload_type(mp);
+	if (n <= 0 || (pt != MEDIA_PCMU && pt != MEDIA_PCMA)) {
+		m->run.rx_ignored++;
+		return;
+	}
+	if (l->peer)
+		leg_enqueue(l, pt == MEDIA_PCMA, pl, (unsigned)n);
+}
+
+void leg_receive(struct media *m, struct leg *l)
+{
+	uint64_t before = m->run.rx_packets;
+	for (;;) {
+		l->tev_hit = false;
+		mblk_t *mp = rtp_session_recvm_with_ts(l->rs, l->rx_ts);
+		if (mp) {
+			leg_packet(m, l, mp);
+			freemsg(mp);
+		} else if (!l->tev_hit) {
+			break;
+		}
+		m->run.rx_packets++;
+	}
+	if (m->run.rx_packets != before)
+		l->last_rx_ns = m->now_ns;
+	l->rx_ts += MEDIA_FRAME;   /* oRTP skips the socket when asked twice for one timestamp */
+}
+
+void leg_check_timeout(struct media *m, struct leg *l)
+{
+	if (!m->rtp_timeout_s || !l->has_remote || l->timed_out)
+		return;
+	if (m->now_ns - l->last_rx_ns >= (int64_t)m->rtp_timeout_s * 1000000000L) {
+		l->timed_out = true;
+		media_emit(m, MEV_TIMEOUT, l->id, 0);
+	}
+}
+
+static void leg_copy(const struct leg *l, const struct leg_seg *s, uint8_t *out, unsigned n)
+{
+	if (s->clip)
+		memcpy(out, (l->codec == MEDIA_PCMA ? s->clip->alaw : s->clip->ulaw) + s->pos, n);
+	else
+		memset(out, l->codec == MEDIA_PCMA ? G711_ALAW_SILENCE : G711_ULAW_SILENCE, n);
+}
+
+/* Moves to the next hold item and resolves its clips; false: nothing left. */
+static bool leg_next_item(struct media *m, struct leg *l)
+{
+	struct holdloop_step steps[HOLDLOOP_MAX_STEPS];
+	l->nseg = l->cur = 0;
+	l->item = holdloop_next(&l->prog, l->item, &l->tail);
+	if (l->item < 0)
+		return false;
+	size_t n = holdloop_expand(&l->prog.item[l->item], l->lang, &l->vars, steps,
+	                           HOLDLOOP_MAX_STEPS);
+	for (size_t i = 0; i < n; i++) {
+		struct leg_seg *s = &l->seg[l->nseg];
+		if (steps[i].name[0]) {
+			const struct clip *c = clips_find(m->clips, steps[i].name);
+			if (!c || !c->len)
+				continue;               /* missing prompts are skipped */
+			*s = (struct leg_seg){ .clip = c, .len = (uint32_t)c->len };
+		} else {
+			*s = (struct leg_seg){ .len = steps[i].silence_ms * (CLIPS_RATE / 1000) };
+		}
+		l->nseg++;
+	}
+	return true;
+}
+
+static void leg_fill_hold(struct media *m, struct leg *l, uint8_t *out)
+{
+	static const struct leg_seg quiet;
+	unsigned done = 0, advances = 0;
+	while (done < MEDIA_FRAME) {
+		if (l->cur >= l->nseg) {
+			/* A program of nothing but missing files must not spin. */
+			if (advances++ > l->prog.n || !leg_next_item(m, l)) {
+				leg_copy(l, &quiet, out + done, MEDIA_FRAME - done);
+				return;
+			}
+			continue;
+		}
+		struct leg_seg *s = &l->seg[l->cur];
+		unsigned take = s->len - s->pos;
+		if (take > MEDIA_FRAME - done)
+			take = MEDIA_FRAME - done;
+		leg_copy(l, s, out + done, take);
+		s->pos += take;
+		done += take;
+		if (s->pos >= s->len)
+			l->cur++;
+	}
+}
+
+static void leg_fill_play(struct media *m, struct leg *l, uint8_t *out)
+{
+	static const struct leg_seg quiet;
+	struct leg_seg *s = &l->play;
+	unsigned take = s->len - s->pos;
+	if (take > MEDIA_FRAME)
+		take = MEDIA_FRAME;
+	leg_copy(l, s, out, take);
+	s->pos += take;
+	leg_copy(l, &quiet, out + take, MEDIA_FRAME - take);
+	if (s->pos >= s->len && !l->play_done) {
+		l->play_done = true;
+		media_emit(m, MEV_PLAYED, l->id, 0);
+	}
+}
+
+static void leg_fill_bridge(struct leg *l, uint8_t *out)
+{
+	static const struct leg_seg quiet;
+	struct leg *p = l->peer;
+	if (!p || p->rxq_len < MEDIA_FRAME) {
+		leg_copy(l, &quiet, out, MEDIA_FRAME);
+		return;
+	}
+	g711_encode(l->codec == MEDIA_PCMA, p->rxq, out, MEDIA_FRAME);
+	p->rxq_len -= MEDIA_FRAME;
+	memmove(p->rxq, p->rxq + MEDIA_FRAME, p->rxq_len * sizeof p->rxq[0]);
+}
+
+void leg_send(struct media *m, struct leg *l)
+{
+	static const struct leg_seg quiet;
+	uint8_t frame[MEDIA_FRAME];
+	switch (l->mode) {
+	case LEG_HOLD:
+		leg_fill_hold(m, l, frame);
+		break;
+	case LEG_PLAY:
+		leg_fill_play(m, l, frame);
+		break;
+	case LEG_BRIDGE:
+		leg_fill_bridge(l, frame);
+		break;
+	case LEG_SILENCE:
+		leg_copy(l, &quiet, frame, MEDIA_FRAME);
+		break;
+	}
+	if (!l->has_remote)
+		return;
+	/* oRTP frees the packet once sent: one small allocation per frame. */
+	mblk_t *mp = rtp_session_create_packet(l->rs, RTP_FIXED_HEADER_SIZE, frame, MEDIA_FRAME);
+	if (!mp)
+		return;
+	if (l->sent)
+		l->tx_ts += MEDIA_FRAME * m->steps;   /* a late tick jumps ahead, never bursts */
+	l->sent = true;
+	rtp_session_sendm_with_ts(l->rs, mp, l->tx_ts);
+	m->run.tx_packets++;
+}

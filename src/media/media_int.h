@@ -1,0 +1,163 @@
+/* media_int.h — what media.c (the API, SIP thread side), leg.c (one RTP
+ * session) and tick.c (the media thread) share. Not for other modules.
+ *
+ * Ownership: a struct leg is built on the caller's thread by media_leg_new,
+ * handed over in a CMD_ADD command, and from then on touched only by the media
+ * thread until it destroys it on CMD_FREE. m->lock guards the command queue,
+ * the slot table (which ids are alive), the event ring and the stats copy.
+ */
+#ifndef CALLQ_MEDIA_INT_H
+#define CALLQ_MEDIA_INT_H
+
+#include "media/clips.h"
+#include "media/holdloop.h"
+#include "media/media.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#define MEDIA_FRAME      160            /* samples per 20 ms at 8 kHz */
+#define MEDIA_TICK_NS    20000000L
+#define MEDIA_LATE_NS    1000000L       /* a tick later than this counts as late */
+#define MEDIA_RXQ        (4 * MEDIA_FRAME)
+#define MEDIA_LANG_MAX   16
+#define MEDIA_EVENTS     1024
+#define MEDIA_MAX_SLOTS  65535          /* leg ids keep the slot in their low 16 bits */
+
+struct _RtpSession;
+struct _RtpProfile;
+struct epoll_event;
+
+enum leg_mode { LEG_SILENCE, LEG_HOLD, LEG_PLAY, LEG_BRIDGE };
+
+/* One piece of hold or prompt audio: a clip from `pos`, or silence. */
+struct leg_seg {
+	const struct clip *clip;
+	uint32_t len, pos;
+};
+
+struct leg {
+	struct media *m;
+	media_leg id;
+	unsigned slot, port, active_idx;
+	struct _RtpSession *rs;
+	struct _RtpProfile *profile;       /* send profile: PCMU, PCMA, telephone-event */
+	int fd;
+
+	bool has_remote, ready, timed_out, sent, tev_hit;
+	enum media_codec codec;
+	int dtmf_pt;
+	uint32_t tx_ts, rx_ts;
+	int64_t last_rx_ns;
+
+	bool dtmf_seen;
+	uint32_t dtmf_ts;                  /* RTP timestamp of the last reported event */
+
+	enum leg_mode mode;
+	struct leg *peer;
+
+	int16_t rxq[MEDIA_RXQ];            /* received audio, linear, only while bridged */
+	unsigned rxq_len;
+
+	struct holdloop prog;
+	struct holdloop_vars vars;
+	char lang[MEDIA_LANG_MAX];
+	int item;
+	bool tail;
+	struct leg_seg seg[HOLDLOOP_MAX_STEPS];
+	unsigned nseg, cur;
+
+	struct leg_seg play;
+	bool play_done;
+};
+
+enum cmd_kind { CMD_ADD, CMD_FREE, CMD_REMOTE, CMD_HOLD, CMD_ANNOUNCE, CMD_PLAY,
+                CMD_BRIDGE, CMD_SILENCE };
+
+struct cmd {
+	enum cmd_kind kind;
+	media_leg id;
+	union {
+		struct leg *leg;                                            /* CMD_ADD */
+		struct { char ip[64]; unsigned port; enum media_codec codec; int dtmf_pt; } remote;
+		struct { struct holdloop prog; char lang[MEDIA_LANG_MAX]; } hold;
+		struct holdloop_vars vars;                                  /* CMD_ANNOUNCE */
+		const struct clip *clip;                                    /* CMD_PLAY, NULL = none */
+		media_leg peer;                                             /* CMD_BRIDGE */
+	} u;
+};
+
+struct cmd_vec {
+	struct cmd *v;
+	size_t n, cap;
+};
+
+enum slot_state { SLOT_FREE, SLOT_LIVE, SLOT_DYING };
+
+struct slot {
+	enum slot_state state;
+	uint16_t gen;
+	media_leg id;
+	struct leg *leg;                   /* media thread only */
+};
+
+struct media {
+	char *ip, *media_dir;
+	unsigned port_min, port_max, next_port, rtp_timeout_s;
+	struct clips *clips;
+	struct _RtpProfile *recv_profile;  /* shared, PCMU + PCMA only: see leg.c */
+	int epfd, evfd;
+
+	pthread_t thread;
+	bool started;
+	atomic_bool stop;
+
+	pthread_mutex_t lock;
+	struct cmd_vec pending, work;
+	struct slot *slots;
+	unsigned nslots;
+	struct media_event events[MEDIA_EVENTS];
+	unsigned ev_head, ev_len;
+	struct media_stats stats;          /* copy published by the media thread */
+
+	/* media thread only */
+	struct leg **active;
+	unsigned nactive;
+	struct media_stats run;
+	struct epoll_event *epev;
+	int64_t now_ns;
+	unsigned steps;                    /* periods since the previous tick: 1 unless late */
+};
+
+static inline int64_t media_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/* media.c */
+void media_emit(struct media *m, enum media_event_kind kind, media_leg leg, char digit);
+void media_apply_commands(struct media *m);
+void media_publish_stats(struct media *m);
+
+/* leg.c */
+struct leg *leg_new(struct media *m, unsigned *port);
+void leg_destroy(struct media *m, struct leg *l);
+int leg_set_remote(struct media *m, struct leg *l, const char *ip, unsigned port,
+                   enum media_codec codec, int dtmf_pt);
+void leg_hold(struct leg *l, const struct holdloop *prog, const char *lang);
+void leg_play(struct leg *l, const struct clip *clip);
+void leg_silence(struct leg *l);
+void leg_bridge(struct leg *a, struct leg *b);
+void leg_receive(struct media *m, struct leg *l);
+void leg_check_timeout(struct media *m, struct leg *l);
+void leg_send(struct media *m, struct leg *l);
+
+/* tick.c */
+void *tick_main(void *arg);
+
+#endif

@@ -1,0 +1,124 @@
+/* registrar.c — see registrar.h. Members are few (hundreds), so a flat array
+ * with linear search is both simplest and fast enough; bindings expire lazily
+ * whenever they are read or written. */
+#include "sip/registrar.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct reg_member {
+	char login[ENG_NAME_MAX];
+	char ha1[33];
+	struct reg_binding b[REG_CONTACTS_MAX];
+	unsigned n;
+};
+
+struct registrar {
+	struct reg_member *m;
+	size_t n, cap;
+};
+
+registrar_t *registrar_new(void) { return calloc(1, sizeof(registrar_t)); }
+
+void registrar_free(registrar_t *r)
+{
+	if (r)
+		free(r->m);
+	free(r);
+}
+
+static struct reg_member *registrar_find(const registrar_t *r, const char *login)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->m[i].login, login))
+			return &r->m[i];
+	return NULL;
+}
+
+int registrar_cred(registrar_t *r, const char *login, const char *ha1)
+{
+	if (strlen(login) >= ENG_NAME_MAX || strlen(ha1) != 32)
+		return -1;
+	struct reg_member *m = registrar_find(r, login);
+	if (!m) {
+		if (r->n == r->cap) {
+			size_t cap = r->cap ? r->cap * 2 : 64;
+			struct reg_member *nm = realloc(r->m, cap * sizeof *nm);
+			if (!nm)
+				return -1;
+			r->m = nm;
+			r->cap = cap;
+		}
+		m = &r->m[r->n++];
+		memset(m, 0, sizeof *m);
+		strcpy(m->login, login);
+	}
+	memcpy(m->ha1, ha1, 33);
+	return 0;
+}
+
+void registrar_forget(registrar_t *r, const char *login)
+{
+	struct reg_member *m = registrar_find(r, login);
+	if (m)
+		*m = r->m[--r->n];
+}
+
+const char *registrar_ha1(const registrar_t *r, const char *login)
+{
+	const struct reg_member *m = registrar_find(r, login);
+	return m ? m->ha1 : NULL;
+}
+
+static void registrar_drop(struct reg_member *m, unsigned i)
+{
+	memmove(&m->b[i], &m->b[i + 1], (m->n - i - 1) * sizeof m->b[0]);
+	m->n--;
+}
+
+static void registrar_expire(struct reg_member *m, eng_ms now)
+{
+	for (unsigned i = m->n; i-- > 0;)
+		if (m->b[i].expires <= now)
+			registrar_drop(m, i);
+}
+
+int registrar_bind(registrar_t *r, const char *login, const char *uri, eng_ms now,
+                   unsigned expires_s)
+{
+	struct reg_member *m = registrar_find(r, login);
+	if (!m || strlen(uri) >= REG_URI_MAX)
+		return -1;
+	registrar_expire(m, now);
+	for (unsigned i = 0; i < m->n; i++)
+		if (!strcmp(m->b[i].uri, uri))
+			registrar_drop(m, i--);
+	if (expires_s == 0)
+		return 0;
+	if (m->n == REG_CONTACTS_MAX)
+		return -1;
+	/* Newest first: the most recently registered phone is rung first. */
+	memmove(&m->b[1], &m->b[0], m->n * sizeof m->b[0]);
+	strcpy(m->b[0].uri, uri);
+	m->b[0].expires = now + (eng_ms)expires_s * 1000;
+	m->n++;
+	return 0;
+}
+
+void registrar_unbind_all(registrar_t *r, const char *login)
+{
+	struct reg_member *m = registrar_find(r, login);
+	if (m)
+		m->n = 0;
+}
+
+size_t registrar_contacts(const registrar_t *r, const char *login, eng_ms now,
+                          struct reg_binding *out, size_t max)
+{
+	const struct reg_member *m = registrar_find(r, login);
+	size_t k = 0;
+	for (unsigned i = 0; m && i < m->n && k < max; i++)
+		if (m->b[i].expires > now)
+			out[k++] = m->b[i];
+	return k;
+}

@@ -1,0 +1,106 @@
+/* sdpneg.c — see sdpneg.h. */
+#include "sip/sdpneg.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sofia-sip/sdp.h>
+#include <sofia-sip/su_alloc.h>
+
+static bool sdpneg_known(int pt) { return pt == 0 || pt == 8; }
+
+static void sdpneg_media(const sdp_media_t *m, struct sdpneg *out)
+{
+	for (const sdp_rtpmap_t *rm = m->m_rtpmaps; rm; rm = rm->rm_next) {
+		if (rm->rm_encoding && !strcasecmp(rm->rm_encoding, "telephone-event")) {
+			if (rm->rm_rate == 8000 && !out->dtmf_pt)
+				out->dtmf_pt = (int)rm->rm_pt;
+			continue;
+		}
+		int pt = (int)rm->rm_pt;
+		/* Static types are matched by number; dynamic ones by name. */
+		if (rm->rm_encoding && rm->rm_rate == 8000) {
+			if (!strcasecmp(rm->rm_encoding, "PCMU"))
+				pt = 0;
+			else if (!strcasecmp(rm->rm_encoding, "PCMA"))
+				pt = 8;
+		}
+		if (!sdpneg_known(pt) || out->ncodecs >= SDPNEG_CODECS)
+			continue;
+		if (out->ncodecs == 1 && out->codecs[0] == pt)
+			continue;
+		out->codecs[out->ncodecs++] = pt;
+	}
+	if (m->m_mode == sdp_sendonly || m->m_mode == sdp_inactive)
+		out->hold = true;
+}
+
+int sdpneg_parse(const char *body, size_t len, struct sdpneg *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	if (!body || !len) {
+		snprintf(err, errlen, "no SDP");
+		return -1;
+	}
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	sdp_parser_t *p = sdp_parse(home, body, (issize_t)len, sdp_f_config);
+	sdp_session_t *s = sdp_session(p);
+	int rc = -1;
+	if (!s) {
+		snprintf(err, errlen, "bad SDP: %s", sdp_parsing_error(p));
+		goto out;
+	}
+	const sdp_media_t *m = s->sdp_media;
+	while (m && (m->m_type != sdp_media_audio || m->m_port == 0 ||
+	             m->m_proto != sdp_proto_rtp))
+		m = m->m_next;
+	if (!m) {
+		snprintf(err, errlen, "no RTP/AVP audio stream");
+		goto out;
+	}
+	const sdp_connection_t *c = m->m_connections ? m->m_connections : s->sdp_connection;
+	if (!c || !c->c_address || c->c_addrtype != sdp_addr_ip4) {
+		snprintf(err, errlen, "no IPv4 connection address");
+		goto out;
+	}
+	snprintf(out->ip, sizeof out->ip, "%s", c->c_address);
+	out->port = m->m_port;
+	sdpneg_media(m, out);
+	if (!strcmp(out->ip, "0.0.0.0"))
+		out->hold = true;
+	rc = 0;
+out:
+	sdp_parser_free(p);
+	su_home_deinit(home);
+	return rc;
+}
+
+size_t sdpneg_build(char *buf, size_t cap, const char *ip, unsigned port, const int *codecs,
+                    int ncodecs, int dtmf_pt, uint32_t session_id)
+{
+	char fmts[32] = "", maps[256] = "";
+	size_t fl = 0, ml = 0;
+	for (int i = 0; i < ncodecs; i++) {
+		fl += (size_t)snprintf(fmts + fl, sizeof fmts - fl, " %d", codecs[i]);
+		ml += (size_t)snprintf(maps + ml, sizeof maps - ml, "a=rtpmap:%d %s/8000\r\n", codecs[i],
+		                       codecs[i] == 0 ? "PCMU" : "PCMA");
+	}
+	if (dtmf_pt) {
+		fl += (size_t)snprintf(fmts + fl, sizeof fmts - fl, " %d", dtmf_pt);
+		snprintf(maps + ml, sizeof maps - ml,
+		         "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", dtmf_pt, dtmf_pt);
+	}
+	int n = snprintf(buf, cap,
+	                 "v=0\r\n"
+	                 "o=callq %u %u IN IP4 %s\r\n"
+	                 "s=callq\r\n"
+	                 "c=IN IP4 %s\r\n"
+	                 "t=0 0\r\n"
+	                 "m=audio %u RTP/AVP%s\r\n"
+	                 "%s"
+	                 "a=ptime:20\r\n"
+	                 "a=sendrecv\r\n",
+	                 session_id, session_id, ip, ip, port, fmts, maps);
+	return (n < 0 || (size_t)n >= cap) ? 0 : (size_t)n;
+}

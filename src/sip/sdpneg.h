@@ -1,0 +1,36 @@
+/* sdpneg.h — SDP offer/answer for G.711 legs.
+ *
+ * callq speaks PCMU and PCMA at 8 kHz, 20 ms, plus RFC 4733 telephone-event.
+ * sdpneg_parse reads a remote SDP (offer or answer) with Sofia's parser and
+ * keeps what the media engine needs: address, port, the codecs both sides
+ * have in the remote's order of preference, the telephone-event payload type,
+ * and whether the remote put us on hold. sdpneg_build writes our side.
+ */
+#ifndef CALLQ_SDPNEG_H
+#define CALLQ_SDPNEG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SDPNEG_CODECS 2
+
+struct sdpneg {
+	char ip[64];
+	unsigned port;
+	int codecs[SDPNEG_CODECS];   /* common codecs, remote's order: 0 (PCMU), 8 (PCMA) */
+	int ncodecs;                 /* 0: nothing in common */
+	int dtmf_pt;                 /* telephone-event/8000 payload type, 0 = none */
+	bool hold;                   /* sendonly, inactive, or c=0.0.0.0 */
+};
+
+/* 0 on success (ncodecs may be 0: the caller answers 488), -1 if the body is
+ * not usable SDP, with a reason in err. */
+int sdpneg_parse(const char *body, size_t len, struct sdpneg *out, char *err, size_t errlen);
+
+/* Our SDP: `codecs` in preference order, telephone-event at dtmf_pt if non-zero.
+ * Returns the length, or 0 if it did not fit. */
+size_t sdpneg_build(char *buf, size_t cap, const char *ip, unsigned port, const int *codecs,
+                    int ncodecs, int dtmf_pt, uint32_t session_id);
+
+#endif

@@ -1,0 +1,55 @@
+/* sip.h — the SIP adapter: registrar, trunk, caller legs and agent legs.
+ *
+ * One Sofia nua on the app's su_root, media handled by callq (nua's own
+ * offer/answer is off; SDP is built in sdpneg.c). What comes in:
+ *   REGISTER          digest (401), bindings in the registrar
+ *   INVITE queue no.  from the trunk ACL, or from a member after digest (407)
+ *                     -> answered, caller leg on hold, engine_call_enter
+ *   INVITE *5x        feature code from an authenticated member: answered,
+ *                     confirmation prompt, BYE
+ * What the engine asks (app.c calls these for each action):
+ *   sip_offer         INVITE to the member's newest registered contact
+ *   sip_cancel_offer  CANCEL (or BYE if it raced to 200)
+ *   sip_bridge        connect the caller's and agent's media
+ *   sip_release       end every leg of the call that is still up
+ * A leg's end is noticed once, in its terminated state, and reported to the
+ * engine once (caller: hang-up; agent: talk end or offer failure).
+ */
+#ifndef CALLQ_SIP_H
+#define CALLQ_SIP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "acd/engine.h"
+#include "app/app.h"
+#include "media/media.h"
+
+#define SIP_REALM "callq"
+
+sipua_t *sipua_new(struct app *app, char *err, size_t errlen);
+void sipua_free(sipua_t *s);
+/* Stop taking calls (503), end calls in progress, and call done() once nua
+ * has shut down. */
+void sipua_shutdown(sipua_t *s, void (*done)(void *ctx), void *ctx);
+
+/* Credentials, from the store and from member.add/member.set. */
+int sipua_cred(sipua_t *s, const char *login, const char *ha1);
+void sipua_forget(sipua_t *s, const char *login);
+const char *sipua_ha1(sipua_t *s, const char *login);
+/* Restores a binding saved before a restart. */
+int sipua_bind(sipua_t *s, const char *login, const char *uri, unsigned expires_s);
+/* Live registrations of a member. */
+unsigned sipua_contacts(sipua_t *s, const char *login);
+/* Source networks allowed to send calls without auth. */
+int sipua_acl_add(sipua_t *s, const char *cidr);
+/* Calls in progress (caller legs), for overload shedding and status. */
+unsigned sipua_active_calls(const sipua_t *s);
+
+void sipua_offer(sipua_t *s, const struct eng_action *a);
+void sipua_cancel_offer(sipua_t *s, const struct eng_action *a);
+void sipua_bridge(sipua_t *s, const struct eng_action *a);
+void sipua_release(sipua_t *s, const struct eng_action *a);
+void sipua_media_event(sipua_t *s, const struct media_event *ev);
+
+#endif

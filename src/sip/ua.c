@@ -1,0 +1,399 @@
+/* ua.c — the nua user agent: event dispatch, REGISTER, and routing of
+ * incoming INVITEs (trunk or member, queue number or feature code). */
+#include "sip/ua.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_tag.h>
+#include <sofia-sip/url.h>
+
+#include "core/log.h"
+
+static int64_t ua_unix_now(void) { return (int64_t)time(NULL); }
+
+static const char *ua_ha1(void *ctx, const char *user)
+{
+	return registrar_ha1(((struct sipua *)ctx)->reg, user);
+}
+
+static const char *ua_source(nua_t *nua, char *buf, size_t cap, const struct sockaddr **sa)
+{
+	msg_t *msg = nua_current_request(nua);
+	su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
+	*sa = ai ? ai->ai_addr : NULL;
+	snprintf(buf, cap, "?");
+	if (ai && ai->ai_addr && ai->ai_addr->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, buf, (socklen_t)cap);
+	return buf;
+}
+
+/* ---- REGISTER ---- */
+
+static unsigned ua_expires(const sip_t *sip, const sip_contact_t *m)
+{
+	unsigned long e = REG_EXPIRES_DEFAULT;
+	if (m && m->m_expires)
+		e = strtoul(m->m_expires, NULL, 10);
+	else if (sip->sip_expires)
+		e = sip->sip_expires->ex_delta;
+	return e > REG_EXPIRES_MAX ? REG_EXPIRES_MAX : (unsigned)e;
+}
+
+static void ua_reply_contacts(struct sipua *s, nua_t *nua, nua_handle_t *nh, const char *login)
+{
+	struct reg_binding b[REG_CONTACTS_MAX];
+	eng_ms now = app_now();
+	size_t n = registrar_contacts(s->reg, login, now, b, REG_CONTACTS_MAX);
+	char list[REG_CONTACTS_MAX * (REG_URI_MAX + 24)];
+	size_t len = 0;
+	list[0] = 0;
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(list + len, sizeof list - len, "%s<%s>;expires=%lld",
+		                        i ? ", " : "", b[i].uri,
+		                        (long long)((b[i].expires - now + 999) / 1000));
+	nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), TAG_IF(n, SIPTAG_CONTACT_STR(list)),
+	            TAG_END());
+}
+
+static void ua_bind(struct sipua *s, const char *login, const sip_t *sip)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	eng_ms now = app_now();
+	for (const sip_contact_t *m = sip->sip_contact; m; m = m->m_next) {
+		unsigned exp = ua_expires(sip, m);
+		if (m->m_url->url_type == url_any) {
+			if (exp == 0) {
+				registrar_unbind_all(s->reg, login);
+				store_reg_del(s->app->store, login, NULL);
+			}
+			continue;
+		}
+		char *uri = url_as_string(home, m->m_url);
+		if (!uri || registrar_bind(s->reg, login, uri, now, exp) < 0) {
+			log_warn("sip", "REGISTER %s: cannot bind %s", login, uri ? uri : "?");
+			continue;
+		}
+		if (exp) {
+			struct store_reg r = { .expires_unix = ua_unix_now() + exp };
+			snprintf(r.login, sizeof r.login, "%s", login);
+			snprintf(r.contact, sizeof r.contact, "%s", uri);
+			store_reg_put(s->app->store, &r);
+		} else {
+			store_reg_del(s->app->store, login, uri);
+		}
+	}
+	su_home_deinit(home);
+}
+
+static void ua_register(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip_t *sip)
+{
+	char src[64], user[ENG_NAME_MAX], chal[256];
+	const struct sockaddr *sa;
+	const char *login = sip->sip_to && sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user
+	                                                                : "";
+	ua_source(nua, src, sizeof src, &sa);
+	enum digest_result r = digest_verify(&s->digest, ua_unix_now(), sip->sip_authorization,
+	                                     "REGISTER", ua_ha1, s, user, sizeof user);
+	if (r == DIGEST_NONE || r == DIGEST_STALE) {
+		digest_challenge(&s->digest, ua_unix_now(), r == DIGEST_STALE, chal, sizeof chal);
+		nua_respond(nh, SIP_401_UNAUTHORIZED, NUTAG_WITH_THIS(nua),
+		            SIPTAG_WWW_AUTHENTICATE_STR(chal), TAG_END());
+	} else if (r == DIGEST_BAD || strcmp(user, login)) {
+		log_warn("sip", "REGISTER for '%s' from %s: bad credentials", login, src);
+		nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+	} else {
+		ua_bind(s, login, sip);
+		log_info("sip", "REGISTER %s from %s: %u contact(s)", login, src,
+		         sipua_contacts(s, login));
+		ua_reply_contacts(s, nua, nh, login);
+	}
+	nua_handle_destroy(nh);
+}
+
+/* ---- INVITE ---- */
+
+struct ua_invite {
+	const char *dialed;         /* request-URI user */
+	const char *from_user;
+	char caller_name[ENG_NAME_MAX];
+	char member[ENG_NAME_MAX];  /* authenticated member, or "" for the trunk */
+};
+
+static void ua_unquote(char *out, size_t cap, const char *s)
+{
+	size_t k = 0;
+	for (; s && *s && k + 1 < cap; s++)
+		if (*s != '"')
+			out[k++] = *s;
+	out[k] = 0;
+}
+
+/* Decides who is calling: a member must prove it (407); anyone else must come
+ * from the trunk ACL. Returns false after answering the INVITE itself. */
+static bool ua_authorize(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip_t *sip,
+                         struct ua_invite *inv)
+{
+	char src[64], chal[256];
+	const struct sockaddr *sa;
+	ua_source(nua, src, sizeof src, &sa);
+	if (!registrar_ha1(s->reg, inv->from_user)) {
+		if (acl_allows(&s->acl, sa))
+			return true;
+		log_warn("sip", "INVITE to %s from %s: source not in trunk ACL", inv->dialed, src);
+		nua_respond(nh, SIP_403_FORBIDDEN, TAG_END());
+		return false;
+	}
+	enum digest_result r = digest_verify(&s->digest, ua_unix_now(),
+	                                     sip->sip_proxy_authorization, "INVITE", ua_ha1, s,
+	                                     inv->member, sizeof inv->member);
+	if (r == DIGEST_OK && !strcmp(inv->member, inv->from_user))
+		return true;
+	if (r == DIGEST_BAD)
+		log_warn("sip", "INVITE from member '%s' at %s: bad credentials", inv->from_user, src);
+	digest_challenge(&s->digest, ua_unix_now(), r == DIGEST_STALE, chal, sizeof chal);
+	nua_respond(nh, SIP_407_PROXY_AUTH_REQUIRED, SIPTAG_PROXY_AUTHENTICATE_STR(chal), TAG_END());
+	return false;
+}
+
+static bool ua_offer_sdp(nua_handle_t *nh, const sip_t *sip, struct sdpneg *r)
+{
+	char err[128];
+	const sip_payload_t *pl = sip->sip_payload;
+	if (!pl || sdpneg_parse(pl->pl_data, pl->pl_len, r, err, sizeof err) < 0) {
+		nua_respond(nh, 488, "Not Acceptable Here (SDP)", TAG_END());
+		log_info("sip", "INVITE rejected: %s", pl ? err : "no SDP offer");
+		return false;
+	}
+	if (r->ncodecs == 0) {
+		nua_respond(nh, 488, "Not Acceptable Here (PCMU or PCMA only)", TAG_END());
+		log_info("sip", "INVITE rejected: no common codec");
+		return false;
+	}
+	return true;
+}
+
+static void ua_feature(struct sipua *s, nua_handle_t *nh, const struct ua_invite *inv,
+                       const struct sdpneg *r)
+{
+	struct app *app = s->app;
+	const char *arg = NULL;
+	const char *action = app_feature(app, inv->dialed, &arg);
+	eng_id m = engine_member_find(app->engine, inv->member);
+	const char *prompt = app_feature_run(app, m, action, arg);
+	struct dialog *l = dialog_new(s, DLG_FEATURE, nh);
+	if (!l) {
+		nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		return;
+	}
+	nua_handle_bind(nh, l);
+	l->reported = true;
+	if (dialog_answer(l, r) < 0) {
+		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
+		l->closing = true;
+		return;
+	}
+	media_leg_play(app->media, l->mleg, prompt);
+	log_info("sip", "%s dialed %s (%s)", inv->member, inv->dialed, action);
+}
+
+static void ua_enter_queue(struct sipua *s, nua_handle_t *nh, eng_id q, const struct ua_invite *inv,
+                           const struct sdpneg *r)
+{
+	struct app *app = s->app;
+	struct dialog *l = dialog_new(s, DLG_CALLER, nh);
+	if (!l) {
+		nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		return;
+	}
+	nua_handle_bind(nh, l);
+	struct eng_call_info ci = { inv->from_user, inv->caller_name, inv->dialed };
+	eng_ms now = app_now();
+	l->call = engine_call_enter(app->engine, now, q, &ci);
+	if (!l->call) {
+		l->reported = true;
+		l->closing = true;
+		nua_respond(nh, SIP_486_BUSY_HERE, TAG_END());
+		app_engine_done(app);
+		return;
+	}
+	if (idmap_put(&s->calls, l->call, l) < 0 || dialog_answer(l, r) < 0) {
+		log_error("sip", "call %u: cannot answer (no media port?)", l->call);
+		idmap_del(&s->calls, l->call);
+		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
+		l->closing = true;
+		engine_call_hangup(app->engine, now, l->call);
+		l->reported = true;
+		app_engine_done(app);
+		return;
+	}
+	const struct eng_queue_conf *qc = engine_queue_conf(app->engine, q);
+	struct eng_call_view cv;
+	struct eng_queue_stats st;
+	media_leg_hold(app->media, l->mleg, qc->hold, "en");
+	if (engine_call_view(app->engine, now, l->call, &cv) &&
+	    engine_queue_stats(app->engine, now, q, &st))
+		media_leg_announce(app->media, l->mleg, cv.position, (unsigned)(st.avg_wait_ms / 1000));
+	log_info("sip", "call %u from %s entered %s", l->call, inv->from_user, qc->name);
+	app_engine_done(app);
+}
+
+static void ua_invite(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip_t *sip)
+{
+	struct app *app = s->app;
+	struct ua_invite inv = { 0 };
+	inv.dialed = sip->sip_request->rq_url->url_user ? sip->sip_request->rq_url->url_user : "";
+	inv.from_user = sip->sip_from->a_url->url_user ? sip->sip_from->a_url->url_user : "";
+	ua_unquote(inv.caller_name, sizeof inv.caller_name, sip->sip_from->a_display);
+	if (s->shutting || s->ncallers >= app->conf.max_calls) {
+		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+		return;
+	}
+	if (!ua_authorize(s, nua, nh, sip, &inv))
+		return;
+	const char *arg;
+	bool feature = inv.member[0] && app_feature(app, inv.dialed, &arg);
+	eng_id q = feature ? 0 : engine_queue_by_number(app->engine, inv.dialed);
+	if (!feature && !q) {
+		nua_respond(nh, SIP_404_NOT_FOUND, TAG_END());
+		log_info("sip", "INVITE to unknown number '%s'", inv.dialed);
+		return;
+	}
+	struct sdpneg r;
+	if (!ua_offer_sdp(nh, sip, &r))
+		return;
+	if (feature)
+		ua_feature(s, nh, &inv, &r);
+	else
+		ua_enter_queue(s, nh, q, &inv, &r);
+}
+
+/* ---- dispatch ---- */
+
+static void ua_state(nua_handle_t *nh, struct dialog *l, tagi_t tags[])
+{
+	int state = nua_callstate_init;
+	tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+	if (state != nua_callstate_terminated)
+		return;
+	if (l)
+		dialog_terminated(l);
+	else
+		nua_handle_destroy(nh);
+}
+
+static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *nua,
+                     struct sipua *s, nua_handle_t *nh, struct dialog *l, sip_t const *sip,
+                     tagi_t tags[])
+{
+	(void)phrase;
+	switch (event) {
+	case nua_i_register:
+		ua_register(s, nua, nh, sip);
+		break;
+	case nua_i_invite:
+		if (l)
+			return; /* re-INVITE on an existing leg: nua answers it */
+		ua_invite(s, nua, nh, sip);
+		break;
+	case nua_r_invite:
+		if (l && l->kind == DLG_AGENT)
+			dialog_agent_response(l, status, sip);
+		break;
+	case nua_i_state:
+		ua_state(nh, l, tags);
+		break;
+	case nua_r_shutdown:
+		if (status >= 200 && s->done)
+			s->done(s->done_ctx);
+		break;
+	default:
+		break;
+	}
+}
+
+sipua_t *sipua_new(struct app *app, char *err, size_t errlen)
+{
+	struct sipua *s = calloc(1, sizeof *s);
+	char url[128];
+	if (!s || digest_init(&s->digest, SIP_REALM) < 0 || !(s->reg = registrar_new())) {
+		snprintf(err, errlen, "out of memory or no randomness");
+		free(s);
+		return NULL;
+	}
+	s->app = app;
+	acl_init(&s->acl);
+	idmap_init(&s->calls);
+	idmap_init(&s->offers);
+	idmap_init(&s->mlegs);
+	snprintf(url, sizeof url, "sip:%s:%u", app->conf.sip_listen, app->conf.sip_port);
+	s->nua = nua_create(app->root, ua_event, s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
+	                    NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
+	                    NUTAG_APPL_METHOD("REGISTER"), NUTAG_ALLOW("REGISTER"),
+	                    SIPTAG_USER_AGENT_STR("callq"), SIPTAG_SERVER_STR("callq"), TAG_END());
+	if (!s->nua) {
+		snprintf(err, errlen, "cannot listen on %s (address in use?)", url);
+		sipua_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void sipua_free(sipua_t *s)
+{
+	if (!s)
+		return;
+	if (s->nua)
+		nua_destroy(s->nua);
+	registrar_free(s->reg);
+	idmap_free(&s->calls);
+	idmap_free(&s->offers);
+	idmap_free(&s->mlegs);
+	free(s);
+}
+
+void sipua_shutdown(sipua_t *s, void (*done)(void *ctx), void *ctx)
+{
+	struct app *app = s->app;
+	s->shutting = true;
+	s->done = done;
+	s->done_ctx = ctx;
+	eng_id id;
+	while ((id = idmap_any(&s->calls))) {
+		if (!engine_call_drop(app->engine, app_now(), id)) {
+			struct dialog *l = idmap_del(&s->calls, id);
+			l->reported = true;
+			dialog_hangup(l);
+		}
+		app_engine_done(app);
+	}
+	nua_shutdown(s->nua);
+}
+
+int sipua_cred(sipua_t *s, const char *login, const char *ha1)
+{
+	return registrar_cred(s->reg, login, ha1);
+}
+
+void sipua_forget(sipua_t *s, const char *login) { registrar_forget(s->reg, login); }
+
+const char *sipua_ha1(sipua_t *s, const char *login) { return registrar_ha1(s->reg, login); }
+
+int sipua_bind(sipua_t *s, const char *login, const char *uri, unsigned expires_s)
+{
+	return registrar_bind(s->reg, login, uri, app_now(), expires_s);
+}
+
+unsigned sipua_contacts(sipua_t *s, const char *login)
+{
+	struct reg_binding b[REG_CONTACTS_MAX];
+	return (unsigned)registrar_contacts(s->reg, login, app_now(), b, REG_CONTACTS_MAX);
+}
+
+int sipua_acl_add(sipua_t *s, const char *cidr) { return acl_add(&s->acl, cidr); }
+
+unsigned sipua_active_calls(const sipua_t *s) { return s->ncallers; }

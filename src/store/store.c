@@ -1,0 +1,705 @@
+/* store.c — see store.h. Opening and migrating the database, the
+ * configuration tables, and loading them into the engine. The journal writer
+ * lives in journal.c. */
+#include "store/store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "acd/qconf.h"
+#include "core/log.h"
+#include "store/journal.h"
+#include "store/sql_embed.h"
+
+/* Short, so a locked database answers ERR busy instead of stalling SIP. */
+#define STORE_BUSY_MS 100
+
+enum store_stmt {
+	ST_QUEUE_INSERT,
+	ST_QUEUE_UPDATE,
+	ST_QUEUE_DELETE,
+	ST_MEMBER_INSERT,
+	ST_MEMBER_UPDATE,
+	ST_MEMBER_DELETE,
+	ST_MEMBER_RECORD,
+	ST_ASSIGN,
+	ST_UNASSIGN,
+	ST_STATE,
+	ST_ACTIVE,
+	ST_FEATURES,
+	ST_ACL,
+	ST_REG_PUT,
+	ST_REG_DEL,
+	ST_REGS,
+	ST_COUNT
+};
+
+#define Q_COLS "number, strategy, call_limit, timeout, connect_timeout, recovery, " \
+	"recovery_extend, recovery_multi, timeout_if_empty, force_away, record, show_agents, " \
+	"paused, escalation_queue, escalation_dest, zero_out, hold"
+#define Q_VALS ":number, :strategy, :call_limit, :timeout, :connect_timeout, :recovery, " \
+	":recovery_extend, :recovery_multi, :timeout_if_empty, :force_away, :record, :show_agents, " \
+	":paused, :escalation_queue, :escalation_dest, :zero_out, :hold"
+#define MEMBER_ID "(SELECT id FROM members WHERE login = :login)"
+#define QUEUE_ID "(SELECT id FROM queues WHERE name = :queue)"
+
+static const char *const store_sql[ST_COUNT] = {
+	[ST_QUEUE_INSERT] = "INSERT INTO queues (name, " Q_COLS ") VALUES (:name, " Q_VALS ")",
+	[ST_QUEUE_UPDATE] = "UPDATE queues SET (" Q_COLS ") = (" Q_VALS ") WHERE name = :name",
+	[ST_QUEUE_DELETE] = "DELETE FROM queues WHERE name = :name",
+	[ST_MEMBER_INSERT] = "INSERT INTO members (login, name, role, sip_ha1, record) "
+	                     "VALUES (:login, :name, :role, coalesce(:ha1, ''), :record)",
+	[ST_MEMBER_UPDATE] = "UPDATE members SET name = :name, role = :role, "
+	                     "sip_ha1 = coalesce(:ha1, sip_ha1), record = :record WHERE login = :login",
+	[ST_MEMBER_DELETE] = "DELETE FROM members WHERE login = :login",
+	[ST_MEMBER_RECORD] = "SELECT record FROM members WHERE login = :login",
+	[ST_ASSIGN] = "INSERT INTO queue_members (queue_id, member_id, is_manager, active) "
+	              "SELECT q.id, m.id, :manager, :active FROM queues q, members m "
+	              "WHERE q.name = :queue AND m.login = :login "
+	              "ON CONFLICT (queue_id, member_id) DO UPDATE "
+	              "SET is_manager = excluded.is_manager, active = excluded.active",
+	[ST_UNASSIGN] = "DELETE FROM queue_members WHERE queue_id = " QUEUE_ID
+	                " AND member_id = " MEMBER_ID,
+	[ST_STATE] = "INSERT INTO member_state (member_id, logged_in, ready, away_reason) "
+	             "SELECT id, :logged_in, :ready, coalesce(:reason, '') FROM members "
+	             "WHERE login = :login ON CONFLICT (member_id) DO UPDATE "
+	             "SET logged_in = excluded.logged_in, ready = excluded.ready, "
+	             "away_reason = excluded.away_reason",
+	[ST_ACTIVE] = "UPDATE queue_members SET active = :active WHERE queue_id = " QUEUE_ID
+	              " AND member_id = " MEMBER_ID,
+	[ST_FEATURES] = "SELECT code, action FROM feature_codes ORDER BY code",
+	[ST_ACL] = "SELECT cidr FROM trunk_acl ORDER BY rowid",
+	[ST_REG_PUT] = "INSERT INTO registrations (member_id, contact, expires_unix) "
+	               "SELECT id, :contact, :expires FROM members WHERE login = :login "
+	               "ON CONFLICT (member_id, contact) DO UPDATE SET expires_unix = excluded.expires_unix",
+	[ST_REG_DEL] = "DELETE FROM registrations WHERE member_id = " MEMBER_ID
+	               " AND contact = :contact",
+	[ST_REGS] = "SELECT m.login, r.contact, r.expires_unix FROM registrations r "
+	            "JOIN members m ON m.id = r.member_id ORDER BY m.login, r.contact",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[ST_COUNT];
+	struct store_jnl *jnl;
+	engine_t *eng;              /* from store_load: names the journal's ids */
+	char errmsg[256];
+};
+
+/* ---- small helpers ---- */
+
+static void store_copy(char *dst, size_t cap, const unsigned char *src)
+{
+	snprintf(dst, cap, "%s", src ? (const char *)src : "");
+}
+
+static void store_set_err(store_t *s, const char *msg)
+{
+	snprintf(s->errmsg, sizeof s->errmsg, "%s", msg);
+}
+
+/* Maps a failed SQLite result to the store's error and remembers the text. */
+static enum store_err store_fail(store_t *s, int rc)
+{
+	store_set_err(s, sqlite3_errmsg(s->db));
+	switch (rc & 0xff) {
+	case SQLITE_CONSTRAINT:
+		return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY
+		               ? STORE_EXISTS
+		               : STORE_FAILED;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return STORE_BUSY;
+	default:
+		return STORE_FAILED;
+	}
+}
+
+/* The cached statement `id`, reset and unbound; NULL (logged) on error. */
+static sqlite3_stmt *store_stmt(store_t *s, enum store_stmt id)
+{
+	sqlite3_stmt **st = &s->stmt[id];
+	if (!*st && sqlite3_prepare_v3(s->db, store_sql[id], -1, SQLITE_PREPARE_PERSISTENT, st,
+	                               NULL) != SQLITE_OK) {
+		store_set_err(s, sqlite3_errmsg(s->db));
+		log_error("store", "prepare: %s", s->errmsg);
+		return NULL;
+	}
+	sqlite3_reset(*st);
+	sqlite3_clear_bindings(*st);
+	return *st;
+}
+
+static void bind_text(sqlite3_stmt *st, const char *name, const char *v)
+{
+	sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, name), v, -1, SQLITE_STATIC);
+}
+
+static void bind_int(sqlite3_stmt *st, const char *name, int64_t v)
+{
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, name), v);
+}
+
+/* Runs a write statement; a statement that changed no row means NOTFOUND. */
+static enum store_err store_change(store_t *s, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	enum store_err r = STORE_OK;
+	if (rc != SQLITE_DONE)
+		r = store_fail(s, rc);
+	else if (sqlite3_changes(s->db) == 0) {
+		store_set_err(s, "not found");
+		r = STORE_NOTFOUND;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+static int store_exec(store_t *s, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	store_set_err(s, msg ? msg : sqlite3_errmsg(s->db));
+	sqlite3_free(msg);
+	return -1;
+}
+
+/* Runs `sql` (several statements) in one transaction. */
+static int store_exec_tx(store_t *s, const char *sql)
+{
+	if (store_exec(s, "BEGIN IMMEDIATE") != 0)
+		return -1;
+	if (store_exec(s, sql) != 0 || store_exec(s, "COMMIT") != 0) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static int store_query_int(store_t *s, const char *sql)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		store_set_err(s, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	else
+		store_set_err(s, sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* ---- open, migrate ---- */
+
+/* Moves the database to `version` by running `sql`, unless another process
+ * did so first (the version is read again inside the write transaction). */
+static int store_step_version(store_t *s, int version, const char *sql)
+{
+	char pragma[48];
+	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version);
+	if (store_exec(s, "BEGIN IMMEDIATE") != 0)
+		return -1;
+	int have = store_query_int(s, "PRAGMA user_version");
+	if (have < 0 || (have < version && (store_exec(s, sql) != 0 || store_exec(s, pragma) != 0)) ||
+	    store_exec(s, "COMMIT") != 0) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static int store_migrate(store_t *s, const struct sql_migration *m, unsigned n)
+{
+	int have = store_query_int(s, "PRAGMA user_version");
+	int known = n ? m[n - 1].version : 1;
+	if (have < 0)
+		return -1;
+	if (have > known) {
+		snprintf(s->errmsg, sizeof s->errmsg,
+		         "database schema version %d is newer than this build knows (%d)", have, known);
+		return -1;
+	}
+	if (have == 0 && store_step_version(s, 1, sql_schema) != 0)
+		return -1;
+	have = have ? have : 1;
+	for (unsigned i = 0; i < n; i++) {
+		if (m[i].version <= have)
+			continue;
+		if (m[i].version != have + 1) {
+			snprintf(s->errmsg, sizeof s->errmsg, "migration to version %d is missing",
+			         have + 1);
+			return -1;
+		}
+		if (store_step_version(s, m[i].version, m[i].sql) != 0)
+			return -1;
+		log_info("store", "migrated database to version %d", m[i].version);
+		have = m[i].version;
+	}
+	return 0;
+}
+
+static int store_configure(store_t *s)
+{
+	sqlite3_extended_result_codes(s->db, 1);
+	if (sqlite3_busy_timeout(s->db, STORE_BUSY_MS) != SQLITE_OK)
+		return -1;
+	return store_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+	                     "PRAGMA foreign_keys = ON");
+}
+
+static int64_t store_unix_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void store_release(store_t *s)
+{
+	store_jnl_stop(s->jnl);
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+store_t *store_open_migrations(const char *path, const struct sql_migration *m, unsigned n,
+                               char *err, size_t errlen)
+{
+	store_t *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		store_release(s);
+		return NULL;
+	}
+	if (store_configure(s) != 0 || store_migrate(s, m, n) != 0) {
+		snprintf(err, errlen, "%s: %s", path, s->errmsg[0] ? s->errmsg : sqlite3_errmsg(s->db));
+		store_release(s);
+		return NULL;
+	}
+	s->jnl = store_jnl_start(path, store_unix_ms(), err, errlen);
+	if (!s->jnl) {
+		store_release(s);
+		return NULL;
+	}
+	return s;
+}
+
+store_t *store_open(const char *path, char *err, size_t errlen)
+{
+	return store_open_migrations(path, sql_migrations, sql_migrations_count, err, errlen);
+}
+
+void store_close(store_t *s)
+{
+	if (s)
+		store_release(s);
+}
+
+int store_schema_version(store_t *s)
+{
+	return store_query_int(s, "PRAGMA user_version");
+}
+
+int store_seed_demo(store_t *s)
+{
+	int rows = store_query_int(s, "SELECT (SELECT count(*) FROM queues) + "
+	                              "(SELECT count(*) FROM members)");
+	if (rows != 0)
+		return rows < 0 ? -1 : 0;
+	if (store_exec_tx(s, sql_demo) != 0) {
+		log_error("store", "demo data: %s", s->errmsg);
+		return -1;
+	}
+	log_info("store", "seeded the demo data");
+	return 0;
+}
+
+const char *store_errmsg(store_t *s)
+{
+	return s->errmsg;
+}
+
+/* ---- loading into the engine ---- */
+
+static sqlite3_stmt *store_prepare(store_t *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		store_set_err(s, sqlite3_errmsg(s->db));
+		return NULL;
+	}
+	return st;
+}
+
+/* Ends a row loop: 0 if the statement ran to completion. */
+static int store_finish(store_t *s, sqlite3_stmt *st, int rc)
+{
+	if (rc != SQLITE_DONE)
+		store_set_err(s, sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* NULL columns keep the value qconf_defaults() put there. */
+static void col_uint(sqlite3_stmt *st, int i, unsigned *out)
+{
+	if (sqlite3_column_type(st, i) != SQLITE_NULL)
+		*out = (unsigned)sqlite3_column_int64(st, i);
+}
+
+static void col_bool(sqlite3_stmt *st, int i, bool *out)
+{
+	if (sqlite3_column_type(st, i) != SQLITE_NULL)
+		*out = sqlite3_column_int(st, i) != 0;
+}
+
+static void col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+	if (sqlite3_column_type(st, i) != SQLITE_NULL)
+		store_copy(out, cap, sqlite3_column_text(st, i));
+}
+
+static void store_row_queue(sqlite3_stmt *st, struct eng_queue_conf *c)
+{
+	qconf_defaults(c);
+	store_copy(c->name, sizeof c->name, sqlite3_column_text(st, 0));
+	store_copy(c->number, sizeof c->number, sqlite3_column_text(st, 1));
+	const unsigned char *strategy = sqlite3_column_text(st, 2);
+	if (strategy && !engine_strategy_parse((const char *)strategy, &c->strategy))
+		log_warn("store", "queue %s: unknown strategy %s, using the default", c->name, strategy);
+	col_uint(st, 3, &c->call_limit);
+	col_uint(st, 4, &c->timeout_s);
+	col_uint(st, 5, &c->connect_timeout_s);
+	col_uint(st, 6, &c->recovery_s);
+	col_uint(st, 7, &c->recovery_extend_s);
+	col_bool(st, 8, &c->recovery_multi);
+	col_bool(st, 9, &c->timeout_if_empty);
+	col_bool(st, 10, &c->force_away);
+	col_bool(st, 11, &c->record);
+	col_bool(st, 12, &c->show_agents);
+	col_bool(st, 13, &c->paused);
+	col_text(st, 14, c->escalation_queue, sizeof c->escalation_queue);
+	col_text(st, 15, c->escalation_dest, sizeof c->escalation_dest);
+	col_text(st, 16, c->zero_out, sizeof c->zero_out);
+	col_text(st, 17, c->hold, sizeof c->hold);
+}
+
+static int store_load_queues(store_t *s, engine_t *e, eng_ms now)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT name, " Q_COLS " FROM queues ORDER BY id");
+	if (!st)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct eng_queue_conf c;
+		store_row_queue(st, &c);
+		if (!engine_queue_add(e, now, &c))
+			log_warn("store", "queue %s: refused by the engine, not loaded", c.name);
+	}
+	return store_finish(s, st, rc);
+}
+
+static int store_load_members(store_t *s, engine_t *e,
+                              void (*cred)(void *, const char *, const char *), void *ctx)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT login, name, role, sip_ha1 FROM members ORDER BY id");
+	if (!st)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *login = (const char *)sqlite3_column_text(st, 0);
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+		enum eng_role role = ROLE_AGENT;
+		if (!engine_role_parse((const char *)sqlite3_column_text(st, 2), &role) ||
+		    !engine_member_add(e, login, name, role)) {
+			log_warn("store", "member %s: refused by the engine, not loaded", login);
+			continue;
+		}
+		if (cred)
+			cred(ctx, login, (const char *)sqlite3_column_text(st, 3));
+	}
+	return store_finish(s, st, rc);
+}
+
+static int store_load_assign(store_t *s, engine_t *e, eng_ms now)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT q.name, m.login, qm.is_manager, qm.active "
+	                                    "FROM queue_members qm JOIN queues q ON q.id = qm.queue_id "
+	                                    "JOIN members m ON m.id = qm.member_id ORDER BY qm.rowid");
+	if (!st)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		eng_id q = engine_queue_find(e, (const char *)sqlite3_column_text(st, 0));
+		eng_id m = engine_member_find(e, (const char *)sqlite3_column_text(st, 1));
+		if (!q || !m || !engine_assign(e, now, q, m, sqlite3_column_int(st, 2) != 0,
+		                               sqlite3_column_int(st, 3) != 0))
+			log_warn("store", "membership %s/%s not loaded", sqlite3_column_text(st, 0),
+			         sqlite3_column_text(st, 1));
+	}
+	return store_finish(s, st, rc);
+}
+
+static int store_load_state(store_t *s, engine_t *e, eng_ms now)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT m.login, ms.ready, ms.away_reason "
+	                                    "FROM member_state ms JOIN members m ON m.id = ms.member_id "
+	                                    "WHERE ms.logged_in ORDER BY m.id");
+	if (!st)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		eng_id m = engine_member_find(e, (const char *)sqlite3_column_text(st, 0));
+		if (!m || !engine_agent_login(e, now, m))
+			continue;
+		if (!sqlite3_column_int(st, 1))
+			engine_agent_away(e, now, m, (const char *)sqlite3_column_text(st, 2));
+	}
+	return store_finish(s, st, rc);
+}
+
+int store_load(store_t *s, engine_t *e, eng_ms now,
+               void (*cred)(void *ctx, const char *login, const char *ha1), void *ctx)
+{
+	s->eng = e;
+	if (store_load_queues(s, e, now) != 0 || store_load_members(s, e, cred, ctx) != 0 ||
+	    store_load_assign(s, e, now) != 0 || store_load_state(s, e, now) != 0) {
+		log_error("store", "load: %s", s->errmsg);
+		return -1;
+	}
+	/* Restored state is not news: the events it produced must not reach the
+	 * journal or subscribers as if agents had just logged in. */
+	struct eng_action a;
+	while (engine_next_action(e, &a))
+		;
+	return 0;
+}
+
+/* ---- queues and members ---- */
+
+static void store_bind_queue(sqlite3_stmt *st, const struct eng_queue_conf *c)
+{
+	bind_text(st, ":name", c->name);
+	bind_text(st, ":number", c->number);
+	bind_text(st, ":strategy", engine_strategy_name(c->strategy));
+	bind_int(st, ":call_limit", c->call_limit);
+	bind_int(st, ":timeout", c->timeout_s);
+	bind_int(st, ":connect_timeout", c->connect_timeout_s);
+	bind_int(st, ":recovery", c->recovery_s);
+	bind_int(st, ":recovery_extend", c->recovery_extend_s);
+	bind_int(st, ":recovery_multi", c->recovery_multi);
+	bind_int(st, ":timeout_if_empty", c->timeout_if_empty);
+	bind_int(st, ":force_away", c->force_away);
+	bind_int(st, ":record", c->record);
+	bind_int(st, ":show_agents", c->show_agents);
+	bind_int(st, ":paused", c->paused);
+	bind_text(st, ":escalation_queue", c->escalation_queue);
+	bind_text(st, ":escalation_dest", c->escalation_dest);
+	bind_text(st, ":zero_out", c->zero_out);
+	bind_text(st, ":hold", c->hold);
+}
+
+enum store_err store_queue_put(store_t *s, const struct eng_queue_conf *c, bool create)
+{
+	sqlite3_stmt *st = store_stmt(s, create ? ST_QUEUE_INSERT : ST_QUEUE_UPDATE);
+	if (!st)
+		return STORE_FAILED;
+	store_bind_queue(st, c);
+	return store_change(s, st);
+}
+
+enum store_err store_queue_del(store_t *s, const char *name)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_QUEUE_DELETE);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":name", name);
+	return store_change(s, st);
+}
+
+enum store_err store_member_put(store_t *s, const char *login, const char *name,
+                                enum eng_role role, const char *ha1, bool record, bool create)
+{
+	sqlite3_stmt *st = store_stmt(s, create ? ST_MEMBER_INSERT : ST_MEMBER_UPDATE);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":login", login);
+	bind_text(st, ":name", name ? name : "");
+	bind_text(st, ":role", engine_role_name(role));
+	bind_text(st, ":ha1", ha1);
+	bind_int(st, ":record", record);
+	return store_change(s, st);
+}
+
+enum store_err store_member_del(store_t *s, const char *login)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_MEMBER_DELETE);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":login", login);
+	return store_change(s, st);
+}
+
+bool store_member_record(store_t *s, const char *login)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_MEMBER_RECORD);
+	if (!st)
+		return false;
+	bind_text(st, ":login", login);
+	bool record = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
+	return record;
+}
+
+enum store_err store_assign(store_t *s, const char *queue, const char *login, bool manager,
+                            bool active)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_ASSIGN);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":queue", queue);
+	bind_text(st, ":login", login);
+	bind_int(st, ":manager", manager);
+	bind_int(st, ":active", active);
+	return store_change(s, st);
+}
+
+enum store_err store_unassign(store_t *s, const char *queue, const char *login)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_UNASSIGN);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":queue", queue);
+	bind_text(st, ":login", login);
+	return store_change(s, st);
+}
+
+enum store_err store_agent_state(store_t *s, const char *login, bool logged_in, bool ready,
+                                 const char *away_reason)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_STATE);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":login", login);
+	bind_int(st, ":logged_in", logged_in);
+	bind_int(st, ":ready", ready);
+	bind_text(st, ":reason", away_reason);
+	return store_change(s, st);
+}
+
+enum store_err store_agent_active(store_t *s, const char *queue, const char *login, bool active)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_ACTIVE);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":queue", queue);
+	bind_text(st, ":login", login);
+	bind_int(st, ":active", active);
+	return store_change(s, st);
+}
+
+/* ---- lists ---- */
+
+size_t store_features(store_t *s, struct store_feature *out, size_t max)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_FEATURES);
+	size_t n = 0;
+	while (st && n < max && sqlite3_step(st) == SQLITE_ROW) {
+		store_copy(out[n].code, sizeof out[n].code, sqlite3_column_text(st, 0));
+		store_copy(out[n].action, sizeof out[n].action, sqlite3_column_text(st, 1));
+		n++;
+	}
+	if (st)
+		sqlite3_reset(st);
+	return n;
+}
+
+size_t store_trunk_acl(store_t *s, struct store_acl *out, size_t max)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_ACL);
+	size_t n = 0;
+	while (st && n < max && sqlite3_step(st) == SQLITE_ROW) {
+		store_copy(out[n].cidr, sizeof out[n].cidr, sqlite3_column_text(st, 0));
+		n++;
+	}
+	if (st)
+		sqlite3_reset(st);
+	return n;
+}
+
+enum store_err store_reg_put(store_t *s, const struct store_reg *r)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_REG_PUT);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":login", r->login);
+	bind_text(st, ":contact", r->contact);
+	bind_int(st, ":expires", r->expires_unix);
+	return store_change(s, st);
+}
+
+enum store_err store_reg_del(store_t *s, const char *login, const char *contact)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_REG_DEL);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":login", login);
+	bind_text(st, ":contact", contact);
+	return store_change(s, st);
+}
+
+size_t store_regs(store_t *s, struct store_reg *out, size_t max)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_REGS);
+	size_t n = 0;
+	while (st && n < max && sqlite3_step(st) == SQLITE_ROW) {
+		store_copy(out[n].login, sizeof out[n].login, sqlite3_column_text(st, 0));
+		store_copy(out[n].contact, sizeof out[n].contact, sqlite3_column_text(st, 1));
+		out[n].expires_unix = sqlite3_column_int64(st, 2);
+		n++;
+	}
+	if (st)
+		sqlite3_reset(st);
+	return n;
+}
+
+/* ---- journal ---- */
+
+void store_journal(store_t *s, int64_t t_unix_ms, const struct eng_action *ev)
+{
+	if (ev->kind != ACT_EVENT)
+		return;
+	const char *queue = NULL;
+	struct eng_member_view mv = { .login = "" };
+	if (s->eng && ev->queue) {
+		const struct eng_queue_conf *c = engine_queue_conf(s->eng, ev->queue);
+		queue = c ? c->name : NULL;
+	}
+	if (s->eng && ev->member)
+		engine_member_view(s->eng, ev->at, ev->member, &mv);
+	store_jnl_push(s->jnl, t_unix_ms, engine_event_name(ev->event), ev->call, queue, mv.login,
+	               ev->value, ev->reason);
+}
+
+void store_journal_flush(store_t *s)
+{
+	store_jnl_flush(s->jnl);
+}
+
+uint64_t store_journal_dropped(const store_t *s)
+{
+	return store_jnl_dropped(s->jnl);
+}

@@ -1,0 +1,1017 @@
+"""Fixtures for callq's integration tests: a fresh callqd per test, callqctl, sipp peers, RTP sockets, G.711.
+
+Every test gets an Env (see run.py). The Env owns a work directory, the daemon, and every sipp process and
+socket it hands out; Env.close() kills and closes them all, whatever happened.
+"""
+import math
+import os
+import random
+import re
+import signal
+import socket
+import struct
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+CALLQD = ROOT / "build" / "callqd"
+CALLQCTL = ROOT / "build" / "callqctl"
+MEDIA = ROOT / "media"
+SIPP = "sipp"
+HOST = "127.0.0.1"
+
+TELEPHONE_EVENT = "a=rtpmap:101 telephone-event/8000"
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise TestFailure(message)
+
+
+def wait_for(probe, timeout, what, interval=0.1):
+    """Polls probe() until it returns something truthy and returns that; fails after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        last = probe()
+        if last:
+            return last
+        if time.monotonic() >= deadline:
+            raise TestFailure(f"timed out after {timeout:g}s waiting for {what} (last seen: {last!r})")
+        time.sleep(interval)
+
+
+def _bindable(ip, port, kind):
+    with socket.socket(socket.AF_INET, kind) as s:
+        try:
+            s.bind((ip, port))
+            return True
+        except OSError:
+            return False
+
+
+def free_port(ip=HOST, tcp_too=False, plus=()):
+    """A port free for UDP on ip (and TCP, and port+k for each k in plus), found by binding port 0."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind((ip, 0))
+            port = s.getsockname()[1]
+        if tcp_too and not _bindable(ip, port, socket.SOCK_STREAM):
+            continue
+        if all(port + k < 65536 and _bindable(ip, port + k, socket.SOCK_DGRAM) for k in plus):
+            return port
+    raise TestFailure(f"no free port on {ip}")
+
+
+def rtp_window(size=2000):
+    """A random even port range [lo, lo+size) inside 20000-60000 that avoids the kernel's ephemeral ports,
+    so callqd's RTP ports never collide with the sockets the tests and sipp bind to port 0."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        eph_lo, eph_hi = (int(x) for x in f.read().split())
+    spans = [(20000, min(eph_lo, 60000)), (max(eph_hi + 1, 20000), 60000)]
+    spans = [(a, b) for a, b in spans if b - a >= size]
+    check(spans, "no room for an RTP port window outside the ephemeral port range")
+    a, b = random.choice(spans)
+    lo = random.randrange(a, b - size + 1) & ~1
+    return lo, lo + size - 1
+
+
+# ---------------------------------------------------------------------------------------------- G.711
+
+def ulaw_encode(sample):
+    pcm = max(-32768, min(32767, sample)) >> 2
+    if pcm < 0:
+        mask = 0x7F
+        pcm = -pcm
+    else:
+        mask = 0xFF
+    pcm = min(pcm, 8159) + 0x21
+    seg = next((i for i, end in enumerate((0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF)) if pcm <= end), 8)
+    if seg == 8:
+        return 0x7F ^ mask
+    return ((seg << 4) | ((pcm >> (seg + 1)) & 0x0F)) ^ mask
+
+
+def ulaw_decode(byte):
+    byte = ~byte & 0xFF
+    magnitude = ((((byte & 0x0F) << 3) + 0x84) << ((byte >> 4) & 7)) - 0x84
+    return -magnitude if byte & 0x80 else magnitude
+
+
+def alaw_encode(sample):
+    pcm = max(-32768, min(32767, sample)) >> 3
+    if pcm >= 0:
+        mask = 0xD5
+    else:
+        mask = 0x55
+        pcm = -pcm - 1
+    seg = next((i for i, end in enumerate((0x1F, 0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF)) if pcm <= end), 8)
+    if seg == 8:
+        return 0x7F ^ mask
+    value = (seg << 4) | ((pcm >> 1 if seg < 2 else pcm >> seg) & 0x0F)
+    return value ^ mask
+
+
+def alaw_decode(byte):
+    byte ^= 0x55
+    value = (byte & 0x0F) << 4
+    seg = (byte & 0x70) >> 4
+    if seg == 0:
+        value += 8
+    elif seg == 1:
+        value += 0x108
+    else:
+        value = (value + 0x108) << (seg - 1)
+    return value if byte & 0x80 else -value
+
+
+PT_PCMU, PT_PCMA = 0, 8
+ENCODERS = {PT_PCMU: ulaw_encode, PT_PCMA: alaw_encode}
+DECODERS = {PT_PCMU: ulaw_decode, PT_PCMA: alaw_decode}
+
+# 20 ms test signal: 350 Hz + 450 Hz, exactly periodic in 160 samples so every packet carries the same audio.
+TONE = [int(6000 * math.sin(2 * math.pi * 7 * n / 160) + 4000 * math.sin(2 * math.pi * 9 * n / 160 + 1.0))
+        for n in range(160)]
+
+
+def encode(pt, samples):
+    return bytes(ENCODERS[pt](s) for s in samples)
+
+
+def decode(pt, payload):
+    return [DECODERS[pt](b) for b in payload]
+
+
+def tone_snr(samples, window=320, step=40):
+    """Best signal-to-noise ratio (dB) of any window of samples against TONE at any phase; -inf if none fits.
+    Tolerates repacketization, G.711 requantization and transcoding."""
+    best = float("-inf")
+    signal_power = sum(TONE[k % 160] ** 2 for k in range(window))
+    for start in range(0, len(samples) - window + 1, step):
+        head = samples[start:start + 8]
+        for phase in range(160):
+            if sum(abs(head[k] - TONE[(phase + k) % 160]) for k in range(8)) > 8 * 800:
+                continue
+            noise = sum((samples[start + k] - TONE[(phase + k) % 160]) ** 2 for k in range(window))
+            best = max(best, float("inf") if noise == 0 else 10 * math.log10(signal_power / noise))
+    return best
+
+
+# ---------------------------------------------------------------------------------------------- RTP
+
+class RtpPacket:
+    __slots__ = ("arrival", "source", "pt", "marker", "seq", "ts", "ssrc", "payload")
+
+    def __init__(self, arrival, source, data):
+        self.arrival, self.source = arrival, source
+        first, second, self.seq, self.ts, self.ssrc = struct.unpack("!BBHII", data[:12])
+        check(first >> 6 == 2, f"RTP version {first >> 6} from {source}")
+        header = 12 + 4 * (first & 0x0F)
+        if first & 0x10:
+            header += 4 + 4 * struct.unpack("!H", data[header + 2:header + 4])[0]
+        end = len(data) - (data[-1] if first & 0x20 else 0)
+        self.pt, self.marker, self.payload = second & 0x7F, bool(second & 0x80), data[header:end]
+
+
+class RtpPort:
+    """A UDP socket standing in for a phone's media port: records every RTP packet that arrives and sends
+    paced streams, always from the same port (so callqd's symmetric RTP sees one address per leg)."""
+
+    def __init__(self, ip=HOST):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((ip, 0))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.packets = []
+        self.errors = []
+        self.lock = threading.Lock()
+        self.running = True
+        self.thread = threading.Thread(target=self._receive, daemon=True)
+        self.thread.start()
+
+    def _receive(self):
+        while self.running:
+            try:
+                data, source = self.sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            now = time.monotonic()
+            try:
+                packet = RtpPacket(now, source, data)
+            except (TestFailure, struct.error, IndexError) as e:
+                with self.lock:
+                    self.errors.append(f"{source}: bad RTP packet ({e})")
+                continue
+            with self.lock:
+                self.packets.append(packet)
+
+    def received(self, since=0.0):
+        with self.lock:
+            return [p for p in self.packets if p.arrival >= since]
+
+    def wait_packets(self, count, timeout, since=0.0, what="RTP packets"):
+        return wait_for(lambda: len(self.received(since)) >= count and self.received(since),
+                        timeout, f"{count} {what} on port {self.port}")
+
+    def peer(self):
+        """callqd's address for this leg: where its packets come from."""
+        packets = self.received()
+        check(packets, f"no RTP received on port {self.port}, cannot tell callqd's address")
+        return packets[-1].source
+
+    def send_tone(self, dest, pt, count=50):
+        """Sends count packets of TONE encoded with pt, paced 20 ms apart on absolute deadlines."""
+        payload = encode(pt, TONE)
+        ssrc, seq, ts = random.getrandbits(32), random.getrandbits(16), random.getrandbits(32)
+        start = time.monotonic()
+        for i in range(count):
+            delay = start + i * 0.020 - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            header = struct.pack("!BBHII", 0x80, pt | (0x80 if i == 0 else 0), (seq + i) & 0xFFFF,
+                                 (ts + 160 * i) & 0xFFFFFFFF, ssrc)
+            self.sock.sendto(header + payload, dest)
+
+    def close(self):
+        self.running = False
+        self.sock.close()
+        self.thread.join(timeout=1)
+
+
+def stream_report(packets):
+    """Facts about a received stream: payload types, payload sizes, sequence continuity, median spacing (ms)."""
+    gaps = sorted(b.arrival - a.arrival for a, b in zip(packets, packets[1:]))
+    in_order = sum(1 for a, b in zip(packets, packets[1:]) if (b.seq - a.seq) & 0xFFFF == 1)
+    return {
+        "count": len(packets),
+        "pts": sorted({p.pt for p in packets}),
+        "sizes": sorted({len(p.payload) for p in packets}),
+        "seq_ok": in_order / max(1, len(packets) - 1),
+        "median_ms": 1000 * gaps[len(gaps) // 2] if gaps else None,
+    }
+
+
+def received_samples(packets, pt):
+    """Decoded audio of the packets with payload type pt, in sequence order."""
+    samples = []
+    for p in sorted((p for p in packets if p.pt == pt), key=lambda p: p.arrival):
+        samples.extend(decode(pt, p.payload))
+    return samples
+
+
+# ---------------------------------------------------------------------------------------------- callqctl
+
+_KV = re.compile(r'([^\s=]+)=("(?:[^"\\]|\\.)*"|\S*)')
+
+
+def parse_row(line):
+    row = {}
+    for key, value in _KV.findall(line):
+        if value.startswith('"'):
+            value = re.sub(r'\\(.)', r'\1', value[1:-1])
+        row[key] = value
+    return row
+
+
+class Reply:
+    def __init__(self, args, exit_code, stdout, stderr):
+        self.args, self.exit_code, self.stdout, self.stderr = args, exit_code, stdout, stderr
+        lines = stdout.splitlines()
+        first = lines[0] if lines else ""
+        self.status, _, rest = first.partition(" ")
+        self.code, self.text, self.rows = "", rest, []
+        if self.status == "ERR":
+            self.code, _, self.text = rest.partition(" ")
+        m = re.fullmatch(r"(\d+) rows?", rest)
+        if self.status == "OK" and m:
+            self.rows = [parse_row(line) for line in lines[1:1 + int(m.group(1))]]
+
+    @property
+    def ok(self):
+        return self.status == "OK" and self.exit_code == 0
+
+    def __repr__(self):
+        return f"callqctl {' '.join(self.args)} -> exit {self.exit_code}: {self.stdout.strip()!r} {self.stderr.strip()!r}"
+
+
+class Ctl:
+    def __init__(self, socket_path):
+        self.socket_path = socket_path
+
+    def run(self, *args):
+        args = [str(a) for a in args]
+        check(CALLQCTL.exists(), f"{CALLQCTL.relative_to(ROOT)} not found: run `make` first")
+        try:
+            p = subprocess.run([str(CALLQCTL), "-s", self.socket_path, *args], capture_output=True, text=True,
+                               timeout=10, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise TestFailure(f"callqctl {' '.join(args)} did not return within 10 s")
+        return Reply(args, p.returncode, p.stdout, p.stderr)
+
+    def ok(self, *args):
+        reply = self.run(*args)
+        check(reply.ok, f"expected OK: {reply!r}")
+        return reply
+
+    def row(self, *args):
+        reply = self.ok(*args)
+        check(len(reply.rows) == 1, f"expected one row: {reply!r}")
+        return reply.rows[0]
+
+    def err(self, code, *args):
+        reply = self.run(*args)
+        check(reply.status == "ERR" and reply.code == code and reply.exit_code == 1,
+              f"expected ERR {code} and exit 1: {reply!r}")
+        return reply
+
+
+# ---------------------------------------------------------------------------------------------- callqd
+
+class Daemon:
+    def __init__(self, workdir, socket_path):
+        self.workdir = workdir
+        self.socket_path = socket_path
+        self.log_path = workdir / "callqd.log"
+        self.conf_path = workdir / "callq.conf"
+        self.sip_port = free_port(tcp_too=True)
+        self.rtp_min, self.rtp_max = rtp_window()
+        self.proc = None
+        self.ctl = Ctl(socket_path)
+        (workdir / "run" / "recordings").mkdir(parents=True, exist_ok=True)
+        self.conf_path.write_text("\n".join([
+            "# written by tests/integration/harness.py",
+            f"sip_listen = {HOST}",
+            f"sip_port = {self.sip_port}",
+            f"rtp_ip = {HOST}",
+            f"rtp_port_min = {self.rtp_min}",
+            f"rtp_port_max = {self.rtp_max}",
+            f"db = {workdir / 'run' / 'callq.db'}",
+            f"control = {socket_path}",
+            f"recordings = {workdir / 'run' / 'recordings'}",
+            f"media = {MEDIA}",
+            "log_level = debug",
+            "seed_demo = yes",
+            "rtp_timeout = 60",
+            "",
+        ]))
+
+    @property
+    def address(self):
+        return f"{HOST}:{self.sip_port}"
+
+    def start(self, timeout=10):
+        check(CALLQD.exists(), f"{CALLQD.relative_to(ROOT)} not found: run `make` first")
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen([str(CALLQD), "-c", str(self.conf_path)], cwd=self.workdir,
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+
+        def ready():
+            check(self.proc.poll() is None, f"callqd exited with {self.proc.returncode} while starting")
+            if not os.path.exists(self.socket_path):
+                return False
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                try:
+                    s.connect(self.socket_path)
+                except OSError:
+                    return False
+            return self.ctl.run("whoami").ok
+
+        wait_for(ready, timeout, "callqd to answer `whoami` on its control socket", interval=0.1)
+
+    def stop(self):
+        """SIGTERM, then SIGKILL after 5 s. Returns a complaint if the exit was not clean, else None."""
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self._exit_complaint()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return "callqd did not exit within 5 s of SIGTERM (killed)"
+        return self._exit_complaint()
+
+    def _exit_complaint(self):
+        rc = self.proc.returncode
+        return None if rc in (0, -signal.SIGTERM) else f"callqd exited with status {rc}"
+
+    def restart(self):
+        complaint = self.stop()
+        check(complaint is None, complaint)
+        self.start()
+
+    def log_tail(self, lines=40):
+        if not self.log_path.exists():
+            return "(no callqd log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+# ---------------------------------------------------------------------------------------------- sipp
+
+def parse_messages(path):
+    """sipp's -trace_msg file as a list of (direction, message text); direction is 'sent' or 'received'."""
+    if not path.exists():
+        return []
+    out = []
+    for block in re.split(r"^-{20,} .*$", path.read_text(errors="replace"), flags=re.M):
+        head, _, body = block.strip("\n").partition("\n")
+        if "message sent" in head:
+            out.append(("sent", body.strip().replace("\r", "")))
+        elif "message received" in head:
+            out.append(("received", body.strip().replace("\r", "")))
+    return out
+
+
+class Sipp:
+    """One sipp process (-m 1) with its message, error and <log> traces in the test's work directory."""
+
+    def __init__(self, workdir, name, scenario, remote, service, keys=(), args=(), ip=HOST, ooc=None,
+                 timeout_s=45):
+        self.name = name
+        self.port = free_port(ip)
+        self.messages_path = workdir / f"{name}.messages.log"
+        self.errors_path = workdir / f"{name}.errors.log"
+        self.events_path = workdir / f"{name}.events.log"
+        self.out_path = workdir / f"{name}.out"
+        cmd = [SIPP, remote, "-sf", str(SCENARIOS / scenario), "-i", ip, "-p", str(self.port), "-s", service,
+               "-m", "1", "-nostdin", "-cp", str(free_port("0.0.0.0")), "-mp", str(free_port(ip, plus=(2,))),
+               "-timeout", f"{timeout_s}s", "-timeout_error",
+               "-trace_msg", "-message_file", str(self.messages_path),
+               "-trace_err", "-error_file", str(self.errors_path),
+               "-trace_logs", "-log_file", str(self.events_path)]
+        if ooc:
+            cmd += ["-oocsf", str(SCENARIOS / ooc)]
+        for key, value in keys:
+            cmd += ["-key", key, str(value)]
+        cmd += [str(a) for a in args]
+        self.cmd = cmd
+        with open(self.out_path, "wb") as out:
+            self.proc = subprocess.Popen(cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=subprocess.STDOUT)
+
+    def wait(self, timeout):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise TestFailure(f"sipp {self.name} still running after {timeout:g}s")
+
+    def expect_success(self, timeout=40):
+        rc = self.wait(timeout)
+        check(rc == 0, f"sipp {self.name} exited with {rc} (0 = scenario completed); {self.error_summary()}")
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def events(self):
+        if not self.events_path.exists():
+            return []
+        return [line.strip() for line in self.events_path.read_text(errors="replace").splitlines() if line.strip()]
+
+    def count(self, event):
+        return self.events().count(event)
+
+    def wait_event(self, event, timeout, count=1):
+        def seen():
+            check(self.running() or self.count(event) >= count,
+                  f"sipp {self.name} exited ({self.proc.returncode}) before logging {event}; {self.error_summary()}")
+            return self.count(event) >= count
+        wait_for(seen, timeout, f"{self.name} to log {event} x{count} (events: {self.events()})")
+
+    def messages(self):
+        return parse_messages(self.messages_path)
+
+    def responses(self, method="INVITE"):
+        """Status codes received for requests of this method, in order."""
+        codes = []
+        for direction, text in self.messages():
+            m = re.match(r"SIP/2.0 (\d{3})", text)
+            if direction == "received" and m and re.search(rf"^CSeq:\s*\d+\s+{method}\s*$", text, re.M | re.I):
+                codes.append(int(m.group(1)))
+        return codes
+
+    def final_response(self, method="INVITE"):
+        """(status code, message text) of the last final response received for method."""
+        for direction, text in reversed(self.messages()):
+            m = re.match(r"SIP/2.0 ([2-6]\d\d)", text)
+            if direction == "received" and m and re.search(rf"^CSeq:\s*\d+\s+{method}\s*$", text, re.M | re.I):
+                return int(m.group(1)), text
+        raise TestFailure(f"sipp {self.name} received no final response to {method}")
+
+    def answer_sdp(self):
+        """The SDP body of the 200 OK received for the INVITE."""
+        for direction, text in self.messages():
+            if (direction == "received" and text.startswith("SIP/2.0 200")
+                    and re.search(r"^CSeq:\s*\d+\s+INVITE", text, re.M | re.I)):
+                return text.partition("\n\n")[2]
+        raise TestFailure(f"sipp {self.name} received no 200 OK to its INVITE")
+
+    def error_summary(self, lines=15):
+        noise = "out-of-call"
+        text = self.errors_path.read_text(errors="replace") if self.errors_path.exists() else ""
+        kept = [l for l in text.splitlines() if l.strip() and noise not in l]
+        return f"error log tail: {kept[-lines:]}" if kept else "no sipp errors logged"
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+# ---------------------------------------------------------------------------------------------- the test context
+
+class Phone:
+    """An agent's phone: one sipp that REGISTERs in its main scenario and answers callqd's INVITEs through an
+    out-of-call scenario (mode 'answer' after answer_ms, 'reject' with 486 after answer_ms, or 'ring' until
+    cancelled), with its SDP pointing at a python RtpPort."""
+
+    def __init__(self, env, login, password, mode="answer", answer_ms=1000, expires=3600):
+        self.login = login
+        self.rtp = env.rtp_port()
+        self.sipp = env.sipp(f"phone{login}", "register.xml", service=login, ooc=f"agent_{mode}.xml",
+                             keys=[("expires", expires), ("rtpport", self.rtp.port)],
+                             args=["-au", login, "-ap", password, "-d", answer_ms], timeout_s=120)
+
+    def wait_registered(self, timeout=10):
+        self.sipp.wait_event("REGISTERED", timeout)
+
+
+class Call:
+    """A caller on the trunk: sipp with caller.xml (or another caller-side scenario) and its RtpPort."""
+
+    def __init__(self, env, number, scenario, duration_ms, fmts, attrs, from_user, ip, auth):
+        self.rtp = env.rtp_port(ip)
+        args = ["-d", duration_ms]
+        if auth:
+            args += ["-au", auth[0], "-ap", auth[1]]
+        self.sipp = env.sipp(f"call{number.strip('*')}-{len(env.sipps)}", scenario, service=number, ip=ip,
+                             keys=[("rtpport", self.rtp.port), ("fmts", fmts), ("attrs", attrs),
+                                   ("from_user", from_user)], args=args)
+
+
+class Env:
+    def __init__(self, name, workdir, socket_dir):
+        self.name = name
+        self.workdir = workdir
+        self.daemon = Daemon(workdir, str(socket_dir / "ctl.sock"))
+        self.ctl = self.daemon.ctl
+        self.sipps = []
+        self.rtp_ports = []
+
+    def start(self):
+        self.daemon.start()
+
+    def rtp_port(self, ip=HOST):
+        port = RtpPort(ip)
+        self.rtp_ports.append(port)
+        return port
+
+    def sipp(self, name, scenario, service, **kw):
+        s = Sipp(self.workdir, name, scenario, self.daemon.address, service, **kw)
+        self.sipps.append(s)
+        return s
+
+    def phone(self, login, mode="answer", answer_ms=1000, expires=3600, register=True):
+        p = Phone(self, login, f"secret{login}", mode, answer_ms, expires)
+        if register:
+            p.wait_registered()
+        return p
+
+    def call(self, number="6000", duration_ms=10000, scenario="caller.xml", fmts="0 8 101",
+             attrs=TELEPHONE_EVENT, from_user="5551234", ip=HOST, auth=None):
+        return Call(self, number, scenario, duration_ms, fmts, attrs, from_user, ip, auth)
+
+    def make_ready(self, login):
+        self.ctl.ok("agent.login", login)
+        if self.ctl.row("agent.show", login).get("ready") != "yes":
+            self.ctl.ok("agent.ready", login)
+        agent = self.ctl.row("agent.show", login)
+        check(agent.get("logged_in") == "yes" and agent.get("ready") == "yes",
+              f"agent {login} not logged in and ready: {agent}")
+
+    def wait_row(self, timeout, *args, **expected):
+        """Polls a one-row callqctl command until every expected key has the expected value; returns the row."""
+        last = {}
+
+        def matches():
+            nonlocal last
+            last = self.ctl.row(*args)
+            return all(last.get(k) == str(v) for k, v in expected.items())
+        try:
+            wait_for(matches, timeout, "", interval=0.2)
+        except TestFailure:
+            raise TestFailure(f"timed out after {timeout:g}s waiting for `{' '.join(map(str, args))}` to show "
+                              f"{expected}; last row: {last}") from None
+        return last
+
+    def wait_stats(self, queue, timeout=15, **expected):
+        return self.wait_row(timeout, "stats", queue, **expected)
+
+    def wait_agent(self, login, timeout=15, **expected):
+        return self.wait_row(timeout, "agent.show", login, **expected)
+
+    def close(self):
+        self.running = False
+        self.sock.close()
+        self.thread.join(timeout=1)
+
+
+def stream_report(packets):
+    """Facts about a received stream: payload types, payload sizes, sequence continuity, median spacing (ms)."""
+    gaps = sorted(b.arrival - a.arrival for a, b in zip(packets, packets[1:]))
+    in_order = sum(1 for a, b in zip(packets, packets[1:]) if (b.seq - a.seq) & 0xFFFF == 1)
+    return {
+        "count": len(packets),
+        "pts": sorted({p.pt for p in packets}),
+        "sizes": sorted({len(p.payload) for p in packets}),
+        "seq_ok": in_order / max(1, len(packets) - 1),
+        "median_ms": 1000 * gaps[len(gaps) // 2] if gaps else None,
+    }
+
+
+def received_samples(packets, pt):
+    """Decoded audio of the packets with payload type pt, in sequence order."""
+    samples = []
+    for p in sorted((p for p in packets if p.pt == pt), key=lambda p: p.arrival):
+        samples.extend(decode(pt, p.payload))
+    return samples
+
+
+# ---------------------------------------------------------------------------------------------- callqctl
+
+_KV = re.compile(r'([^\s=]+)=("(?:[^"\\]|\\.)*"|\S*)')
+
+
+def parse_row(line):
+    row = {}
+    for key, value in _KV.findall(line):
+        if value.startswith('"'):
+            value = re.sub(r'\\(.)', r'\1', value[1:-1])
+        row[key] = value
+    return row
+
+
+class Reply:
+    def __init__(self, args, exit_code, stdout, stderr):
+        self.args, self.exit_code, self.stdout, self.stderr = args, exit_code, stdout, stderr
+        lines = stdout.splitlines()
+        first = lines[0] if lines else ""
+        self.status, _, rest = first.partition(" ")
+        self.code, self.text, self.rows = "", rest, []
+        if self.status == "ERR":
+            self.code, _, self.text = rest.partition(" ")
+        m = re.fullmatch(r"(\d+) rows?", rest)
+        if self.status == "OK" and m:
+            self.rows = [parse_row(line) for line in lines[1:1 + int(m.group(1))]]
+
+    @property
+    def ok(self):
+        return self.status == "OK" and self.exit_code == 0
+
+    def __repr__(self):
+        return f"callqctl {' '.join(self.args)} -> exit {self.exit_code}: {self.stdout.strip()!r} {self.stderr.strip()!r}"
+
+
+class Ctl:
+    def __init__(self, socket_path):
+        self.socket_path = socket_path
+
+    def run(self, *args):
+        args = [str(a) for a in args]
+        check(CALLQCTL.exists(), f"{CALLQCTL.relative_to(ROOT)} not found: run `make` first")
+        try:
+            p = subprocess.run([str(CALLQCTL), "-s", self.socket_path, *args], capture_output=True, text=True,
+                               timeout=10, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise TestFailure(f"callqctl {' '.join(args)} did not return within 10 s")
+        return Reply(args, p.returncode, p.stdout, p.stderr)
+
+    def ok(self, *args):
+        reply = self.run(*args)
+        check(reply.ok, f"expected OK: {reply!r}")
+        return reply
+
+    def row(self, *args):
+        reply = self.ok(*args)
+        check(len(reply.rows) == 1, f"expected one row: {reply!r}")
+        return reply.rows[0]
+
+    def err(self, code, *args):
+        reply = self.run(*args)
+        check(reply.status == "ERR" and reply.code == code and reply.exit_code == 1,
+              f"expected ERR {code} and exit 1: {reply!r}")
+        return reply
+
+
+# ---------------------------------------------------------------------------------------------- callqd
+
+class Daemon:
+    def __init__(self, workdir, socket_path):
+        self.workdir = workdir
+        self.socket_path = socket_path
+        self.log_path = workdir / "callqd.log"
+        self.conf_path = workdir / "callq.conf"
+        self.sip_port = free_port(tcp_too=True)
+        self.rtp_min, self.rtp_max = rtp_window()
+        self.proc = None
+        self.ctl = Ctl(socket_path)
+        (workdir / "run" / "recordings").mkdir(parents=True, exist_ok=True)
+        self.conf_path.write_text("\n".join([
+            "# written by tests/integration/harness.py",
+            f"sip_listen = {HOST}",
+            f"sip_port = {self.sip_port}",
+            f"rtp_ip = {HOST}",
+            f"rtp_port_min = {self.rtp_min}",
+            f"rtp_port_max = {self.rtp_max}",
+            f"db = {workdir / 'run' / 'callq.db'}",
+            f"control = {socket_path}",
+            f"recordings = {workdir / 'run' / 'recordings'}",
+            f"media = {MEDIA}",
+            "log_level = debug",
+            "seed_demo = yes",
+            "rtp_timeout = 60",
+            "",
+        ]))
+
+    @property
+    def address(self):
+        return f"{HOST}:{self.sip_port}"
+
+    def start(self, timeout=10):
+        check(CALLQD.exists(), f"{CALLQD.relative_to(ROOT)} not found: run `make` first")
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen([str(CALLQD), "-c", str(self.conf_path)], cwd=self.workdir,
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+
+        def ready():
+            check(self.proc.poll() is None, f"callqd exited with {self.proc.returncode} while starting")
+            if not os.path.exists(self.socket_path):
+                return False
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                try:
+                    s.connect(self.socket_path)
+                except OSError:
+                    return False
+            return self.ctl.run("whoami").ok
+
+        wait_for(ready, timeout, "callqd to answer `whoami` on its control socket", interval=0.1)
+
+    def stop(self):
+        """SIGTERM, then SIGKILL after 5 s. Returns a complaint if the exit was not clean, else None."""
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self._exit_complaint()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return "callqd did not exit within 5 s of SIGTERM (killed)"
+        return self._exit_complaint()
+
+    def _exit_complaint(self):
+        rc = self.proc.returncode
+        return None if rc in (0, -signal.SIGTERM) else f"callqd exited with status {rc}"
+
+    def restart(self):
+        complaint = self.stop()
+        check(complaint is None, complaint)
+        self.start()
+
+    def log_tail(self, lines=40):
+        if not self.log_path.exists():
+            return "(no callqd log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+# ---------------------------------------------------------------------------------------------- sipp
+
+def parse_messages(path):
+    """sipp's -trace_msg file as a list of (direction, message text); direction is 'sent' or 'received'."""
+    if not path.exists():
+        return []
+    out = []
+    for block in re.split(r"^-{20,} .*$", path.read_text(errors="replace"), flags=re.M):
+        head, _, body = block.strip("\n").partition("\n")
+        if "message sent" in head:
+            out.append(("sent", body.strip().replace("\r", "")))
+        elif "message received" in head:
+            out.append(("received", body.strip().replace("\r", "")))
+    return out
+
+
+class Sipp:
+    """One sipp process (-m 1) with its message, error and <log> traces in the test's work directory."""
+
+    def __init__(self, workdir, name, scenario, remote, service, keys=(), args=(), ip=HOST, ooc=None,
+                 timeout_s=45):
+        self.name = name
+        self.port = free_port(ip)
+        self.messages_path = workdir / f"{name}.messages.log"
+        self.errors_path = workdir / f"{name}.errors.log"
+        self.events_path = workdir / f"{name}.events.log"
+        self.out_path = workdir / f"{name}.out"
+        cmd = [SIPP, remote, "-sf", str(SCENARIOS / scenario), "-i", ip, "-p", str(self.port), "-s", service,
+               "-m", "1", "-nostdin", "-cp", str(free_port("0.0.0.0")), "-mp", str(free_port(ip, plus=(2,))),
+               "-timeout", f"{timeout_s}s", "-timeout_error",
+               "-trace_msg", "-message_file", str(self.messages_path),
+               "-trace_err", "-error_file", str(self.errors_path),
+               "-trace_logs", "-log_file", str(self.events_path)]
+        if ooc:
+            cmd += ["-oocsf", str(SCENARIOS / ooc)]
+        for key, value in keys:
+            cmd += ["-key", key, str(value)]
+        cmd += [str(a) for a in args]
+        self.cmd = cmd
+        with open(self.out_path, "wb") as out:
+            self.proc = subprocess.Popen(cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=subprocess.STDOUT)
+
+    def wait(self, timeout):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise TestFailure(f"sipp {self.name} still running after {timeout:g}s")
+
+    def expect_success(self, timeout=40):
+        rc = self.wait(timeout)
+        check(rc == 0, f"sipp {self.name} exited with {rc} (0 = scenario completed); {self.error_summary()}")
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def events(self):
+        if not self.events_path.exists():
+            return []
+        return [line.strip() for line in self.events_path.read_text(errors="replace").splitlines() if line.strip()]
+
+    def count(self, event):
+        return self.events().count(event)
+
+    def wait_event(self, event, timeout, count=1):
+        def seen():
+            check(self.running() or self.count(event) >= count,
+                  f"sipp {self.name} exited ({self.proc.returncode}) before logging {event}; {self.error_summary()}")
+            return self.count(event) >= count
+        wait_for(seen, timeout, f"{self.name} to log {event} x{count} (events: {self.events()})")
+
+    def messages(self):
+        return parse_messages(self.messages_path)
+
+    def responses(self, method="INVITE"):
+        """Status codes received for requests of this method, in order."""
+        codes = []
+        for direction, text in self.messages():
+            m = re.match(r"SIP/2.0 (\d{3})", text)
+            if direction == "received" and m and re.search(rf"^CSeq:\s*\d+\s+{method}\s*$", text, re.M | re.I):
+                codes.append(int(m.group(1)))
+        return codes
+
+    def final_response(self, method="INVITE"):
+        """(status code, message text) of the last final response received for method."""
+        for direction, text in reversed(self.messages()):
+            m = re.match(r"SIP/2.0 ([2-6]\d\d)", text)
+            if direction == "received" and m and re.search(rf"^CSeq:\s*\d+\s+{method}\s*$", text, re.M | re.I):
+                return int(m.group(1)), text
+        raise TestFailure(f"sipp {self.name} received no final response to {method}")
+
+    def answer_sdp(self):
+        """The SDP body of the 200 OK received for the INVITE."""
+        for direction, text in self.messages():
+            if (direction == "received" and text.startswith("SIP/2.0 200")
+                    and re.search(r"^CSeq:\s*\d+\s+INVITE", text, re.M | re.I)):
+                return text.partition("\n\n")[2]
+        raise TestFailure(f"sipp {self.name} received no 200 OK to its INVITE")
+
+    def error_summary(self, lines=15):
+        noise = "out-of-call"
+        text = self.errors_path.read_text(errors="replace") if self.errors_path.exists() else ""
+        kept = [l for l in text.splitlines() if l.strip() and noise not in l]
+        return f"error log tail: {kept[-lines:]}" if kept else "no sipp errors logged"
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+# ---------------------------------------------------------------------------------------------- the test context
+
+class Phone:
+    """An agent's phone: one sipp that REGISTERs in its main scenario and answers callqd's INVITEs through an
+    out-of-call scenario (mode 'answer' after answer_ms, 'reject' with 486 after answer_ms, or 'ring' until
+    cancelled), with its SDP pointing at a python RtpPort."""
+
+    def __init__(self, env, login, password, mode="answer", answer_ms=1000, expires=3600):
+        self.login = login
+        self.rtp = env.rtp_port()
+        self.sipp = env.sipp(f"phone{login}", "register.xml", service=login, ooc=f"agent_{mode}.xml",
+                             keys=[("expires", expires), ("rtpport", self.rtp.port)],
+                             args=["-au", login, "-ap", password, "-d", answer_ms], timeout_s=120)
+
+    def wait_registered(self, timeout=10):
+        self.sipp.wait_event("REGISTERED", timeout)
+
+
+class Call:
+    """A caller on the trunk: sipp with caller.xml (or another caller-side scenario) and its RtpPort."""
+
+    def __init__(self, env, number, scenario, duration_ms, fmts, attrs, from_user, ip, auth):
+        self.rtp = env.rtp_port(ip)
+        args = ["-d", duration_ms]
+        if auth:
+            args += ["-au", auth[0], "-ap", auth[1]]
+        self.sipp = env.sipp(f"call{number.strip('*')}-{len(env.sipps)}", scenario, service=number, ip=ip,
+                             keys=[("rtpport", self.rtp.port), ("fmts", fmts), ("attrs", attrs),
+                                   ("from_user", from_user)], args=args)
+
+
+class Env:
+    def __init__(self, name, workdir, socket_dir):
+        self.name = name
+        self.workdir = workdir
+        self.daemon = Daemon(workdir, str(socket_dir / "ctl.sock"))
+        self.ctl = self.daemon.ctl
+        self.sipps = []
+        self.rtp_ports = []
+
+    def start(self):
+        self.daemon.start()
+
+    def rtp_port(self, ip=HOST):
+        port = RtpPort(ip)
+        self.rtp_ports.append(port)
+        return port
+
+    def sipp(self, name, scenario, service, **kw):
+        s = Sipp(self.workdir, name, scenario, self.daemon.address, service, **kw)
+        self.sipps.append(s)
+        return s
+
+    def phone(self, login, mode="answer", answer_ms=1000, expires=3600, register=True):
+        p = Phone(self, login, f"secret{login}", mode, answer_ms, expires)
+        if register:
+            p.wait_registered()
+        return p
+
+    def call(self, number="6000", duration_ms=10000, scenario="caller.xml", fmts="0 8 101",
+             attrs=TELEPHONE_EVENT, from_user="5551234", ip=HOST, auth=None):
+        return Call(self, number, scenario, duration_ms, fmts, attrs, from_user, ip, auth)
+
+    def make_ready(self, login):
+        self.ctl.ok("agent.login", login)
+        if self.ctl.row("agent.show", login).get("ready") != "yes":
+            self.ctl.ok("agent.ready", login)
+        agent = self.ctl.row("agent.show", login)
+        check(agent.get("logged_in") == "yes" and agent.get("ready") == "yes",
+              f"agent {login} not logged in and ready: {agent}")
+
+    def wait_row(self, what, timeout, *args, **expected):
+        """Polls a one-row callqctl command until every expected key has the expected value; returns the row."""
+        def matches():
+            row = self.ctl.row(*args)
+            return row if all(row.get(k) == str(v) for k, v in expected.items()) else None
+        last = {}
+
+        def probe():
+            nonlocal last
+            row = matches()
+            last = row or self.ctl.row(*args)
+            return row
+        try:
+            return wait_for(probe, timeout, what, interval=0.2)
+        except TestFailure:
+            raise TestFailure(f"timed out after {timeout}s waiting for {what}: expected {expected}, "
+                              f"last `{' '.join(map(str, args))}` row: {last}")
+
+    def wait_stats(self, queue, timeout=15, **expected):
+        return self.wait_row(f"stats {queue}", timeout, "stats", queue, **expected)
+
+    def wait_agent(self, login, timeout=15, **expected):
+        return self.wait_row(f"agent {login}", timeout, "agent.show", login, **expected)
+
+    def close(self):
+        """Kills every sipp, closes every socket, stops callqd. Returns a complaint about callqd's exit, or None."""
+        for s in self.sipps:
+            s.kill()
+        for port in self.rtp_ports:
+            port.close()
+        return self.daemon.stop()
+
+    def diagnostics(self):
+        parts = [f"work dir: {self.workdir}", f"callqd log ({self.daemon.log_path.name}, last 40 lines):",
+                 self.daemon.log_tail(40)]
+        for s in self.sipps:
+            parts.append(f"sipp {s.name}: exit {s.proc.returncode}, events {s.events()}, {s.error_summary(8)}")
+        for port in self.rtp_ports:
+            if port.errors:
+                parts.append(f"rtp port {port.port}: {port.errors[:3]}")
+        return "\n".join(parts)

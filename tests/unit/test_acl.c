@@ -1,0 +1,47 @@
+/* Tests src/sip/acl.c: CIDR parsing and matching. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+
+#include "sip/acl.h"
+
+static bool allows(const struct acl *a, const char *ip)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	inet_pton(AF_INET, ip, &sin.sin_addr);
+	return acl_allows(a, (struct sockaddr *)&sin);
+}
+
+static void test_acl(void **state)
+{
+	(void)state;
+	struct acl a;
+	acl_init(&a);
+	assert_false(allows(&a, "127.0.0.1"));
+	assert_int_equal(acl_add(&a, "127.0.0.1/32"), 0);
+	assert_int_equal(acl_add(&a, "10.0.0.0/8"), 0);
+	assert_int_equal(acl_add(&a, "192.168.1.7"), 0);
+	assert_true(allows(&a, "127.0.0.1"));
+	assert_false(allows(&a, "127.0.0.2"));
+	assert_true(allows(&a, "10.200.3.4"));
+	assert_false(allows(&a, "11.0.0.1"));
+	assert_true(allows(&a, "192.168.1.7"));
+	assert_false(allows(&a, "192.168.1.8"));
+	assert_false(acl_allows(&a, NULL));
+	assert_int_equal(acl_add(&a, "1.2.3.4/33"), -1);
+	assert_int_equal(acl_add(&a, "1.2.3/8"), -1);
+	assert_int_equal(acl_add(&a, "1.2.3.4/"), -1);
+	assert_int_equal(acl_add(&a, "banana"), -1);
+	assert_int_equal(acl_add(&a, "0.0.0.0/0"), 0);
+	assert_true(allows(&a, "8.8.8.8"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = { cmocka_unit_test(test_acl) };
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

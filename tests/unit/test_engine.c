@@ -1,0 +1,1413 @@
+/* test_engine.c — the ACD state machine, driven by a fake clock.
+ *
+ * Each test builds an engine, advances `now` by hand and drains the outbox
+ * after every transition into `acts`, then asserts on what came out and on
+ * the views. Nothing here sleeps: time is a plain variable.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "acd/engine.h"
+#include "acd/qconf.h"
+
+#define MAXACTS 4096
+
+static engine_t *e;
+static eng_ms now;
+static struct eng_action acts[MAXACTS];
+static size_t nacts;
+
+static int setup(void **state)
+{
+	(void)state;
+	e = engine_new();
+	now = 1000000;
+	nacts = 0;
+	return e ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	engine_free(e);
+	e = NULL;
+	return 0;
+}
+
+/* Replaces `acts` with whatever the engine queued since the last drain. */
+static size_t drain(void)
+{
+	nacts = 0;
+	while (nacts < MAXACTS && engine_next_action(e, &acts[nacts]))
+		nacts++;
+	assert_true(nacts < MAXACTS);
+	return nacts;
+}
+
+static size_t count_kind(enum eng_action_kind k)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nacts; i++)
+		n += acts[i].kind == k;
+	return n;
+}
+
+static const struct eng_action *find_kind(enum eng_action_kind k)
+{
+	for (size_t i = 0; i < nacts; i++)
+		if (acts[i].kind == k)
+			return &acts[i];
+	return NULL;
+}
+
+static const struct eng_action *find_event(enum eng_event ev)
+{
+	for (size_t i = 0; i < nacts; i++)
+		if (acts[i].kind == ACT_EVENT && acts[i].event == ev)
+			return &acts[i];
+	return NULL;
+}
+
+static size_t count_event(enum eng_event ev)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nacts; i++)
+		n += acts[i].kind == ACT_EVENT && acts[i].event == ev;
+	return n;
+}
+
+/* The single ACT_OFFER of the last drain (fails the test if not exactly one). */
+static const struct eng_action *the_offer(void)
+{
+	assert_int_equal(count_kind(ACT_OFFER), 1);
+	return find_kind(ACT_OFFER);
+}
+
+static eng_id offered_to(void)
+{
+	return the_offer()->member;
+}
+
+static struct eng_queue_conf conf(const char *name, const char *number, enum eng_strategy s)
+{
+	struct eng_queue_conf c;
+
+	qconf_defaults(&c);
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	snprintf(c.number, sizeof(c.number), "%s", number);
+	c.strategy = s;
+	c.recovery_s = 0;
+	return c;
+}
+
+static eng_id queue(const char *name, enum eng_strategy s)
+{
+	static unsigned number = 6000;
+	char num[16];
+	struct eng_queue_conf c;
+	eng_id q;
+
+	snprintf(num, sizeof(num), "%u", number++);
+	c = conf(name, num, s);
+	q = engine_queue_add(e, now, &c);
+	assert_true(q != 0);
+	return q;
+}
+
+static void set_conf(eng_id q, void (*edit)(struct eng_queue_conf *c, unsigned v), unsigned v)
+{
+	struct eng_queue_conf c = *engine_queue_conf(e, q);
+
+	edit(&c, v);
+	assert_true(engine_queue_update(e, now, q, &c));
+	drain();
+}
+
+static void set_recovery(struct eng_queue_conf *c, unsigned v) { c->recovery_s = v; }
+static void set_limit(struct eng_queue_conf *c, unsigned v) { c->call_limit = v; }
+static void set_timeout(struct eng_queue_conf *c, unsigned v) { c->timeout_s = v; }
+static void set_connect(struct eng_queue_conf *c, unsigned v) { c->connect_timeout_s = v; }
+static void set_force_away(struct eng_queue_conf *c, unsigned v) { c->force_away = v; }
+static void set_if_empty(struct eng_queue_conf *c, unsigned v) { c->timeout_if_empty = v; }
+static void set_paused(struct eng_queue_conf *c, unsigned v) { c->paused = v; }
+
+/* A member assigned (active) to the given queue and logged in. */
+static eng_id agent(const char *login, eng_id q)
+{
+	eng_id m = engine_member_add(e, login, login, ROLE_AGENT);
+
+	assert_true(m != 0);
+	if (q)
+		assert_true(engine_assign(e, now, q, m, false, true));
+	assert_true(engine_agent_login(e, now, m));
+	drain();
+	return m;
+}
+
+static eng_id enter(eng_id q)
+{
+	struct eng_call_info ci = { "+15855550100", "Caller", "6000" };
+	eng_id c = engine_call_enter(e, now, q, &ci);
+
+	drain();
+	return c;
+}
+
+static struct eng_member_view mview(eng_id m)
+{
+	struct eng_member_view v;
+
+	assert_true(engine_member_view(e, now, m, &v));
+	return v;
+}
+
+static struct eng_queue_stats qstats(eng_id q)
+{
+	struct eng_queue_stats s;
+
+	assert_true(engine_queue_stats(e, now, q, &s));
+	return s;
+}
+
+static void tick_to(eng_ms t)
+{
+	now = t;
+	engine_tick(e, now);
+	drain();
+}
+
+/* Answers the current offer of the last drain and returns the member. */
+static eng_id answer(void)
+{
+	const struct eng_action *o = the_offer();
+	eng_id m = o->member, offer = o->offer;
+
+	assert_true(engine_offer_answered(e, now, offer));
+	drain();
+	return m;
+}
+
+/* ---- round robin ---- */
+
+static void test_rr_order_and_cursor(void **state)
+{
+	eng_id q = queue("rr", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), a2 = agent("1002", q), a3 = agent("1003", q), a4 = agent("1004", q);
+	eng_id c1, c2, c3;
+
+	(void)state;
+	c1 = enter(q);
+	assert_int_equal(offered_to(), a1);
+	/* 1 does not answer: the call goes to 2, who answers. */
+	assert_true(engine_offer_failed(e, now, the_offer()->offer, "rejected"));
+	drain();
+	assert_int_equal(offered_to(), a2);
+	answer();
+	/* Any new call goes to 3. */
+	c2 = enter(q);
+	assert_int_equal(offered_to(), a3);
+	assert_int_equal(answer(), a3);
+	c3 = enter(q);
+	assert_int_equal(offered_to(), a4);
+	answer();
+	assert_true(engine_talk_end(e, now, c1));
+	assert_true(engine_talk_end(e, now, c2));
+	drain();
+	/* Cursor after 4 wraps to 1. */
+	enter(q);
+	assert_int_equal(offered_to(), a1);
+	(void)c3;
+}
+
+static void test_rr_miss_cursor_per_call(void **state)
+{
+	eng_id q = queue("rr", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), a2 = agent("1002", q), a3 = agent("1003", q);
+	eng_id c1, c2;
+
+	(void)state;
+	c1 = enter(q);
+	assert_int_equal(offered_to(), a1);
+	assert_int_equal(answer(), a1);
+	c2 = enter(q);
+	assert_int_equal(offered_to(), a2);
+	/* 2 misses: the call moves on to 3, not back to the queue cursor's 2. */
+	tick_to(now + 15000);
+	assert_int_equal(offered_to(), a3);
+	/* 3 misses too: 1 is busy, so the call wraps to 2. */
+	tick_to(now + 15000);
+	assert_int_equal(offered_to(), a2);
+	(void)c1;
+	(void)c2;
+}
+
+static void test_rr_only_one_available_reoffered(void **state)
+{
+	eng_id q = queue("rr", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q);
+	eng_id o1, o2;
+
+	(void)state;
+	enter(q);
+	o1 = the_offer()->offer;
+	assert_int_equal(offered_to(), a1);
+	assert_true(engine_offer_failed(e, now, o1, "rejected"));
+	drain();
+	o2 = the_offer()->offer;
+	assert_int_equal(offered_to(), a1);
+	assert_true(o2 != o1);
+	/* The old offer id stays stale. */
+	assert_false(engine_offer_answered(e, now, o1));
+	assert_false(engine_offer_failed(e, now, o1, "rejected"));
+	assert_int_equal(drain(), 0);
+}
+
+/* ---- most idle ---- */
+
+static void test_most_idle_selection(void **state)
+{
+	eng_id q = queue("mi", STRAT_MOST_IDLE);
+	eng_id a1, a2, a3, c1, c2, c3;
+
+	(void)state;
+	a1 = agent("1001", q);
+	now += 1000;
+	a2 = agent("1002", q);
+	now += 1000;
+	a3 = agent("1003", q);
+	/* Logged in first = idle longest. */
+	c1 = enter(q);
+	assert_int_equal(answer(), a1);
+	c2 = enter(q);
+	assert_int_equal(answer(), a2);
+	c3 = enter(q);
+	assert_int_equal(answer(), a3);
+	/* Hang up in the order 2, 3, 1: 2 is the most idle. */
+	now += 1000;
+	engine_talk_end(e, now, c2);
+	now += 1000;
+	engine_talk_end(e, now, c3);
+	now += 1000;
+	engine_talk_end(e, now, c1);
+	drain();
+	enter(q);
+	assert_int_equal(offered_to(), a2);
+}
+
+static void test_most_idle_retry_on_reject(void **state)
+{
+	eng_id q = queue("mi", STRAT_MOST_IDLE);
+	eng_id a1, a2;
+
+	(void)state;
+	a1 = agent("1001", q);
+	now += 1000;
+	a2 = agent("1002", q);
+	enter(q);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(offered_to(), a1);
+		assert_true(engine_offer_failed(e, now, the_offer()->offer, "rejected"));
+		drain();
+	}
+	assert_int_equal(offered_to(), a1);
+	assert_int_equal(mview(a1).missed_total, 3);
+	/* Force away breaks the loop: the next reject sends the call to 2. */
+	set_force_away(NULL, 0);
+	(void)a2;
+}
+
+static void test_most_idle_force_away_moves_on(void **state)
+{
+	eng_id q = queue("mi", STRAT_MOST_IDLE);
+	eng_id a1, a2;
+	struct eng_member_view v;
+
+	(void)state;
+	set_conf(q, set_force_away, 1);
+	a1 = agent("1001", q);
+	now += 1000;
+	a2 = agent("1002", q);
+	enter(q);
+	assert_int_equal(offered_to(), a1);
+	assert_true(engine_offer_failed(e, now, the_offer()->offer, "rejected"));
+	drain();
+	assert_non_null(find_event(EV_AGENT_AWAY));
+	assert_string_equal(find_event(EV_AGENT_AWAY)->reason, "missed");
+	assert_int_equal(find_event(EV_AGENT_AWAY)->member, a1);
+	assert_int_equal(offered_to(), a2);
+	v = mview(a1);
+	assert_false(v.ready);
+	assert_true(v.logged_in);
+	assert_string_equal(v.away_reason, "missed");
+}
+
+/* ---- least calls / least offers ---- */
+
+static void test_least_calls_reset_at_login(void **state)
+{
+	eng_id q = queue("lc", STRAT_LEAST_CALLS);
+	eng_id a1 = agent("1001", q), a2, c;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		c = enter(q);
+		assert_int_equal(answer(), a1);
+		engine_talk_end(e, now, c);
+		drain();
+	}
+	assert_int_equal(mview(a1).session_handled, 2);
+	a2 = agent("1002", q);
+	c = enter(q);
+	assert_int_equal(answer(), a2);
+	engine_talk_end(e, now, c);
+	drain();
+	/* a2 has 1, a1 has 2: a2 again. */
+	c = enter(q);
+	assert_int_equal(answer(), a2);
+	engine_talk_end(e, now, c);
+	c = enter(q);
+	engine_offer_failed(e, now, the_offer()->offer, "rejected");
+	engine_call_hangup(e, now, c);
+	drain();
+	/* Away and back keeps the count; log out and in resets it. */
+	engine_agent_away(e, now, a1, "lunch");
+	engine_agent_ready(e, now, a1);
+	assert_int_equal(mview(a1).session_handled, 2);
+	engine_agent_logout(e, now, a1);
+	engine_agent_login(e, now, a1);
+	drain();
+	assert_int_equal(mview(a1).session_handled, 0);
+	assert_int_equal(mview(a1).session_offers, 0);
+	assert_int_equal(mview(a1).handled, 2);
+	enter(q);
+	assert_int_equal(offered_to(), a1);
+}
+
+static void test_least_calls_random_ties(void **state)
+{
+	eng_id q = queue("lc", STRAT_LEAST_CALLS);
+	eng_id m[3];
+	unsigned hits[3] = { 0 };
+
+	(void)state;
+	engine_seed(e, 12345);
+	m[0] = agent("1001", q);
+	m[1] = agent("1002", q);
+	m[2] = agent("1003", q);
+	for (int i = 0; i < 3000; i++) {
+		eng_id c = enter(q), who = offered_to();
+
+		for (int k = 0; k < 3; k++)
+			hits[k] += who == m[k];
+		engine_call_hangup(e, now, c);   /* handled stays 0 for all */
+		drain();
+	}
+	for (int k = 0; k < 3; k++)
+		assert_in_range(hits[k], 850, 1150);
+}
+
+static void test_least_offers(void **state)
+{
+	eng_id q = queue("lo", STRAT_LEAST_OFFERS);
+	eng_id a1 = agent("1001", q), a2 = agent("1002", q), a3 = agent("1003", q);
+	eng_id c;
+
+	(void)state;
+	/* All at 0 offers: assignment order. */
+	c = enter(q);
+	assert_int_equal(offered_to(), a1);
+	engine_offer_failed(e, now, the_offer()->offer, "rejected");
+	drain();
+	/* 1 has one offer now: 2. */
+	assert_int_equal(offered_to(), a2);
+	engine_offer_failed(e, now, the_offer()->offer, "rejected");
+	drain();
+	assert_int_equal(offered_to(), a3);
+	engine_offer_failed(e, now, the_offer()->offer, "rejected");
+	drain();
+	assert_int_equal(offered_to(), a1);
+	assert_int_equal(mview(a1).session_offers, 2);
+	assert_int_equal(mview(a2).session_offers, 1);
+	engine_call_hangup(e, now, c);
+	drain();
+	enter(q);
+	assert_int_equal(offered_to(), a2);
+}
+
+/* ---- availability ---- */
+
+static void test_availability_rules(void **state)
+{
+	eng_id q = queue("av", STRAT_ROUND_ROBIN);
+	eng_id m = engine_member_add(e, "1001", "Ann", ROLE_AGENT);
+	eng_id c;
+
+	(void)state;
+	c = enter(q);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	/* Newly assigned without `active`: paused in the queue. */
+	assert_true(engine_assign(e, now, q, m, false, false));
+	assert_true(engine_agent_login(e, now, m));
+	drain();
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	/* Away globally. */
+	assert_true(engine_agent_away(e, now, m, "coffee"));
+	assert_true(engine_agent_resume(e, now, q, m));
+	drain();
+	assert_int_equal(count_event(EV_AGENT_RESUME), 1);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	/* Logged out, but otherwise ready and active. */
+	assert_true(engine_agent_logout(e, now, m));
+	assert_false(engine_agent_ready(e, now, m));
+	drain();
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	/* Queue paused. */
+	set_conf(q, set_paused, 1);
+	assert_true(engine_agent_login(e, now, m));
+	drain();
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	set_conf(q, set_paused, 0);
+	assert_int_equal(offered_to(), m);
+	assert_int_equal(the_offer()->call, c);
+}
+
+static void test_ringing_agent_gets_one_call(void **state)
+{
+	eng_id q = queue("av", STRAT_ROUND_ROBIN);
+	eng_id m = agent("1001", q), c1, c2;
+	struct eng_call_view v;
+
+	(void)state;
+	c1 = enter(q);
+	assert_int_equal(offered_to(), m);
+	c2 = enter(q);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_true(engine_call_view(e, now, c2, &v));
+	assert_int_equal(v.position, 2);
+	assert_int_equal(v.member, 0);
+	assert_true(engine_call_view(e, now, c1, &v));
+	assert_int_equal(v.position, 1);
+	assert_int_equal(v.member, m);
+}
+
+static void test_one_call_across_queues(void **state)
+{
+	eng_id q1 = queue("one", STRAT_ROUND_ROBIN), q2 = queue("two", STRAT_ROUND_ROBIN);
+	eng_id m = agent("1001", q1), c1, c2;
+
+	(void)state;
+	assert_true(engine_assign(e, now, q2, m, false, true));
+	drain();
+	c1 = enter(q1);
+	answer();
+	c2 = enter(q2);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_true(engine_talk_end(e, now, c1));
+	drain();
+	assert_int_equal(the_offer()->call, c2);
+	assert_int_equal(offered_to(), m);
+}
+
+static void test_pause_all_queues(void **state)
+{
+	eng_id q1 = queue("one", STRAT_ROUND_ROBIN), q2 = queue("two", STRAT_ROUND_ROBIN);
+	eng_id m = agent("1001", q1);
+	bool active;
+
+	(void)state;
+	assert_true(engine_assign(e, now, q2, m, false, true));
+	assert_true(engine_agent_pause(e, now, 0, m));
+	drain();
+	assert_int_equal(count_event(EV_AGENT_PAUSE), 2);
+	assert_true(engine_is_member(e, q2, m, NULL, &active));
+	assert_false(active);
+	enter(q1);
+	enter(q2);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_true(engine_agent_resume(e, now, q2, m));
+	drain();
+	assert_int_equal(count_event(EV_AGENT_RESUME), 1);
+	assert_int_equal(the_offer()->queue, q2);
+	/* Pause in a queue the agent is not in is refused. */
+	assert_false(engine_agent_pause(e, now, 99, m));
+}
+
+static void test_pause_while_ringing_withdraws(void **state)
+{
+	eng_id q = queue("pr", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), a2 = agent("1002", q);
+
+	(void)state;
+	enter(q);
+	assert_int_equal(offered_to(), a1);
+	assert_true(engine_agent_pause(e, now, q, a1));
+	drain();
+	assert_int_equal(count_kind(ACT_CANCEL_OFFER), 1);
+	assert_int_equal(count_event(EV_CALL_MISS), 0);
+	assert_int_equal(offered_to(), a2);
+}
+
+/* ---- logout / away during calls ---- */
+
+static void test_logout_while_ringing(void **state)
+{
+	eng_id q = queue("lr", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), c1, c2;
+	const struct eng_action *cancel;
+	struct eng_call_view v;
+	eng_id offer;
+
+	(void)state;
+	c1 = enter(q);
+	offer = the_offer()->offer;
+	c2 = enter(q);
+	assert_true(engine_agent_logout(e, now, a1));
+	drain();
+	cancel = find_kind(ACT_CANCEL_OFFER);
+	assert_non_null(cancel);
+	assert_int_equal(cancel->offer, offer);
+	assert_int_equal(count_event(EV_CALL_MISS), 0);
+	assert_int_equal(qstats(q).missed, 0);
+	assert_int_equal(mview(a1).missed_total, 0);
+	assert_int_equal(mview(a1).activity, ACTV_IDLE);
+	assert_true(engine_call_view(e, now, c1, &v));
+	assert_int_equal(v.position, 1);
+	assert_int_equal(v.member, 0);
+	assert_false(engine_offer_answered(e, now, offer));
+	(void)c2;
+}
+
+static void test_away_while_ringing(void **state)
+{
+	eng_id q = queue("ar", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), a2 = agent("1002", q);
+
+	(void)state;
+	enter(q);
+	assert_int_equal(offered_to(), a1);
+	assert_true(engine_agent_away(e, now, a1, "break"));
+	drain();
+	assert_int_equal(count_kind(ACT_CANCEL_OFFER), 1);
+	assert_int_equal(count_event(EV_CALL_MISS), 0);
+	assert_string_equal(find_event(EV_AGENT_AWAY)->reason, "break");
+	assert_int_equal(offered_to(), a2);
+}
+
+static void test_logout_while_on_call(void **state)
+{
+	eng_id q = queue("lc", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), c;
+
+	(void)state;
+	set_conf(q, set_recovery, 30);
+	c = enter(q);
+	answer();
+	assert_true(engine_agent_logout(e, now, a1));
+	drain();
+	assert_int_equal(count_kind(ACT_RELEASE), 0);
+	assert_int_equal(count_kind(ACT_CANCEL_OFFER), 0);
+	assert_int_equal(mview(a1).activity, ACTV_ONCALL);
+	assert_int_equal(qstats(q).busy, 1);
+	now += 60000;
+	assert_true(engine_talk_end(e, now, c));
+	drain();
+	assert_int_equal(count_event(EV_RECOVERY_START), 0);
+	assert_int_equal(mview(a1).activity, ACTV_IDLE);
+	assert_int_equal(find_event(EV_CALL_END)->value, 60000);
+	assert_int_equal(engine_next_deadline(e), ENG_NEVER);
+}
+
+/* ---- offer outcomes ---- */
+
+static void test_offer_timeout_miss_next_agent(void **state)
+{
+	eng_id q = queue("ot", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), a2 = agent("1002", q), c;
+	const struct eng_action *o, *miss;
+	eng_id stale;
+	eng_ms t0;
+
+	(void)state;
+	t0 = now;
+	c = enter(q);
+	o = the_offer();
+	assert_int_equal(o->member, a1);
+	assert_int_equal(o->timeout_ms, 15000);
+	assert_int_equal(o->call, c);
+	assert_int_equal(o->queue, q);
+	assert_non_null(find_event(EV_CALL_OFFER));
+	assert_int_equal(find_event(EV_CALL_OFFER)->offer, o->offer);
+	stale = o->offer;
+	assert_int_equal(engine_next_deadline(e), t0 + 15000);
+	tick_to(t0 + 14999);
+	assert_int_equal(nacts, 0);
+	tick_to(t0 + 15000);
+	assert_int_equal(find_kind(ACT_CANCEL_OFFER)->offer, stale);
+	miss = find_event(EV_CALL_MISS);
+	assert_non_null(miss);
+	assert_string_equal(miss->reason, "timeout");
+	assert_int_equal(miss->member, a1);
+	assert_int_equal(miss->at, t0 + 15000);
+	assert_int_equal(offered_to(), a2);
+	assert_int_equal(qstats(q).missed, 1);
+	assert_int_equal(mview(a1).missed_total, 1);
+	assert_int_equal(mview(a1).activity, ACTV_IDLE);
+	/* Missed flag shows for 4 s and does not block offers. */
+	assert_true(mview(a1).missed);
+	now += 3999;
+	assert_true(mview(a1).missed);
+	now += 1;
+	assert_false(mview(a1).missed);
+	/* A late 200 OK for the expired offer is refused and changes nothing. */
+	assert_false(engine_offer_answered(e, now, stale));
+	assert_int_equal(drain(), 0);
+	assert_int_equal(mview(a1).activity, ACTV_IDLE);
+	assert_int_equal(qstats(q).handled, 0);
+}
+
+static void test_offer_failed_reason_and_no_cancel(void **state)
+{
+	eng_id q = queue("of", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q);
+
+	(void)state;
+	enter(q);
+	assert_true(engine_offer_failed(e, now, the_offer()->offer, "unreachable"));
+	drain();
+	/* The adapter reported the failure: its leg is gone, nothing to cancel. */
+	assert_int_equal(count_kind(ACT_CANCEL_OFFER), 0);
+	assert_string_equal(find_event(EV_CALL_MISS)->reason, "unreachable");
+	assert_int_equal(offered_to(), a1);
+}
+
+static void test_answer_bridge_and_wait(void **state)
+{
+	eng_id q = queue("an", STRAT_ROUND_ROBIN);
+	eng_id a1, c;
+	const struct eng_action *b;
+	struct eng_member_view v;
+	eng_id offer;
+
+	(void)state;
+	c = enter(q);
+	now += 7000;
+	a1 = agent("1001", q);
+	offer = the_offer()->offer;
+	now += 3000;
+	assert_true(engine_offer_answered(e, now, offer));
+	drain();
+	b = find_kind(ACT_BRIDGE);
+	assert_non_null(b);
+	assert_int_equal(b->offer, offer);
+	assert_int_equal(b->call, c);
+	assert_int_equal(b->member, a1);
+	assert_int_equal(find_event(EV_CALL_ANSWER)->value, 10000);
+	v = mview(a1);
+	assert_int_equal(v.activity, ACTV_ONCALL);
+	assert_int_equal(v.call, c);
+	assert_int_equal(v.handled, 1);
+	assert_int_equal(v.session_handled, 1);
+	/* Answering twice is stale. */
+	assert_false(engine_offer_answered(e, now, offer));
+	assert_false(engine_offer_failed(e, now, offer, "rejected"));
+}
+
+/* ---- abandon, drop, refusals, timeouts ---- */
+
+static void test_abandon_waiting(void **state)
+{
+	eng_id q = queue("ab", STRAT_ROUND_ROBIN);
+	eng_id c = enter(q);
+	const struct eng_action *r;
+
+	(void)state;
+	assert_true(engine_call_hangup(e, now, c));
+	drain();
+	assert_string_equal(find_event(EV_CALL_ABANDON)->reason, "waiting");
+	r = find_kind(ACT_RELEASE);
+	assert_non_null(r);
+	assert_int_equal(r->call, c);
+	assert_int_equal(r->release, REL_ABANDONED);
+	assert_int_equal(count_kind(ACT_RELEASE), 1);
+	assert_int_equal(qstats(q).abandoned, 1);
+	assert_int_equal(qstats(q).missed, 0);
+	assert_int_equal(qstats(q).waiting, 0);
+	assert_false(engine_call_hangup(e, now, c));
+	assert_int_equal(engine_next_deadline(e), ENG_NEVER);
+}
+
+static void test_abandon_ringing(void **state)
+{
+	eng_id q = queue("ab", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), c = enter(q);
+	eng_id offer = the_offer()->offer;
+
+	(void)state;
+	assert_true(engine_call_hangup(e, now, c));
+	drain();
+	assert_int_equal(find_kind(ACT_CANCEL_OFFER)->offer, offer);
+	assert_string_equal(find_event(EV_CALL_ABANDON)->reason, "ringing");
+	assert_int_equal(find_kind(ACT_RELEASE)->release, REL_ABANDONED);
+	assert_int_equal(count_event(EV_CALL_MISS), 0);
+	assert_int_equal(mview(a1).activity, ACTV_IDLE);
+	assert_int_equal(mview(a1).call, 0);
+	assert_int_equal(qstats(q).abandoned, 1);
+	assert_false(engine_offer_answered(e, now, offer));
+}
+
+static void test_drop_counts_nowhere(void **state)
+{
+	eng_id q = queue("dr", STRAT_ROUND_ROBIN);
+	eng_id c1 = enter(q), c2, a1;
+	struct eng_queue_stats s;
+
+	(void)state;
+	assert_true(engine_call_drop(e, now, c1));
+	drain();
+	assert_string_equal(find_event(EV_CALL_ABANDON)->reason, "operator");
+	assert_int_equal(find_kind(ACT_RELEASE)->release, REL_HANGUP);
+	a1 = agent("1001", q);
+	c2 = enter(q);
+	answer();
+	now += 5000;
+	assert_true(engine_call_drop(e, now, c2));
+	drain();
+	assert_int_equal(find_kind(ACT_RELEASE)->release, REL_HANGUP);
+	assert_int_equal(find_event(EV_CALL_END)->value, 5000);
+	s = qstats(q);
+	assert_int_equal(s.abandoned, 0);
+	assert_int_equal(s.missed, 0);
+	assert_int_equal(s.handled, 1);
+	assert_int_equal(s.avg_talk_ms, 5000);
+	assert_int_equal(mview(a1).activity, ACTV_IDLE);
+}
+
+static void test_call_limit_refused(void **state)
+{
+	eng_id q = queue("cl", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), c1, c2, c3;
+	const struct eng_action *r;
+
+	(void)state;
+	set_conf(q, set_limit, 2);
+	c1 = enter(q);              /* ringing: counts toward the limit */
+	c2 = enter(q);
+	assert_true(c1 && c2);
+	c3 = enter(q);
+	assert_int_equal(c3, 0);
+	assert_string_equal(find_event(EV_CALL_REFUSED)->reason, "limit");
+	r = find_kind(ACT_RELEASE);
+	assert_non_null(r);
+	assert_int_equal(r->release, REL_REFUSED);
+	assert_true(r->call != 0 && r->call != c1 && r->call != c2);
+	assert_int_equal(count_event(EV_CALL_ENTER), 0);
+	assert_int_equal(qstats(q).missed, 1);
+	assert_int_equal(qstats(q).waiting, 2);
+	/* A talking call no longer counts. */
+	engine_offer_answered(e, now, engine_call_view(e, now, c1, &(struct eng_call_view){0}) ? 1 : 0);
+	drain();
+	assert_int_equal(mview(a1).activity, ACTV_ONCALL);
+	assert_true(enter(q) != 0);
+	/* Unknown queue. */
+	assert_int_equal(engine_call_enter(e, now, 999, NULL), 0);
+	drain();
+	assert_string_equal(find_event(EV_CALL_REFUSED)->reason, "unknown");
+	assert_int_equal(find_kind(ACT_RELEASE)->release, REL_REFUSED);
+}
+
+static void test_timeout_if_empty(void **state)
+{
+	eng_id q = queue("em", STRAT_ROUND_ROBIN);
+	eng_id m = engine_member_add(e, "1001", "Ann", ROLE_AGENT);
+
+	(void)state;
+	set_conf(q, set_if_empty, 1);
+	assert_true(engine_assign(e, now, q, m, false, false));
+	drain();
+	assert_int_equal(enter(q), 0);
+	assert_string_equal(find_event(EV_CALL_REFUSED)->reason, "empty");
+	assert_int_equal(find_kind(ACT_RELEASE)->release, REL_REFUSED);
+	assert_int_equal(qstats(q).missed, 1);
+	/* Logged in but paused and away: not empty, the call waits. */
+	engine_agent_login(e, now, m);
+	engine_agent_away(e, now, m, "x");
+	drain();
+	assert_true(enter(q) != 0);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_int_equal(qstats(q).missed, 1);
+}
+
+static void test_queue_timeout_while_ringing(void **state)
+{
+	eng_id q = queue("qt", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), c;
+	eng_ms t0 = now;
+	eng_id offer;
+
+	(void)state;
+	set_conf(q, set_timeout, 10);
+	c = enter(q);
+	offer = the_offer()->offer;
+	assert_int_equal(engine_next_deadline(e), t0 + 10000);
+	tick_to(t0 + 10000);
+	assert_int_equal(find_kind(ACT_CANCEL_OFFER)->offer, offer);
+	assert_non_null(find_event(EV_CALL_TIMEOUT));
+	assert_int_equal(find_kind(ACT_RELEASE)->release, REL_TIMEOUT);
+	assert_int_equal(find_kind(ACT_RELEASE)->call, c);
+	assert_int_equal(count_kind(ACT_RELEASE), 1);
+	assert_int_equal(count_event(EV_CALL_MISS), 0);
+	assert_int_equal(mview(a1).missed_total, 0);
+	assert_int_equal(mview(a1).activity, ACTV_IDLE);
+	assert_int_equal(qstats(q).missed, 1);
+	assert_int_equal(engine_next_deadline(e), ENG_NEVER);
+}
+
+static void test_queue_timeout_waiting(void **state)
+{
+	eng_id q = queue("qw", STRAT_ROUND_ROBIN);
+	eng_ms t0 = now;
+
+	(void)state;
+	set_conf(q, set_timeout, 600);
+	enter(q);
+	tick_to(t0 + 599999);
+	assert_int_equal(nacts, 0);
+	tick_to(t0 + 600000);
+	assert_non_null(find_event(EV_CALL_TIMEOUT));
+	assert_int_equal(find_kind(ACT_RELEASE)->release, REL_TIMEOUT);
+	assert_int_equal(qstats(q).missed, 1);
+	assert_int_equal(qstats(q).waiting, 0);
+}
+
+/* ---- recovery ---- */
+
+static void test_recovery_then_offer_at_deadline(void **state)
+{
+	eng_id q = queue("rc", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), c1, c2;
+	struct eng_member_view v;
+	eng_ms t_end;
+
+	(void)state;
+	set_conf(q, set_recovery, 5);
+	c1 = enter(q);
+	answer();
+	c2 = enter(q);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	now += 20000;
+	t_end = now;
+	assert_true(engine_talk_end(e, now, c1));
+	drain();
+	assert_int_equal(find_kind(ACT_RELEASE)->release, REL_ENDED);
+	assert_non_null(find_event(EV_RECOVERY_START));
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	v = mview(a1);
+	assert_int_equal(v.activity, ACTV_RECOVERY);
+	assert_int_equal(v.recovery_left_ms, 5000);
+	assert_int_equal(engine_next_deadline(e), t_end + 5000);
+	tick_to(t_end + 4999);
+	assert_int_equal(nacts, 0);
+	tick_to(t_end + 5000);
+	assert_non_null(find_event(EV_RECOVERY_END));
+	assert_int_equal(the_offer()->call, c2);
+	assert_int_equal(the_offer()->at, t_end + 5000);
+	assert_int_equal(offered_to(), a1);
+}
+
+static void test_recovery_extend(void **state)
+{
+	eng_id q = queue("rx", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), c;
+	struct eng_queue_conf cf = *engine_queue_conf(e, q);
+
+	(void)state;
+	cf.recovery_s = 10;
+	cf.recovery_extend_s = 20;
+	assert_true(engine_queue_update(e, now, q, &cf));
+	c = enter(q);
+	answer();
+	engine_talk_end(e, now, c);
+	drain();
+	assert_true(engine_agent_extend(e, now, a1));
+	assert_false(engine_agent_extend(e, now, a1));   /* once, without recovery_multi */
+	assert_int_equal(engine_next_deadline(e), now + 30000);
+	tick_to(now + 30000);
+	assert_non_null(find_event(EV_RECOVERY_END));
+	assert_false(engine_agent_extend(e, now, a1));
+}
+
+/* ---- late tick: deadlines in time order ---- */
+
+static void test_late_tick_time_order(void **state)
+{
+	eng_id q = queue("lt", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), a2 = agent("1002", q), c1, c2;
+	eng_ms t0 = now;
+
+	(void)state;
+	set_conf(q, set_timeout, 20);
+	c1 = enter(q);                  /* -> a1, expires t0+15000 */
+	now += 1000;
+	c2 = enter(q);                  /* -> a2, expires t0+16000 */
+	/* One tick long after: a1's miss (15 s) puts c1 back; c1 then goes to a2?
+	 * No: a2 is still ringing until 16 s, so c1 waits; at 16 s a2 misses c2 and
+	 * c1 (older) gets a2, c2 gets a1. Both calls time out at 20 s / 21 s. */
+	tick_to(t0 + 30000);
+	assert_int_equal(count_event(EV_CALL_MISS), 2);
+	assert_int_equal(count_event(EV_CALL_TIMEOUT), 2);
+	assert_int_equal(count_kind(ACT_RELEASE), 2);
+	assert_int_equal(count_kind(ACT_OFFER), 2);
+	assert_int_equal(count_kind(ACT_CANCEL_OFFER), 4);
+	assert_int_equal(acts[0].kind, ACT_CANCEL_OFFER);
+	assert_int_equal(acts[0].member, a1);
+	assert_int_equal(mview(a1).activity, ACTV_IDLE);
+	assert_int_equal(mview(a2).activity, ACTV_IDLE);
+	assert_int_equal(engine_next_deadline(e), ENG_NEVER);
+	(void)c1;
+	(void)c2;
+}
+
+/* ---- stats and lists ---- */
+
+static void test_stats_counters(void **state)
+{
+	eng_id q = queue("st", STRAT_ROUND_ROBIN), q2 = queue("other", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), a2 = agent("1002", q), a3 = agent("1003", q);
+	eng_id a4 = engine_member_add(e, "1004", "D", ROLE_AGENT), a5 = agent("1005", q2);
+	eng_id c1, c2, c3;
+	struct eng_queue_stats s;
+
+	(void)state;
+	assert_true(engine_assign(e, now, q, a4, false, false));   /* paused, logged out */
+	assert_true(engine_assign(e, now, q, a5, false, false));   /* paused, logged in */
+	engine_agent_away(e, now, a3, "lunch");                    /* active, away */
+	drain();
+	s = qstats(q);
+	assert_int_equal(s.ready, 2);
+	assert_int_equal(s.away, 2);
+	assert_int_equal(s.busy, 0);
+
+	c1 = enter(q);                      /* a1 rings: still counted ready */
+	s = qstats(q);
+	assert_int_equal(s.ready, 2);
+	assert_int_equal(s.waiting, 1);
+	now += 4000;
+	answer();                           /* wait 4 s */
+	c2 = enter(q);
+	now += 8000;
+	assert_int_equal(answer(), a2);     /* wait 8 s */
+	c3 = enter(q);
+	s = qstats(q);
+	assert_int_equal(s.busy, 2);
+	assert_int_equal(s.ready, 0);
+	assert_int_equal(s.waiting, 1);
+	engine_call_hangup(e, now, c3);     /* abandoned */
+	now += 10000;
+	engine_talk_end(e, now, c1);        /* talk 18 s */
+	engine_talk_end(e, now, c2);        /* talk 10 s */
+	drain();
+	enter(q);
+	tick_to(now + 15000);               /* miss by a1 */
+	s = qstats(q);
+	assert_int_equal(s.handled, 2);
+	assert_int_equal(s.abandoned, 1);
+	assert_int_equal(s.missed, 1);
+	assert_int_equal(s.waiting, 1);
+	assert_int_equal(s.longest_wait_ms, 8000);
+	assert_int_equal(s.avg_wait_ms, 6000);
+	assert_int_equal(s.avg_talk_ms, 14000);
+	assert_int_equal(s.busy, 0);
+	assert_int_equal(s.ready, 2);
+	assert_int_equal(s.away, 2);
+	assert_false(engine_queue_stats(e, now, 999, &s));
+}
+
+static void test_call_list_order(void **state)
+{
+	eng_id q = queue("cl", STRAT_ROUND_ROBIN), q2 = queue("x", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), c1, c2, c3, c4;
+	struct eng_call_view v[8];
+
+	(void)state;
+	c1 = enter(q);
+	now += 1000;
+	c2 = enter(q);
+	enter(q2);
+	now += 1000;
+	c3 = enter(q);
+	answer();                           /* c1 talking */
+	c4 = enter(q);
+	assert_int_equal(engine_call_list(e, now, q, v, 8), 4);
+	assert_int_equal(v[0].id, c2);
+	assert_int_equal(v[0].position, 1);
+	assert_int_equal(v[0].wait_ms, 2000);
+	assert_string_equal(v[0].caller_number, "+15855550100");
+	assert_int_equal(v[1].id, c3);
+	assert_int_equal(v[1].position, 2);
+	assert_int_equal(v[2].id, c4);
+	assert_int_equal(v[2].position, 3);
+	assert_int_equal(v[3].id, c1);
+	assert_int_equal(v[3].position, 0);
+	assert_true(v[3].talking);
+	assert_int_equal(v[3].member, a1);
+	assert_int_equal(engine_call_list(e, now, q, v, 2), 2);
+}
+
+/* ---- configuration ---- */
+
+static void test_config_rules(void **state)
+{
+	eng_id q = queue("cf", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), c;
+	struct eng_queue_conf cf = *engine_queue_conf(e, q), bad;
+	eng_id ids[4];
+
+	(void)state;
+	assert_int_equal(engine_queue_find(e, "cf"), q);
+	assert_int_equal(engine_queue_by_number(e, cf.number), q);
+	/* Duplicate name or number, skills strategies, zero timeouts: refused. */
+	assert_int_equal(engine_queue_add(e, now, &cf), 0);
+	bad = conf("other", cf.number, STRAT_ROUND_ROBIN);
+	assert_int_equal(engine_queue_add(e, now, &bad), 0);
+	bad = conf("other", "7777", STRAT_SKILLS_STRICT);
+	assert_int_equal(engine_queue_add(e, now, &bad), 0);
+	bad = conf("other", "7777", STRAT_ROUND_ROBIN);
+	bad.connect_timeout_s = 0;
+	assert_int_equal(engine_queue_add(e, now, &bad), 0);
+	bad = cf;
+	snprintf(bad.name, sizeof(bad.name), "renamed");
+	assert_false(engine_queue_update(e, now, q, &bad));
+
+	c = enter(q);
+	assert_false(engine_queue_remove(e, now, q));
+	assert_false(engine_member_remove(e, now, a1));     /* ringing */
+	answer();
+	assert_false(engine_member_remove(e, now, a1));     /* on call */
+	engine_talk_end(e, now, c);
+	drain();
+	assert_true(engine_queue_remove(e, now, q));
+	assert_null(engine_queue_conf(e, q));
+	assert_int_equal(engine_queue_find(e, "cf"), 0);
+	assert_false(engine_is_member(e, q, a1, NULL, NULL));
+	assert_int_equal(engine_queue_ids(e, ids, 4), 0);
+	assert_true(engine_member_remove(e, now, a1));
+	assert_int_equal(engine_member_find(e, "1001"), 0);
+	assert_false(engine_agent_login(e, now, a1));
+	/* A new queue never reuses an old id. */
+	bad = conf("cf", "7000", STRAT_ROUND_ROBIN);
+	assert_true(engine_queue_add(e, now, &bad) != q);
+}
+
+static void test_unassign_while_ringing(void **state)
+{
+	eng_id q = queue("un", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), a2 = agent("1002", q);
+
+	(void)state;
+	enter(q);
+	assert_int_equal(offered_to(), a1);
+	assert_true(engine_unassign(e, now, q, a1));
+	drain();
+	assert_int_equal(count_kind(ACT_CANCEL_OFFER), 1);
+	assert_int_equal(offered_to(), a2);
+	assert_false(engine_unassign(e, now, q, a1));
+}
+
+static void test_names(void **state)
+{
+	enum eng_strategy s;
+	enum eng_role r;
+
+	(void)state;
+	assert_string_equal(engine_strategy_name(STRAT_LEAST_OFFERS), "least-offers");
+	assert_true(engine_strategy_parse("skills-loose", &s));
+	assert_int_equal(s, STRAT_SKILLS_LOOSE);
+	assert_false(engine_strategy_parse("fastest", &s));
+	assert_true(engine_role_parse("manager", &r));
+	assert_int_equal(r, ROLE_MANAGER);
+	assert_string_equal(engine_role_name(ROLE_ADMIN), "admin");
+	assert_false(engine_role_parse("root", &r));
+	assert_string_equal(engine_event_name(EV_CALL_MISS), "call.miss");
+	assert_string_equal(engine_event_name(EV_RECOVERY_END), "agent.recovery_end");
+}
+
+/* ---- soak ---- */
+
+struct soak_call {
+	eng_id id;
+	unsigned releases;
+};
+
+#define SOAK_CALLS 6000
+#define SOAK_OFFERS 40000
+
+static struct soak_call soak_calls[SOAK_CALLS];
+static size_t soak_ncalls;
+static unsigned char offer_live[SOAK_OFFERS];  /* 1 = ringing per the actions seen */
+
+static struct soak_call *soak_find(eng_id id)
+{
+	for (size_t i = 0; i < soak_ncalls; i++)
+		if (soak_calls[i].id == id)
+			return &soak_calls[i];
+	return NULL;
+}
+
+static unsigned long ev_count[EV_RECOVERY_END + 1];
+static unsigned long operator_drops, limit_refusals;
+
+/* Applies the drained actions to the test's view of the world and checks
+ * that each action makes sense against it. */
+static void soak_account(void)
+{
+	for (size_t i = 0; i < nacts; i++) {
+		const struct eng_action *a = &acts[i];
+		struct soak_call *c;
+
+		assert_true(a->at == now);
+		switch (a->kind) {
+		case ACT_OFFER:
+			assert_true(a->offer < SOAK_OFFERS);
+			assert_int_equal(offer_live[a->offer], 0);
+			offer_live[a->offer] = 1;
+			break;
+		case ACT_CANCEL_OFFER:
+		case ACT_BRIDGE:
+			assert_int_equal(offer_live[a->offer], 1);
+			offer_live[a->offer] = 2;
+			break;
+		case ACT_RELEASE:
+			c = soak_find(a->call);
+			if (!c) {
+				assert_int_equal(a->release, REL_REFUSED);
+				assert_true(soak_ncalls < SOAK_CALLS);
+				c = &soak_calls[soak_ncalls++];
+				c->id = a->call;
+			}
+			c->releases++;
+			break;
+		case ACT_EVENT:
+			ev_count[a->event]++;
+			if (a->event == EV_CALL_ABANDON && strcmp(a->reason, "operator") == 0)
+				operator_drops++;
+			if (a->event == EV_CALL_REFUSED && strcmp(a->reason, "unknown") != 0)
+				limit_refusals++;
+			break;
+		}
+	}
+}
+
+static eng_id soak_live_offer(unsigned pick)
+{
+	unsigned n = 0;
+
+	for (eng_id o = 1; o < SOAK_OFFERS; o++)
+		n += offer_live[o] == 1;
+	if (n == 0)
+		return 0;
+	pick %= n;
+	for (eng_id o = 1; o < SOAK_OFFERS; o++)
+		if (offer_live[o] == 1 && pick-- == 0)
+			return o;
+	return 0;
+}
+
+static void test_soak_one_release_per_call(void **state)
+{
+	eng_id q[2], m[6];
+	struct eng_queue_conf cf;
+	unsigned long entered = 0, handled = 0, abandoned = 0, missed = 0;
+	unsigned long misses_seen, timeouts_seen;
+
+	(void)state;
+	srand(4242);
+	engine_seed(e, 99);
+	q[0] = queue("s0", STRAT_ROUND_ROBIN);
+	q[1] = queue("s1", STRAT_LEAST_CALLS);
+	cf = *engine_queue_conf(e, q[0]);
+	cf.call_limit = 4;
+	cf.timeout_s = 60;
+	cf.connect_timeout_s = 5;
+	cf.recovery_s = 3;
+	cf.force_away = true;
+	assert_true(engine_queue_update(e, now, q[0], &cf));
+	cf = *engine_queue_conf(e, q[1]);
+	cf.timeout_s = 40;
+	cf.connect_timeout_s = 7;
+	cf.recovery_s = 2;
+	cf.timeout_if_empty = true;
+	assert_true(engine_queue_update(e, now, q[1], &cf));
+	for (int i = 0; i < 6; i++) {
+		char login[8];
+
+		snprintf(login, sizeof(login), "%d", 2000 + i);
+		m[i] = engine_member_add(e, login, login, ROLE_AGENT);
+		engine_assign(e, now, q[i % 2], m[i], false, true);
+		if (i < 4)
+			engine_assign(e, now, q[(i + 1) % 2], m[i], false, i % 3 != 0);
+	}
+	drain();
+
+	for (int step = 0; step < 20000 && soak_ncalls < SOAK_CALLS - 10; step++) {
+		int r = rand() % 100;
+		eng_id mm = m[rand() % 6], qq = q[rand() % 2];
+
+		if (r < 30) {
+			now += rand() % 4000;
+			engine_tick(e, now);
+		} else if (r < 45) {
+			eng_id c = engine_call_enter(e, now, qq, NULL);
+
+			if (c) {
+				soak_calls[soak_ncalls].id = c;
+				soak_calls[soak_ncalls++].releases = 0;
+			}
+		} else if (r < 57) {
+			eng_id o = soak_live_offer((unsigned)rand());
+
+			if (o)
+				assert_true(engine_offer_answered(e, now, o));
+		} else if (r < 62) {
+			eng_id o = soak_live_offer((unsigned)rand());
+
+			if (o) {
+				assert_true(engine_offer_failed(e, now, o, "rejected"));
+				offer_live[o] = 2;
+			}
+		} else if (r < 64) {
+			eng_id o = 1 + (eng_id)rand() % SOAK_OFFERS;
+
+			if (o < SOAK_OFFERS && offer_live[o] == 2)
+				assert_false(engine_offer_answered(e, now, o));
+		} else if (r < 80 && soak_ncalls) {
+			eng_id c = soak_calls[rand() % soak_ncalls].id;
+
+			switch (rand() % 4) {
+			case 0: engine_call_hangup(e, now, c); break;
+			case 1: engine_call_drop(e, now, c); break;
+			default: engine_talk_end(e, now, c); break;
+			}
+		} else {
+			switch (rand() % 8) {
+			case 0: engine_agent_login(e, now, mm); break;
+			case 1: engine_agent_logout(e, now, mm); break;
+			case 2: engine_agent_away(e, now, mm, "x"); break;
+			case 3: case 4: engine_agent_ready(e, now, mm); break;
+			case 5: engine_agent_pause(e, now, rand() % 2 ? qq : 0, mm); break;
+			case 6: engine_agent_resume(e, now, rand() % 2 ? qq : 0, mm); break;
+			default: engine_agent_extend(e, now, mm); break;
+			}
+		}
+		drain();
+		soak_account();
+	}
+
+	/* Drain: end every talk, then let every deadline pass. */
+	for (size_t i = 0; i < soak_ncalls; i++)
+		engine_talk_end(e, now, soak_calls[i].id);
+	drain();
+	soak_account();
+	for (int i = 0; i < 6; i++)
+		engine_agent_logout(e, now, m[i]);
+	drain();
+	soak_account();
+	while (engine_next_deadline(e) != ENG_NEVER) {
+		now = engine_next_deadline(e);
+		engine_tick(e, now);
+		drain();
+		soak_account();
+	}
+
+	for (size_t i = 0; i < soak_ncalls; i++)
+		assert_int_equal(soak_calls[i].releases, 1);
+	for (eng_id o = 1; o < SOAK_OFFERS; o++)
+		assert_true(offer_live[o] != 1);
+	for (int i = 0; i < 6; i++) {
+		struct eng_member_view v = mview(m[i]);
+
+		assert_int_equal(v.activity, ACTV_IDLE);
+		assert_int_equal(v.call, 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		struct eng_queue_stats s = qstats(q[i]);
+
+		assert_int_equal(s.waiting, 0);
+		assert_int_equal(s.busy, 0);
+		handled += s.handled;
+		abandoned += s.abandoned;
+		missed += s.missed;
+	}
+	entered = ev_count[EV_CALL_ENTER] + ev_count[EV_CALL_REFUSED];
+	misses_seen = ev_count[EV_CALL_MISS];
+	timeouts_seen = ev_count[EV_CALL_TIMEOUT];
+	/* Every call that came in left exactly one way. */
+	assert_int_equal(entered, soak_ncalls);
+	assert_int_equal(entered, ev_count[EV_CALL_END] + ev_count[EV_CALL_ABANDON] +
+	                 timeouts_seen + ev_count[EV_CALL_REFUSED]);
+	assert_int_equal(handled, ev_count[EV_CALL_ANSWER]);
+	assert_int_equal(handled, ev_count[EV_CALL_END]);
+	assert_int_equal(abandoned, ev_count[EV_CALL_ABANDON] - operator_drops);
+	assert_int_equal(missed, misses_seen + timeouts_seen + limit_refusals);
+	/* The soak did exercise every path. */
+	assert_true(ev_count[EV_CALL_END] > 50);
+	assert_true(ev_count[EV_CALL_ABANDON] > 50);
+	assert_true(timeouts_seen > 10);
+	assert_true(misses_seen > 50);
+	assert_true(ev_count[EV_CALL_REFUSED] > 10);
+	assert_true(operator_drops > 10);
+	assert_true(ev_count[EV_RECOVERY_START] > 50);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_rr_order_and_cursor),
+		T(test_rr_miss_cursor_per_call),
+		T(test_rr_only_one_available_reoffered),
+		T(test_most_idle_selection),
+		T(test_most_idle_retry_on_reject),
+		T(test_most_idle_force_away_moves_on),
+		T(test_least_calls_reset_at_login),
+		T(test_least_calls_random_ties),
+		T(test_least_offers),
+		T(test_availability_rules),
+		T(test_ringing_agent_gets_one_call),
+		T(test_one_call_across_queues),
+		T(test_pause_all_queues),
+		T(test_pause_while_ringing_withdraws),
+		T(test_logout_while_ringing),
+		T(test_away_while_ringing),
+		T(test_logout_while_on_call),
+		T(test_offer_timeout_miss_next_agent),
+		T(test_offer_failed_reason_and_no_cancel),
+		T(test_answer_bridge_and_wait),
+		T(test_abandon_waiting),
+		T(test_abandon_ringing),
+		T(test_drop_counts_nowhere),
+		T(test_call_limit_refused),
+		T(test_timeout_if_empty),
+		T(test_queue_timeout_while_ringing),
+		T(test_queue_timeout_waiting),
+		T(test_recovery_then_offer_at_deadline),
+		T(test_recovery_extend),
+		T(test_late_tick_time_order),
+		T(test_stats_counters),
+		T(test_call_list_order),
+		T(test_config_rules),
+		T(test_unassign_while_ringing),
+		T(test_names),
+		T(test_soak_one_release_per_call),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
