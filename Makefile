@@ -15,7 +15,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/sql_embed.o
 UNIT    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 SQL     := db/schema.sql $(sort $(wildcard db/migrations/*.sql)) db/demo.sql
 
-.PHONY: all run check deps unit bench clean
+.PHONY: all run check deps unit clean
 all: $(B)/callqd $(B)/callqctl
 
 run: deps

@@ -2,7 +2,8 @@
 # embed-sql.sh OUT FILE... — writes a C file defining the SQL texts declared in
 # src/store/sql_embed.h. Files are recognised by name: */schema.sql,
 # */demo.sql and */migrations/NNN-name.sql (version NNN). Migrations must come
-# in ascending version order (the Makefile sorts them); anything else is an error.
+# in order, numbered 2, 3, 4... without gaps (the Makefile sorts them);
+# anything else is an error.
 set -eu
 
 if [ $# -lt 1 ]; then
@@ -17,13 +18,13 @@ c_lines() {
 	sed -e 's/\r$//' -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$/\\n"/' "$1"
 }
 
-emit_array() {  # NAME FILE
-	printf 'const char %s[] =\n' "$1"
+emit_array() {  # DECLARATION FILE
+	printf '%s[] =\n' "$1"
 	c_lines "$2"
 	printf '\t"";\n\n'
 }
 
-schema= demo= migs= last=0 count=0
+schema= demo= migs= last=1 count=0
 tmp="$out.tmp.$$"
 trap 'rm -f "$tmp"' EXIT
 {
@@ -38,13 +39,13 @@ trap 'rm -f "$tmp"' EXIT
 			''|*[!0-9]*) echo "$0: $f: name must be NNN-name.sql" >&2; exit 1 ;;
 			esac
 			ver=$(expr "$num" + 0)
-			if [ "$ver" -le "$last" ] || [ "$ver" -lt 2 ]; then
-				echo "$0: $f: version $ver out of order (after $last; schema is 1)" >&2
+			if [ "$ver" -ne $((last + 1)) ]; then
+				echo "$0: $f: expected version $((last + 1)) (schema.sql is 1)" >&2
 				exit 1
 			fi
 			last=$ver
 			count=$((count + 1))
-			emit_array "sql_migration_$ver" "$f"
+			emit_array "static const char sql_migration_$ver" "$f"
 			migs="$migs	{ $ver, sql_migration_$ver },
 "
 			;;
@@ -57,8 +58,8 @@ trap 'rm -f "$tmp"' EXIT
 		echo "$0: need schema.sql and demo.sql" >&2
 		exit 1
 	fi
-	emit_array sql_schema "$schema"
-	emit_array sql_demo "$demo"
+	emit_array "const char sql_schema" "$schema"
+	emit_array "const char sql_demo" "$demo"
 	printf 'const struct sql_migration sql_migrations[] = {\n%s\t{ 0, NULL },\n};\n' "$migs"
 	printf 'const unsigned sql_migrations_count = %u;\n' "$count"
 } >"$tmp"

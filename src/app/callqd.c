@@ -163,7 +163,7 @@ static int start(struct app *a)
 	}
 	a->ctl = ctl_server_new(a->root, a->conf.control, verbs_line, verbs_close, a, err, sizeof err);
 	if (!a->ctl) {
-		log_error("app", "control socket %s: %s", a->conf.control, err);
+		log_error("app", "control socket: %s", err);
 		return -1;
 	}
 	if (watch_fd(a, media_event_fd(a->media), on_media) < 0 || watch_signals(a) < 0 ||
@@ -206,6 +206,10 @@ int main(int argc, char **argv)
 		         app.conf.sip_port, app.conf.control);
 		su_root_run(app.root);
 		log_info("app", "callqd stopped");
+	} else if (app.sip) {
+		/* nua may only be destroyed after its asynchronous shutdown. */
+		sipua_shutdown(app.sip, on_sip_down, &app);
+		su_root_run(app.root);
 	}
 	stop(&app);
 	su_root_destroy(app.root);

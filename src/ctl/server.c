@@ -60,6 +60,7 @@ struct ctl_server {
 static void ctl_conn_close(struct ctl_conn *c)
 {
 	ctl_server_t *s = c->srv;
+	c->dead = true;             /* sends from on_close are refused */
 	for (struct ctl_conn **pp = &s->conns; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ortp/ortp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,22 @@ static int media_push(struct media *m, const struct cmd *c)
 out:
 	pthread_mutex_unlock(&m->lock);
 	return rc;
+}
+
+/* oRTP's own messages, errors only, at most one a second: it may complain
+ * once per packet (a dead peer) and once per busy port while we scan. */
+static void media_ortp_log(const char *domain, OrtpLogLevel lev, const char *fmt, va_list ap)
+{
+	static atomic_llong last_s = -1;
+	(void)domain;
+	if (!(lev & (ORTP_ERROR | ORTP_FATAL)))
+		return;
+	long long now_s = media_now_ns() / 1000000000L;
+	if (atomic_exchange(&last_s, now_s) == now_s)
+		return;
+	char line[256];
+	vsnprintf(line, sizeof line, fmt, ap);
+	log_warn("ortp", "%s", line);
 }
 
 static int media_fail(char *err, size_t errlen, const char *msg)
@@ -98,6 +115,7 @@ media_t *media_new(const struct media_conf *conf, char *err, size_t errlen)
 	pthread_mutex_init(&m->lock, NULL);
 	atomic_init(&m->stop, false);
 	ortp_init();
+	ortp_set_log_handler(media_ortp_log);
 	if (media_setup(m, conf, err, errlen) < 0) {
 		media_free(m);
 		return NULL;
@@ -167,7 +185,7 @@ media_leg media_leg_new(media_t *m, unsigned *port)
 	pthread_mutex_unlock(&m->lock);
 	struct cmd c = { .kind = CMD_ADD, .id = l->id, .u.leg = l };
 	if (s && media_push(m, &c) == 0)
-		return l->id;
+		return c.id;                   /* l belongs to the media thread now */
 	if (s) {
 		pthread_mutex_lock(&m->lock);
 		s->state = SLOT_FREE;

@@ -22,6 +22,7 @@
 #define CALLQ_MEDIA_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct media media_t;
@@ -80,6 +81,7 @@ struct media_stats {
 	uint64_t late_ticks;           /* woke more than 1 ms after the deadline */
 	uint64_t skipped_ticks;        /* periods skipped when a tick overran */
 	uint64_t max_late_us;          /* worst wake-up lateness seen */
+	uint64_t max_work_us;          /* longest tick, wake-up to last send */
 	uint64_t rx_packets, rx_ignored;   /* ignored: malformed or unexpected payload type */
 	uint64_t tx_packets;
 	uint64_t events_dropped;       /* event ring full */

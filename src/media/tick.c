@@ -64,6 +64,9 @@ void *tick_main(void *arg)
 		}
 		m->now_ns = now;
 		tick_run(m);
+		uint64_t work_us = (uint64_t)(media_now_ns() - now) / 1000;
+		if (work_us > m->run.max_work_us)
+			m->run.max_work_us = work_us;
 		media_publish_stats(m);
 	}
 	return NULL;

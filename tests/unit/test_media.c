@@ -1,0 +1,448 @@
+/* test_media.c — the media engine over real UDP on 127.0.0.1: hold frames and
+ * their pacing, PCMU<->PCMA bridging, RFC 4733 digits, prompts, RTP timeout,
+ * port allocation, leg ids after free, and clip loading with resampling. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <poll.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "media/clips.h"
+#include "media/g711.h"
+#include "media/media.h"
+
+#define MUSIC_LEN 8000               /* 1 s at 8 kHz */
+#define OK_LEN    800                /* 100 ms */
+
+static char dir[64];
+static int16_t music[MUSIC_LEN];
+static unsigned port_base;
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void write_wav(const char *name, const int16_t *s, size_t n, int rate)
+{
+	char path[160];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	SF_INFO info = { .samplerate = rate, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
+	SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+	assert_non_null(sf);
+	assert_int_equal(sf_write_short(sf, s, (sf_count_t)n), (sf_count_t)n);
+	sf_close(sf);
+}
+
+static void sine(int16_t *s, size_t n, int rate, double hz, double amp)
+{
+	for (size_t i = 0; i < n; i++)
+		s[i] = (int16_t)lrint(amp * sin(2 * M_PI * hz * (double)i / rate));
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/callq-media-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	char en[96];
+	snprintf(en, sizeof en, "%s/en", dir);
+	mkdir(en, 0755);
+	sine(music, MUSIC_LEN, 8000, 440, 8000);
+	write_wav("music.wav", music, MUSIC_LEN, 8000);
+	int16_t ok[OK_LEN];
+	sine(ok, OK_LEN, 8000, 1000, 4000);
+	write_wav("en/ok.wav", ok, OK_LEN, 8000);
+	static int16_t hi[16000];
+	sine(hi, 16000, 16000, 440, 8000);
+	write_wav("hi16k.wav", hi, 16000, 16000);
+	char junk[160];
+	snprintf(junk, sizeof junk, "%s/junk.wav", dir);
+	FILE *f = fopen(junk, "w");
+	fputs("not a wav file", f);
+	fclose(f);
+	port_base = 30000 + (unsigned)(getpid() % 1500) * 20;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static media_t *start(unsigned timeout_s)
+{
+	char err[256] = "";
+	struct media_conf conf = { .ip = "127.0.0.1", .port_min = port_base, .port_max = port_base + 18,
+	                           .media_dir = dir, .rtp_timeout_s = timeout_s };
+	media_t *m = media_new(&conf, err, sizeof err);
+	if (!m)
+		fail_msg("media_new: %s", err);
+	return m;
+}
+
+static int udp_socket(unsigned *port)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	socklen_t len = sizeof a;
+	getsockname(fd, (struct sockaddr *)&a, &len);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static int recv_rtp(int fd, uint8_t *buf, size_t len, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	if (poll(&p, 1, timeout_ms) != 1)
+		return -1;
+	return (int)recv(fd, buf, len, 0);
+}
+
+static void send_rtp(int fd, unsigned port, int pt, bool mark, uint16_t seq, uint32_t ts,
+                     uint32_t ssrc, const uint8_t *pl, size_t n)
+{
+	uint8_t pkt[12 + 200];
+	pkt[0] = 0x80;
+	pkt[1] = (uint8_t)((mark ? 0x80 : 0) | pt);
+	pkt[2] = (uint8_t)(seq >> 8);
+	pkt[3] = (uint8_t)seq;
+	for (int i = 0; i < 4; i++) {
+		pkt[4 + i] = (uint8_t)(ts >> (24 - 8 * i));
+		pkt[8 + i] = (uint8_t)(ssrc >> (24 - 8 * i));
+	}
+	memcpy(pkt + 12, pl, n);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	assert_int_equal(sendto(fd, pkt, 12 + n, 0, (struct sockaddr *)&a, sizeof a), (ssize_t)(12 + n));
+}
+
+static bool wait_event(media_t *m, struct media_event *ev, int timeout_ms)
+{
+	double end = now_ms() + timeout_ms;
+	for (;;) {
+		if (media_next_event(m, ev))
+			return true;
+		int left = (int)(end - now_ms());
+		if (left <= 0)
+			return false;
+		struct pollfd p = { .fd = media_event_fd(m), .events = POLLIN };
+		poll(&p, 1, left);
+	}
+}
+
+static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+
+static void test_hold_frames(void **state)
+{
+	(void)state;
+	media_t *m = start(0);
+	unsigned rport, lport;
+	int fd = udp_socket(&rport);
+	media_leg leg = media_leg_new(m, &lport);
+	assert_true(leg != 0);
+	assert_true(lport >= port_base && lport <= port_base + 18 && lport % 2 == 0);
+	assert_int_equal(media_leg_remote(m, leg, "127.0.0.1", rport, MEDIA_PCMU, 101), 0);
+	assert_int_equal(media_leg_hold(m, leg, "file:music.wav,repeat", "en"), 0);
+	assert_int_equal(media_leg_hold(m, leg, "file:music.mp3", "en"), -1);
+	assert_int_equal(media_start(m), 0);
+
+	enum { N = 50 };
+	uint8_t pkt[N][400];
+	double at[N];
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(recv_rtp(fd, pkt[i], sizeof pkt[i], 500), 12 + 160);
+		at[i] = now_ms();
+	}
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(pkt[i][0], 0x80);
+		assert_int_equal(pkt[i][1] & 0x7F, 0);
+		if (i) {
+			assert_int_equal((uint16_t)(be16(pkt[i] + 2) - be16(pkt[i - 1] + 2)), 1);
+			assert_int_equal(be32(pkt[i] + 4) - be32(pkt[i - 1] + 4), 160);
+			assert_int_equal(be32(pkt[i] + 8), be32(pkt[0] + 8));
+		}
+	}
+	/* The first frame is the start of the clip, encoded once at load. */
+	for (int k = 0; k < 160; k++)
+		assert_int_equal(pkt[0][12 + k], g711_lin2ulaw(music[k]));
+	double mean = (at[N - 1] - at[0]) / (N - 1);
+	print_message("hold: mean inter-arrival %.2f ms over %d packets\n", mean, N);
+	assert_true(mean > 15.0 && mean < 25.0);
+
+	struct media_stats st;
+	media_stats(m, &st);
+	print_message("stats: ticks %llu late %llu skipped %llu max late %llu us\n",
+	              (unsigned long long)st.ticks, (unsigned long long)st.late_ticks,
+	              (unsigned long long)st.skipped_ticks, (unsigned long long)st.max_late_us);
+	assert_true(st.ticks >= N);
+	assert_true(st.tx_packets >= N);
+	assert_int_equal(st.legs, 1);
+	media_free(m);
+	close(fd);
+}
+
+/* Reads packets from fd until one's payload differs from silence. */
+static int first_audio(int fd, uint8_t *pkt, size_t len, uint8_t silence)
+{
+	for (int i = 0; i < 100; i++) {
+		int n = recv_rtp(fd, pkt, len, 500);
+		if (n < 12)
+			return -1;
+		for (int k = 12; k < n; k++)
+			if (pkt[k] != silence)
+				return n;
+	}
+	return -1;
+}
+
+static void test_bridge_transcode(void **state)
+{
+	(void)state;
+	media_t *m = start(0);
+	unsigned ra, rb, pa, pb;
+	int fa = udp_socket(&ra), fb = udp_socket(&rb);
+	media_leg a = media_leg_new(m, &pa), b = media_leg_new(m, &pb);
+	assert_true(a && b && a != b && pa != pb);
+	assert_int_equal(media_leg_remote(m, a, "127.0.0.1", ra, MEDIA_PCMU, 101), 0);
+	assert_int_equal(media_leg_remote(m, b, "127.0.0.1", rb, MEDIA_PCMA, 0), 0);
+	assert_int_equal(media_bridge(m, a, a), -1);
+	assert_int_equal(media_bridge(m, a, b), 0);
+	assert_int_equal(media_start(m), 0);
+
+	uint8_t ulaw[160], alaw[160], pkt[400];
+	for (int k = 0; k < 160; k++) {
+		ulaw[k] = (uint8_t)(0x80 + (k % 0x70));    /* loud to quiet positive codes */
+		alaw[k] = g711_lin2alaw((int16_t)(k * 150 - 12000));
+	}
+	send_rtp(fa, pa, 0, true, 1, 0, 0x1111, ulaw, 160);
+	int n = first_audio(fb, pkt, sizeof pkt, G711_ALAW_SILENCE);
+	assert_int_equal(n, 12 + 160);
+	assert_int_equal(pkt[1] & 0x7F, 8);
+	for (int k = 0; k < 160; k++)
+		assert_int_equal(pkt[12 + k], g711_ulaw2alaw(ulaw[k]));
+
+	send_rtp(fb, pb, 8, true, 1, 0, 0x2222, alaw, 160);
+	n = first_audio(fa, pkt, sizeof pkt, G711_ULAW_SILENCE);
+	assert_int_equal(n, 12 + 160);
+	assert_int_equal(pkt[1] & 0x7F, 0);
+	for (int k = 0; k < 160; k++)
+		assert_int_equal(pkt[12 + k], g711_alaw2ulaw(alaw[k]));
+
+	/* Freeing one side leaves the other sending silence, and kills its id. */
+	media_leg_free(m, b);
+	assert_int_equal(media_leg_silence(m, b), -1);
+	assert_int_equal(media_bridge(m, a, b), -1);
+	media_free(m);
+	close(fa);
+	close(fb);
+}
+
+static void send_dtmf(int fd, unsigned port, uint16_t *seq, uint32_t ts, uint8_t event)
+{
+	/* start, two updates, then the end packet three times (RFC 4733 2.5.1.4) */
+	static const uint16_t dur[] = { 160, 320, 480, 640, 640, 640 };
+	for (int i = 0; i < 6; i++) {
+		uint8_t pl[4] = { event, (uint8_t)((i >= 3 ? 0x80 : 0) | 10), (uint8_t)(dur[i] >> 8),
+		                  (uint8_t)dur[i] };
+		send_rtp(fd, port, 101, i == 0, (*seq)++, ts, 0xD7F00D, pl, sizeof pl);
+	}
+}
+
+static void test_dtmf(void **state)
+{
+	(void)state;
+	media_t *m = start(0);
+	unsigned rport, lport;
+	int fd = udp_socket(&rport);
+	media_leg leg = media_leg_new(m, &lport);
+	assert_int_equal(media_leg_remote(m, leg, "127.0.0.1", rport, MEDIA_PCMU, 101), 0);
+	assert_int_equal(media_start(m), 0);
+
+	uint8_t audio[160];
+	memset(audio, G711_ULAW_SILENCE, sizeof audio);
+	uint16_t seq = 100;
+	for (int i = 0; i < 3; i++)
+		send_rtp(fd, lport, 0, i == 0, seq++, (uint32_t)i * 160, 0xABCD, audio, sizeof audio);
+	send_dtmf(fd, lport, &seq, 480, 5);
+	usleep(60000);
+	send_dtmf(fd, lport, &seq, 1280, 11);
+	send_dtmf(fd, lport, &seq, 2080, 11);         /* same key again: a new event */
+
+	char got[8] = "";
+	struct media_event ev;
+	while (strlen(got) < sizeof got - 1 && wait_event(m, &ev, 400)) {
+		assert_int_equal(ev.kind, MEV_DTMF);
+		assert_int_equal(ev.leg, leg);
+		got[strlen(got)] = ev.digit;
+	}
+	assert_string_equal(got, "5##");
+	media_free(m);
+	close(fd);
+}
+
+static void test_play(void **state)
+{
+	(void)state;
+	media_t *m = start(0);
+	unsigned rport, lport;
+	int fd = udp_socket(&rport);
+	media_leg leg = media_leg_new(m, &lport);
+	assert_int_equal(media_leg_remote(m, leg, "127.0.0.1", rport, MEDIA_PCMA, 0), 0);
+	assert_int_equal(media_start(m), 0);
+	double t0 = now_ms();
+	assert_int_equal(media_leg_play(m, leg, "en/ok.wav"), 0);
+	struct media_event ev;
+	assert_true(wait_event(m, &ev, 1000));
+	assert_int_equal(ev.kind, MEV_PLAYED);
+	assert_int_equal(ev.leg, leg);
+	double took = now_ms() - t0;
+	assert_true(took >= 70 && took < 400);          /* 5 frames of 20 ms */
+	assert_false(wait_event(m, &ev, 200));          /* reported once, then silence */
+
+	assert_int_equal(media_leg_play(m, leg, "en/missing.wav"), 0);
+	assert_true(wait_event(m, &ev, 500));
+	assert_int_equal(ev.kind, MEV_PLAYED);
+	media_free(m);
+	close(fd);
+}
+
+static void test_timeout(void **state)
+{
+	(void)state;
+	media_t *m = start(1);
+	unsigned r1, r2, p1, ptalk, p3;
+	int f1 = udp_socket(&r1), f2 = udp_socket(&r2);
+	media_leg quiet = media_leg_new(m, &p1), talking = media_leg_new(m, &ptalk);
+	media_leg idle = media_leg_new(m, &p3);          /* no remote: never times out */
+	assert_true(quiet && talking && idle);
+	assert_int_equal(media_leg_remote(m, quiet, "127.0.0.1", r1, MEDIA_PCMU, 0), 0);
+	assert_int_equal(media_leg_remote(m, talking, "127.0.0.1", r2, MEDIA_PCMU, 0), 0);
+	assert_int_equal(media_start(m), 0);
+	double t0 = now_ms();
+	uint8_t audio[160];
+	memset(audio, G711_ULAW_SILENCE, sizeof audio);
+	struct media_event ev;
+	int timeouts = 0;
+	double first = 0;
+	for (uint16_t seq = 0; now_ms() - t0 < 2600; seq++) {
+		send_rtp(f2, ptalk, 0, false, seq, seq * 160u, 7, audio, sizeof audio);
+		while (wait_event(m, &ev, 100)) {
+			assert_int_equal(ev.kind, MEV_TIMEOUT);
+			assert_int_equal(ev.leg, quiet);
+			if (!timeouts++)
+				first = now_ms() - t0;
+		}
+	}
+	assert_int_equal(timeouts, 1);
+	print_message("timeout raised after %.0f ms\n", first);
+	assert_true(first >= 900 && first < 1800);
+	media_free(m);
+	close(f1);
+	close(f2);
+}
+
+static void test_ports_and_ids(void **state)
+{
+	(void)state;
+	unsigned busy = port_base;
+	int hog = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)busy) };
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	assert_int_equal(bind(hog, (struct sockaddr *)&a, sizeof a), 0);
+
+	media_t *m = start(0);
+	unsigned ports[10];
+	media_leg legs[10];
+	for (int i = 0; i < 9; i++) {
+		legs[i] = media_leg_new(m, &ports[i]);
+		assert_true(legs[i] != 0);
+		assert_true(ports[i] != busy);
+		for (int k = 0; k < i; k++)
+			assert_true(ports[k] != ports[i]);
+	}
+	assert_int_equal(media_leg_new(m, &ports[9]), 0);   /* 10 even ports, one taken */
+
+	media_leg old = legs[3];
+	media_leg_free(m, old);
+	assert_int_equal(media_leg_hold(m, old, "wait", "en"), -1);
+	assert_int_equal(media_leg_announce(m, old, 1, 2), -1);
+	assert_int_equal(media_leg_remote(m, legs[0], "not-an-ip", 4000, MEDIA_PCMU, 0), -1);
+	assert_int_equal(media_leg_hold(m, legs[0], "wait", "../x"), -1);
+	assert_int_equal(media_leg_hold(m, 0, "wait", "en"), -1);
+	assert_int_equal(media_start(m), 0);
+	usleep(60000);                                    /* the media thread releases the port */
+	media_leg again = media_leg_new(m, &ports[9]);
+	assert_true(again != 0 && again != old);
+	assert_int_equal(media_leg_hold(m, old, "wait", "en"), -1);
+	assert_int_equal(media_leg_hold(m, again, "position,wait,repeat", "en"), 0);
+	media_free(m);
+	close(hog);
+}
+
+static void test_clips(void **state)
+{
+	(void)state;
+	char err[128];
+	struct clips *c = clips_load(dir, err, sizeof err);
+	assert_non_null(c);
+	assert_int_equal(clips_count(c), 3);              /* junk.wav skipped */
+	const struct clip *mu = clips_find(c, "music.wav"), *hi = clips_find(c, "hi16k.wav");
+	assert_non_null(mu);
+	assert_non_null(clips_find(c, "en/ok.wav"));
+	assert_null(clips_find(c, "junk.wav"));
+	assert_null(clips_find(c, "ok.wav"));
+	assert_int_equal(mu->len, MUSIC_LEN);
+	assert_memory_equal(mu->lin, music, sizeof music);
+	for (size_t i = 0; i < mu->len; i++) {
+		assert_int_equal(mu->ulaw[i], g711_lin2ulaw(music[i]));
+		assert_int_equal(mu->alaw[i], g711_lin2alaw(music[i]));
+	}
+	/* 1 s at 16 kHz becomes 1 s at 8 kHz: the same 440 Hz sine, away from the edges. */
+	assert_non_null(hi);
+	assert_int_equal(hi->len, 8000);
+	double err2 = 0, ref = 0;
+	for (size_t i = 200; i < 7800; i++) {
+		double d = hi->lin[i] - music[i];
+		err2 += d * d;
+		ref += (double)music[i] * music[i];
+	}
+	assert_true(err2 / ref < 0.01);
+	clips_free(c);
+	assert_null(clips_load("/nonexistent/callq", err, sizeof err));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_clips),
+		cmocka_unit_test(test_hold_frames),
+		cmocka_unit_test(test_bridge_transcode),
+		cmocka_unit_test(test_dtmf),
+		cmocka_unit_test(test_play),
+		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_ports_and_ids),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,355 @@
+/* test_server.c — the control socket on a real su_root with real client
+ * sockets in this process (non-blocking, so the test drives both ends). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sofia-sip/su.h>
+#include <sofia-sip/su_wait.h>
+
+#include "ctl/proto.h"
+#include "ctl/server.h"
+
+#define MAX_SEEN 64
+#define BIG_REPLY (64 * 1024)
+
+struct fx {
+	char dir[64];
+	char path[96];
+	su_root_t *root;
+	ctl_server_t *srv;
+	int nseen;
+	char seen[MAX_SEEN][64];
+	ctl_conn_t *from[MAX_SEEN];
+	int closes;
+	ctl_conn_t *closed[MAX_SEEN];
+	int send_failures;
+	ctl_conn_t *sub;        /* the connection that sent "sub" */
+	int64_t worst_step_ms;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The handler: "big" answers 64 KiB, "sub" remembers the connection,
+ * anything else is echoed. Every line is recorded with its connection. */
+static void on_line(void *ctx, ctl_conn_t *c, char *line)
+{
+	struct fx *f = ctx;
+	if (f->nseen < MAX_SEEN) {
+		snprintf(f->seen[f->nseen], sizeof f->seen[0], "%s", line);
+		f->from[f->nseen++] = c;
+	}
+	if (strcmp(line, "big") == 0) {
+		static char blob[BIG_REPLY];
+		memset(blob, 'x', sizeof blob);
+		blob[sizeof blob - 1] = '\n';
+		f->send_failures += !ctl_conn_send(c, blob, sizeof blob);
+		return;
+	}
+	if (strcmp(line, "sub") == 0)
+		f->sub = c;
+	static char reply[CTL_LINE_MAX + 16];
+	int n = snprintf(reply, sizeof reply, "echo %s\n", line);
+	f->send_failures += !ctl_conn_send(c, reply, (size_t)n);
+}
+
+static void on_close(void *ctx, ctl_conn_t *c)
+{
+	struct fx *f = ctx;
+	if (f->closes < MAX_SEEN)
+		f->closed[f->closes++] = c;
+	if (f->sub == c)
+		f->sub = NULL;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	char err[256];
+	snprintf(f->dir, sizeof f->dir, "/tmp/callq-ctl-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof f->path, "%s/callq.sock", f->dir);
+	f->root = su_root_create(NULL);
+	f->srv = ctl_server_new(f->root, f->path, on_line, on_close, f, err, sizeof err);
+	if (!f->root || !f->srv) {
+		fprintf(stderr, "setup: %s\n", err);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	ctl_server_free(f->srv);
+	su_root_destroy(f->root);
+	unlink(f->path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void step(struct fx *f)
+{
+	int64_t t0 = now_ms();
+	su_root_step(f->root, 5);
+	int64_t took = now_ms() - t0;
+	if (took > f->worst_step_ms)
+		f->worst_step_ms = took;
+}
+
+static int client(struct fx *f)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", f->path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	return fd;
+}
+
+static void put(int fd, const char *s)
+{
+	assert_int_equal(send(fd, s, strlen(s), MSG_NOSIGNAL), (ssize_t)strlen(s));
+}
+
+struct inbox {
+	size_t len;
+	char buf[16384];
+};
+
+/* Runs the loop, collecting what `fd` receives, until `want` has arrived. */
+static bool await(struct fx *f, int fd, struct inbox *in, const char *want)
+{
+	int64_t until = now_ms() + 3000;
+	while (now_ms() < until) {
+		step(f);
+		ssize_t n = recv(fd, in->buf + in->len, sizeof in->buf - 1 - in->len, MSG_DONTWAIT);
+		if (n > 0) {
+			in->len += (size_t)n;
+			in->buf[in->len] = '\0';
+		}
+		if (strstr(in->buf, want))
+			return true;
+	}
+	return false;
+}
+
+static bool await_closes(struct fx *f, int closes)
+{
+	int64_t until = now_ms() + 3000;
+	while (f->closes < closes && now_ms() < until)
+		step(f);
+	return f->closes >= closes;
+}
+
+static void test_lines_in_order(void **state)
+{
+	struct fx *f = *state;
+	struct inbox in = { 0 };
+	int fd = client(f);
+	put(fd, "a\nb b\nc");
+	put(fd, "\nd\r\n");
+	assert_true(await(f, fd, &in, "echo d\n"));
+	assert_string_equal(in.buf, "echo a\necho b b\necho c\necho d\n");
+	assert_int_equal(f->nseen, 4);
+	assert_string_equal(f->seen[3], "d");
+	assert_int_equal(ctl_conn_uid(f->from[0]), getuid());
+	close(fd);
+	assert_true(await_closes(f, 1));
+	assert_ptr_equal(f->closed[0], f->from[0]);
+}
+
+static void test_two_clients_interleaved(void **state)
+{
+	struct fx *f = *state;
+	struct inbox ia = { 0 }, ib = { 0 };
+	int a = client(f), b = client(f);
+	put(a, "a1\na2");
+	assert_true(await(f, a, &ia, "echo a1\n"));
+	put(b, "b1\n");
+	assert_true(await(f, b, &ib, "echo b1\n"));
+	put(a, "\na3\n");
+	put(b, "b2\n");
+	assert_true(await(f, a, &ia, "echo a3\n"));
+	assert_true(await(f, b, &ib, "echo b2\n"));
+	assert_string_equal(ia.buf, "echo a1\necho a2\necho a3\n");
+	assert_string_equal(ib.buf, "echo b1\necho b2\n");
+	/* Each line reached the handler with its own connection. */
+	assert_int_equal(f->nseen, 5);
+	for (int i = 0; i < f->nseen; i++)
+		assert_ptr_equal(f->from[i], f->seen[i][0] == 'a' ? f->from[0] : f->from[1]);
+	assert_ptr_not_equal(f->from[0], f->from[1]);
+	close(a);
+	close(b);
+}
+
+static void test_partial_line_then_disconnect(void **state)
+{
+	struct fx *f = *state;
+	struct inbox ib = { 0 };
+	int a = client(f), b = client(f);
+	put(a, "half a line");
+	put(b, "x\n");
+	assert_true(await(f, b, &ib, "echo x\n"));
+	close(a);
+	assert_true(await_closes(f, 1));
+	put(b, "y\n");
+	assert_true(await(f, b, &ib, "echo y\n"));
+	assert_int_equal(f->nseen, 2);   /* the half line never ran */
+	assert_string_equal(f->seen[0], "x");
+	assert_string_equal(f->seen[1], "y");
+	assert_int_equal(f->closes, 1);
+	close(b);
+}
+
+static void test_long_line(void **state)
+{
+	struct fx *f = *state;
+	static char line[CTL_LINE_MAX + 8];
+	struct inbox in = { 0 };
+	int fd = client(f);
+	memset(line, 'L', CTL_LINE_MAX + 1);
+	line[CTL_LINE_MAX + 1] = '\0';
+	put(fd, line);
+	put(fd, "more of it\nok\n");
+	assert_true(await(f, fd, &in, "echo ok\n"));
+	assert_string_equal(in.buf, "ERR invalid line too long\necho ok\n");
+	/* A line of exactly CTL_LINE_MAX bytes is fine. */
+	line[CTL_LINE_MAX] = '\n';
+	put(fd, line);
+	in.len = 0;
+	in.buf[0] = '\0';
+	assert_true(await(f, fd, &in, "L\n"));
+	assert_int_equal(in.len, 5 + CTL_LINE_MAX + 1);
+	assert_int_equal(f->nseen, 2);
+	close(fd);
+}
+
+static void test_slow_reader_dropped(void **state)
+{
+	struct fx *f = *state;
+	struct inbox ib = { 0 };
+	int slow = client(f), b = client(f);
+	for (int i = 0; i < 40; i++)
+		put(slow, "big\n");          /* 2.5 MiB of replies, never read */
+	put(b, "ping\n");
+	assert_true(await(f, b, &ib, "echo ping\n"));
+	assert_true(await_closes(f, 1));
+	assert_true(f->send_failures >= 1);
+	assert_true(f->nseen < 40 + 1);  /* lines after the drop were not run */
+	put(b, "pong\n");
+	assert_true(await(f, b, &ib, "echo pong\n"));
+	assert_true(f->worst_step_ms < 500);
+	/* The slow client is cut off: after what was sent, EOF or reset. */
+	static char sink[65536];
+	ssize_t n;
+	int64_t until = now_ms() + 3000;
+	while ((n = recv(slow, sink, sizeof sink, MSG_DONTWAIT)) != 0 && now_ms() < until)
+		;
+	assert_int_equal(n, 0);
+	close(slow);
+	close(b);
+}
+
+/* Sends from outside any handler (as an event broadcast does): the dead
+ * connection stays valid until the loop runs, then on_close comes. */
+static void test_overflow_outside_handler(void **state)
+{
+	struct fx *f = *state;
+	struct inbox in = { 0 };
+	int fd = client(f);
+	put(fd, "sub\n");
+	assert_true(await(f, fd, &in, "echo sub\n"));
+	assert_non_null(f->sub);
+	static char chunk[4096];
+	memset(chunk, 'e', sizeof chunk);
+	int sent = 0;
+	while (sent < 1000 && ctl_conn_send(f->sub, chunk, sizeof chunk))
+		sent++;
+	assert_true(sent < 1000);
+	assert_false(ctl_conn_send(f->sub, "x", 1));   /* still valid, still dead */
+	assert_int_equal(f->closes, 0);
+	assert_true(await_closes(f, 1));
+	assert_null(f->sub);
+	close(fd);
+}
+
+static void test_socket_file(void **state)
+{
+	struct fx *f = *state;
+	struct stat st;
+	char err[256] = "";
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0660);
+	/* A live server keeps its socket. */
+	assert_null(ctl_server_new(f->root, f->path, on_line, on_close, f, err, sizeof err));
+	assert_non_null(strstr(err, "another server"));
+	assert_int_equal(stat(f->path, &st), 0);
+	/* A stale socket file is replaced; freeing the server removes it. */
+	ctl_server_free(f->srv);
+	f->srv = NULL;
+	assert_int_equal(stat(f->path, &st), -1);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", f->path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	close(fd);
+	f->srv = ctl_server_new(f->root, f->path, on_line, on_close, f, err, sizeof err);
+	assert_non_null(f->srv);
+	struct inbox in = { 0 };
+	int c = client(f);
+	put(c, "hi\n");
+	assert_true(await(f, c, &in, "echo hi\n"));
+	close(c);
+}
+
+static void test_refuses_non_socket_path(void **state)
+{
+	struct fx *f = *state;
+	char path[128], err[256] = "";
+	snprintf(path, sizeof path, "%s/plain", f->dir);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	assert_null(ctl_server_new(f->root, path, on_line, on_close, f, err, sizeof err));
+	assert_non_null(strstr(err, "not a socket"));
+	assert_int_equal(access(path, F_OK), 0);
+	unlink(path);
+}
+
+int main(void)
+{
+	su_init();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_lines_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_clients_interleaved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partial_line_then_disconnect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_reader_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overflow_outside_handler, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_non_socket_path, setup, teardown),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	su_deinit();
+	return rc;
+}

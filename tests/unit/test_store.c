@@ -1,0 +1,550 @@
+/* test_store.c — the SQLite store: schema and migrations, demo seed, write
+ * round trips through store_load into a real engine, the journal. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "acd/engine.h"
+#include "acd/qconf.h"
+#include "store/sql_embed.h"
+#include "store/store.h"
+
+struct fixture {
+	char dir[64];
+	char path[96];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/callq-store-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof f->path, "%s/callq.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+	for (size_t i = 0; i < 4; i++) {
+		char p[128];
+		snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
+		unlink(p);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static store_t *open_ok(const char *path)
+{
+	char err[256] = "";
+	store_t *s = store_open(path, err, sizeof err);
+	if (!s)
+		fail_msg("store_open: %s", err);
+	return s;
+}
+
+/* First column of the first row of `sql`, through a connection of our own. */
+static long long raw_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long v = -1;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+struct creds {
+	int n;
+	char login[8][ENG_NAME_MAX];
+	char ha1[8][33];
+};
+
+static void collect_cred(void *ctx, const char *login, const char *ha1)
+{
+	struct creds *c = ctx;
+	if (c->n < 8) {
+		snprintf(c->login[c->n], sizeof c->login[0], "%s", login);
+		snprintf(c->ha1[c->n], sizeof c->ha1[0], "%s", ha1);
+		c->n++;
+	}
+}
+
+static const char *cred_of(const struct creds *c, const char *login)
+{
+	for (int i = 0; i < c->n; i++) {
+		if (strcmp(c->login[i], login) == 0)
+			return c->ha1[i];
+	}
+	return NULL;
+}
+
+static engine_t *load(store_t *s, struct creds *creds)
+{
+	engine_t *e = engine_new();
+	assert_int_equal(store_load(s, e, 1000, creds ? collect_cred : NULL, creds), 0);
+	struct eng_action a;
+	assert_false(engine_next_action(e, &a));   /* restored state is not news */
+	return e;
+}
+
+static struct eng_member_view member(engine_t *e, const char *login)
+{
+	struct eng_member_view v;
+	eng_id m = engine_member_find(e, login);
+	if (!m || !engine_member_view(e, 1000, m, &v))
+		fail_msg("member %s not loaded", login);
+	return v;
+}
+
+static void assert_membership(engine_t *e, const char *queue, const char *login, bool manager,
+                              bool active)
+{
+	bool is_manager = !manager, is_active = !active;
+	assert_true(engine_is_member(e, engine_queue_find(e, queue), engine_member_find(e, login),
+	                             &is_manager, &is_active));
+	assert_int_equal(is_manager, manager);
+	assert_int_equal(is_active, active);
+}
+
+/* ---- schema and migrations ---- */
+
+static void test_open_creates_schema(void **state)
+{
+	struct fixture *f = *state;
+	store_t *s = open_ok(f->path);
+	assert_int_equal(store_schema_version(s), 1);
+	store_close(s);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+	                                  "AND name IN ('queues', 'members', 'queue_members', "
+	                                  "'member_state', 'feature_codes', 'trunk_acl', "
+	                                  "'registrations', 'journal')"),
+	                 8);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
+	                                  "AND name = 'journal_t'"),
+	                 1);
+	/* The database is left in WAL mode for every later connection. */
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static const struct sql_migration test_migrations[] = {
+	{ 2, "CREATE TABLE t2 (x INTEGER); INSERT INTO t2 VALUES (2);" },
+	{ 3, "ALTER TABLE t2 ADD COLUMN y INTEGER DEFAULT 3;" },
+};
+
+static void test_migrations_in_order(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	store_t *s = store_open_migrations(f->path, test_migrations, 1, err, sizeof err);
+	assert_non_null(s);
+	assert_int_equal(store_schema_version(s), 2);
+	store_close(s);
+	s = store_open_migrations(f->path, test_migrations, 2, err, sizeof err);
+	assert_non_null(s);
+	assert_int_equal(store_schema_version(s), 3);
+	store_close(s);
+	assert_int_equal(raw_int(f->path, "SELECT x * 10 + y FROM t2"), 23);
+	/* Opening again applies nothing twice. */
+	s = store_open_migrations(f->path, test_migrations, 2, err, sizeof err);
+	assert_non_null(s);
+	store_close(s);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM t2"), 1);
+}
+
+static void test_migration_refuses_newer_db(void **state)
+{
+	struct fixture *f = *state;
+	char err[256] = "";
+	store_t *s = store_open_migrations(f->path, test_migrations, 2, err, sizeof err);
+	assert_non_null(s);
+	store_close(s);
+	assert_null(store_open(f->path, err, sizeof err));
+	assert_non_null(strstr(err, "newer"));
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
+}
+
+static void test_migration_failure_rolls_back(void **state)
+{
+	struct fixture *f = *state;
+	static const struct sql_migration bad[] = {
+		{ 2, "CREATE TABLE t2 (x);" },
+		{ 3, "CREATE TABLE t3 (x); INSERT INTO no_such_table VALUES (1);" },
+	};
+	static const struct sql_migration gap[] = { { 2, "SELECT 1;" }, { 4, "SELECT 1;" } };
+	char err[256] = "";
+	assert_null(store_open_migrations(f->path, bad, 2, err, sizeof err));
+	assert_non_null(strstr(err, "no_such_table"));
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 't3'"), 0);
+	assert_null(store_open_migrations(f->path, gap, 2, err, sizeof err));
+	assert_non_null(strstr(err, "missing"));
+}
+
+static void test_embedded_migrations_are_sorted(void **state)
+{
+	(void)state;
+	int last = 1;
+	for (unsigned i = 0; i < sql_migrations_count; i++) {
+		assert_int_equal(sql_migrations[i].version, last + 1);
+		last = sql_migrations[i].version;
+	}
+	assert_null(sql_migrations[sql_migrations_count].sql);
+}
+
+/* ---- demo data ---- */
+
+static void test_seed_demo(void **state)
+{
+	struct fixture *f = *state;
+	store_t *s = open_ok(f->path);
+	assert_int_equal(store_seed_demo(s), 0);
+	assert_int_equal(store_seed_demo(s), 0);   /* not twice */
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM members"), 5);
+
+	struct creds creds = { 0 };
+	engine_t *e = load(s, &creds);
+	eng_id q[4];
+	assert_int_equal(engine_queue_ids(e, q, 4), 2);
+	const struct eng_queue_conf *sup = engine_queue_conf(e, q[0]);
+	const struct eng_queue_conf *sal = engine_queue_conf(e, q[1]);
+	assert_string_equal(sup->name, "support");
+	assert_string_equal(sup->number, "6000");
+	assert_int_equal(sup->strategy, STRAT_ROUND_ROBIN);
+	assert_string_equal(sup->hold, "position,pause:2,file:music.wav,wait,repeat");
+	assert_string_equal(sup->escalation_queue, "");
+	assert_string_equal(sal->name, "sales");
+	assert_string_equal(sal->number, "6001");
+	assert_int_equal(sal->strategy, STRAT_MOST_IDLE);
+	assert_string_equal(sal->escalation_queue, "support");
+	for (int i = 0; i < 2; i++) {
+		const struct eng_queue_conf *c = i ? sal : sup;
+		assert_int_equal(c->connect_timeout_s, 15);
+		assert_int_equal(c->recovery_s, 5);
+		assert_int_equal(c->timeout_s, 600);
+		assert_false(c->paused);
+	}
+
+	static const struct { const char *login, *ha1; enum eng_role role; } want[] = {
+		{ "1001", "4ad6182b63c4eca8c0c5a57298ff429a", ROLE_AGENT },
+		{ "1002", "8aaaa77bc84d26963434109df5b8562f", ROLE_AGENT },
+		{ "1003", "d9cb0124048180051f4e4985b3c5fbc1", ROLE_AGENT },
+		{ "1100", "999173b651b12128259a4fb4a8e5be74", ROLE_MANAGER },
+		{ "1900", "55815812d7e722e3a6df1ba308e52b5a", ROLE_ADMIN },
+	};
+	assert_int_equal(creds.n, 5);
+	for (int i = 0; i < 5; i++) {
+		struct eng_member_view v = member(e, want[i].login);
+		assert_int_equal(v.role, want[i].role);
+		assert_false(v.logged_in);
+		assert_string_equal(cred_of(&creds, want[i].login), want[i].ha1);
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_membership(e, "support", want[i].login, false, true);
+		assert_membership(e, "sales", want[i].login, false, true);
+	}
+	assert_membership(e, "support", "1100", true, false);
+	assert_membership(e, "sales", "1100", true, false);
+	assert_false(engine_is_member(e, q[0], engine_member_find(e, "1900"), NULL, NULL));
+
+	struct store_feature feat[16];
+	assert_int_equal(store_features(s, feat, 16), 10);
+	assert_string_equal(feat[0].code, "*50");
+	assert_string_equal(feat[0].action, "login");
+	assert_string_equal(feat[9].code, "*59");
+	assert_string_equal(feat[9].action, "barge");
+	assert_int_equal(store_features(s, feat, 3), 3);
+	struct store_acl acl[4];
+	assert_int_equal(store_trunk_acl(s, acl, 4), 1);
+	assert_string_equal(acl[0].cidr, "127.0.0.1/32");
+	engine_free(e);
+	store_close(s);
+}
+
+/* ---- writes ---- */
+
+static struct eng_queue_conf queue_conf(const char *name, const char *number)
+{
+	struct eng_queue_conf c;
+	qconf_defaults(&c);
+	snprintf(c.name, sizeof c.name, "%s", name);
+	snprintf(c.number, sizeof c.number, "%s", number);
+	return c;
+}
+
+static void test_queue_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	store_t *s = open_ok(f->path);
+	struct eng_queue_conf c = queue_conf("q1", "7000");
+	assert_int_equal(store_queue_put(s, &c, true), STORE_OK);
+	assert_int_equal(store_queue_put(s, &c, true), STORE_EXISTS);
+	struct eng_queue_conf dup = queue_conf("q2", "7000");
+	assert_int_equal(store_queue_put(s, &dup, true), STORE_EXISTS);
+	struct eng_queue_conf ghost = queue_conf("ghost", "7999");
+	assert_int_equal(store_queue_put(s, &ghost, false), STORE_NOTFOUND);
+
+	c.strategy = STRAT_LEAST_CALLS;
+	c.call_limit = 4;
+	c.timeout_s = 7200;
+	c.connect_timeout_s = 20;
+	c.recovery_s = 9;
+	c.recovery_extend_s = 30;
+	c.recovery_multi = c.timeout_if_empty = c.force_away = c.record = c.show_agents = true;
+	c.paused = true;
+	snprintf(c.escalation_dest, sizeof c.escalation_dest, "member:1001");
+	snprintf(c.zero_out, sizeof c.zero_out, "uri:sip:op@example.com");
+	snprintf(c.hold, sizeof c.hold, "file:a.wav,repeat");
+	assert_int_equal(store_queue_put(s, &c, false), STORE_OK);
+	struct eng_queue_conf q2 = queue_conf("q2", "7002");
+	assert_int_equal(store_queue_put(s, &q2, true), STORE_OK);
+	store_close(s);
+
+	s = open_ok(f->path);
+	engine_t *e = load(s, NULL);
+	eng_id ids[4];
+	assert_int_equal(engine_queue_ids(e, ids, 4), 2);
+	assert_memory_equal(engine_queue_conf(e, ids[0]), &c, sizeof c);
+	assert_string_equal(engine_queue_conf(e, ids[1])->name, "q2");
+	engine_free(e);
+
+	assert_int_equal(store_queue_del(s, "q1"), STORE_OK);
+	assert_int_equal(store_queue_del(s, "q1"), STORE_NOTFOUND);
+	e = load(s, NULL);
+	assert_int_equal(engine_queue_ids(e, ids, 4), 1);
+	assert_string_equal(engine_queue_conf(e, ids[0])->name, "q2");
+	engine_free(e);
+	store_close(s);
+}
+
+static void test_member_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	store_t *s = open_ok(f->path);
+	assert_int_equal(store_member_put(s, "2001", "Ann", ROLE_AGENT, "aa", false, true), STORE_OK);
+	assert_int_equal(store_member_put(s, "2001", "Ann", ROLE_AGENT, "aa", false, true), STORE_EXISTS);
+	assert_int_equal(store_member_put(s, "2002", "Bob", ROLE_MANAGER, NULL, true, true), STORE_OK);
+	assert_int_equal(store_member_put(s, "2009", "X", ROLE_AGENT, NULL, false, false),
+	                 STORE_NOTFOUND);
+	/* NULL HA1 keeps the old one. */
+	assert_int_equal(store_member_put(s, "2001", "Ann Lee", ROLE_ADMIN, NULL, true, false), STORE_OK);
+	assert_true(store_member_record(s, "2001"));
+	assert_false(store_member_record(s, "2009"));
+	store_close(s);
+
+	s = open_ok(f->path);
+	struct creds creds = { 0 };
+	engine_t *e = load(s, &creds);
+	struct eng_member_view v = member(e, "2001");
+	assert_string_equal(v.name, "Ann Lee");
+	assert_int_equal(v.role, ROLE_ADMIN);
+	assert_string_equal(cred_of(&creds, "2001"), "aa");
+	assert_string_equal(cred_of(&creds, "2002"), "");
+	engine_free(e);
+
+	assert_int_equal(store_member_del(s, "2002"), STORE_OK);
+	assert_int_equal(store_member_del(s, "2002"), STORE_NOTFOUND);
+	e = load(s, NULL);
+	assert_int_equal(engine_member_find(e, "2002"), 0);
+	engine_free(e);
+	store_close(s);
+}
+
+static void test_assign_and_state_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	store_t *s = open_ok(f->path);
+	struct eng_queue_conf a = queue_conf("qa", "7100"), b = queue_conf("qb", "7101");
+	assert_int_equal(store_queue_put(s, &a, true), STORE_OK);
+	assert_int_equal(store_queue_put(s, &b, true), STORE_OK);
+	assert_int_equal(store_member_put(s, "3001", "C", ROLE_AGENT, "h", false, true), STORE_OK);
+	assert_int_equal(store_member_put(s, "3002", "D", ROLE_AGENT, "h", false, true), STORE_OK);
+	assert_int_equal(store_assign(s, "qa", "3001", false, true), STORE_OK);
+	assert_int_equal(store_assign(s, "qb", "3001", false, false), STORE_OK);
+	assert_int_equal(store_assign(s, "qa", "3002", false, true), STORE_OK);
+	assert_int_equal(store_assign(s, "qa", "3002", true, true), STORE_OK);   /* re-assign */
+	assert_int_equal(store_assign(s, "nope", "3001", false, true), STORE_NOTFOUND);
+	assert_int_equal(store_assign(s, "qa", "nope", false, true), STORE_NOTFOUND);
+	assert_int_equal(store_agent_active(s, "qb", "3001", true), STORE_OK);
+	assert_int_equal(store_agent_active(s, "qb", "3002", true), STORE_NOTFOUND);
+	assert_int_equal(store_agent_state(s, "3001", true, false, "lunch"), STORE_OK);
+	assert_int_equal(store_agent_state(s, "3002", true, true, NULL), STORE_OK);
+	assert_int_equal(store_agent_state(s, "3002", true, true, ""), STORE_OK);
+	assert_int_equal(store_agent_state(s, "nope", true, true, NULL), STORE_NOTFOUND);
+	store_close(s);
+
+	s = open_ok(f->path);
+	engine_t *e = load(s, NULL);
+	assert_membership(e, "qa", "3001", false, true);
+	assert_membership(e, "qb", "3001", false, true);
+	assert_membership(e, "qa", "3002", true, true);
+	struct eng_member_view v = member(e, "3001");
+	assert_true(v.logged_in);
+	assert_false(v.ready);
+	assert_string_equal(v.away_reason, "lunch");
+	v = member(e, "3002");
+	assert_true(v.logged_in);
+	assert_true(v.ready);
+	engine_free(e);
+
+	/* Unassigning, and deleting a queue or member, take their dependants along. */
+	assert_int_equal(store_unassign(s, "qa", "3001"), STORE_OK);
+	assert_int_equal(store_unassign(s, "qa", "3001"), STORE_NOTFOUND);
+	assert_int_equal(store_queue_del(s, "qb"), STORE_OK);
+	assert_int_equal(store_member_del(s, "3002"), STORE_OK);
+	assert_int_equal(store_agent_state(s, "3001", false, false, NULL), STORE_OK);
+	e = load(s, NULL);
+	eng_id m = engine_member_find(e, "3001");
+	assert_false(engine_is_member(e, engine_queue_find(e, "qa"), m, NULL, NULL));
+	assert_false(member(e, "3001").logged_in);
+	engine_free(e);
+	store_close(s);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM queue_members"), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM member_state"), 1);
+}
+
+static void test_registrations(void **state)
+{
+	struct fixture *f = *state;
+	store_t *s = open_ok(f->path);
+	assert_int_equal(store_member_put(s, "4001", "E", ROLE_AGENT, "h", false, true), STORE_OK);
+	struct store_reg r = { .login = "4001", .contact = "sip:4001@10.0.0.1:5062", .expires_unix = 100 };
+	assert_int_equal(store_reg_put(s, &r), STORE_OK);
+	r.expires_unix = 200;
+	assert_int_equal(store_reg_put(s, &r), STORE_OK);   /* refresh */
+	struct store_reg r2 = { .login = "4001", .contact = "sip:4001@10.0.0.2", .expires_unix = 300 };
+	assert_int_equal(store_reg_put(s, &r2), STORE_OK);
+	struct store_reg bad = { .login = "4999", .contact = "sip:x@y", .expires_unix = 1 };
+	assert_int_equal(store_reg_put(s, &bad), STORE_NOTFOUND);
+	store_close(s);
+
+	s = open_ok(f->path);
+	struct store_reg out[4];
+	assert_int_equal(store_regs(s, out, 4), 2);
+	assert_string_equal(out[0].login, "4001");
+	assert_string_equal(out[0].contact, "sip:4001@10.0.0.1:5062");
+	assert_int_equal(out[0].expires_unix, 200);
+	assert_int_equal(out[1].expires_unix, 300);
+	assert_int_equal(store_reg_del(s, "4001", "sip:4001@10.0.0.2"), STORE_OK);
+	assert_int_equal(store_reg_del(s, "4001", "sip:4001@10.0.0.2"), STORE_NOTFOUND);
+	assert_int_equal(store_regs(s, out, 4), 1);
+	assert_int_equal(store_member_del(s, "4001"), STORE_OK);
+	assert_int_equal(store_regs(s, out, 4), 0);
+	store_close(s);
+}
+
+static void test_locked_database_is_busy(void **state)
+{
+	struct fixture *f = *state;
+	store_t *s = open_ok(f->path);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_member_put(s, "5001", "F", ROLE_AGENT, "h", false, true), STORE_BUSY);
+	assert_non_null(strstr(store_errmsg(s), "locked"));
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	assert_int_equal(store_member_put(s, "5001", "F", ROLE_AGENT, "h", false, true), STORE_OK);
+	store_close(s);
+}
+
+/* ---- journal ---- */
+
+static void test_journal_bulk(void **state)
+{
+	struct fixture *f = *state;
+	store_t *s = open_ok(f->path);
+	for (int i = 0; i < 10000; i++) {
+		struct eng_action a = { .kind = ACT_EVENT, .event = EV_CALL_ENTER, .call = (eng_id)i + 1,
+		                        .value = i };
+		store_journal(s, 1700000000000LL + i, &a);
+	}
+	struct eng_action offer = { .kind = ACT_OFFER, .call = 1 };
+	store_journal(s, 1, &offer);   /* not an event: ignored */
+	store_journal_flush(s);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM journal"), 10000);
+	assert_int_equal(raw_int(f->path, "SELECT sum(value) FROM journal"), 49995000);
+	assert_int_equal(raw_int(f->path, "SELECT count(DISTINCT call) FROM journal"), 10000);
+	assert_int_equal(store_journal_dropped(s), 0);
+	store_close(s);
+
+	s = open_ok(f->path);
+	store_journal_flush(s);   /* nothing queued: returns at once */
+	store_close(s);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM journal"), 10000);
+	assert_int_equal(raw_int(f->path, "SELECT max(t_ms) - min(t_ms) FROM journal"), 9999);
+}
+
+static void test_journal_names_and_close_flushes(void **state)
+{
+	struct fixture *f = *state;
+	store_t *s = open_ok(f->path);
+	assert_int_equal(store_seed_demo(s), 0);
+	engine_t *e = load(s, NULL);
+	struct eng_action a = { .kind = ACT_EVENT, .event = EV_CALL_ANSWER, .call = 7, .at = 1000,
+	                        .queue = engine_queue_find(e, "sales"),
+	                        .member = engine_member_find(e, "1002"), .value = 1234 };
+	store_journal(s, 5, &a);
+	struct eng_action b = { .kind = ACT_EVENT, .event = EV_AGENT_AWAY, .at = 1000,
+	                        .member = engine_member_find(e, "1003"), .reason = "coffee" };
+	store_journal(s, 6, &b);
+	store_close(s);   /* no explicit flush: closing commits the queue */
+	engine_free(e);
+
+	char want[96];
+	snprintf(want, sizeof want, "SELECT count(*) FROM journal WHERE t_ms = 5 AND event = '%s'",
+	         engine_event_name(EV_CALL_ANSWER));
+	assert_int_equal(raw_int(f->path, want), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM journal WHERE t_ms = 5 AND call = 7 "
+	                                  "AND queue = 'sales' AND member = '1002' AND value = 1234 "
+	                                  "AND reason IS NULL AND run > 0"),
+	                 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM journal WHERE t_ms = 6 AND call IS NULL "
+	                                  "AND queue IS NULL AND member = '1003' AND reason = 'coffee'"),
+	                 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_creates_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrations_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_refuses_newer_db, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_failure_rolls_back, setup, teardown),
+		cmocka_unit_test(test_embedded_migrations_are_sorted),
+		cmocka_unit_test_setup_teardown(test_seed_demo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_assign_and_state_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_registrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locked_database_is_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_bulk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_names_and_close_flushes, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
