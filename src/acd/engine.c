@@ -235,22 +235,32 @@ static void engine_offer(engine_t *e, eng_ms now, struct eng_call *c,
 	engine_event(e, now, EV_CALL_OFFER, c->id, c->queue, m->id, 0, NULL)->offer = c->offer;
 }
 
-/* Ends the current offer of c without judging the agent: the call goes back
- * to waiting at its position and the agent back to idle. */
-static void engine_withdraw(engine_t *e, eng_ms now, struct eng_call *c)
+/* Ends the current offer of c: the call goes back to waiting at its place in
+ * line and the agent back to idle. `cancel`: the agent leg still rings and
+ * the adapter must stop it (it need not when it reported the failure). */
+static void engine_offer_end(engine_t *e, eng_ms now, struct eng_call *c, bool cancel)
 {
 	struct eng_member *m = engine_member(e, c->member);
-	struct eng_action *a = engine_push(e, ACT_CANCEL_OFFER, now);
 
-	a->call = c->id;
-	a->queue = c->queue;
-	a->member = c->member;
-	a->offer = c->offer;
+	if (cancel) {
+		struct eng_action *a = engine_push(e, ACT_CANCEL_OFFER, now);
+
+		a->call = c->id;
+		a->queue = c->queue;
+		a->member = c->member;
+		a->offer = c->offer;
+	}
 	m->activity = ACTV_IDLE;
 	m->call = 0;
 	c->state = CALL_WAITING;
 	c->member = 0;
 	c->offer = 0;
+}
+
+/* Withdrawing an offer does not judge the agent: no miss is counted. */
+static void engine_withdraw(engine_t *e, eng_ms now, struct eng_call *c)
+{
+	engine_offer_end(e, now, c, true);
 }
 
 static void engine_force_away(engine_t *e, eng_ms now, struct eng_member *m, const char *reason)
@@ -260,31 +270,19 @@ static void engine_force_away(engine_t *e, eng_ms now, struct eng_member *m, con
 	engine_event(e, now, EV_AGENT_AWAY, 0, 0, m->id, 0, reason);
 }
 
-/* The agent did not take the offer. `cancel`: the adapter still has the agent
- * leg ringing (our own timeout) and must stop it. */
+/* The agent did not take the offer. The call's next offer starts after this
+ * agent in round robin order, whatever the queue's cursor says. */
 static void engine_miss(engine_t *e, eng_ms now, struct eng_call *c, const char *reason, bool cancel)
 {
 	struct eng_queue *q = engine_queue(e, c->queue);
 	struct eng_member *m = engine_member(e, c->member);
 
-	if (cancel) {
-		struct eng_action *a = engine_push(e, ACT_CANCEL_OFFER, now);
-
-		a->call = c->id;
-		a->queue = c->queue;
-		a->member = m->id;
-		a->offer = c->offer;
-	}
+	engine_offer_end(e, now, c, cancel);
 	q->missed++;
 	m->missed_total++;
 	m->missed_until = now + ENG_MISSED_SHOW_MS;
-	m->activity = ACTV_IDLE;
-	m->call = 0;
-	engine_event(e, now, EV_CALL_MISS, c->id, c->queue, m->id, 0, reason);
-	c->state = CALL_WAITING;
-	c->member = 0;
-	c->offer = 0;
 	c->rr_after = m->id;
+	engine_event(e, now, EV_CALL_MISS, c->id, c->queue, m->id, 0, reason);
 	if (q->conf.force_away && m->logged_in && m->ready)
 		engine_force_away(e, now, m, "missed");
 }
@@ -344,7 +342,8 @@ static struct eng_member *engine_pick(engine_t *e, const struct eng_queue *q, co
 }
 
 /* One pass in offer order is enough: an offer only takes an agent away, so a
- * call skipped for lack of agents cannot become offerable later in the pass. */
+ * call skipped for lack of agents cannot become offerable later in the pass.
+ * A paused queue has no available agents (engine_eligible), so its calls wait. */
 static void engine_dispatch(engine_t *e, eng_ms now)
 {
 	for (size_t i = 0; i < e->ncalls; i++) {
@@ -355,8 +354,6 @@ static void engine_dispatch(engine_t *e, eng_ms now)
 		if (c->state != CALL_WAITING)
 			continue;
 		q = engine_queue(e, c->queue);
-		if (q->conf.paused)
-			continue;
 		m = engine_pick(e, q, c);
 		if (m)
 			engine_offer(e, now, c, q, m);
@@ -365,6 +362,8 @@ static void engine_dispatch(engine_t *e, eng_ms now)
 
 /* ---- calls leaving ---- */
 
+/* The one place a call leaves the tables, so the one place ACT_RELEASE is
+ * made (refusals aside: those calls never entered). `c` is gone afterwards. */
 static void engine_release(engine_t *e, eng_ms now, struct eng_call *c, enum eng_release why)
 {
 	struct eng_action *a = engine_push(e, ACT_RELEASE, now);

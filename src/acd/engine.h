@@ -91,7 +91,8 @@ enum eng_event {
 	EV_CALL_OFFER,    /* call, queue, member, offer */
 	EV_CALL_MISS,     /* call, queue, member, reason: "timeout", "rejected", "unreachable" */
 	EV_CALL_ANSWER,   /* call, queue, member, value = wait ms */
-	EV_CALL_ABANDON,  /* call, queue, reason: "waiting", "ringing" */
+	EV_CALL_ABANDON,  /* call, queue, reason: "waiting", "ringing"; "operator" for
+	                     call.hangup before an answer, which no counter includes */
 	EV_CALL_TIMEOUT,  /* call, queue */
 	EV_CALL_END,      /* call, queue, member, value = talk ms */
 	EV_AGENT_LOGIN,   /* member */
@@ -100,7 +101,7 @@ enum eng_event {
 	EV_AGENT_AWAY,    /* member, reason */
 	EV_AGENT_PAUSE,   /* member, queue */
 	EV_AGENT_RESUME,  /* member, queue */
-	EV_RECOVERY_START,/* member */
+	EV_RECOVERY_START,/* member, queue */
 	EV_RECOVERY_END,  /* member */
 };
 
@@ -216,7 +217,8 @@ bool engine_member_view(const engine_t *e, eng_ms now, eng_id m, struct eng_memb
 
 /* ---- calls (SIP adapter) ---- */
 /* A caller enters queue q. Returns the new call id, or 0 if refused (the
- * outbox then holds EV_CALL_REFUSED and ACT_RELEASE with REL_REFUSED). */
+ * outbox then holds EV_CALL_REFUSED and ACT_RELEASE with REL_REFUSED, both
+ * naming a fresh call id that nothing else will use). */
 eng_id engine_call_enter(engine_t *e, eng_ms now, eng_id q, const struct eng_call_info *ci);
 /* The caller hung up (any stage). */
 bool engine_call_hangup(engine_t *e, eng_ms now, eng_id call);

@@ -30,6 +30,8 @@ static int clips_cmp(const void *a, const void *b)
 	return strcmp(((const struct clip *)a)->name, ((const struct clip *)b)->name);
 }
 
+#define CLIPS_KERNEL_RES 256      /* kernel table points per zero crossing */
+
 static double clips_sinc(double x)
 {
 	return x == 0.0 ? 1.0 : sin(M_PI * x) / (M_PI * x);
@@ -37,6 +39,14 @@ static double clips_sinc(double x)
 
 int16_t *clips_resample(const int16_t *in, size_t n, unsigned from, size_t *out_n)
 {
+	/* Hann-windowed sinc indexed by distance in zero crossings; tabulated
+	 * because a long music file needs about 10^8 taps. */
+	static double kernel[CLIPS_SINC_ZEROS * CLIPS_KERNEL_RES + 2];
+	for (size_t j = 0; j < sizeof kernel / sizeof kernel[0]; j++) {
+		double u = (double)j / CLIPS_KERNEL_RES;
+		kernel[j] = u >= CLIPS_SINC_ZEROS ? 0.0
+		            : clips_sinc(u) * (0.5 + 0.5 * cos(M_PI * u / CLIPS_SINC_ZEROS));
+	}
 	size_t on = (size_t)((double)n * CLIPS_RATE / from);
 	int16_t *out = malloc((on ? on : 1) * sizeof *out);
 	if (!out)
@@ -53,10 +63,12 @@ int16_t *clips_resample(const int16_t *in, size_t n, unsigned from, size_t *out_
 			hi = (long)n - 1;
 		double acc = 0.0;
 		for (long k = lo; k <= hi; k++) {
-			double x = t - (double)k;
-			double w = 0.5 + 0.5 * cos(M_PI * x / half);   /* Hann window */
-			acc += in[k] * fc * clips_sinc(fc * x) * w;
+			double pos = fabs(t - (double)k) * fc * CLIPS_KERNEL_RES;
+			size_t j = (size_t)pos;
+			double h = kernel[j] + (pos - (double)j) * (kernel[j + 1] - kernel[j]);
+			acc += in[k] * h;
 		}
+		acc *= fc;
 		out[i] = (int16_t)(acc > 32767 ? 32767 : acc < -32768 ? -32768 : lrint(acc));
 	}
 	*out_n = on;

@@ -78,7 +78,6 @@ static struct leg *leg_bind(struct media *m, unsigned port)
 		goto fail;
 	rtp_session_signal_connect(rs, "telephone-event_packet", leg_on_tev, l);
 	l->fd = rtp_session_get_rtp_socket(rs);
-	l->port = port;
 	l->codec = MEDIA_PCMU;
 	l->mode = LEG_SILENCE;
 	l->item = -1;

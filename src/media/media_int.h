@@ -42,7 +42,7 @@ struct leg_seg {
 struct leg {
 	struct media *m;
 	media_leg id;
-	unsigned slot, port, active_idx;
+	unsigned slot, active_idx;
 	struct _RtpSession *rs;
 	struct _RtpProfile *profile;       /* send profile: PCMU, PCMA, telephone-event */
 	int fd;

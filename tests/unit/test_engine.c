@@ -971,6 +971,48 @@ static void test_late_tick_time_order(void **state)
 	(void)c2;
 }
 
+static void test_same_instant_timeout_before_miss(void **state)
+{
+	eng_id q = queue("si", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q);
+	eng_ms t0 = now;
+
+	(void)state;
+	set_conf(q, set_timeout, 15);       /* queue timeout == connect timeout */
+	enter(q);
+	tick_to(t0 + 15000);
+	/* The call leaves first, so the agent is not charged with a miss. */
+	assert_int_equal(count_event(EV_CALL_MISS), 0);
+	assert_int_equal(count_kind(ACT_CANCEL_OFFER), 1);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_int_equal(mview(a1).missed_total, 0);
+	assert_int_equal(qstats(q).missed, 1);
+}
+
+static size_t event_index(enum eng_event ev)
+{
+	for (size_t i = 0; i < nacts; i++)
+		if (acts[i].kind == ACT_EVENT && acts[i].event == ev)
+			return i;
+	fail_msg("event %s not found", engine_event_name(ev));
+	return 0;
+}
+
+static void test_same_instant_across_calls(void **state)
+{
+	eng_id q = queue("sa", STRAT_ROUND_ROBIN), q2 = queue("sb", STRAT_ROUND_ROBIN);
+	eng_ms t0 = now;
+
+	(void)state;
+	agent("1001", q);
+	set_conf(q2, set_timeout, 10);
+	enter(q);                           /* rings until t0 + 15 s */
+	now = t0 + 5000;
+	enter(q2);                          /* no agents; times out at t0 + 15 s */
+	tick_to(t0 + 15000);
+	assert_true(event_index(EV_CALL_TIMEOUT) < event_index(EV_CALL_MISS));
+}
+
 /* ---- stats and lists ---- */
 
 static void test_stats_counters(void **state)
@@ -1401,6 +1443,8 @@ int main(void)
 		T(test_recovery_then_offer_at_deadline),
 		T(test_recovery_extend),
 		T(test_late_tick_time_order),
+		T(test_same_instant_timeout_before_miss),
+		T(test_same_instant_across_calls),
 		T(test_stats_counters),
 		T(test_call_list_order),
 		T(test_config_rules),

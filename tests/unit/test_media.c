@@ -76,7 +76,7 @@ static int group_setup(void **state)
 	FILE *f = fopen(junk, "w");
 	fputs("not a wav file", f);
 	fclose(f);
-	port_base = 30000 + (unsigned)(getpid() % 1500) * 20;
+	port_base = 20000 + (unsigned)(getpid() % 200) * 200;
 	return 0;
 }
 
@@ -88,10 +88,18 @@ static int group_teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static media_t *start(unsigned timeout_s)
+/* Each test gets its own 10 even ports, so a failed test that leaks its legs
+ * does not break the next one. */
+static unsigned test_ports(void)
+{
+	static unsigned next;
+	return port_base + 20 * next++;
+}
+
+static media_t *start(unsigned base, unsigned timeout_s)
 {
 	char err[256] = "";
-	struct media_conf conf = { .ip = "127.0.0.1", .port_min = port_base, .port_max = port_base + 18,
+	struct media_conf conf = { .ip = "127.0.0.1", .port_min = base, .port_max = base + 18,
 	                           .media_dir = dir, .rtp_timeout_s = timeout_s };
 	media_t *m = media_new(&conf, err, sizeof err);
 	if (!m)
@@ -157,12 +165,13 @@ static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t
 static void test_hold_frames(void **state)
 {
 	(void)state;
-	media_t *m = start(0);
+	unsigned base = test_ports();
+	media_t *m = start(base, 0);
 	unsigned rport, lport;
 	int fd = udp_socket(&rport);
 	media_leg leg = media_leg_new(m, &lport);
 	assert_true(leg != 0);
-	assert_true(lport >= port_base && lport <= port_base + 18 && lport % 2 == 0);
+	assert_true(lport >= base && lport <= base + 18 && lport % 2 == 0);
 	assert_int_equal(media_leg_remote(m, leg, "127.0.0.1", rport, MEDIA_PCMU, 101), 0);
 	assert_int_equal(media_leg_hold(m, leg, "file:music.wav,repeat", "en"), 0);
 	assert_int_equal(media_leg_hold(m, leg, "file:music.mp3", "en"), -1);
@@ -220,7 +229,8 @@ static int first_audio(int fd, uint8_t *pkt, size_t len, uint8_t silence)
 static void test_bridge_transcode(void **state)
 {
 	(void)state;
-	media_t *m = start(0);
+	unsigned base = test_ports();
+	media_t *m = start(base, 0);
 	unsigned ra, rb, pa, pb;
 	int fa = udp_socket(&ra), fb = udp_socket(&rb);
 	media_leg a = media_leg_new(m, &pa), b = media_leg_new(m, &pb);
@@ -273,7 +283,8 @@ static void send_dtmf(int fd, unsigned port, uint16_t *seq, uint32_t ts, uint8_t
 static void test_dtmf(void **state)
 {
 	(void)state;
-	media_t *m = start(0);
+	unsigned base = test_ports();
+	media_t *m = start(base, 0);
 	unsigned rport, lport;
 	int fd = udp_socket(&rport);
 	media_leg leg = media_leg_new(m, &lport);
@@ -302,10 +313,36 @@ static void test_dtmf(void **state)
 	close(fd);
 }
 
+/* Once packets come from elsewhere than the signalled address, replies follow them. */
+static void test_symmetric(void **state)
+{
+	(void)state;
+	unsigned base = test_ports();
+	media_t *m = start(base, 0);
+	unsigned rport, nport, lport;
+	int signalled = udp_socket(&rport), actual = udp_socket(&nport);
+	media_leg leg = media_leg_new(m, &lport);
+	assert_int_equal(media_leg_remote(m, leg, "127.0.0.1", rport, MEDIA_PCMU, 0), 0);
+	assert_int_equal(media_start(m), 0);
+	uint8_t pkt[400];
+	assert_int_equal(recv_rtp(signalled, pkt, sizeof pkt, 500), 12 + 160);
+	memset(pkt, G711_ULAW_SILENCE, 160);
+	send_rtp(actual, lport, 0, true, 1, 0, 0x5151, pkt, 160);
+	assert_int_equal(recv_rtp(actual, pkt, sizeof pkt, 500), 12 + 160);
+	usleep(50000);
+	while (recv_rtp(signalled, pkt, sizeof pkt, 0) > 0)
+		;                                        /* frames sent before the switch */
+	assert_int_equal(recv_rtp(signalled, pkt, sizeof pkt, 200), -1);
+	media_free(m);
+	close(signalled);
+	close(actual);
+}
+
 static void test_play(void **state)
 {
 	(void)state;
-	media_t *m = start(0);
+	unsigned base = test_ports();
+	media_t *m = start(base, 0);
 	unsigned rport, lport;
 	int fd = udp_socket(&rport);
 	media_leg leg = media_leg_new(m, &lport);
@@ -331,7 +368,8 @@ static void test_play(void **state)
 static void test_timeout(void **state)
 {
 	(void)state;
-	media_t *m = start(1);
+	unsigned base = test_ports();
+	media_t *m = start(base, 1);
 	unsigned r1, r2, p1, ptalk, p3;
 	int f1 = udp_socket(&r1), f2 = udp_socket(&r2);
 	media_leg quiet = media_leg_new(m, &p1), talking = media_leg_new(m, &ptalk);
@@ -366,13 +404,13 @@ static void test_timeout(void **state)
 static void test_ports_and_ids(void **state)
 {
 	(void)state;
-	unsigned busy = port_base;
+	unsigned base = test_ports(), busy = base;
 	int hog = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)busy) };
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
 	assert_int_equal(bind(hog, (struct sockaddr *)&a, sizeof a), 0);
 
-	media_t *m = start(0);
+	media_t *m = start(base, 0);
 	unsigned ports[10];
 	media_leg legs[10];
 	for (int i = 0; i < 9; i++) {
@@ -440,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_hold_frames),
 		cmocka_unit_test(test_bridge_transcode),
 		cmocka_unit_test(test_dtmf),
+		cmocka_unit_test(test_symmetric),
 		cmocka_unit_test(test_play),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_ports_and_ids),
