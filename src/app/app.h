@@ -35,6 +35,8 @@ struct app {
 	sipua_t *sip;
 	ctl_server_t *ctl;
 	su_timer_t *timer;
+	int waits[2];              /* su_root registrations: media events, signals */
+	int nwaits;
 	struct store_feature features[APP_FEATURES_MAX];
 	size_t nfeatures;
 	bool stopping;

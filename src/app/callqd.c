@@ -2,6 +2,7 @@
  * starts media, SIP and the control socket, and runs the su_root loop until
  * SIGTERM/SIGINT, which drains calls and shuts SIP down cleanly. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,11 +40,13 @@ static int read_args(int argc, char **argv, struct conf *c)
 				return -1;
 			}
 		} else if (opt == 'o') {
-			char *eq = strchr(optarg, '=');
+			char kv[CONF_STR_MAX + 64];
+			snprintf(kv, sizeof kv, "%s", optarg);
+			char *eq = strchr(kv, '=');
 			if (!eq)
 				usage();
 			*eq = 0;
-			if (conf_set(c, optarg, eq + 1, err, sizeof err) < 0) {
+			if (conf_set(c, kv, eq + 1, err, sizeof err) < 0) {
 				fprintf(stderr, "callqd: -o: %s\n", err);
 				return -1;
 			}
@@ -118,17 +121,28 @@ static int watch_fd(struct app *a, int fd, su_wakeup_f fn)
 	su_wait_t w;
 	if (su_wait_create(&w, fd, SU_WAIT_IN) < 0)
 		return -1;
-	return su_root_register(a->root, &w, fn, (su_wakeup_arg_t *)a, 0) < 0 ? -1 : 0;
+	int i = su_root_register(a->root, &w, fn, (su_wakeup_arg_t *)a, 0);
+	if (i < 0)
+		return -1;
+	a->waits[a->nwaits++] = i;
+	return 0;
+}
+
+/* Blocked before any thread starts (the journal writer, the media tick), so
+ * every thread inherits the mask and the signals reach only the signalfd. */
+static void block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }
 
 static int watch_signals(struct app *a)
 {
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	block_signals(&set);
 	int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	return fd < 0 ? -1 : watch_fd(a, fd, on_signal);
 }
@@ -177,6 +191,8 @@ static int start(struct app *a)
 
 static void stop(struct app *a)
 {
+	while (a->nwaits > 0)
+		su_root_deregister(a->root, a->waits[--a->nwaits]);
 	ctl_server_free(a->ctl);
 	sipua_free(a->sip);
 	if (a->timer)
@@ -189,6 +205,8 @@ static void stop(struct app *a)
 int main(int argc, char **argv)
 {
 	static struct app app;
+	sigset_t set;
+	block_signals(&set);
 	if (read_args(argc, argv, &app.conf) < 0)
 		return 2;
 	log_set_level(app.conf.log_level);

@@ -41,7 +41,7 @@ int16_t *clips_resample(const int16_t *in, size_t n, unsigned from, size_t *out_
 {
 	/* Hann-windowed sinc indexed by distance in zero crossings; tabulated
 	 * because a long music file needs about 10^8 taps. */
-	static double kernel[CLIPS_SINC_ZEROS * CLIPS_KERNEL_RES + 2];
+	double kernel[CLIPS_SINC_ZEROS * CLIPS_KERNEL_RES + 2];
 	for (size_t j = 0; j < sizeof kernel / sizeof kernel[0]; j++) {
 		double u = (double)j / CLIPS_KERNEL_RES;
 		kernel[j] = u >= CLIPS_SINC_ZEROS ? 0.0

@@ -45,8 +45,7 @@ static void leg_on_tev(RtpSession *rs, void *packet, void *user, void *unused)
 	(void)unused;
 	struct leg *l = user;
 	l->tev_hit = true;
-	if (l->dtmf_pt > 0)
-		leg_dtmf(l->m, l, packet);
+	leg_dtmf(l->m, l, packet);
 }
 
 static struct leg *leg_bind(struct media *m, unsigned port)

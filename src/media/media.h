@@ -55,12 +55,15 @@ int media_leg_hold(media_t *m, media_leg leg, const char *spec, const char *lang
 /* Values announced by the hold program's `position` and `wait` items. */
 int media_leg_announce(media_t *m, media_leg leg, unsigned position, unsigned wait_s);
 /* Play one file (relative to media_dir, e.g. "en/ok.wav") then silence;
- * raises MEV_PLAYED when done. */
+ * raises MEV_PLAYED when done (at once, with a warning, if there is no such
+ * file). */
 int media_leg_play(media_t *m, media_leg leg, const char *file);
 /* Exchange audio between two legs (both directions). */
 int media_bridge(media_t *m, media_leg a, media_leg b);
 /* Stop whatever the leg does and send silence (agent leg while ringing, say). */
 int media_leg_silence(media_t *m, media_leg leg);
+/* Later calls naming a freed leg return -1; ids are not reused soon
+ * (generation counter). Events already queued for it may still arrive. */
 void media_leg_free(media_t *m, media_leg leg);
 
 /* True if `spec` is a valid hold program; else false with a reason in err. */

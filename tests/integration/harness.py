@@ -7,6 +7,7 @@ import math
 import os
 import random
 import re
+import shlex
 import signal
 import socket
 import struct
@@ -218,8 +219,9 @@ class RtpPort:
         with self.lock:
             return [p for p in self.packets if p.arrival >= since]
 
-    def wait_packets(self, count, timeout, since=0.0, what="RTP packets"):
-        return wait_for(lambda: len(self.received(since)) >= count and self.received(since),
+    def wait_packets(self, count, timeout, what="RTP packets"):
+        """Waits until count packets have arrived; returns all of them."""
+        return wait_for(lambda: len(self.received()) >= count and self.received(),
                         timeout, f"{count} {what} on port {self.port}")
 
     def peer(self):
@@ -358,7 +360,7 @@ class Daemon:
             f"control = {socket_path}",
             f"recordings = {workdir / 'run' / 'recordings'}",
             f"media = {MEDIA}",
-            "log_level = debug",
+            "log_level = info",
             "seed_demo = yes",
             "rtp_timeout = 60",
             "",
@@ -453,8 +455,9 @@ class Sipp:
         for key, value in keys:
             cmd += ["-key", key, str(value)]
         cmd += [str(a) for a in args]
-        self.cmd = cmd
         with open(self.out_path, "wb") as out:
+            out.write(f"{shlex.join(cmd)}\n".encode())
+            out.flush()
             self.proc = subprocess.Popen(cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=subprocess.STDOUT)
 
@@ -515,9 +518,9 @@ class Sipp:
         raise TestFailure(f"sipp {self.name} received no 200 OK to its INVITE")
 
     def error_summary(self, lines=15):
-        noise = "out-of-call"
+        noise = ("out-of-call", "The following events occurred:")
         text = self.errors_path.read_text(errors="replace") if self.errors_path.exists() else ""
-        kept = [l for l in text.splitlines() if l.strip() and noise not in l]
+        kept = [line for line in text.splitlines() if line.strip() and not any(n in line for n in noise)]
         return f"error log tail: {kept[-lines:]}" if kept else "no sipp errors logged"
 
     def kill(self):
@@ -558,8 +561,7 @@ class Call:
 
 
 class Env:
-    def __init__(self, name, workdir, socket_dir):
-        self.name = name
+    def __init__(self, workdir, socket_dir):
         self.workdir = workdir
         self.daemon = Daemon(workdir, str(socket_dir / "ctl.sock"))
         self.ctl = self.daemon.ctl
@@ -627,8 +629,9 @@ class Env:
         return self.daemon.stop()
 
     def diagnostics(self):
-        parts = [f"work dir: {self.workdir}", f"callqd log ({self.daemon.log_path.name}, last 40 lines):",
-                 self.daemon.log_tail(40)]
+        proc = self.daemon.proc
+        state = "never started" if proc is None else f"exit status {proc.returncode}"
+        parts = [f"work dir: {self.workdir}", f"callqd ({state}) log, last 40 lines:", self.daemon.log_tail(40)]
         for s in self.sipps:
             parts.append(f"sipp {s.name}: exit {s.proc.returncode}, events {s.events()}, {s.error_summary(8)}")
         for port in self.rtp_ports:

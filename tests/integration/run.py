@@ -54,7 +54,7 @@ def run_one(name, fn, timeout):
     signal.alarm(timeout)
     try:
         harness.check(shutil.which(harness.SIPP), "sipp not found (scripts/deps.sh installs sip-tester)")
-        env = harness.Env(name, workdir, socket_dir)
+        env = harness.Env(workdir, socket_dir)
         env.start()
         fn(env)
     except harness.TestFailure as e:
@@ -95,8 +95,8 @@ def main():
             print(f"PASS {name} ({seconds:.1f}s)", flush=True)
         else:
             failed += 1
-            print(f"FAIL {name}: {reason.splitlines()[0] if reason else ''}", flush=True)
-            rest = "\n".join(reason.splitlines()[1:])
+            first, _, rest = reason.partition("\n")
+            print(f"FAIL {name}: {first}")
             if rest:
                 print(indent(rest))
             print(indent(diagnostics), flush=True)

@@ -8,7 +8,8 @@ def test_register_ok(env):
     phones = [env.phone(login) for login in ("1001", "1002", "1003")]
     for phone in phones:
         codes = phone.sipp.responses("REGISTER")
-        check(codes == [401, 200], f"{phone.login}: REGISTER responses {codes}, expected [401, 200]")
+        check(codes[0] == 401 and codes[-1] == 200 and set(codes) == {401, 200},
+              f"{phone.login}: REGISTER responses {codes}, expected a 401 challenge then 200")
         env.wait_row(5, "member.show", phone.login, contacts=1)
 
 
@@ -16,7 +17,7 @@ def test_register_bad_password(env):
     sipp = env.sipp("register1001", "register_denied.xml", service="1001", args=["-au", "1001", "-ap", "wrong"])
     sipp.expect_success(20)
     codes = sipp.responses("REGISTER")
-    check(len(codes) == 2 and codes[0] == 401 and codes[1] in (401, 403),
+    check(codes and codes[0] == 401 and codes[-1] in (401, 403) and 200 not in codes,
           f"REGISTER responses {codes}, expected a 401 challenge then 401 or 403")
     row = env.ctl.row("member.show", "1001")
     check(row.get("contacts") == "0", f"1001 has contacts after a refused REGISTER: {row}")
