@@ -40,6 +40,8 @@ typedef int64_t eng_ms;           /* monotonic milliseconds */
 #define ENG_NUMBER_MAX 32
 #define ENG_HOLD_MAX 512
 #define ENG_REASON_MAX 64
+#define ENG_DEST_MAX 128
+#define ENG_LANG_MAX 16
 
 enum eng_strategy {
 	STRAT_ROUND_ROBIN,
@@ -51,6 +53,12 @@ enum eng_strategy {
 };
 
 enum eng_role { ROLE_AGENT, ROLE_MANAGER, ROLE_ADMIN };
+
+/* How the hold loop's `wait` item estimates the wait (queue key wait_estimate). */
+enum eng_wait_estimator {
+	WAIT_LAST5,       /* the guide's: mean time to answer of the last 5 answered calls */
+	WAIT_THROUGHPUT,  /* position x recent mean handle time / agents staffed */
+};
 
 /* Queue settings, as stored in SQLite and set by queue.create/queue.set.
  * Validation and text conversion live in acd/qconf.c (qconf_set). */
@@ -73,6 +81,9 @@ struct eng_queue_conf {
 	char escalation_dest[ENG_NAME_MAX * 2];
 	char zero_out[ENG_NAME_MAX * 2];
 	char hold[ENG_HOLD_MAX];    /* hold loop, e.g. "position,pause:2,file:music.wav,wait,repeat" */
+	char lang[ENG_LANG_MAX];    /* prompt set folder under the media directory, "en" */
+	enum eng_wait_estimator wait_estimate;
+	unsigned service_level_s;   /* answered within this counts toward service level */
 };
 
 /* What the engine asks the adapter to do. */
@@ -103,6 +114,10 @@ enum eng_event {
 	EV_AGENT_RESUME,  /* member, queue */
 	EV_RECOVERY_START,/* member, queue */
 	EV_RECOVERY_END,  /* member */
+	EV_CALL_ESCALATE, /* call, queue (from), value = queue id (to), reason: "timeout",
+	                     "limit", "empty", "noskill" */
+	EV_CALL_TRANSFER, /* call, queue, reason = destination ("member:1001", "hangup", ...) */
+	EV_CALL_BUMP,     /* call, queue */
 };
 
 /* Why a call left: carried by ACT_RELEASE. */
@@ -112,6 +127,8 @@ enum eng_release {
 	REL_TIMEOUT,      /* queue timeout reached */
 	REL_REFUSED,      /* never entered: limit, empty, paused queue */
 	REL_HANGUP,       /* operator call.hangup, or daemon shutdown */
+	REL_TRANSFER,     /* sent to a destination outside the queues: see `dest`
+	                     (escalation_dest, zero_out, or "hangup") */
 };
 
 struct eng_action {
@@ -123,6 +140,8 @@ struct eng_action {
 	enum eng_event event;       /* ACT_EVENT */
 	int64_t value;              /* ACT_EVENT: see enum eng_event */
 	char reason[ENG_REASON_MAX];/* ACT_EVENT: reason text, may be "" */
+	char dest[ENG_DEST_MAX];    /* ACT_RELEASE with REL_TRANSFER: "member:L", "group:A+B",
+	                               "voicemail:L", "uri:sip:...", "hangup" */
 };
 
 /* Counters shown by `stats`. Definitions (also in the README):
@@ -173,7 +192,21 @@ struct eng_call_view {
 };
 
 struct eng_call_info {
-	const char *caller_number, *caller_name, *callee_number;
+	const char *caller_number, *caller_name, *callee_number, *callee_name;
+};
+
+/* Skills: global per member. A skill matches a call when all (match_all) or
+ * any of its rules match. `matches` is a PCRE2 pattern, compiled once at
+ * engine_skill_set with a match limit so a hostile pattern cannot stall the
+ * engine. Rule text: "FIELD OP VALUE", parsed by skill_rule_parse (acd/skill.h). */
+#define ENG_SKILL_RULES_MAX 16
+#define ENG_SKILL_VALUE_MAX 128
+enum eng_skill_field { SKF_CALLER_NUMBER, SKF_CALLER_NAME, SKF_CALLEE_NUMBER, SKF_CALLEE_NAME };
+enum eng_skill_op { SKOP_STARTS_WITH, SKOP_MATCHES };
+struct eng_skill_rule {
+	enum eng_skill_field field;
+	enum eng_skill_op op;
+	char value[ENG_SKILL_VALUE_MAX];
 };
 
 /* ---- lifecycle ---- */
@@ -235,6 +268,34 @@ bool engine_call_view(const engine_t *e, eng_ms now, eng_id call, struct eng_cal
  * (position 1..n), then talking ones (position 0). Returns how many were
  * written, at most max. */
 size_t engine_call_list(const engine_t *e, eng_ms now, eng_id q, struct eng_call_view *out, size_t max);
+
+/* Caller keyed a DTMF digit: "#0" sends the call to the queue's zero_out
+ * destination (counted abandoned, reason "zero_out"). */
+bool engine_call_digit(engine_t *e, eng_ms now, eng_id call, char digit);
+/* Manager: make this call the next one offered in its queue. */
+bool engine_call_bump(engine_t *e, eng_ms now, eng_id call);
+/* Manager answers a waiting call on member m's phone: any current offer is
+ * withdrawn (no miss) and m is offered the call whatever its status. Returns
+ * the offer id, or 0 if the call is not waiting or m is ringing/on a call. */
+eng_id engine_call_pickup(engine_t *e, eng_ms now, eng_id call, eng_id m);
+/* The `wait` announcement for a waiting call, in seconds, by its queue's
+ * estimator. */
+unsigned engine_wait_estimate(const engine_t *e, eng_ms now, eng_id call);
+
+/* ---- skills ---- */
+/* Creates or replaces a skill. -1 with err (PCRE2's message and offset for a
+ * bad pattern) if a rule is invalid; nothing changes then. */
+int engine_skill_set(engine_t *e, const char *name, bool match_all,
+                     const struct eng_skill_rule *rules, size_t n, char *err, size_t errlen);
+bool engine_skill_del(engine_t *e, const char *name);
+bool engine_skill_assign(engine_t *e, eng_id m, const char *skill, bool on);
+/* Skill names in creation order; the n-th skill's rules. */
+size_t engine_skill_names(const engine_t *e, const char **out, size_t max);
+bool engine_skill_get(const engine_t *e, const char *name, bool *match_all,
+                      struct eng_skill_rule *rules, size_t *n);
+bool engine_member_has_skill(const engine_t *e, eng_id m, const char *skill);
+/* Would setting queue q's escalation_queue to `target` make a loop? */
+bool engine_escalation_loop(const engine_t *e, const char *queue, const char *target);
 
 /* ---- time ---- */
 void engine_tick(engine_t *e, eng_ms now);

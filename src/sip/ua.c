@@ -121,6 +121,7 @@ struct ua_invite {
 	const char *dialed;         /* request-URI user */
 	const char *from_user;
 	char caller_name[ENG_NAME_MAX];
+	char callee_name[ENG_NAME_MAX];
 	char member[ENG_NAME_MAX];  /* authenticated member, or "" for the trunk */
 };
 
@@ -211,7 +212,7 @@ static void ua_enter_queue(struct sipua *s, nua_handle_t *nh, eng_id q, const st
 		return;
 	}
 	nua_handle_bind(nh, l);
-	struct eng_call_info ci = { inv->from_user, inv->caller_name, inv->dialed };
+	struct eng_call_info ci = { inv->from_user, inv->caller_name, inv->dialed, inv->callee_name };
 	eng_ms now = app_now();
 	l->call = engine_call_enter(app->engine, now, q, &ci);
 	if (!l->call) {
@@ -249,6 +250,7 @@ static void ua_invite(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip_t
 	inv.dialed = sip->sip_request->rq_url->url_user ? sip->sip_request->rq_url->url_user : "";
 	inv.from_user = sip->sip_from->a_url->url_user ? sip->sip_from->a_url->url_user : "";
 	ua_unquote(inv.caller_name, sizeof inv.caller_name, sip->sip_from->a_display);
+	ua_unquote(inv.callee_name, sizeof inv.callee_name, sip->sip_to->a_display);
 	if (s->shutting || s->ncallers >= app->conf.max_calls) {
 		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
 		return;

@@ -1,0 +1,68 @@
+/* verbs_int.h — shared by the control verbs' files (verbs*.c): the
+ * per-request context, the verb table entry, and reply/lookup helpers.
+ * Each verbs_AREA.c defines one table; verbs.c dispatches over all of them. */
+#ifndef CALLQ_VERBS_INT_H
+#define CALLQ_VERBS_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "acd/engine.h"
+#include "app/app.h"
+#include "ctl/proto.h"
+#include "ctl/verbs.h"
+#include "store/store.h"
+
+struct session {
+	bool authed;
+	enum eng_role role;
+	char login[ENG_NAME_MAX];   /* "" for the local administrator (uid) */
+};
+
+struct vctx {
+	struct app *app;
+	ctl_conn_t *conn;
+	struct session *who;
+	const struct ctl_req *req;
+	struct ctl_out rows;
+	unsigned nrows;
+	bool replied;
+	eng_ms now;
+};
+
+enum need { NEED_NONE, NEED_AGENT, NEED_MANAGER, NEED_ADMIN };
+
+struct verb {
+	const char *name;
+	enum need need;
+	void (*fn)(struct vctx *v);
+	const char *usage;
+};
+
+/* Replies: exactly one per request. Rows are collected, then v_finish_rows
+ * sends "OK <n> rows" and the rows. */
+void v_ok(struct vctx *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void v_err(struct vctx *v, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+struct ctl_out *v_row(struct vctx *v);
+void v_finish_rows(struct vctx *v);
+
+/* Lookups that reply with the error themselves and return 0/false. */
+const char *yesno(bool b);
+bool v_bool(const char *s, bool *out);
+eng_id v_queue(struct vctx *v, const char *name);
+eng_id v_member(struct vctx *v, const char *login);
+eng_id v_self(const struct vctx *v);
+bool v_manages(const struct vctx *v, eng_id q);
+bool v_may_touch(const struct vctx *v, eng_id m);
+bool v_need_queue(struct vctx *v, eng_id q);
+eng_id v_target(struct vctx *v, const char *login);
+bool v_store_ok(struct vctx *v, enum store_err e, const char *what);
+bool v_name_ok(struct vctx *v, const char *name, const char *what);
+/* One member's row (member.show, agent.show, queue.members). */
+void v_member_row(struct vctx *v, eng_id m);
+
+/* The tables, each ending with an entry whose name is NULL. */
+extern const struct verb verbs_queue[], verbs_member[], verbs_agent[], verbs_call[];
+
+#endif

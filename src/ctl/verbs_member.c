@@ -1,0 +1,164 @@
+/* verbs_member.c — members: member.* verbs, and the member row others reuse. */
+#include "ctl/verbs_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sip/digest.h"
+#include "sip/sip.h"
+
+/* ---- members ---- */
+
+static bool v_role_arg(struct vctx *v, const char *s, enum eng_role *role)
+{
+	if (engine_role_parse(s, role))
+		return true;
+	v_err(v, "invalid", "role must be agent, manager or admin");
+	return false;
+}
+
+static void v_member_add(struct vctx *v)
+{
+	const char *login = ctl_word(v->req, 0), *pw = ctl_get(v->req, "password");
+	const char *name = ctl_get(v->req, "name"), *rs = ctl_get(v->req, "role");
+	const char *rec = ctl_get(v->req, "record");
+	enum eng_role role = ROLE_AGENT;
+	bool record = false;
+	char ha1[33];
+	if (!v_name_ok(v, login, "login"))
+		return;
+	if (!pw || !*pw) {
+		v_err(v, "usage", "member.add LOGIN name=.. password=.. role=agent|manager|admin");
+		return;
+	}
+	if ((rs && !v_role_arg(v, rs, &role)))
+		return;
+	if (rec && !v_bool(rec, &record)) {
+		v_err(v, "invalid", "record must be yes or no");
+		return;
+	}
+	if (engine_member_find(v->app->engine, login)) {
+		v_err(v, "exists", "member '%s' exists", login);
+		return;
+	}
+	digest_ha1(login, SIP_REALM, pw, ha1);
+	if (!v_store_ok(v, store_member_put(v->app->store, login, name ? name : login, role, ha1,
+	                                    record, true), login))
+		return;
+	engine_member_add(v->app->engine, login, name ? name : login, role);
+	sipua_cred(v->app->sip, login, ha1);
+	v_ok(v, "member %s added", login);
+}
+
+static void v_member_set(struct vctx *v)
+{
+	const char *login = ctl_word(v->req, 0), *pw = ctl_get(v->req, "password");
+	const char *rs = ctl_get(v->req, "role"), *rec = ctl_get(v->req, "record");
+	eng_id m = v_member(v, login);
+	struct eng_member_view mv;
+	if (!m || !engine_member_view(v->app->engine, v->now, m, &mv))
+		return;
+	enum eng_role role = mv.role;
+	bool record = store_member_record(v->app->store, login);
+	const char *name = ctl_get(v->req, "name") ? ctl_get(v->req, "name") : mv.name;
+	char ha1[33];
+	if ((rs && !v_role_arg(v, rs, &role)))
+		return;
+	if (rec && !v_bool(rec, &record)) {
+		v_err(v, "invalid", "record must be yes or no");
+		return;
+	}
+	if (pw)
+		digest_ha1(login, SIP_REALM, pw, ha1);
+	if (!v_store_ok(v, store_member_put(v->app->store, login, name, role, pw ? ha1 : NULL, record,
+	                                    false), login))
+		return;
+	engine_member_update(v->app->engine, m, name, role);
+	if (pw)
+		sipua_cred(v->app->sip, login, ha1);
+	v_ok(v, "member %s updated", login);
+}
+
+static void v_member_del(struct vctx *v)
+{
+	const char *login = ctl_word(v->req, 0);
+	eng_id m = v_member(v, login);
+	if (!m)
+		return;
+	if (!engine_member_remove(v->app->engine, v->now, m)) {
+		v_err(v, "busy", "%s is ringing or on a call", login);
+		return;
+	}
+	app_engine_done(v->app);
+	sipua_forget(v->app->sip, login);
+	if (v_store_ok(v, store_member_del(v->app->store, login), login))
+		v_ok(v, "member %s deleted", login);
+}
+
+static const char *v_activity(enum eng_agent_activity a)
+{
+	static const char *const names[] = { "idle", "ringing", "oncall", "recovery" };
+	return names[a];
+}
+
+void v_member_row(struct vctx *v, eng_id m)
+{
+	struct eng_member_view mv;
+	if (!engine_member_view(v->app->engine, v->now, m, &mv))
+		return;
+	struct ctl_out *o = v_row(v);
+	ctl_out_kv(o, "login", mv.login);
+	ctl_out_kv(o, "name", mv.name);
+	ctl_out_kv(o, "role", engine_role_name(mv.role));
+	ctl_out_kv(o, "logged_in", yesno(mv.logged_in));
+	ctl_out_kv(o, "ready", yesno(mv.ready));
+	ctl_out_kv(o, "away_reason", mv.away_reason);
+	ctl_out_kv(o, "activity", v_activity(mv.activity));
+	ctl_out_kvu(o, "call", mv.call);
+	ctl_out_kv(o, "missed", yesno(mv.missed));
+	ctl_out_kvu(o, "recovery_left", (unsigned long long)((mv.recovery_left_ms + 999) / 1000));
+	ctl_out_kvu(o, "session_handled", mv.session_handled);
+	ctl_out_kvu(o, "session_offers", mv.session_offers);
+	ctl_out_kvu(o, "handled", mv.handled);
+	ctl_out_kvu(o, "missed_total", mv.missed_total);
+	ctl_out_kv(o, "record", yesno(store_member_record(v->app->store, mv.login)));
+	ctl_out_kvu(o, "contacts", sipua_contacts(v->app->sip, mv.login));
+}
+
+static void v_member_list(struct vctx *v)
+{
+	eng_id ms[4096];
+	size_t n = engine_member_ids(v->app->engine, ms, 4096);
+	for (size_t i = 0; i < n; i++)
+		if (v_may_touch(v, ms[i]))
+			v_member_row(v, ms[i]);
+	v_finish_rows(v);
+}
+
+static void v_member_show(struct vctx *v)
+{
+	const char *login = ctl_word(v->req, 0);
+	eng_id m = login ? v_member(v, login) : v_self(v);
+	if (!login && !m)
+		v_err(v, "usage", "member.show LOGIN");
+	if (!m)
+		return;
+	if (!v_may_touch(v, m)) {
+		v_err(v, "denied", "not allowed to see %s", login);
+		return;
+	}
+	v_member_row(v, m);
+	v_finish_rows(v);
+}
+
+const struct verb verbs_member[] = {
+	{ "member.add", NEED_ADMIN, v_member_add,
+	  "member.add LOGIN name=.. password=.. role=agent|manager|admin [record=yes|no]" },
+	{ "member.set", NEED_ADMIN, v_member_set,
+	  "member.set LOGIN [name=..] [password=..] [role=..] [record=yes|no]" },
+	{ "member.del", NEED_ADMIN, v_member_del, "member.del LOGIN" },
+	{ "member.list", NEED_MANAGER, v_member_list, "member.list" },
+	{ "member.show", NEED_AGENT, v_member_show, "member.show [LOGIN]" },
+	{ NULL, NEED_NONE, NULL, NULL },
+};
