@@ -13,9 +13,10 @@ MAINS   := src/app/callqd.c src/ctl/callqctl.c
 LIB_SRC := $(filter-out $(MAINS),$(wildcard src/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/sql_embed.o
 UNIT    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
+BENCH   := $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/*.c))
 SQL     := db/schema.sql $(sort $(wildcard db/migrations/*.sql)) db/demo.sql
 
-.PHONY: all run check deps unit clean
+.PHONY: all run check deps unit bench clean
 all: $(B)/callqd $(B)/callqctl
 
 run: deps
@@ -25,6 +26,11 @@ run: deps
 check: deps
 	@$(MAKE) --no-print-directory all unit
 	@scripts/check.sh
+
+# Benchmarks: every tests/bench/*.c program and scripts/bench-*.sh; see BENCHMARKS.md.
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH)
+	@scripts/bench.sh
 
 deps:
 	@scripts/deps.sh
@@ -40,6 +46,10 @@ $(B)/callqctl: $(B)/obj/src/ctl/callqctl.o $(B)/obj/src/ctl/proto.o
 $(B)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(B)/bench/%: tests/bench/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

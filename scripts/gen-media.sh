@@ -78,5 +78,10 @@ prompt extended "Recovery time extended"
 prompt denied "Not allowed"
 prompt ok "OK"
 prompt goodbye "Goodbye"
+prompt leave-message "Please leave a message after the tone"
+# The tone itself: half a second of silence, then 400 ms at 1 kHz.
+"${SOX[@]}" -n "${FMT[@]}" "$work/tone.wav" synth 0.4 sine 1000 pad 0.5 0 gain -n -6
+"${SOX[@]}" "$out/en/leave-message.wav" "$work/tone.wav" "${FMT[@]}" "$work/lm.wav"
+mv "$work/lm.wav" "$out/en/leave-message.wav"
 
 echo "gen-media: wrote $(find "$out" -name '*.wav' | wc -l) files to $out ($(du -sh "$out" | cut -f1))"

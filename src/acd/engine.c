@@ -1,13 +1,18 @@
 /* engine.c — the ACD state machine. See engine.h for the contract.
  *
- * State lives in three tables:
- *  - queues and members: arrays indexed by id - 1. Ids are handed out in
- *    creation order and never reused; a removed entry keeps its slot with
- *    id 0, so an old id can never name a newer object.
- *  - calls: one array kept in offer order (oldest first, across queues).
- *    Dispatch walks it front to back; positions are ranks within a queue.
- *    Calls in a queue are few (tens, maybe hundreds), so lookups by id scan.
- * A call has at most one offer at a time; the offer id lives in the call.
+ * Objects: queues and members are allocated one by one and found by id through
+ * arrays indexed by id - 1 (ids are never reused; a removed one leaves NULL).
+ * Calls are allocated one by one too and found through a hash map, as are
+ * offers. Stable addresses let queues keep intrusive lists of their calls.
+ *
+ * Routing never walks all agents or all calls:
+ *  - each queue keeps its available members in the structures of
+ *    acd/strategy.h, updated by engine_sync on every availability change;
+ *  - each queue keeps its unanswered calls in offer order (a list), and
+ *    dispatch only visits queues marked dirty (a call became waiting there or
+ *    an agent became available there), taking their calls in global offer
+ *    order, which is what one pass over every call in offer order would do;
+ *  - deadlines (queue timeouts, offer expiries, recovery ends) sit in one heap.
  *
  * Out of memory is fatal (abort): an action that cannot be queued would leave
  * a call or an agent leg stuck, which is worse than a restart.
@@ -19,74 +24,147 @@
 #include <string.h>
 
 #include "acd/qconf.h"
+#include "acd/skill.h"
 #include "acd/strategy.h"
 
 #define ENG_MISSED_SHOW_MS 4000
 #define ENG_SEED_DEFAULT 0x9E3779B97F4A7C15ULL
+#define ENG_ESCALATE_MAX 8          /* queue moves per call before it is hung up */
+#define ENG_SKILLS_MAX 64           /* one bit each in a call's and a member's set */
+#define ENG_LAST_WAITS 5            /* WAIT_LAST5 */
+#define ENG_LAST_HANDLES 20         /* WAIT_THROUGHPUT */
+#define ENG_HANDLE_DEFAULT_MS 120000
+#define ENG_DUE_NOW 0               /* next deadline while a dispatch is pending */
+
+#define ENG_CONTAINER(p, type, field) ((type *)(void *)((char *)(p) - offsetof(type, field)))
 
 enum eng_call_state { CALL_WAITING, CALL_OFFERING, CALL_TALKING };
+enum eng_pending { PEND_NONE, PEND_AWAY, PEND_LOGOUT };
 
-struct eng_membership {
-	eng_id member;
-	bool manager;
-	bool active;
+/* Deadline kinds in the order they run when due at the same instant: a call
+ * leaving frees its agent before that agent's offer would be judged, and a
+ * call that times out is not offered to an agent just leaving recovery. */
+enum eng_due_kind { DUE_TIMEOUT, DUE_OFFER, DUE_RECOVERY };
+
+struct eng_timer {
+	struct strategy_node node;  /* in engine.timers */
+	eng_ms at;
+};
+
+struct eng_queue;
+struct eng_member;
+
+/* One assignment of a member to a queue. The flags cache what engine_sync
+ * last saw, so counters and structures change exactly on transitions. */
+struct eng_mship {
+	struct eng_queue *q;
+	struct eng_member *m;
+	size_t pos;                 /* index in q->mem: round robin's circle */
+	struct strategy_node sn;    /* in q->heap or q->buckets while available */
+	size_t bkey;                /* least-calls: the bucket it sits in */
+	bool manager, active;
+	bool logged, staffed, avail;
+};
+
+struct eng_call {
+	eng_id id;
+	struct eng_queue *q;
+	enum eng_call_state state;
+	char caller_number[ENG_NUMBER_MAX];
+	char caller_name[ENG_NAME_MAX];
+	char callee_number[ENG_NUMBER_MAX];
+	char callee_name[ENG_NAME_MAX];
+	int64_t seq;                /* global offer order; bumps go below every other */
+	eng_ms entered;             /* first entry, kept across escalations */
+	eng_ms answered;
+	eng_id member, offer;
+	bool pickup;                /* the offer is a manager's call.answer */
+	struct eng_timer timeout, expiry;
+	eng_id rr_after;            /* round robin: the agent who last missed this call */
+	uint64_t skills;            /* skills matching the call, computed at entry */
+	eng_id home;                /* queue whose escalation settings apply */
+	bool escalated;             /* in home's escalation_queue */
+	unsigned hops;
+	char last_digit;
+	bool listed;                /* in q's waiting or talking list */
+	struct eng_call *prev, *next;
 };
 
 struct eng_queue {
-	eng_id id;                  /* 0: removed */
+	eng_id id;
 	struct eng_queue_conf conf;
-	struct eng_membership *mem; /* assignment order: round robin's circle */
+	struct eng_mship **mem;     /* assignment order */
 	size_t nmem, capmem;
-	unsigned handled, abandoned, missed;
+	struct strategy_bits avail; /* by position */
+	struct strategy_bits skill[ENG_SKILLS_MAX];  /* members having skill s, by position */
+	unsigned nskill[ENG_SKILLS_MAX];
+	uint64_t skillmask;         /* skills some member has */
+	struct strategy_heap heap;  /* most-idle, least-offers */
+	struct strategy_buckets buckets;  /* least-calls */
+	struct eng_call *head, *tail;     /* waiting and ringing, offer order */
+	struct eng_call *thead, *ttail;   /* talking */
+	unsigned nwait, ntalk, nlogged, nstaffed;
+	bool dirty;
+	struct eng_call *cursor;    /* dispatch: next call to consider */
+	unsigned handled, abandoned, missed, answered_in_sl;
 	unsigned nanswered, nended;
 	eng_ms wait_sum, talk_sum, longest_wait;
+	eng_ms last_wait[ENG_LAST_WAITS];
+	eng_ms last_handle[ENG_LAST_HANDLES];
+	unsigned nwaits, nhandles;  /* ever recorded: rings index by count */
 	eng_id rr_last;             /* who answered last: round robin goes on after it */
 };
 
 struct eng_member {
-	eng_id id;                  /* 0: removed */
+	eng_id id;
 	char login[ENG_NAME_MAX];
 	char name[ENG_NAME_MAX];
 	enum eng_role role;
 	bool logged_in;
 	bool ready;
 	char away_reason[ENG_REASON_MAX];
+	enum eng_pending pending;   /* asked for during a call: applied when it ends */
+	char pending_reason[ENG_REASON_MAX];
 	enum eng_agent_activity activity;
 	eng_id call;                /* ringing or talking call */
 	eng_id recovery_queue;      /* whose recovery settings apply */
-	eng_ms recovery_end;
+	struct eng_timer recovery;
 	unsigned extensions;        /* recovery extensions used */
 	eng_ms last_end;            /* most-idle: end of last queue call, or login */
 	eng_ms missed_until;        /* display flag */
 	unsigned session_handled, session_offers;
 	unsigned handled, missed_total;
+	uint64_t skills;
+	struct eng_mship **ms;      /* its queues */
+	size_t nms, capms;
 };
 
-struct eng_call {
-	eng_id id, queue;
-	enum eng_call_state state;
-	char caller_number[ENG_NUMBER_MAX];
-	char caller_name[ENG_NAME_MAX];
-	char callee_number[ENG_NUMBER_MAX];
-	eng_ms entered, answered;
-	eng_id member;              /* ringing or talking member */
-	eng_id offer;               /* current offer, 0 when none */
-	eng_ms offer_expires;
-	eng_id rr_after;            /* round robin: the agent who last missed this call */
+struct eng_map_slot {
+	eng_id key;                 /* 0: empty */
+	struct eng_call *val;
+};
+
+struct eng_map {
+	struct eng_map_slot *s;
+	size_t cap, n;              /* cap: power of two */
 };
 
 struct engine {
-	struct eng_queue *queues;
+	struct eng_queue **queues;
 	size_t nqueues, capqueues;
-	struct eng_member *members;
+	struct eng_member **members;
 	size_t nmembers, capmembers;
-	struct eng_call *calls;
-	size_t ncalls, capcalls;
+	struct eng_map calls, offers;
+	struct strategy_heap timers;
+	struct eng_queue **dirty;
+	size_t ndirty, capdirty;
 	struct eng_action *out;     /* outbox FIFO: out[head..tail) */
 	size_t head, tail, capout;
-	struct strategy_cand *cand; /* dispatch scratch */
-	size_t capcand;
+	struct skill *skills[ENG_SKILLS_MAX];
+	int skill_order[ENG_SKILLS_MAX];  /* slots in creation order */
+	size_t nskills;
 	eng_id last_call, last_offer;
+	int64_t seq, front_seq;
 	uint64_t rng;
 };
 
@@ -109,6 +187,15 @@ static void engine_grow(void *pp, size_t *cap, size_t need, size_t size)
 	*cap = n;
 }
 
+static void *engine_alloc(size_t size)
+{
+	void *p = calloc(1, size);
+
+	if (!p)
+		abort();
+	return p;
+}
+
 static void engine_copy(char *dst, size_t size, const char *src)
 {
 	snprintf(dst, size, "%s", src ? src : "");
@@ -116,41 +203,96 @@ static void engine_copy(char *dst, size_t size, const char *src)
 
 static struct eng_queue *engine_queue(const engine_t *e, eng_id q)
 {
-	if (q == 0 || q > e->nqueues || e->queues[q - 1].id == 0)
-		return NULL;
-	return &e->queues[q - 1];
+	return q == 0 || q > e->nqueues ? NULL : e->queues[q - 1];
 }
 
 static struct eng_member *engine_member(const engine_t *e, eng_id m)
 {
-	if (m == 0 || m > e->nmembers || e->members[m - 1].id == 0)
+	return m == 0 || m > e->nmembers ? NULL : e->members[m - 1];
+}
+
+static struct eng_queue *engine_queue_named(const engine_t *e, const char *name)
+{
+	return engine_queue(e, engine_queue_find(e, name));
+}
+
+static struct eng_mship *engine_mship(const struct eng_queue *q, const struct eng_member *m)
+{
+	for (size_t i = 0; m && i < m->nms; i++)
+		if (m->ms[i]->q == q)
+			return m->ms[i];
+	return NULL;
+}
+
+/* ---- id maps: open addressing, linear probing, backward-shift delete ---- */
+
+static size_t engine_map_home(const struct eng_map *mp, eng_id key)
+{
+	return (size_t)(key * 2654435761u) & (mp->cap - 1);
+}
+
+static struct eng_call *engine_map_get(const struct eng_map *mp, eng_id key)
+{
+	if (key == 0 || mp->cap == 0)
 		return NULL;
-	return &e->members[m - 1];
+	for (size_t i = engine_map_home(mp, key);; i = (i + 1) & (mp->cap - 1)) {
+		if (mp->s[i].key == key)
+			return mp->s[i].val;
+		if (mp->s[i].key == 0)
+			return NULL;
+	}
+}
+
+static void engine_map_insert(struct eng_map *mp, eng_id key, struct eng_call *val)
+{
+	size_t i = engine_map_home(mp, key);
+
+	while (mp->s[i].key != 0)
+		i = (i + 1) & (mp->cap - 1);
+	mp->s[i].key = key;
+	mp->s[i].val = val;
+	mp->n++;
+}
+
+static void engine_map_put(struct eng_map *mp, eng_id key, struct eng_call *val)
+{
+	if ((mp->n + 1) * 2 > mp->cap) {
+		struct eng_map old = *mp;
+
+		mp->cap = old.cap ? old.cap * 2 : 64;
+		mp->s = engine_alloc(mp->cap * sizeof(*mp->s));
+		mp->n = 0;
+		for (size_t i = 0; i < old.cap; i++)
+			if (old.s[i].key)
+				engine_map_insert(mp, old.s[i].key, old.s[i].val);
+		free(old.s);
+	}
+	engine_map_insert(mp, key, val);
+}
+
+static void engine_map_del(struct eng_map *mp, eng_id key)
+{
+	size_t mask = mp->cap - 1, i = engine_map_home(mp, key), j;
+
+	while (mp->s[i].key != key)
+		i = (i + 1) & mask;
+	/* Pull later entries of the probe run back so lookups never stop early. */
+	for (j = (i + 1) & mask; mp->s[j].key; j = (j + 1) & mask) {
+		size_t h = engine_map_home(mp, mp->s[j].key);
+
+		if (((j - h) & mask) >= ((j - i) & mask)) {
+			mp->s[i] = mp->s[j];
+			i = j;
+		}
+	}
+	mp->s[i].key = 0;
+	mp->s[i].val = NULL;
+	mp->n--;
 }
 
 static struct eng_call *engine_call(const engine_t *e, eng_id c)
 {
-	for (size_t i = 0; i < e->ncalls; i++)
-		if (e->calls[i].id == c)
-			return &e->calls[i];
-	return NULL;
-}
-
-static struct eng_membership *engine_membership(const struct eng_queue *q, eng_id m, size_t *pos)
-{
-	for (size_t i = 0; i < q->nmem; i++) {
-		if (q->mem[i].member == m) {
-			if (pos)
-				*pos = i;
-			return &q->mem[i];
-		}
-	}
-	return NULL;
-}
-
-static eng_ms engine_call_timeout_at(const engine_t *e, const struct eng_call *c)
-{
-	return c->entered + (eng_ms)engine_queue(e, c->queue)->conf.timeout_s * 1000;
+	return engine_map_get(&e->calls, c);
 }
 
 /* ---- outbox ---- */
@@ -196,43 +338,295 @@ bool engine_next_action(engine_t *e, struct eng_action *out)
 	return true;
 }
 
-/* ---- availability ---- */
+/* ---- timers ---- */
 
-/* May m be offered calls of q, leaving aside whether m is busy right now? */
-static bool engine_eligible(const struct eng_queue *q, const struct eng_member *m)
+/* Same-instant deadlines run by kind, then by call or member id. */
+static void engine_timer_set(engine_t *e, struct eng_timer *t, enum eng_due_kind kind, eng_id id,
+                             eng_ms at)
 {
-	const struct eng_membership *ms = engine_membership(q, m->id, NULL);
-
-	return ms && ms->active && m->logged_in && m->ready && !q->conf.paused;
+	if (t->node.idx != STRATEGY_NONE)
+		strategy_heap_remove(&e->timers, &t->node);
+	t->at = at;
+	strategy_heap_push(&e->timers, &t->node, at, ((int64_t)kind << 32) | id);
 }
 
-static bool engine_available(const struct eng_queue *q, const struct eng_member *m)
+static void engine_timer_clear(engine_t *e, struct eng_timer *t)
 {
-	return m->activity == ACTV_IDLE && engine_eligible(q, m);
+	if (t->node.idx != STRATEGY_NONE)
+		strategy_heap_remove(&e->timers, &t->node);
+}
+
+static void engine_timer_init(struct eng_timer *t)
+{
+	t->node.idx = STRATEGY_NONE;
+}
+
+/* ---- availability structures ---- */
+
+static bool engine_uses_heap(enum eng_strategy s)
+{
+	return s == STRAT_MOST_IDLE || s == STRAT_LEAST_OFFERS;
+}
+
+static void engine_avail_add(struct eng_queue *q, struct eng_mship *ms)
+{
+	const struct eng_member *m = ms->m;
+
+	strategy_bits_put(&q->avail, ms->pos, true);
+	if (q->conf.strategy == STRAT_MOST_IDLE)
+		strategy_heap_push(&q->heap, &ms->sn, m->last_end, (int64_t)ms->pos);
+	else if (q->conf.strategy == STRAT_LEAST_OFFERS)
+		strategy_heap_push(&q->heap, &ms->sn, m->session_offers, (int64_t)ms->pos);
+	else if (q->conf.strategy == STRAT_LEAST_CALLS) {
+		ms->bkey = m->session_handled;
+		strategy_buckets_add(&q->buckets, &ms->sn, ms->bkey);
+	}
+}
+
+static void engine_avail_del(struct eng_queue *q, struct eng_mship *ms)
+{
+	strategy_bits_put(&q->avail, ms->pos, false);
+	if (engine_uses_heap(q->conf.strategy))
+		strategy_heap_remove(&q->heap, &ms->sn);
+	else if (q->conf.strategy == STRAT_LEAST_CALLS)
+		strategy_buckets_remove(&q->buckets, &ms->sn, ms->bkey);
+}
+
+static void engine_skill_bits(struct eng_queue *q, const struct eng_mship *ms, uint64_t skills, bool on)
+{
+	for (int s = 0; s < ENG_SKILLS_MAX; s++) {
+		if (!(skills >> s & 1))
+			continue;
+		strategy_bits_put(&q->skill[s], ms->pos, on);
+		q->nskill[s] += on ? 1 : (unsigned)-1;
+		if (q->nskill[s])
+			q->skillmask |= 1ULL << s;
+		else
+			q->skillmask &= ~(1ULL << s);
+	}
+}
+
+/* Dispatch will look at q again, from its first call. */
+static void engine_mark(engine_t *e, struct eng_queue *q)
+{
+	q->cursor = q->head;
+	if (q->dirty || !q->head)
+		return;
+	q->dirty = true;
+	engine_grow(&e->dirty, &e->capdirty, e->ndirty + 1, sizeof(*e->dirty));
+	e->dirty[e->ndirty++] = q;
+}
+
+/* Brings one assignment's cached flags, q's counters and q's structures in
+ * line with the member's state. Called after anything that may change them. */
+static void engine_sync_ms(engine_t *e, struct eng_mship *ms)
+{
+	const struct eng_member *m = ms->m;
+	struct eng_queue *q = ms->q;
+	bool logged = m->logged_in;
+	bool staffed = logged && m->ready && ms->active;
+	bool avail = staffed && m->activity == ACTV_IDLE;
+
+	if (logged != ms->logged)
+		q->nlogged += logged ? 1 : (unsigned)-1;
+	if (staffed != ms->staffed)
+		q->nstaffed += staffed ? 1 : (unsigned)-1;
+	ms->logged = logged;
+	ms->staffed = staffed;
+	if (avail == ms->avail)
+		return;
+	ms->avail = avail;
+	if (avail) {
+		engine_avail_add(q, ms);
+		engine_mark(e, q);
+	} else {
+		engine_avail_del(q, ms);
+	}
+}
+
+static void engine_sync(engine_t *e, struct eng_member *m)
+{
+	for (size_t i = 0; i < m->nms; i++)
+		engine_sync_ms(e, m->ms[i]);
+}
+
+/* Positions or the strategy changed: every structure of q from scratch. */
+static void engine_rebuild(struct eng_queue *q)
+{
+	strategy_bits_clear(&q->avail);
+	for (int s = 0; s < ENG_SKILLS_MAX; s++) {
+		strategy_bits_clear(&q->skill[s]);
+		q->nskill[s] = 0;
+	}
+	q->skillmask = 0;
+	q->heap.n = 0;
+	strategy_buckets_clear(&q->buckets);
+	for (size_t i = 0; i < q->nmem; i++) {
+		struct eng_mship *ms = q->mem[i];
+
+		ms->pos = i;
+		ms->sn.idx = STRATEGY_NONE;
+		engine_skill_bits(q, ms, ms->m->skills, true);
+		if (ms->avail)
+			engine_avail_add(q, ms);
+	}
+}
+
+/* ---- picking an agent ---- */
+
+static size_t engine_rr_start(const struct eng_queue *q, const struct eng_call *c,
+                              const engine_t *e)
+{
+	const struct eng_mship *ms = engine_mship(q, engine_member(e, c->rr_after));
+
+	if (!ms)
+		ms = engine_mship(q, engine_member(e, q->rr_last));
+	return ms ? ms->pos : STRATEGY_FROM_START;
+}
+
+static struct eng_mship *engine_at(const struct eng_queue *q, size_t pos)
+{
+	return pos == STRATEGY_NONE ? NULL : q->mem[pos];
+}
+
+/* Skills: round robin among available members having a skill the call
+ * matches. When no member of the queue has one, skills-loose falls back to
+ * round robin over everyone (skills-strict never gets here: dispatch sends
+ * such calls to escalation). */
+static struct eng_mship *engine_pick_skilled(const engine_t *e, const struct eng_queue *q,
+                                             const struct eng_call *c)
+{
+	const struct strategy_bits *mask[ENG_SKILLS_MAX];
+	uint64_t want = c->skills & q->skillmask;
+	size_t n = 0;
+
+	for (int s = 0; want && s < ENG_SKILLS_MAX; s++)
+		if (want >> s & 1)
+			mask[n++] = &q->skill[s];
+	return engine_at(q, strategy_bits_next(&q->avail, mask, n, q->nmem, engine_rr_start(q, c, e)));
+}
+
+static struct eng_mship *engine_pick(engine_t *e, struct eng_queue *q, const struct eng_call *c)
+{
+	const struct strategy_heap_item *top;
+	struct strategy_node *node;
+
+	if (q->conf.paused)
+		return NULL;
+	switch (q->conf.strategy) {
+	case STRAT_MOST_IDLE:
+	case STRAT_LEAST_OFFERS:
+		top = strategy_heap_top(&q->heap);
+		return top ? ENG_CONTAINER(top->node, struct eng_mship, sn) : NULL;
+	case STRAT_LEAST_CALLS:
+		node = strategy_buckets_pick(&q->buckets, &e->rng);
+		return node ? ENG_CONTAINER(node, struct eng_mship, sn) : NULL;
+	case STRAT_SKILLS_STRICT:
+	case STRAT_SKILLS_LOOSE:
+		return engine_pick_skilled(e, q, c);
+	case STRAT_ROUND_ROBIN:
+		break;
+	}
+	return engine_at(q, strategy_bits_next(&q->avail, NULL, 0, q->nmem, engine_rr_start(q, c, e)));
+}
+
+/* ---- call lists ---- */
+
+static void engine_link(struct eng_call **head, struct eng_call **tail, struct eng_call *c, bool front)
+{
+	c->prev = front ? NULL : *tail;
+	c->next = front ? *head : NULL;
+	if (c->prev)
+		c->prev->next = c;
+	else
+		*head = c;
+	if (c->next)
+		c->next->prev = c;
+	else
+		*tail = c;
+}
+
+static void engine_unlink(struct eng_call **head, struct eng_call **tail, struct eng_call *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		*head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		*tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+/* Takes c out of its queue's lists (it keeps c->q for the journal). */
+static void engine_delist(struct eng_call *c)
+{
+	struct eng_queue *q = c->q;
+
+	if (!c->listed)
+		return;
+	c->listed = false;
+	if (c->state == CALL_TALKING) {
+		engine_unlink(&q->thead, &q->ttail, c);
+		q->ntalk--;
+		return;
+	}
+	if (q->cursor == c)
+		q->cursor = c->next;
+	engine_unlink(&q->head, &q->tail, c);
+	q->nwait--;
+}
+
+/* c joins the end of q's line with a fresh queue timeout. */
+static void engine_place(engine_t *e, eng_ms now, struct eng_call *c, struct eng_queue *q)
+{
+	c->q = q;
+	c->state = CALL_WAITING;
+	c->seq = ++e->seq;
+	c->listed = true;
+	c->rr_after = 0;
+	engine_link(&q->head, &q->tail, c, false);
+	q->nwait++;
+	engine_timer_set(e, &c->timeout, DUE_TIMEOUT, c->id, now + (eng_ms)q->conf.timeout_s * 1000);
+	engine_mark(e, q);
 }
 
 /* ---- offers ---- */
 
-static void engine_offer(engine_t *e, eng_ms now, struct eng_call *c,
-                         const struct eng_queue *q, struct eng_member *m)
+static void engine_recovery_end(engine_t *e, eng_ms now, struct eng_member *m)
 {
+	engine_timer_clear(e, &m->recovery);
+	m->activity = ACTV_IDLE;
+	m->recovery_queue = 0;
+	engine_event(e, now, EV_RECOVERY_END, 0, 0, m->id, 0, NULL);
+}
+
+static void engine_offer(engine_t *e, eng_ms now, struct eng_call *c, struct eng_member *m)
+{
+	const struct eng_queue *q = c->q;
+	unsigned ring_ms = q->conf.connect_timeout_s * 1000;
 	struct eng_action *a;
 
+	if (m->activity == ACTV_RECOVERY)
+		engine_recovery_end(e, now, m);
 	c->state = CALL_OFFERING;
 	c->member = m->id;
 	c->offer = ++e->last_offer;
-	c->offer_expires = now + (eng_ms)q->conf.connect_timeout_s * 1000;
+	engine_map_put(&e->offers, c->offer, c);
+	engine_timer_set(e, &c->expiry, DUE_OFFER, c->id, now + ring_ms);
 	m->activity = ACTV_RINGING;
 	m->call = c->id;
+	engine_sync(e, m);
 	m->session_offers++;
 
 	a = engine_push(e, ACT_OFFER, now);
 	a->call = c->id;
-	a->queue = c->queue;
+	a->queue = q->id;
 	a->member = m->id;
 	a->offer = c->offer;
-	a->timeout_ms = q->conf.connect_timeout_s * 1000;
-	engine_event(e, now, EV_CALL_OFFER, c->id, c->queue, m->id, 0, NULL)->offer = c->offer;
+	a->timeout_ms = ring_ms;
+	engine_event(e, now, EV_CALL_OFFER, c->id, q->id, m->id, 0, NULL)->offer = c->offer;
 }
 
 /* Ends the current offer of c: the call goes back to waiting at its place in
@@ -246,15 +640,20 @@ static void engine_offer_end(engine_t *e, eng_ms now, struct eng_call *c, bool c
 		struct eng_action *a = engine_push(e, ACT_CANCEL_OFFER, now);
 
 		a->call = c->id;
-		a->queue = c->queue;
+		a->queue = c->q->id;
 		a->member = c->member;
 		a->offer = c->offer;
 	}
-	m->activity = ACTV_IDLE;
-	m->call = 0;
+	engine_map_del(&e->offers, c->offer);
+	engine_timer_clear(e, &c->expiry);
 	c->state = CALL_WAITING;
 	c->member = 0;
 	c->offer = 0;
+	c->pickup = false;
+	m->activity = ACTV_IDLE;
+	m->call = 0;
+	engine_sync(e, m);
+	engine_mark(e, c->q);
 }
 
 /* Withdrawing an offer does not judge the agent: no miss is counted. */
@@ -268,159 +667,296 @@ static void engine_force_away(engine_t *e, eng_ms now, struct eng_member *m, con
 	m->ready = false;
 	engine_copy(m->away_reason, sizeof(m->away_reason), reason);
 	engine_event(e, now, EV_AGENT_AWAY, 0, 0, m->id, 0, reason);
+	engine_sync(e, m);
 }
 
 /* The agent did not take the offer. The call's next offer starts after this
- * agent in round robin order, whatever the queue's cursor says. */
+ * agent in round robin order, whatever the queue's cursor says. A manager who
+ * missed a call.answer is not forced away: they asked for that call. */
 static void engine_miss(engine_t *e, eng_ms now, struct eng_call *c, const char *reason, bool cancel)
 {
-	struct eng_queue *q = engine_queue(e, c->queue);
+	struct eng_queue *q = c->q;
 	struct eng_member *m = engine_member(e, c->member);
+	bool pickup = c->pickup;
 
 	engine_offer_end(e, now, c, cancel);
 	q->missed++;
 	m->missed_total++;
 	m->missed_until = now + ENG_MISSED_SHOW_MS;
 	c->rr_after = m->id;
-	engine_event(e, now, EV_CALL_MISS, c->id, c->queue, m->id, 0, reason);
-	if (q->conf.force_away && m->logged_in && m->ready)
+	engine_event(e, now, EV_CALL_MISS, c->id, q->id, m->id, 0, reason);
+	if (q->conf.force_away && !pickup && m->logged_in && m->ready)
 		engine_force_away(e, now, m, "missed");
 }
 
-/* After an agent or queue change, withdraw offers the agent is no longer
- * eligible for (logged out, away, paused, unassigned, queue paused). */
-static void engine_recheck(engine_t *e, eng_ms now)
+/* May m keep ringing for a call of q? A pickup rings whatever m's status. */
+static bool engine_eligible(const struct eng_queue *q, const struct eng_member *m)
 {
-	for (size_t i = 0; i < e->ncalls; i++) {
-		struct eng_call *c = &e->calls[i];
+	const struct eng_mship *ms = engine_mship(q, m);
 
-		if (c->state == CALL_OFFERING &&
-		    !engine_eligible(engine_queue(e, c->queue), engine_member(e, c->member)))
+	return ms && ms->active && m->logged_in && m->ready && !q->conf.paused;
+}
+
+/* After an agent change, withdraw the offer m may no longer take. */
+static void engine_recheck_member(engine_t *e, eng_ms now, struct eng_member *m)
+{
+	struct eng_call *c;
+
+	if (m->activity != ACTV_RINGING)
+		return;
+	c = engine_call(e, m->call);
+	if (!c->pickup && !engine_eligible(c->q, m))
+		engine_withdraw(e, now, c);
+}
+
+/* After a queue change (paused, unassigned), the same for q's offers. */
+static void engine_recheck_queue(engine_t *e, eng_ms now, struct eng_queue *q)
+{
+	for (struct eng_call *c = q->head; c; c = c->next)
+		if (c->state == CALL_OFFERING && !c->pickup &&
+		    !engine_eligible(q, engine_member(e, c->member)))
 			engine_withdraw(e, now, c);
-	}
-}
-
-/* ---- dispatch ---- */
-
-static size_t engine_rr_start(const struct eng_queue *q, const struct eng_call *c)
-{
-	size_t pos;
-
-	if (c->rr_after && engine_membership(q, c->rr_after, &pos))
-		return pos;
-	if (q->rr_last && engine_membership(q, q->rr_last, &pos))
-		return pos;
-	return STRATEGY_FROM_START;
-}
-
-static struct eng_member *engine_pick(engine_t *e, const struct eng_queue *q, const struct eng_call *c)
-{
-	struct strategy_ctx ctx;
-	size_t n = 0;
-
-	engine_grow(&e->cand, &e->capcand, q->nmem, sizeof(*e->cand));
-	for (size_t i = 0; i < q->nmem; i++) {
-		const struct eng_member *m = engine_member(e, q->mem[i].member);
-
-		if (!engine_available(q, m))
-			continue;
-		e->cand[n].member = m->id;
-		e->cand[n].pos = i;
-		e->cand[n].session_handled = m->session_handled;
-		e->cand[n].session_offers = m->session_offers;
-		e->cand[n].last_end = m->last_end;
-		n++;
-	}
-	if (n == 0)
-		return NULL;
-	ctx.cand = e->cand;
-	ctx.n = n;
-	ctx.npos = q->nmem;
-	ctx.after = engine_rr_start(q, c);
-	ctx.rng = &e->rng;
-	return engine_member(e, e->cand[strategy_for(q->conf.strategy)(&ctx)].member);
-}
-
-/* One pass in offer order is enough: an offer only takes an agent away, so a
- * call skipped for lack of agents cannot become offerable later in the pass.
- * A paused queue has no available agents (engine_eligible), so its calls wait. */
-static void engine_dispatch(engine_t *e, eng_ms now)
-{
-	for (size_t i = 0; i < e->ncalls; i++) {
-		struct eng_call *c = &e->calls[i];
-		const struct eng_queue *q;
-		struct eng_member *m;
-
-		if (c->state != CALL_WAITING)
-			continue;
-		q = engine_queue(e, c->queue);
-		m = engine_pick(e, q, c);
-		if (m)
-			engine_offer(e, now, c, q, m);
-	}
 }
 
 /* ---- calls leaving ---- */
 
-/* The one place a call leaves the tables, so the one place ACT_RELEASE is
- * made (refusals aside: those calls never entered). `c` is gone afterwards. */
-static void engine_release(engine_t *e, eng_ms now, struct eng_call *c, enum eng_release why)
+/* The one place a call leaves the engine, so the one place ACT_RELEASE is
+ * made (refusals aside: those calls never entered). Any offer must be over.
+ * `c` is freed. */
+static void engine_release(engine_t *e, eng_ms now, struct eng_call *c, enum eng_release why,
+                           const char *dest)
 {
 	struct eng_action *a = engine_push(e, ACT_RELEASE, now);
-	size_t i = (size_t)(c - e->calls);
 
 	a->call = c->id;
-	a->queue = c->queue;
+	a->queue = c->q->id;
 	a->member = c->member;
 	a->release = why;
-	memmove(&e->calls[i], &e->calls[i + 1], (e->ncalls - i - 1) * sizeof(*e->calls));
-	e->ncalls--;
+	engine_copy(a->dest, sizeof(a->dest), dest);
+	engine_delist(c);
+	engine_timer_clear(e, &c->timeout);
+	engine_timer_clear(e, &c->expiry);
+	engine_map_del(&e->calls, c->id);
+	free(c);
 }
 
-static void engine_recovery_end(engine_t *e, eng_ms now, struct eng_member *m)
+static void engine_transfer(engine_t *e, eng_ms now, struct eng_call *c, const char *dest)
 {
-	m->activity = ACTV_IDLE;
-	m->recovery_queue = 0;
-	engine_event(e, now, EV_RECOVERY_END, 0, 0, m->id, 0, NULL);
+	engine_event(e, now, EV_CALL_TRANSFER, c->id, c->q->id, 0, 0, dest);
+	engine_release(e, now, c, REL_TRANSFER, dest);
 }
 
-/* A talking call ends: stats, release, and the agent into recovery. An agent
- * who logged out during the call skips recovery: nothing would be offered to
- * them anyway, and recovery would outlive the session. */
+/* Why q would not take a new call now, or NULL. */
+static const char *engine_admit_refusal(const struct eng_queue *q)
+{
+	if (q->conf.call_limit > 0 && q->nwait >= q->conf.call_limit)
+		return "limit";
+	if (q->conf.timeout_if_empty && q->nlogged == 0)
+		return "empty";
+	return NULL;
+}
+
+static struct eng_queue *engine_dest_queue(const engine_t *e, const char *dest)
+{
+	return strncmp(dest, "queue:", 6) == 0 ? engine_queue_named(e, dest + 6) : NULL;
+}
+
+static void engine_route(engine_t *e, eng_ms now, struct eng_call *c, const char *reason);
+
+/* Moves c (in no list) into queue `to`, or on down the escalation path when
+ * `to` refuses it. Every move is journaled as EV_CALL_ESCALATE. */
+static void engine_move(engine_t *e, eng_ms now, struct eng_call *c, struct eng_queue *to,
+                        const char *reason)
+{
+	const char *why;
+
+	engine_event(e, now, EV_CALL_ESCALATE, c->id, c->q->id, 0, to->id, reason);
+	c->q = to;
+	why = engine_admit_refusal(to);
+	if (!why) {
+		engine_place(e, now, c, to);
+		return;
+	}
+	to->missed++;
+	engine_route(e, now, c, why);
+}
+
+/* The end of the escalation path: the call leaves the queues. */
+static void engine_route_end(engine_t *e, eng_ms now, struct eng_call *c, const char *reason,
+                             const char *dest)
+{
+	if (*dest) {
+		engine_transfer(e, now, c, dest);
+	} else if (strcmp(reason, "timeout") == 0) {
+		engine_event(e, now, EV_CALL_TIMEOUT, c->id, c->q->id, 0, 0, NULL);
+		engine_release(e, now, c, REL_TIMEOUT, NULL);
+	} else {
+		/* No skill, or an escalation target that refused: nothing can
+		 * take the call, and the adapter logs the hang-up. */
+		engine_transfer(e, now, c, "hangup");
+	}
+}
+
+/* Escalation handling for c, which has just left c->q (or never got in):
+ * first the home queue's escalation_queue, once; then its escalation_dest,
+ * where a queue:NAME makes NAME the new home. A call that has moved
+ * ENG_ESCALATE_MAX times is hung up, whatever the configuration says. */
+static void engine_route(engine_t *e, eng_ms now, struct eng_call *c, const char *reason)
+{
+	const struct eng_queue *home = engine_queue(e, c->home);
+	struct eng_queue *to = NULL;
+	const char *dest = "";
+
+	if (++c->hops > ENG_ESCALATE_MAX) {
+		engine_transfer(e, now, c, "hangup");
+		return;
+	}
+	if (home && !c->escalated)
+		to = engine_queue_named(e, home->conf.escalation_queue);
+	if (to && to != c->q) {
+		c->escalated = true;
+		engine_move(e, now, c, to, reason);
+		return;
+	}
+	dest = home ? home->conf.escalation_dest : "";
+	to = engine_dest_queue(e, dest);
+	if (to) {
+		c->home = to->id;
+		c->escalated = false;
+		engine_move(e, now, c, to, reason);
+		return;
+	}
+	engine_route_end(e, now, c, reason, strncmp(dest, "queue:", 6) == 0 ? "hangup" : dest);
+}
+
+/* Does q send calls it cannot take somewhere? */
+static bool engine_escalates(const engine_t *e, const struct eng_queue *q)
+{
+	const struct eng_queue *to = engine_queue_named(e, q->conf.escalation_queue);
+
+	return (to && to != q) || q->conf.escalation_dest[0];
+}
+
+/* Queue timeout. The ringing agent is not charged: the queue gave up, not
+ * the agent. */
+static void engine_timeout(engine_t *e, eng_ms now, struct eng_call *c)
+{
+	if (c->state == CALL_OFFERING)
+		engine_withdraw(e, now, c);
+	c->q->missed++;
+	engine_delist(c);
+	engine_route(e, now, c, "timeout");
+}
+
+static void engine_apply_pending(engine_t *e, eng_ms now, struct eng_member *m)
+{
+	enum eng_pending p = m->pending;
+
+	m->pending = PEND_NONE;
+	if (p == PEND_LOGOUT) {
+		m->logged_in = false;
+		m->ready = false;
+		m->away_reason[0] = '\0';
+		engine_event(e, now, EV_AGENT_LOGOUT, 0, 0, m->id, 0, NULL);
+	} else if (p == PEND_AWAY) {
+		engine_force_away(e, now, m, m->pending_reason);
+	}
+}
+
+/* A talking call ends: stats, release, any state change the agent asked for
+ * during the call, and the agent into recovery. An agent who logged out skips
+ * recovery: nothing would be offered to them anyway, and recovery would
+ * outlive the session. */
 static void engine_finish(engine_t *e, eng_ms now, struct eng_call *c, enum eng_release why)
 {
-	struct eng_queue *q = engine_queue(e, c->queue);
+	struct eng_queue *q = c->q;
 	struct eng_member *m = engine_member(e, c->member);
 	eng_ms talk = now - c->answered;
 
 	q->nended++;
 	q->talk_sum += talk;
-	engine_event(e, now, EV_CALL_END, c->id, c->queue, m->id, talk, NULL);
-	engine_release(e, now, c, why);
+	q->last_handle[q->nhandles++ % ENG_LAST_HANDLES] = talk + (eng_ms)q->conf.recovery_s * 1000;
+	engine_event(e, now, EV_CALL_END, c->id, q->id, m->id, talk, NULL);
+	engine_release(e, now, c, why, NULL);
 	m->call = 0;
 	m->last_end = now;
+	engine_apply_pending(e, now, m);
 	if (m->logged_in && q->conf.recovery_s > 0) {
 		m->activity = ACTV_RECOVERY;
 		m->recovery_queue = q->id;
-		m->recovery_end = now + (eng_ms)q->conf.recovery_s * 1000;
 		m->extensions = 0;
+		engine_timer_set(e, &m->recovery, DUE_RECOVERY, m->id,
+		                 now + (eng_ms)q->conf.recovery_s * 1000);
 		engine_event(e, now, EV_RECOVERY_START, 0, q->id, m->id, 0, NULL);
 	} else {
 		m->activity = ACTV_IDLE;
 	}
+	engine_sync(e, m);
 }
 
-/* Queue timeout: the call leaves (escalation is a later step). The ringing
- * agent is not charged: the queue gave up, not the agent. */
-static void engine_timeout(engine_t *e, eng_ms now, struct eng_call *c)
-{
-	struct eng_queue *q = engine_queue(e, c->queue);
+/* ---- dispatch ---- */
 
-	if (c->state == CALL_OFFERING)
-		engine_withdraw(e, now, c);
-	q->missed++;
-	engine_event(e, now, EV_CALL_TIMEOUT, c->id, c->queue, 0, 0, NULL);
-	engine_release(e, now, c, REL_TIMEOUT);
+static struct eng_call *engine_next_waiting(struct eng_queue *q)
+{
+	while (q->cursor && q->cursor->state != CALL_WAITING)
+		q->cursor = q->cursor->next;
+	return q->cursor;
+}
+
+static bool engine_skills_strategy(enum eng_strategy s)
+{
+	return s == STRAT_SKILLS_STRICT || s == STRAT_SKILLS_LOOSE;
+}
+
+/* One call's turn. Without an agent for it, a plain queue has no agent for
+ * any later call either (they all want the same agents); under a skills
+ * strategy the next call may want others. */
+static void engine_dispatch_one(engine_t *e, eng_ms now, struct eng_queue *q, struct eng_call *c)
+{
+	struct eng_mship *ms;
+
+	q->cursor = c->next;
+	if (q->conf.strategy == STRAT_SKILLS_STRICT && !(c->skills & q->skillmask)) {
+		q->missed++;
+		engine_delist(c);
+		engine_route(e, now, c, "noskill");
+		return;
+	}
+	ms = engine_pick(e, q, c);
+	if (ms)
+		engine_offer(e, now, c, ms->m);
+	else if (!engine_skills_strategy(q->conf.strategy))
+		q->cursor = NULL;
+}
+
+/* Repeatedly takes the dirty queue whose next waiting call is oldest in
+ * global offer order and gives that call its turn. A queue leaves the dirty
+ * set when it has no call left to try. */
+static void engine_dispatch(engine_t *e, eng_ms now)
+{
+	for (;;) {
+		struct eng_queue *best = NULL;
+		struct eng_call *bc = NULL;
+
+		for (size_t i = 0; i < e->ndirty;) {
+			struct eng_queue *q = e->dirty[i];
+			struct eng_call *c = engine_next_waiting(q);
+
+			if (!c) {
+				q->dirty = false;
+				e->dirty[i] = e->dirty[--e->ndirty];
+				continue;
+			}
+			if (!bc || c->seq < bc->seq) {
+				best = q;
+				bc = c;
+			}
+			i++;
+		}
+		if (!bc)
+			return;
+		engine_dispatch_one(e, now, best, bc);
+	}
 }
 
 /* ---- lifecycle ---- */
@@ -439,17 +975,43 @@ void engine_seed(engine_t *e, uint64_t seed)
 	e->rng = seed ? seed : ENG_SEED_DEFAULT;
 }
 
+static void engine_queue_free(struct eng_queue *q)
+{
+	if (!q)
+		return;
+	for (size_t i = 0; i < q->nmem; i++)
+		free(q->mem[i]);
+	free(q->mem);
+	strategy_bits_free(&q->avail);
+	for (int s = 0; s < ENG_SKILLS_MAX; s++)
+		strategy_bits_free(&q->skill[s]);
+	strategy_heap_free(&q->heap);
+	strategy_buckets_free(&q->buckets);
+	free(q);
+}
+
 void engine_free(engine_t *e)
 {
 	if (!e)
 		return;
+	for (size_t i = 0; i < e->calls.cap; i++)
+		free(e->calls.s[i].val);
 	for (size_t i = 0; i < e->nqueues; i++)
-		free(e->queues[i].mem);
+		engine_queue_free(e->queues[i]);
+	for (size_t i = 0; i < e->nmembers; i++)
+		if (e->members[i])
+			free(e->members[i]->ms);
+	for (size_t i = 0; i < e->nmembers; i++)
+		free(e->members[i]);
+	for (int s = 0; s < ENG_SKILLS_MAX; s++)
+		skill_free(e->skills[s]);
 	free(e->queues);
 	free(e->members);
-	free(e->calls);
+	free(e->calls.s);
+	free(e->offers.s);
+	strategy_heap_free(&e->timers);
+	free(e->dirty);
 	free(e->out);
-	free(e->cand);
 	free(e);
 }
 
@@ -459,13 +1021,14 @@ void engine_free(engine_t *e)
  * timeout would make an offer expire in the tick that made it, forever. */
 static bool engine_conf_ok(const engine_t *e, eng_id self, const struct eng_queue_conf *c)
 {
-	if (!qconf_name_valid(c->name) || !strategy_for(c->strategy) ||
+	if (!qconf_name_valid(c->name) || (unsigned)c->strategy > STRAT_SKILLS_LOOSE ||
+	    (unsigned)c->wait_estimate > WAIT_THROUGHPUT ||
 	    c->timeout_s == 0 || c->connect_timeout_s == 0)
 		return false;
 	for (size_t i = 0; i < e->nqueues; i++) {
-		const struct eng_queue *q = &e->queues[i];
+		const struct eng_queue *q = e->queues[i];
 
-		if (q->id == 0 || q->id == self)
+		if (!q || q->id == self)
 			continue;
 		if (strcmp(q->conf.name, c->name) == 0)
 			return false;
@@ -483,21 +1046,39 @@ eng_id engine_queue_add(engine_t *e, eng_ms now, const struct eng_queue_conf *c)
 	if (!engine_conf_ok(e, 0, c))
 		return 0;
 	engine_grow(&e->queues, &e->capqueues, e->nqueues + 1, sizeof(*e->queues));
-	q = &e->queues[e->nqueues++];
-	memset(q, 0, sizeof(*q));
+	q = engine_alloc(sizeof(*q));
+	e->queues[e->nqueues++] = q;
 	q->id = (eng_id)e->nqueues;
 	q->conf = *c;
 	return q->id;
 }
 
+/* A changed timeout applies to the calls already waiting, counted from
+ * when each entered this queue. */
+static void engine_retime(engine_t *e, struct eng_queue *q, unsigned old_s)
+{
+	eng_ms delta = ((eng_ms)q->conf.timeout_s - (eng_ms)old_s) * 1000;
+
+	if (delta == 0)
+		return;
+	for (struct eng_call *c = q->head; c; c = c->next)
+		engine_timer_set(e, &c->timeout, DUE_TIMEOUT, c->id, c->timeout.at + delta);
+}
+
 bool engine_queue_update(engine_t *e, eng_ms now, eng_id qid, const struct eng_queue_conf *c)
 {
 	struct eng_queue *q = engine_queue(e, qid);
+	struct eng_queue_conf old;
 
 	if (!q || strcmp(q->conf.name, c->name) != 0 || !engine_conf_ok(e, qid, c))
 		return false;
+	old = q->conf;
 	q->conf = *c;
-	engine_recheck(e, now);
+	if (old.strategy != c->strategy)
+		engine_rebuild(q);
+	engine_retime(e, q, old.timeout_s);
+	engine_recheck_queue(e, now, q);
+	engine_mark(e, q);
 	engine_dispatch(e, now);
 	return true;
 }
@@ -507,21 +1088,31 @@ bool engine_queue_remove(engine_t *e, eng_ms now, eng_id qid)
 	struct eng_queue *q = engine_queue(e, qid);
 
 	(void)now;
-	if (!q)
+	if (!q || q->head || q->thead)
 		return false;
-	for (size_t i = 0; i < e->ncalls; i++)
-		if (e->calls[i].queue == qid)
-			return false;
-	free(q->mem);
-	memset(q, 0, sizeof(*q));
+	for (size_t i = 0; q->dirty && i < e->ndirty; i++)
+		if (e->dirty[i] == q)
+			e->dirty[i] = e->dirty[--e->ndirty];
+	for (size_t i = 0; i < q->nmem; i++) {
+		struct eng_member *m = q->mem[i]->m;
+
+		for (size_t k = 0; k < m->nms; k++) {
+			if (m->ms[k]->q == q) {
+				m->ms[k] = m->ms[--m->nms];
+				break;
+			}
+		}
+	}
+	engine_queue_free(q);
+	e->queues[qid - 1] = NULL;
 	return true;
 }
 
 eng_id engine_queue_find(const engine_t *e, const char *name)
 {
-	for (size_t i = 0; i < e->nqueues; i++)
-		if (e->queues[i].id && strcmp(e->queues[i].conf.name, name) == 0)
-			return e->queues[i].id;
+	for (size_t i = 0; name && *name && i < e->nqueues; i++)
+		if (e->queues[i] && strcmp(e->queues[i]->conf.name, name) == 0)
+			return e->queues[i]->id;
 	return 0;
 }
 
@@ -530,8 +1121,8 @@ eng_id engine_queue_by_number(const engine_t *e, const char *number)
 	if (!number || !*number)
 		return 0;
 	for (size_t i = 0; i < e->nqueues; i++)
-		if (e->queues[i].id && strcmp(e->queues[i].conf.number, number) == 0)
-			return e->queues[i].id;
+		if (e->queues[i] && strcmp(e->queues[i]->conf.number, number) == 0)
+			return e->queues[i]->id;
 	return 0;
 }
 
@@ -547,8 +1138,8 @@ size_t engine_queue_ids(const engine_t *e, eng_id *out, size_t max)
 	size_t n = 0;
 
 	for (size_t i = 0; i < e->nqueues && n < max; i++)
-		if (e->queues[i].id)
-			out[n++] = e->queues[i].id;
+		if (e->queues[i])
+			out[n++] = e->queues[i]->id;
 	return n;
 }
 
@@ -561,12 +1152,13 @@ eng_id engine_member_add(engine_t *e, const char *login, const char *name, enum 
 	if (!qconf_name_valid(login) || engine_member_find(e, login))
 		return 0;
 	engine_grow(&e->members, &e->capmembers, e->nmembers + 1, sizeof(*e->members));
-	m = &e->members[e->nmembers++];
-	memset(m, 0, sizeof(*m));
+	m = engine_alloc(sizeof(*m));
+	e->members[e->nmembers++] = m;
 	m->id = (eng_id)e->nmembers;
 	engine_copy(m->login, sizeof(m->login), login);
 	engine_copy(m->name, sizeof(m->name), name);
 	m->role = role;
+	engine_timer_init(&m->recovery);
 	return m->id;
 }
 
@@ -581,32 +1173,50 @@ bool engine_member_update(engine_t *e, eng_id mid, const char *name, enum eng_ro
 	return true;
 }
 
-static void engine_unassign_at(struct eng_queue *q, size_t pos)
+/* Drops one assignment; q's positions shift, so its structures are rebuilt. */
+static void engine_unassign_ms(struct eng_mship *ms)
 {
-	memmove(&q->mem[pos], &q->mem[pos + 1], (q->nmem - pos - 1) * sizeof(*q->mem));
+	struct eng_queue *q = ms->q;
+	struct eng_member *m = ms->m;
+
+	if (ms->logged)
+		q->nlogged--;
+	if (ms->staffed)
+		q->nstaffed--;
+	memmove(&q->mem[ms->pos], &q->mem[ms->pos + 1], (q->nmem - ms->pos - 1) * sizeof(*q->mem));
 	q->nmem--;
+	for (size_t k = 0; k < m->nms; k++) {
+		if (m->ms[k] == ms) {
+			memmove(&m->ms[k], &m->ms[k + 1], (m->nms - k - 1) * sizeof(*m->ms));
+			m->nms--;
+			break;
+		}
+	}
+	free(ms);
+	engine_rebuild(q);
 }
 
 bool engine_member_remove(engine_t *e, eng_ms now, eng_id mid)
 {
 	struct eng_member *m = engine_member(e, mid);
-	size_t pos;
 
 	(void)now;
 	if (!m || m->activity == ACTV_RINGING || m->activity == ACTV_ONCALL)
 		return false;
-	for (size_t i = 0; i < e->nqueues; i++)
-		if (e->queues[i].id && engine_membership(&e->queues[i], mid, &pos))
-			engine_unassign_at(&e->queues[i], pos);
-	memset(m, 0, sizeof(*m));
+	engine_timer_clear(e, &m->recovery);
+	while (m->nms)
+		engine_unassign_ms(m->ms[m->nms - 1]);
+	free(m->ms);
+	free(m);
+	e->members[mid - 1] = NULL;
 	return true;
 }
 
 eng_id engine_member_find(const engine_t *e, const char *login)
 {
-	for (size_t i = 0; i < e->nmembers; i++)
-		if (e->members[i].id && strcmp(e->members[i].login, login) == 0)
-			return e->members[i].id;
+	for (size_t i = 0; login && i < e->nmembers; i++)
+		if (e->members[i] && strcmp(e->members[i]->login, login) == 0)
+			return e->members[i]->id;
 	return 0;
 }
 
@@ -615,18 +1225,18 @@ size_t engine_member_ids(const engine_t *e, eng_id *out, size_t max)
 	size_t n = 0;
 
 	for (size_t i = 0; i < e->nmembers && n < max; i++)
-		if (e->members[i].id)
-			out[n++] = e->members[i].id;
+		if (e->members[i])
+			out[n++] = e->members[i]->id;
 	return n;
 }
 
-static void engine_set_active(engine_t *e, eng_ms now, struct eng_queue *q,
-                              struct eng_membership *ms, bool active)
+static void engine_set_active(engine_t *e, eng_ms now, struct eng_mship *ms, bool active)
 {
 	if (ms->active == active)
 		return;
 	ms->active = active;
-	engine_event(e, now, active ? EV_AGENT_RESUME : EV_AGENT_PAUSE, 0, q->id, ms->member, 0, NULL);
+	engine_event(e, now, active ? EV_AGENT_RESUME : EV_AGENT_PAUSE, 0, ms->q->id, ms->m->id, 0, NULL);
+	engine_sync_ms(e, ms);
 }
 
 /* Assigning an existing member updates its role and state in place: it keeps
@@ -634,22 +1244,33 @@ static void engine_set_active(engine_t *e, eng_ms now, struct eng_queue *q,
 bool engine_assign(engine_t *e, eng_ms now, eng_id qid, eng_id mid, bool manager, bool active)
 {
 	struct eng_queue *q = engine_queue(e, qid);
-	struct eng_membership *ms;
+	struct eng_member *m = engine_member(e, mid);
+	struct eng_mship *ms;
 
-	if (!q || !engine_member(e, mid))
+	if (!q || !m)
 		return false;
-	ms = engine_membership(q, mid, NULL);
+	ms = engine_mship(q, m);
 	if (ms) {
 		ms->manager = manager;
-		engine_set_active(e, now, q, ms, active);
+		engine_set_active(e, now, ms, active);
 	} else {
-		engine_grow(&q->mem, &q->capmem, q->nmem + 1, sizeof(*q->mem));
-		ms = &q->mem[q->nmem++];
-		ms->member = mid;
+		ms = engine_alloc(sizeof(*ms));
+		ms->q = q;
+		ms->m = m;
+		ms->pos = q->nmem;
+		ms->sn.idx = STRATEGY_NONE;
 		ms->manager = manager;
 		ms->active = active;
+		engine_grow(&q->mem, &q->capmem, q->nmem + 1, sizeof(*q->mem));
+		q->mem[q->nmem++] = ms;
+		engine_grow(&m->ms, &m->capms, m->nms + 1, sizeof(*m->ms));
+		m->ms[m->nms++] = ms;
+		strategy_bits_reserve(&q->avail, q->nmem);
+		engine_skill_bits(q, ms, m->skills, true);
+		engine_sync_ms(e, ms);
 	}
-	engine_recheck(e, now);
+	engine_recheck_member(e, now, m);
+	engine_mark(e, q);
 	engine_dispatch(e, now);
 	return true;
 }
@@ -657,12 +1278,14 @@ bool engine_assign(engine_t *e, eng_ms now, eng_id qid, eng_id mid, bool manager
 bool engine_unassign(engine_t *e, eng_ms now, eng_id qid, eng_id mid)
 {
 	struct eng_queue *q = engine_queue(e, qid);
-	size_t pos;
+	struct eng_member *m = engine_member(e, mid);
+	struct eng_mship *ms = q ? engine_mship(q, m) : NULL;
 
-	if (!q || !engine_membership(q, mid, &pos))
+	if (!ms)
 		return false;
-	engine_unassign_at(q, pos);
-	engine_recheck(e, now);
+	engine_unassign_ms(ms);
+	engine_recheck_member(e, now, m);
+	engine_mark(e, q);
 	engine_dispatch(e, now);
 	return true;
 }
@@ -670,7 +1293,7 @@ bool engine_unassign(engine_t *e, eng_ms now, eng_id qid, eng_id mid)
 bool engine_is_member(const engine_t *e, eng_id qid, eng_id mid, bool *manager, bool *active)
 {
 	const struct eng_queue *q = engine_queue(e, qid);
-	const struct eng_membership *ms = q ? engine_membership(q, mid, NULL) : NULL;
+	const struct eng_mship *ms = q ? engine_mship(q, engine_member(e, mid)) : NULL;
 
 	if (!ms)
 		return false;
@@ -683,11 +1306,12 @@ bool engine_is_member(const engine_t *e, eng_id qid, eng_id mid, bool *manager, 
 
 /* ---- agent state ---- */
 
-/* Every agent state change ends the same way: offers the agent may no longer
- * take are withdrawn, and whatever became possible is offered. */
-static void engine_agent_changed(engine_t *e, eng_ms now)
+/* Every agent state change ends the same way: the offer the agent may no
+ * longer take is withdrawn, and whatever became possible is offered. */
+static void engine_agent_changed(engine_t *e, eng_ms now, struct eng_member *m)
 {
-	engine_recheck(e, now);
+	engine_sync(e, m);
+	engine_recheck_member(e, now, m);
 	engine_dispatch(e, now);
 }
 
@@ -701,6 +1325,7 @@ bool engine_agent_login(engine_t *e, eng_ms now, eng_id mid)
 		return false;
 	if (m->logged_in)
 		return engine_agent_ready(e, now, mid);
+	m->pending = PEND_NONE;
 	m->logged_in = true;
 	m->ready = true;
 	m->away_reason[0] = '\0';
@@ -708,12 +1333,13 @@ bool engine_agent_login(engine_t *e, eng_ms now, eng_id mid)
 	m->session_offers = 0;
 	m->last_end = now;
 	engine_event(e, now, EV_AGENT_LOGIN, 0, 0, mid, 0, NULL);
-	engine_agent_changed(e, now);
+	engine_agent_changed(e, now, m);
 	return true;
 }
 
-/* A call the agent is talking on goes on; one ringing is withdrawn (not a
- * miss); recovery ends now. */
+/* During a call, logging out waits for the call's end (the guide: state
+ * changes asked for during a call apply after it). A call ringing is
+ * withdrawn (not a miss); recovery ends now. */
 bool engine_agent_logout(engine_t *e, eng_ms now, eng_id mid)
 {
 	struct eng_member *m = engine_member(e, mid);
@@ -722,28 +1348,34 @@ bool engine_agent_logout(engine_t *e, eng_ms now, eng_id mid)
 		return false;
 	if (!m->logged_in)
 		return true;
+	if (m->activity == ACTV_ONCALL) {
+		m->pending = PEND_LOGOUT;
+		return true;
+	}
 	m->logged_in = false;
 	m->ready = false;
 	m->away_reason[0] = '\0';
 	if (m->activity == ACTV_RECOVERY)
 		engine_recovery_end(e, now, m);
 	engine_event(e, now, EV_AGENT_LOGOUT, 0, 0, mid, 0, NULL);
-	engine_agent_changed(e, now);
+	engine_agent_changed(e, now, m);
 	return true;
 }
 
+/* Ready cancels a pending away or logout: the latest request wins. */
 bool engine_agent_ready(engine_t *e, eng_ms now, eng_id mid)
 {
 	struct eng_member *m = engine_member(e, mid);
 
 	if (!m || !m->logged_in)
 		return false;
+	m->pending = PEND_NONE;
 	if (m->ready)
 		return true;
 	m->ready = true;
 	m->away_reason[0] = '\0';
 	engine_event(e, now, EV_AGENT_READY, 0, 0, mid, 0, NULL);
-	engine_agent_changed(e, now);
+	engine_agent_changed(e, now, m);
 	return true;
 }
 
@@ -753,36 +1385,35 @@ bool engine_agent_away(engine_t *e, eng_ms now, eng_id mid, const char *reason)
 
 	if (!m || !m->logged_in)
 		return false;
+	if (m->activity == ACTV_ONCALL) {
+		m->pending = PEND_AWAY;
+		engine_copy(m->pending_reason, sizeof(m->pending_reason), reason);
+		return true;
+	}
 	if (!m->ready && strcmp(m->away_reason, reason ? reason : "") == 0)
 		return true;
 	engine_force_away(e, now, m, reason);
-	engine_agent_changed(e, now);
+	engine_agent_changed(e, now, m);
 	return true;
 }
 
 static bool engine_agent_activate(engine_t *e, eng_ms now, eng_id qid, eng_id mid, bool active)
 {
-	struct eng_membership *ms;
+	struct eng_member *m = engine_member(e, mid);
+	struct eng_mship *ms;
 
-	if (!engine_member(e, mid))
+	if (!m)
 		return false;
 	if (qid) {
-		struct eng_queue *q = engine_queue(e, qid);
-
-		ms = q ? engine_membership(q, mid, NULL) : NULL;
+		ms = engine_mship(engine_queue(e, qid), m);
 		if (!ms)
 			return false;
-		engine_set_active(e, now, q, ms, active);
+		engine_set_active(e, now, ms, active);
 	} else {
-		for (size_t i = 0; i < e->nqueues; i++) {
-			struct eng_queue *q = &e->queues[i];
-
-			ms = q->id ? engine_membership(q, mid, NULL) : NULL;
-			if (ms)
-				engine_set_active(e, now, q, ms, active);
-		}
+		for (size_t i = 0; i < m->nms; i++)
+			engine_set_active(e, now, m->ms[i], active);
 	}
-	engine_agent_changed(e, now);
+	engine_agent_changed(e, now, m);
 	return true;
 }
 
@@ -796,7 +1427,7 @@ bool engine_agent_resume(engine_t *e, eng_ms now, eng_id qid, eng_id mid)
 	return engine_agent_activate(e, now, qid, mid, true);
 }
 
-/* Recovery extension: the queue's recovery_extend seconds, once per
+/* Recovery extension: the recovery queue's recovery_extend seconds, once per
  * recovery unless recovery_multi. */
 bool engine_agent_extend(engine_t *e, eng_ms now, eng_id mid)
 {
@@ -809,7 +1440,8 @@ bool engine_agent_extend(engine_t *e, eng_ms now, eng_id mid)
 	q = engine_queue(e, m->recovery_queue);
 	if (!q || q->conf.recovery_extend_s == 0 || (m->extensions > 0 && !q->conf.recovery_multi))
 		return false;
-	m->recovery_end += (eng_ms)q->conf.recovery_extend_s * 1000;
+	engine_timer_set(e, &m->recovery, DUE_RECOVERY, m->id,
+	                 m->recovery.at + (eng_ms)q->conf.recovery_extend_s * 1000);
 	m->extensions++;
 	return true;
 }
@@ -831,7 +1463,7 @@ bool engine_member_view(const engine_t *e, eng_ms now, eng_id mid, struct eng_me
 	out->activity = m->activity;
 	out->call = m->call;
 	out->missed = now < m->missed_until;
-	out->recovery_left_ms = m->activity == ACTV_RECOVERY ? m->recovery_end - now : 0;
+	out->recovery_left_ms = m->activity == ACTV_RECOVERY ? m->recovery.at - now : 0;
 	out->session_handled = m->session_handled;
 	out->session_offers = m->session_offers;
 	out->handled = m->handled;
@@ -840,26 +1472,6 @@ bool engine_member_view(const engine_t *e, eng_ms now, eng_id mid, struct eng_me
 }
 
 /* ---- calls ---- */
-
-static unsigned engine_queue_load(const engine_t *e, eng_id qid)
-{
-	unsigned n = 0;
-
-	for (size_t i = 0; i < e->ncalls; i++)
-		if (e->calls[i].queue == qid && e->calls[i].state != CALL_TALKING)
-			n++;
-	return n;
-}
-
-/* Empty in the guide's sense: nobody assigned is logged in. Away, paused or
- * busy agents still make the queue non-empty. */
-static bool engine_queue_empty(const engine_t *e, const struct eng_queue *q)
-{
-	for (size_t i = 0; i < q->nmem; i++)
-		if (engine_member(e, q->mem[i].member)->logged_in)
-			return false;
-	return true;
-}
 
 /* A refused call still gets an id, so the journal can name it, but the caller
  * gets 0 and the call never exists in the tables. */
@@ -878,32 +1490,65 @@ static eng_id engine_refuse(engine_t *e, eng_ms now, eng_id call, eng_id qid, co
 	return 0;
 }
 
-eng_id engine_call_enter(engine_t *e, eng_ms now, eng_id qid, const struct eng_call_info *ci)
+/* Which skills the call matches: once, at entry. Skills defined later do not
+ * apply to calls already in the queues. */
+static uint64_t engine_call_skills(const engine_t *e, const struct eng_call *c)
 {
-	const struct eng_queue *q = engine_queue(e, qid);
-	eng_id id = ++e->last_call;
-	struct eng_call *c;
+	struct skill_subject subj = { { c->caller_number, c->caller_name,
+	                                c->callee_number, c->callee_name } };
+	uint64_t set = 0;
 
-	if (!q)
-		return engine_refuse(e, now, id, qid, "unknown");
-	if (q->conf.call_limit > 0 && engine_queue_load(e, qid) >= q->conf.call_limit)
-		return engine_refuse(e, now, id, qid, "limit");
-	if (q->conf.timeout_if_empty && engine_queue_empty(e, q))
-		return engine_refuse(e, now, id, qid, "empty");
+	for (int s = 0; s < ENG_SKILLS_MAX; s++)
+		if (e->skills[s] && skill_matches(e->skills[s], &subj))
+			set |= 1ULL << s;
+	return set;
+}
 
-	engine_grow(&e->calls, &e->capcalls, e->ncalls + 1, sizeof(*e->calls));
-	c = &e->calls[e->ncalls++];
-	memset(c, 0, sizeof(*c));
+static struct eng_call *engine_call_new(engine_t *e, eng_ms now, eng_id id, struct eng_queue *q,
+                                        const struct eng_call_info *ci)
+{
+	struct eng_call *c = engine_alloc(sizeof(*c));
+
 	c->id = id;
-	c->queue = qid;
-	c->state = CALL_WAITING;
+	c->q = q;
+	c->home = q->id;
 	c->entered = now;
+	engine_timer_init(&c->timeout);
+	engine_timer_init(&c->expiry);
 	if (ci) {
 		engine_copy(c->caller_number, sizeof(c->caller_number), ci->caller_number);
 		engine_copy(c->caller_name, sizeof(c->caller_name), ci->caller_name);
 		engine_copy(c->callee_number, sizeof(c->callee_number), ci->callee_number);
+		engine_copy(c->callee_name, sizeof(c->callee_name), ci->callee_name);
 	}
+	c->skills = engine_call_skills(e, c);
+	engine_map_put(&e->calls, id, c);
+	return c;
+}
+
+/* A call the queue will not take (limit, empty) is refused only when the
+ * queue has no escalation; otherwise it enters and goes straight on to
+ * escalation handling, counted missed here. */
+eng_id engine_call_enter(engine_t *e, eng_ms now, eng_id qid, const struct eng_call_info *ci)
+{
+	struct eng_queue *q = engine_queue(e, qid);
+	eng_id id = ++e->last_call;
+	const char *why;
+	struct eng_call *c;
+
+	if (!q)
+		return engine_refuse(e, now, id, qid, "unknown");
+	why = engine_admit_refusal(q);
+	if (why && !engine_escalates(e, q))
+		return engine_refuse(e, now, id, qid, why);
+	c = engine_call_new(e, now, id, q, ci);
 	engine_event(e, now, EV_CALL_ENTER, id, qid, 0, 0, NULL);
+	if (why) {
+		q->missed++;
+		engine_route(e, now, c, why);
+	} else {
+		engine_place(e, now, c, q);
+	}
 	engine_dispatch(e, now);
 	return id;
 }
@@ -923,9 +1568,9 @@ bool engine_call_hangup(engine_t *e, eng_ms now, eng_id call)
 	stage = c->state == CALL_OFFERING ? "ringing" : "waiting";
 	if (c->state == CALL_OFFERING)
 		engine_withdraw(e, now, c);
-	engine_queue(e, c->queue)->abandoned++;
-	engine_event(e, now, EV_CALL_ABANDON, c->id, c->queue, 0, 0, stage);
-	engine_release(e, now, c, REL_ABANDONED);
+	c->q->abandoned++;
+	engine_event(e, now, EV_CALL_ABANDON, c->id, c->q->id, 0, 0, stage);
+	engine_release(e, now, c, REL_ABANDONED, NULL);
 	engine_dispatch(e, now);
 	return true;
 }
@@ -945,26 +1590,30 @@ bool engine_call_drop(engine_t *e, eng_ms now, eng_id call)
 	} else {
 		if (c->state == CALL_OFFERING)
 			engine_withdraw(e, now, c);
-		engine_event(e, now, EV_CALL_ABANDON, c->id, c->queue, 0, 0, "operator");
-		engine_release(e, now, c, REL_HANGUP);
+		engine_event(e, now, EV_CALL_ABANDON, c->id, c->q->id, 0, 0, "operator");
+		engine_release(e, now, c, REL_HANGUP, NULL);
 	}
 	engine_dispatch(e, now);
 	return true;
 }
 
-static struct eng_call *engine_call_by_offer(const engine_t *e, eng_id offer)
+static void engine_record_wait(struct eng_queue *q, eng_ms wait)
 {
-	if (offer == 0)
-		return NULL;
-	for (size_t i = 0; i < e->ncalls; i++)
-		if (e->calls[i].offer == offer)
-			return &e->calls[i];
-	return NULL;
+	q->handled++;
+	q->nanswered++;
+	q->wait_sum += wait;
+	if (wait > q->longest_wait)
+		q->longest_wait = wait;
+	if (wait <= (eng_ms)q->conf.service_level_s * 1000)
+		q->answered_in_sl++;
+	q->last_wait[q->nwaits++ % ENG_LAST_WAITS] = wait;
 }
 
+/* The wait counts from the call's first entry, escalations included: that is
+ * what the caller waited. */
 bool engine_offer_answered(engine_t *e, eng_ms now, eng_id offer)
 {
-	struct eng_call *c = engine_call_by_offer(e, offer);
+	struct eng_call *c = engine_map_get(&e->offers, offer);
 	struct eng_queue *q;
 	struct eng_member *m;
 	struct eng_action *a;
@@ -972,34 +1621,38 @@ bool engine_offer_answered(engine_t *e, eng_ms now, eng_id offer)
 
 	if (!c)
 		return false;
-	q = engine_queue(e, c->queue);
+	q = c->q;
 	m = engine_member(e, c->member);
 	wait = now - c->entered;
+	engine_map_del(&e->offers, offer);
+	engine_timer_clear(e, &c->expiry);
+	engine_timer_clear(e, &c->timeout);
+	engine_delist(c);
 	c->state = CALL_TALKING;
 	c->answered = now;
 	c->offer = 0;
+	c->listed = true;
+	engine_link(&q->thead, &q->ttail, c, false);
+	q->ntalk++;
 	m->activity = ACTV_ONCALL;
 	m->session_handled++;
 	m->handled++;
-	q->handled++;
-	q->nanswered++;
-	q->wait_sum += wait;
-	if (wait > q->longest_wait)
-		q->longest_wait = wait;
-	q->rr_last = m->id;
+	engine_record_wait(q, wait);
+	if (!c->pickup)
+		q->rr_last = m->id;
 
 	a = engine_push(e, ACT_BRIDGE, now);
 	a->call = c->id;
-	a->queue = c->queue;
+	a->queue = q->id;
 	a->member = m->id;
 	a->offer = offer;
-	engine_event(e, now, EV_CALL_ANSWER, c->id, c->queue, m->id, wait, NULL);
+	engine_event(e, now, EV_CALL_ANSWER, c->id, q->id, m->id, wait, NULL);
 	return true;
 }
 
 bool engine_offer_failed(engine_t *e, eng_ms now, eng_id offer, const char *reason)
 {
-	struct eng_call *c = engine_call_by_offer(e, offer);
+	struct eng_call *c = engine_map_get(&e->offers, offer);
 
 	if (!c)
 		return false;
@@ -1019,29 +1672,106 @@ bool engine_talk_end(engine_t *e, eng_ms now, eng_id call)
 	return true;
 }
 
-/* Position: rank among the queue's calls not yet answered, 1 = next. */
-static unsigned engine_call_position(const engine_t *e, const struct eng_call *c)
+/* "#0": the caller leaves for the queue's zero_out destination, counted
+ * abandoned here. A queue:NAME destination is a move inside the engine. */
+static void engine_zero_out(engine_t *e, eng_ms now, struct eng_call *c)
+{
+	struct eng_queue *q = c->q;
+	struct eng_queue *to = engine_dest_queue(e, q->conf.zero_out);
+	char dest[ENG_DEST_MAX];
+
+	engine_copy(dest, sizeof(dest), q->conf.zero_out);
+	if (c->state == CALL_OFFERING)
+		engine_withdraw(e, now, c);
+	q->abandoned++;
+	engine_event(e, now, EV_CALL_ABANDON, c->id, q->id, 0, 0, "zero_out");
+	engine_delist(c);
+	c->last_digit = 0;
+	if (to && ++c->hops <= ENG_ESCALATE_MAX) {
+		c->home = to->id;
+		c->escalated = false;
+		engine_move(e, now, c, to, "zero_out");
+		return;
+	}
+	engine_transfer(e, now, c, to || strncmp(dest, "queue:", 6) == 0 ? "hangup" : dest);
+}
+
+bool engine_call_digit(engine_t *e, eng_ms now, eng_id call, char digit)
+{
+	struct eng_call *c = engine_call(e, call);
+	char prev;
+
+	if (!c)
+		return false;
+	prev = c->last_digit;
+	c->last_digit = digit;
+	if (prev == '#' && digit == '0' && c->state != CALL_TALKING && c->q->conf.zero_out[0]) {
+		engine_zero_out(e, now, c);
+		engine_dispatch(e, now);
+	}
+	return true;
+}
+
+/* The call goes to the front of its queue's line and of the global offer
+ * order, ahead of earlier bumps too. */
+bool engine_call_bump(engine_t *e, eng_ms now, eng_id call)
+{
+	struct eng_call *c = engine_call(e, call);
+	struct eng_queue *q;
+
+	if (!c || c->state == CALL_TALKING)
+		return false;
+	q = c->q;
+	engine_delist(c);
+	c->listed = true;
+	c->seq = e->front_seq--;
+	engine_link(&q->head, &q->tail, c, true);
+	q->nwait++;
+	engine_event(e, now, EV_CALL_BUMP, c->id, q->id, 0, 0, NULL);
+	engine_mark(e, q);
+	engine_dispatch(e, now);
+	return true;
+}
+
+eng_id engine_call_pickup(engine_t *e, eng_ms now, eng_id call, eng_id mid)
+{
+	struct eng_call *c = engine_call(e, call);
+	struct eng_member *m = engine_member(e, mid);
+
+	if (!c || !m || c->state == CALL_TALKING ||
+	    m->activity == ACTV_RINGING || m->activity == ACTV_ONCALL)
+		return 0;
+	if (c->state == CALL_OFFERING)
+		engine_withdraw(e, now, c);
+	engine_offer(e, now, c, m);
+	c->pickup = true;
+	engine_dispatch(e, now);
+	return c->offer;
+}
+
+/* Position: rank among the queue's calls not yet answered, 1 = next. Views
+ * are for people and hold loops, not routing, so counting along is fine. */
+static unsigned engine_call_position(const struct eng_call *c)
 {
 	unsigned pos = 1;
 
 	if (c->state == CALL_TALKING)
 		return 0;
-	for (const struct eng_call *o = e->calls; o < c; o++)
-		if (o->queue == c->queue && o->state != CALL_TALKING)
-			pos++;
+	for (const struct eng_call *o = c->prev; o; o = o->prev)
+		pos++;
 	return pos;
 }
 
-static void engine_fill_call_view(const engine_t *e, eng_ms now, const struct eng_call *c,
+static void engine_fill_call_view(const struct eng_call *c, eng_ms now, unsigned position,
                                   struct eng_call_view *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->id = c->id;
-	out->queue = c->queue;
+	out->queue = c->q->id;
 	engine_copy(out->caller_number, sizeof(out->caller_number), c->caller_number);
 	engine_copy(out->caller_name, sizeof(out->caller_name), c->caller_name);
 	engine_copy(out->callee_number, sizeof(out->callee_number), c->callee_number);
-	out->position = engine_call_position(e, c);
+	out->position = position;
 	out->entered = c->entered;
 	out->talking = c->state == CALL_TALKING;
 	out->wait_ms = (out->talking ? c->answered : now) - c->entered;
@@ -1054,73 +1784,262 @@ bool engine_call_view(const engine_t *e, eng_ms now, eng_id call, struct eng_cal
 
 	if (!c)
 		return false;
-	engine_fill_call_view(e, now, c, out);
+	engine_fill_call_view(c, now, engine_call_position(c), out);
 	return true;
 }
 
-/* Returns how many views were written (at most max). */
 size_t engine_call_list(const engine_t *e, eng_ms now, eng_id qid, struct eng_call_view *out, size_t max)
+{
+	const struct eng_queue *q = engine_queue(e, qid);
+	size_t n = 0;
+
+	if (!q)
+		return 0;
+	for (const struct eng_call *c = q->head; c && n < max; c = c->next, n++)
+		engine_fill_call_view(c, now, (unsigned)n + 1, &out[n]);
+	for (const struct eng_call *c = q->thead; c && n < max; c = c->next)
+		engine_fill_call_view(c, now, 0, &out[n++]);
+	return n;
+}
+
+static unsigned engine_ms_to_s(eng_ms ms)
+{
+	return (unsigned)((ms + 500) / 1000);
+}
+
+/* WAIT_LAST5: the guide's estimate, blind to the calls now waiting.
+ * WAIT_THROUGHPUT: the calls ahead, each taking a recent mean handle time
+ * (talk + recovery), shared by the agents staffing the queue now. */
+unsigned engine_wait_estimate(const engine_t *e, eng_ms now, eng_id call)
+{
+	const struct eng_call *c = engine_call(e, call);
+	const struct eng_queue *q;
+	unsigned n, staffed;
+	eng_ms sum = 0, handle;
+
+	(void)now;
+	if (!c || c->state == CALL_TALKING)
+		return 0;
+	q = c->q;
+	if (q->conf.wait_estimate == WAIT_LAST5) {
+		n = q->nwaits < ENG_LAST_WAITS ? q->nwaits : ENG_LAST_WAITS;
+		for (unsigned i = 0; i < n; i++)
+			sum += q->last_wait[i];
+		return n ? engine_ms_to_s(sum / n) : 0;
+	}
+	n = q->nhandles < ENG_LAST_HANDLES ? q->nhandles : ENG_LAST_HANDLES;
+	for (unsigned i = 0; i < n; i++)
+		sum += q->last_handle[i];
+	handle = n ? sum / n : ENG_HANDLE_DEFAULT_MS;
+	staffed = q->nstaffed ? q->nstaffed : 1;
+	return engine_ms_to_s((eng_ms)engine_call_position(c) * handle / staffed);
+}
+
+/* ---- skills ---- */
+
+static int engine_skill_slot(const engine_t *e, const char *name)
+{
+	for (int s = 0; name && s < ENG_SKILLS_MAX; s++)
+		if (e->skills[s] && strcmp(skill_name(e->skills[s]), name) == 0)
+			return s;
+	return -1;
+}
+
+static int engine_skill_free_slot(const engine_t *e)
+{
+	for (int s = 0; s < ENG_SKILLS_MAX; s++)
+		if (!e->skills[s])
+			return s;
+	return -1;
+}
+
+/* Queues learn of skill changes at the next dispatch; engine_next_deadline
+ * reports it as due now, so the adapter's next tick makes the offers. */
+int engine_skill_set(engine_t *e, const char *name, bool match_all,
+                     const struct eng_skill_rule *rules, size_t n, char *err, size_t errlen)
+{
+	int slot = engine_skill_slot(e, name);
+	struct skill *sk;
+
+	if (!qconf_name_valid(name)) {
+		if (err && errlen)
+			snprintf(err, errlen, "skill name must be [A-Za-z0-9_.-], 1 to 63 characters");
+		return -1;
+	}
+	if (slot < 0 && (slot = engine_skill_free_slot(e)) < 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "at most %d skills", ENG_SKILLS_MAX);
+		return -1;
+	}
+	sk = skill_new(name, match_all, rules, n, err, errlen);
+	if (!sk)
+		return -1;
+	if (e->skills[slot])
+		skill_free(e->skills[slot]);
+	else
+		e->skill_order[e->nskills++] = slot;
+	e->skills[slot] = sk;
+	return 0;
+}
+
+static void engine_member_skill(engine_t *e, struct eng_member *m, int slot, bool on)
+{
+	uint64_t bit = 1ULL << slot;
+
+	if (((m->skills & bit) != 0) == on)
+		return;
+	m->skills ^= bit;
+	for (size_t i = 0; i < m->nms; i++) {
+		engine_skill_bits(m->ms[i]->q, m->ms[i], bit, on);
+		engine_mark(e, m->ms[i]->q);
+	}
+}
+
+/* The slot is reused later, so no member or call may keep its bit. */
+bool engine_skill_del(engine_t *e, const char *name)
+{
+	int slot = engine_skill_slot(e, name);
+	size_t k = 0;
+
+	if (slot < 0)
+		return false;
+	for (size_t i = 0; i < e->nmembers; i++)
+		if (e->members[i])
+			engine_member_skill(e, e->members[i], slot, false);
+	for (size_t i = 0; i < e->calls.cap; i++)
+		if (e->calls.s[i].val)
+			e->calls.s[i].val->skills &= ~(1ULL << slot);
+	skill_free(e->skills[slot]);
+	e->skills[slot] = NULL;
+	while (e->skill_order[k] != slot)
+		k++;
+	memmove(&e->skill_order[k], &e->skill_order[k + 1], (e->nskills - k - 1) * sizeof(int));
+	e->nskills--;
+	return true;
+}
+
+bool engine_skill_assign(engine_t *e, eng_id mid, const char *skill, bool on)
+{
+	struct eng_member *m = engine_member(e, mid);
+	int slot = engine_skill_slot(e, skill);
+
+	if (!m || slot < 0)
+		return false;
+	engine_member_skill(e, m, slot, on);
+	return true;
+}
+
+size_t engine_skill_names(const engine_t *e, const char **out, size_t max)
 {
 	size_t n = 0;
 
-	for (int talking = 0; talking <= 1; talking++) {
-		for (size_t i = 0; i < e->ncalls && n < max; i++) {
-			const struct eng_call *c = &e->calls[i];
+	for (; n < e->nskills && n < max; n++)
+		out[n] = skill_name(e->skills[e->skill_order[n]]);
+	return n;
+}
 
-			if (c->queue == qid && (c->state == CALL_TALKING) == (talking == 1))
-				engine_fill_call_view(e, now, c, &out[n++]);
+bool engine_skill_get(const engine_t *e, const char *name, bool *match_all,
+                      struct eng_skill_rule *rules, size_t *n)
+{
+	int slot = engine_skill_slot(e, name);
+	const struct eng_skill_rule *r;
+	size_t k;
+
+	if (slot < 0)
+		return false;
+	k = skill_rules(e->skills[slot], &r);
+	if (match_all)
+		*match_all = skill_match_all(e->skills[slot]);
+	if (rules)
+		memcpy(rules, r, k * sizeof(*r));
+	if (n)
+		*n = k;
+	return true;
+}
+
+bool engine_member_has_skill(const engine_t *e, eng_id mid, const char *skill)
+{
+	const struct eng_member *m = engine_member(e, mid);
+	int slot = engine_skill_slot(e, skill);
+
+	return m && slot >= 0 && (m->skills >> slot & 1);
+}
+
+/* ---- escalation loops ---- */
+
+/* Queues a queue sends calls to: its escalation_queue and a queue:NAME
+ * escalation_dest. */
+static size_t engine_links(const engine_t *e, const struct eng_queue *q, struct eng_queue *out[2])
+{
+	size_t n = 0;
+
+	out[n] = engine_queue_named(e, q->conf.escalation_queue);
+	n += out[n] != NULL;
+	out[n] = engine_dest_queue(e, q->conf.escalation_dest);
+	n += out[n] != NULL;
+	return n;
+}
+
+/* Depth-first from target over both links; a loop is a way back to `queue`. */
+bool engine_escalation_loop(const engine_t *e, const char *queue, const char *target)
+{
+	struct eng_queue **stack;
+	bool *seen, loop = false;
+	size_t n = 0;
+
+	if (!queue || !target || !*target)
+		return false;
+	if (strcmp(queue, target) == 0)
+		return true;
+	stack = engine_alloc((2 * e->nqueues + 1) * sizeof(*stack));
+	seen = engine_alloc((e->nqueues + 1) * sizeof(*seen));
+	stack[n] = engine_queue_named(e, target);
+	n += stack[n] != NULL;
+	while (n && !loop) {
+		struct eng_queue *q = stack[--n], *next[2];
+		size_t k;
+
+		if (seen[q->id])
+			continue;
+		seen[q->id] = true;
+		k = engine_links(e, q, next);
+		for (size_t i = 0; i < k; i++) {
+			loop |= strcmp(next[i]->conf.name, queue) == 0;
+			stack[n++] = next[i];
 		}
 	}
-	return n;
+	free(stack);
+	free(seen);
+	return loop;
 }
 
 /* ---- time ---- */
 
-/* Deadline kinds in the order they run when due at the same instant: a call
- * leaving frees its agent before that agent's offer would be judged, and a
- * call that times out is not offered to an agent just leaving recovery. */
-enum eng_due_kind { DUE_TIMEOUT, DUE_OFFER, DUE_RECOVERY };
-
-struct eng_due {
-	eng_ms at;
-	enum eng_due_kind kind;
-	eng_id id;                  /* call or member */
-};
-
-static void engine_due_consider(struct eng_due *d, eng_ms at, enum eng_due_kind kind, eng_id id)
-{
-	if (at < d->at || (at == d->at && kind < d->kind)) {
-		d->at = at;
-		d->kind = kind;
-		d->id = id;
-	}
-}
-
-static struct eng_due engine_due(const engine_t *e)
-{
-	struct eng_due d = { ENG_NEVER, DUE_RECOVERY, 0 };
-
-	for (size_t i = 0; i < e->ncalls; i++) {
-		const struct eng_call *c = &e->calls[i];
-
-		if (c->state == CALL_TALKING)
-			continue;
-		engine_due_consider(&d, engine_call_timeout_at(e, c), DUE_TIMEOUT, c->id);
-		if (c->state == CALL_OFFERING)
-			engine_due_consider(&d, c->offer_expires, DUE_OFFER, c->id);
-	}
-	for (size_t i = 0; i < e->nmembers; i++) {
-		const struct eng_member *m = &e->members[i];
-
-		if (m->id && m->activity == ACTV_RECOVERY)
-			engine_due_consider(&d, m->recovery_end, DUE_RECOVERY, m->id);
-	}
-	return d;
-}
-
 eng_ms engine_next_deadline(const engine_t *e)
 {
-	return engine_due(e).at;
+	const struct strategy_heap_item *top = strategy_heap_top(&e->timers);
+
+	if (e->ndirty)
+		return ENG_DUE_NOW;
+	return top ? top->k1 : ENG_NEVER;
+}
+
+static void engine_due(engine_t *e, eng_ms now, const struct strategy_heap_item *it)
+{
+	struct eng_timer *t = ENG_CONTAINER(it->node, struct eng_timer, node);
+
+	switch ((enum eng_due_kind)(it->k2 >> 32)) {
+	case DUE_TIMEOUT:
+		engine_timeout(e, now, ENG_CONTAINER(t, struct eng_call, timeout));
+		break;
+	case DUE_OFFER:
+		engine_miss(e, now, ENG_CONTAINER(t, struct eng_call, expiry), "timeout", true);
+		break;
+	case DUE_RECOVERY:
+		engine_recovery_end(e, now, ENG_CONTAINER(t, struct eng_member, recovery));
+		engine_sync(e, ENG_CONTAINER(t, struct eng_member, recovery));
+		break;
+	}
 }
 
 /* One deadline at a time, earliest first, dispatching after each, so a late
@@ -1128,22 +2047,11 @@ eng_ms engine_next_deadline(const engine_t *e)
  * after `now` (timeouts are at least a second), so the loop ends. */
 void engine_tick(engine_t *e, eng_ms now)
 {
-	for (;;) {
-		struct eng_due d = engine_due(e);
+	const struct strategy_heap_item *top;
 
-		if (d.at > now)
-			break;
-		switch (d.kind) {
-		case DUE_TIMEOUT:
-			engine_timeout(e, now, engine_call(e, d.id));
-			break;
-		case DUE_OFFER:
-			engine_miss(e, now, engine_call(e, d.id), "timeout", true);
-			break;
-		case DUE_RECOVERY:
-			engine_recovery_end(e, now, engine_member(e, d.id));
-			break;
-		}
+	engine_dispatch(e, now);
+	while ((top = strategy_heap_top(&e->timers)) && top->k1 <= now) {
+		engine_due(e, now, top);
 		engine_dispatch(e, now);
 	}
 }
@@ -1158,28 +2066,27 @@ bool engine_queue_stats(const engine_t *e, eng_ms now, eng_id qid, struct eng_qu
 	if (!q)
 		return false;
 	memset(out, 0, sizeof(*out));
-	out->waiting = engine_queue_load(e, qid);
+	out->waiting = q->nwait;
 	out->handled = q->handled;
 	out->abandoned = q->abandoned;
 	out->missed = q->missed;
 	out->longest_wait_ms = q->longest_wait;
 	out->avg_wait_ms = q->nanswered ? q->wait_sum / q->nanswered : 0;
 	out->avg_talk_ms = q->nended ? q->talk_sum / q->nended : 0;
-
+	out->answered_in_sl = q->answered_in_sl;
+	out->service_level_pct = q->nanswered ? q->answered_in_sl * 100 / q->nanswered : 0;
 	/* Busy counts whoever talks on a call of this queue, assigned or not. */
-	for (size_t i = 0; i < e->ncalls; i++)
-		if (e->calls[i].queue == qid && e->calls[i].state == CALL_TALKING)
-			out->busy++;
+	out->busy = q->ntalk;
 	for (size_t i = 0; i < q->nmem; i++) {
-		const struct eng_member *m = engine_member(e, q->mem[i].member);
+		const struct eng_member *m = q->mem[i]->m;
 		const struct eng_call *c;
 
 		if (!m->logged_in)
 			continue;
 		c = m->activity == ACTV_ONCALL ? engine_call(e, m->call) : NULL;
-		if (c && c->queue == qid)
+		if (c && c->q == q)
 			continue;
-		if (q->mem[i].active && m->ready)
+		if (q->mem[i]->active && m->ready)
 			out->ready++;
 		else
 			out->away++;
@@ -1221,6 +2128,9 @@ static const char *const engine_event_names[] = {
 	[EV_AGENT_RESUME] = "agent.resume",
 	[EV_RECOVERY_START] = "agent.recovery_start",
 	[EV_RECOVERY_END] = "agent.recovery_end",
+	[EV_CALL_ESCALATE] = "call.escalate",
+	[EV_CALL_TRANSFER] = "call.transfer",
+	[EV_CALL_BUMP] = "call.bump",
 };
 
 #define ENG_COUNT(a) (sizeof(a) / sizeof(*(a)))

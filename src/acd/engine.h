@@ -20,6 +20,18 @@
  *   offer fails/times out -> miss counted, back to WAITING, next agent
  *   engine_offer_answered -> TALKING (ACT_BRIDGE)
  *   engine_call_hangup / engine_talk_end / queue timeout -> gone (ACT_RELEASE)
+ * Escalation handling (queue timeout; call_limit, timeout_if_empty or, under
+ * skills-strict, no matching member, when the queue has an escalation): the
+ * home queue's escalation_queue takes the call once; after that, or without
+ * one, the home queue's escalation_dest: "queue:NAME" moves the call there
+ * (NAME becomes its home), anything else releases it with REL_TRANSFER and
+ * that dest. A move keeps the call id and its entry time (waits and reports
+ * count from the first entry) but starts a fresh timeout in the new queue,
+ * at the end of its line, and is journaled as EV_CALL_ESCALATE; the queue it
+ * left counts it missed. Nothing configured: a timeout releases with
+ * REL_TIMEOUT, limit/empty refuse the call, no skill hangs up (REL_TRANSFER,
+ * dest "hangup"). A call moved 8 times is hung up the same
+ * way, whatever the configuration says, so a loop cannot keep it forever.
  * Every call that leaves the engine produces exactly one ACT_RELEASE, and the
  * adapter tears down whatever legs of that call still exist. The agent of a
  * finished call goes to recovery (if the queue has any), then back to idle.
@@ -115,7 +127,7 @@ enum eng_event {
 	EV_RECOVERY_START,/* member, queue */
 	EV_RECOVERY_END,  /* member */
 	EV_CALL_ESCALATE, /* call, queue (from), value = queue id (to), reason: "timeout",
-	                     "limit", "empty", "noskill" */
+	                     "limit", "empty", "noskill", "zero_out": the call moved queues */
 	EV_CALL_TRANSFER, /* call, queue, reason = destination ("member:1001", "hangup", ...) */
 	EV_CALL_BUMP,     /* call, queue */
 };
@@ -160,6 +172,8 @@ struct eng_queue_stats {
 	unsigned waiting, handled, abandoned, missed;
 	unsigned ready, busy, away;
 	eng_ms longest_wait_ms, avg_wait_ms, avg_talk_ms;
+	unsigned answered_in_sl;    /* answered within the queue's service_level */
+	unsigned service_level_pct; /* answered_in_sl / answered calls, 0 when none */
 };
 
 enum eng_agent_activity { ACTV_IDLE, ACTV_RINGING, ACTV_ONCALL, ACTV_RECOVERY };
@@ -238,6 +252,10 @@ bool engine_is_member(const engine_t *e, eng_id q, eng_id m, bool *manager, bool
 
 /* ---- agent state (control verbs and feature codes) ---- */
 bool engine_agent_login(engine_t *e, eng_ms now, eng_id m);      /* login = logged in + ready */
+/* Logout and away asked for while on a call apply when the call ends (their
+ * events come then, after EV_CALL_END); while ringing they withdraw the offer
+ * at once; in recovery they apply at once. Ready (or login) during the call
+ * cancels a pending one. */
 bool engine_agent_logout(engine_t *e, eng_ms now, eng_id m);
 bool engine_agent_ready(engine_t *e, eng_ms now, eng_id m);
 bool engine_agent_away(engine_t *e, eng_ms now, eng_id m, const char *reason);
@@ -251,7 +269,9 @@ bool engine_member_view(const engine_t *e, eng_ms now, eng_id m, struct eng_memb
 /* ---- calls (SIP adapter) ---- */
 /* A caller enters queue q. Returns the new call id, or 0 if refused (the
  * outbox then holds EV_CALL_REFUSED and ACT_RELEASE with REL_REFUSED, both
- * naming a fresh call id that nothing else will use). */
+ * naming a fresh call id that nothing else will use). A call the queue
+ * cannot take but escalates (limit, empty, no skill) gets an id: it may be
+ * in another queue already, or released (REL_TRANSFER) in this same outbox. */
 eng_id engine_call_enter(engine_t *e, eng_ms now, eng_id q, const struct eng_call_info *ci);
 /* The caller hung up (any stage). */
 bool engine_call_hangup(engine_t *e, eng_ms now, eng_id call);
@@ -269,22 +289,39 @@ bool engine_call_view(const engine_t *e, eng_ms now, eng_id call, struct eng_cal
  * written, at most max. */
 size_t engine_call_list(const engine_t *e, eng_ms now, eng_id q, struct eng_call_view *out, size_t max);
 
-/* Caller keyed a DTMF digit: "#0" sends the call to the queue's zero_out
- * destination (counted abandoned, reason "zero_out"). */
+/* Caller keyed a DTMF digit: "#0" while waiting or ringing sends the call to
+ * the queue's zero_out destination: any offer is withdrawn (no miss), the
+ * queue counts it abandoned (EV_CALL_ABANDON, reason "zero_out"), then
+ * REL_TRANSFER with dest = zero_out, or for "queue:NAME" a move to NAME
+ * (EV_CALL_ESCALATE, reason "zero_out"). False only for an unknown call. */
 bool engine_call_digit(engine_t *e, eng_ms now, eng_id call, char digit);
-/* Manager: make this call the next one offered in its queue. */
+/* Manager: make this call the next one offered in its queue (ahead of older
+ * calls of other queues too; EV_CALL_BUMP). False if talking or unknown. */
 bool engine_call_bump(engine_t *e, eng_ms now, eng_id call);
 /* Manager answers a waiting call on member m's phone: any current offer is
- * withdrawn (no miss) and m is offered the call whatever its status. Returns
- * the offer id, or 0 if the call is not waiting or m is ringing/on a call. */
+ * withdrawn (no miss) and m is offered the call whatever its status (not
+ * logged in, away, not assigned; recovery ends). The offer is a normal
+ * ACT_OFFER with the queue's connect_timeout, never withdrawn by m's status
+ * changes; answered, it counts handled for the queue and m; missed, it is a
+ * miss without force_away and the call goes back to its place in line.
+ * Returns the offer id, or 0 if the call is not waiting or m is ringing/on a
+ * call. */
 eng_id engine_call_pickup(engine_t *e, eng_ms now, eng_id call, eng_id m);
 /* The `wait` announcement for a waiting call, in seconds, by its queue's
- * estimator. */
+ * estimator: WAIT_LAST5 = mean wait (from first entry) of the queue's last 5
+ * answered calls, 0 if none; WAIT_THROUGHPUT = position x mean handle time of
+ * the queue's last 20 ended calls (talk + the queue's recovery; 120 s if
+ * none) / max(1, members logged in, ready and active there). 0 when talking. */
 unsigned engine_wait_estimate(const engine_t *e, eng_ms now, eng_id call);
 
 /* ---- skills ---- */
+/* Skill changes reach the queues at the next dispatch: until then
+ * engine_next_deadline returns 0 (due now), so the adapter's next tick offers
+ * what became possible. Which skills a call matches is decided once, when it
+ * enters. At most 64 skills. */
 /* Creates or replaces a skill. -1 with err (PCRE2's message and offset for a
- * bad pattern) if a rule is invalid; nothing changes then. */
+ * bad pattern: "rule 2: PCRE2 error at offset 3: missing closing parenthesis")
+ * if the name or a rule is invalid; nothing changes then. */
 int engine_skill_set(engine_t *e, const char *name, bool match_all,
                      const struct eng_skill_rule *rules, size_t n, char *err, size_t errlen);
 bool engine_skill_del(engine_t *e, const char *name);
@@ -294,12 +331,14 @@ size_t engine_skill_names(const engine_t *e, const char **out, size_t max);
 bool engine_skill_get(const engine_t *e, const char *name, bool *match_all,
                       struct eng_skill_rule *rules, size_t *n);
 bool engine_member_has_skill(const engine_t *e, eng_id m, const char *skill);
-/* Would setting queue q's escalation_queue to `target` make a loop? */
+/* Would making queue `queue` send calls to queue `target` (its
+ * escalation_queue, or NAME of an escalation_dest queue:NAME) make a loop?
+ * Follows both links of every queue on the way. True for target == queue. */
 bool engine_escalation_loop(const engine_t *e, const char *queue, const char *target);
 
 /* ---- time ---- */
 void engine_tick(engine_t *e, eng_ms now);
-eng_ms engine_next_deadline(const engine_t *e);   /* ENG_NEVER if none */
+eng_ms engine_next_deadline(const engine_t *e);   /* ENG_NEVER if none; 0 = due now */
 
 /* ---- outbox ---- */
 bool engine_next_action(engine_t *e, struct eng_action *out);

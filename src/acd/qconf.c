@@ -21,13 +21,15 @@ enum qconf_type {
 	QT_DEST,        /* destination or empty */
 	QT_NAME,        /* queue name or empty */
 	QT_HOLD,
+	QT_ESTIMATOR,   /* last5 | throughput */
+	QT_LANG,        /* prompt folder: [a-z]{2}(-[A-Za-z]{2})? */
 };
 
 enum qconf_key_id {
 	K_NUMBER, K_STRATEGY, K_CALL_LIMIT, K_TIMEOUT, K_TIMEOUT_IF_EMPTY,
 	K_ZERO_OUT, K_RECORD, K_SHOW_AGENTS, K_ESCALATION_QUEUE, K_ESCALATION_DEST,
 	K_HOLD, K_CONNECT_TIMEOUT, K_FORCE_AWAY, K_RECOVERY, K_RECOVERY_EXTEND,
-	K_RECOVERY_MULTI, K_COUNT
+	K_RECOVERY_MULTI, K_WAIT_ESTIMATE, K_LANG, K_SERVICE_LEVEL, K_COUNT
 };
 
 struct qconf_spec {
@@ -56,6 +58,9 @@ static const char *const qconf_names[K_COUNT + 1] = {
 	[K_RECOVERY] = "recovery",
 	[K_RECOVERY_EXTEND] = "recovery_extend",
 	[K_RECOVERY_MULTI] = "recovery_multi",
+	[K_WAIT_ESTIMATE] = "wait_estimate",
+	[K_LANG] = "lang",
+	[K_SERVICE_LEVEL] = "service_level",
 	[K_COUNT] = NULL,
 };
 
@@ -76,6 +81,14 @@ static const struct qconf_spec qconf_specs[K_COUNT] = {
 	[K_RECOVERY] = { QT_UINT, F(recovery_s), 0, 3600 },
 	[K_RECOVERY_EXTEND] = { QT_UINT, F(recovery_extend_s), 0, 3600 },
 	[K_RECOVERY_MULTI] = { QT_BOOL, F(recovery_multi), 0, 0 },
+	[K_WAIT_ESTIMATE] = { QT_ESTIMATOR, F(wait_estimate), 0, 0 },
+	[K_LANG] = { QT_LANG, F(lang), 0, 0 },
+	[K_SERVICE_LEVEL] = { QT_UINT, F(service_level_s), 1, 7200 },
+};
+
+static const char *const qconf_estimators[] = {
+	[WAIT_LAST5] = "last5",
+	[WAIT_THROUGHPUT] = "throughput",
 };
 
 void qconf_defaults(struct eng_queue_conf *c)
@@ -85,6 +98,9 @@ void qconf_defaults(struct eng_queue_conf *c)
 	c->timeout_s = 600;
 	c->connect_timeout_s = 15;
 	c->recovery_s = 5;
+	c->wait_estimate = WAIT_LAST5;
+	c->service_level_s = 20;
+	snprintf(c->lang, sizeof(c->lang), "en");
 	snprintf(c->hold, sizeof(c->hold), "%s", QCONF_DEFAULT_HOLD);
 }
 
@@ -238,6 +254,37 @@ static bool qconf_hold_valid(const char *s)
 	return true;
 }
 
+static bool qconf_lower(char ch)
+{
+	return ch >= 'a' && ch <= 'z';
+}
+
+static bool qconf_letter(char ch)
+{
+	return qconf_lower(ch) || (ch >= 'A' && ch <= 'Z');
+}
+
+/* A folder name that cannot climb out of the media directory. */
+static bool qconf_lang_valid(const char *s)
+{
+	if (!qconf_lower(s[0]) || !qconf_lower(s[1]))
+		return false;
+	if (s[2] == '\0')
+		return true;
+	return s[2] == '-' && qconf_letter(s[3]) && qconf_letter(s[4]) && s[5] == '\0';
+}
+
+static int qconf_estimator_parse(const char *s, enum eng_wait_estimator *out)
+{
+	for (size_t i = 0; i < sizeof(qconf_estimators) / sizeof(*qconf_estimators); i++) {
+		if (strcmp(s, qconf_estimators[i]) == 0) {
+			*out = (enum eng_wait_estimator)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static int qconf_fail(char *err, size_t errlen, const char *key, const char *why)
 {
 	if (err && errlen)
@@ -278,6 +325,7 @@ int qconf_set(struct eng_queue_conf *c, const char *key, const char *value,
 	int k = key ? qconf_find(key) : -1;
 	const struct qconf_spec *sp;
 	enum eng_strategy st;
+	enum eng_wait_estimator we;
 	bool b;
 
 	if (k < 0) {
@@ -296,9 +344,8 @@ int qconf_set(struct eng_queue_conf *c, const char *key, const char *value,
 	case QT_STRATEGY:
 		if (!engine_strategy_parse(value, &st))
 			return qconf_fail(err, errlen, key,
-			                  "must be round-robin, most-idle, least-calls or least-offers");
-		if (st == STRAT_SKILLS_STRICT || st == STRAT_SKILLS_LOOSE)
-			return qconf_fail(err, errlen, key, "skills strategies are not implemented yet");
+			                  "must be round-robin, most-idle, least-calls, least-offers, "
+			                  "skills-strict or skills-loose");
 		c->strategy = st;
 		return 0;
 	case QT_UINT:
@@ -325,6 +372,15 @@ int qconf_set(struct eng_queue_conf *c, const char *key, const char *value,
 		if (!qconf_hold_valid(value))
 			return qconf_fail(err, errlen, key, "must be 1 to 511 printable characters");
 		return qconf_set_text(c, sp, value);
+	case QT_ESTIMATOR:
+		if (qconf_estimator_parse(value, &we) < 0)
+			return qconf_fail(err, errlen, key, "must be last5 or throughput");
+		c->wait_estimate = we;
+		return 0;
+	case QT_LANG:
+		if (!qconf_lang_valid(value))
+			return qconf_fail(err, errlen, key, "must be a language tag like en or pt-BR");
+		return qconf_set_text(c, sp, value);
 	}
 	return qconf_fail(err, errlen, key, "unknown setting");
 }
@@ -349,6 +405,9 @@ int qconf_get(const struct eng_queue_conf *c, const char *key, char *buf, size_t
 		break;
 	case QT_BOOL:
 		n = snprintf(buf, len, "%s", *(const bool *)p ? "yes" : "no");
+		break;
+	case QT_ESTIMATOR:
+		n = snprintf(buf, len, "%s", qconf_estimators[c->wait_estimate == WAIT_THROUGHPUT]);
 		break;
 	default:
 		n = snprintf(buf, len, "%s", p);

@@ -13,7 +13,8 @@
 #include "acd/engine.h"
 
 /* Defaults: round-robin, timeout 600, connect_timeout 15, recovery 5, the
- * standard hold loop; everything else off or empty. Name and number empty. */
+ * standard hold loop, wait_estimate last5, lang en, service_level 20;
+ * everything else off or empty. Name and number empty. */
 void qconf_defaults(struct eng_queue_conf *c);
 
 /* Sets one key from text. 0 on success; -1 with err naming the key and the

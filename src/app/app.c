@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "ctl/events.h"
 #include "sip/sip.h"
 
 eng_ms app_now(void)
@@ -47,6 +48,7 @@ static void app_save_active(struct app *a, eng_id q, eng_id member)
 static void app_event(struct app *a, const struct eng_action *ev)
 {
 	store_journal(a->store, app_wallclock_ms(), ev);
+	events_publish(a->events, a->engine, ev);
 	switch (ev->event) {
 	case EV_AGENT_LOGIN:
 	case EV_AGENT_LOGOUT:
@@ -116,6 +118,35 @@ void app_engine_done(struct app *a)
 	}
 	draining = false;
 	app_arm(a);
+}
+
+#define APP_ANNOUNCE_MS 5000
+
+/* Positions move as calls ahead leave; the hold loop says the current ones.
+ * Every few seconds is enough: a loop pass takes longer than that. */
+static void app_announce(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
+{
+	(void)magic;
+	struct app *a = (struct app *)arg;
+	eng_ms now = app_now();
+	eng_id qs[1024];
+	static struct eng_call_view cv[4096];
+	size_t nq = engine_queue_ids(a->engine, qs, 1024);
+	for (size_t i = 0; i < nq; i++) {
+		size_t n = engine_call_list(a->engine, now, qs[i], cv, 4096);
+		for (size_t k = 0; k < n; k++) {
+			media_leg ml = cv[k].talking ? 0 : sipua_caller_media(a->sip, cv[k].id);
+			if (ml)
+				media_leg_announce(a->media, ml, cv[k].position,
+				                   engine_wait_estimate(a->engine, now, cv[k].id));
+		}
+	}
+	su_timer_set_interval(t, app_announce, (su_timer_arg_t *)a, APP_ANNOUNCE_MS);
+}
+
+void app_announce_start(struct app *a)
+{
+	su_timer_set_interval(a->announce, app_announce, (su_timer_arg_t *)a, APP_ANNOUNCE_MS);
 }
 
 const char *app_feature(const struct app *a, const char *dialed, const char **arg)

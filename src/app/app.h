@@ -17,12 +17,14 @@
 #include <sofia-sip/su_wait.h>
 
 #include "acd/engine.h"
+#include "core/idmap.h"
 #include "core/conf.h"
 #include "media/media.h"
 #include "store/store.h"
 
 typedef struct sipua sipua_t;
 typedef struct ctl_server ctl_server_t;
+typedef struct events events_t;
 
 #define APP_FEATURES_MAX 32
 
@@ -34,9 +36,12 @@ struct app {
 	media_t *media;
 	sipua_t *sip;
 	ctl_server_t *ctl;
+	events_t *events;          /* subscribers of the event stream */
 	su_timer_t *timer;
+	su_timer_t *announce;       /* refreshes position/wait of waiting callers */
 	int waits[2];              /* su_root registrations: media events, signals */
 	int nwaits;
+	struct idmap recordings;     /* media recording id -> store row id */
 	struct store_feature features[APP_FEATURES_MAX];
 	size_t nfeatures;
 	bool stopping;
@@ -54,6 +59,20 @@ const char *app_feature(const struct app *a, const char *dialed, const char **ar
 /* Carries out a feature-code action for member m; returns the prompt to play
  * (a path under the media folder, e.g. "en/logged-in.wav"). */
 const char *app_feature_run(struct app *a, eng_id m, const char *action, const char *arg);
+/* Starts the periodic refresh of what waiting callers are told. */
+void app_announce_start(struct app *a);
+/* supervise.c: recordings and spy. */
+void app_record_call(struct app *a, eng_id call, eng_id q, eng_id m, media_leg caller,
+                     media_leg agent);
+/* Records what `leg` says into box's voicemail; the recording id or 0. */
+uint32_t app_record_voicemail(struct app *a, const char *box, media_leg leg);
+void app_record_event(struct app *a, const struct media_event *ev);
+bool app_may_supervise(const struct app *a, eng_id supervisor, eng_id agent);
+/* Joins `listener` to the call of agent_login; false if not allowed or not on a call. */
+bool app_spy(struct app *a, eng_id supervisor, const char *agent_login, media_leg listener,
+             enum media_spy_mode mode);
+/* "listen", "whisper", "barge" -> mode; false for other actions. */
+bool app_spy_mode(const char *action, enum media_spy_mode *mode);
 /* Persist a member's global and per-queue state after it changed. */
 void app_save_member(struct app *a, eng_id member);
 

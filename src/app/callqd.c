@@ -16,6 +16,7 @@
 
 #include "app/app.h"
 #include "core/log.h"
+#include "ctl/events.h"
 #include "ctl/server.h"
 #include "ctl/verbs.h"
 #include "sip/sip.h"
@@ -159,15 +160,18 @@ static int start(struct app *a)
 		log_error("app", "cannot seed demo data: %s", store_errmsg(a->store));
 	struct media_conf mc = { a->conf.rtp_ip, a->conf.rtp_port_min, a->conf.rtp_port_max,
 	                         a->conf.media, a->conf.rtp_timeout_s };
+	idmap_init(&a->recordings);
 	a->engine = engine_new();
+	a->events = events_new();
 	a->media = media_new(&mc, err, sizeof err);
-	if (!a->engine || !a->media) {
+	if (!a->engine || !a->media || !a->events) {
 		log_error("app", "media: %s", err);
 		return -1;
 	}
 	a->timer = su_timer_create(su_root_task(a->root), 0);
+	a->announce = su_timer_create(su_root_task(a->root), 0);
 	a->sip = sipua_new(a, err, sizeof err);
-	if (!a->sip || !a->timer) {
+	if (!a->sip || !a->timer || !a->announce) {
 		log_error("app", "sip: %s", err);
 		return -1;
 	}
@@ -186,6 +190,7 @@ static int start(struct app *a)
 		return -1;
 	}
 	app_engine_done(a);
+	app_announce_start(a);
 	return 0;
 }
 
@@ -194,12 +199,16 @@ static void stop(struct app *a)
 	while (a->nwaits > 0)
 		su_root_deregister(a->root, a->waits[--a->nwaits]);
 	ctl_server_free(a->ctl);
+	events_free(a->events);
 	sipua_free(a->sip);
 	if (a->timer)
 		su_timer_destroy(a->timer);
+	if (a->announce)
+		su_timer_destroy(a->announce);
 	media_free(a->media);
 	engine_free(a->engine);
 	store_close(a->store);
+	idmap_free(&a->recordings);
 }
 
 int main(int argc, char **argv)

@@ -12,10 +12,25 @@
 
 #include "acd/qconf.h"
 #include "core/log.h"
+#include "core/pwhash.h"
+#include "ctl/events.h"
 #include "sip/digest.h"
 #include "sip/sip.h"
 
 #define VERBS_REPLY_MAX (256 * 1024)
+/* Failed auths a connection gets for free; after the n-th failure beyond
+ * them auth is refused for 2^n seconds (n at most AUTH_LOCK_SHIFT_MAX). A
+ * refusal, not a sleep: the SIP loop runs this code and must never wait. */
+#define AUTH_FREE_FAILS 2
+#define AUTH_LOCK_SHIFT_MAX 10
+
+/* What callqd keeps per control connection. `who` comes first so that the
+ * struct session pointer the verbs see is also the allocation. */
+struct conn_state {
+	struct session who;
+	unsigned auth_fails;        /* since the last successful auth */
+	eng_ms auth_retry_at;       /* no auth before this */
+};
 
 /* ---- replies ---- */
 
@@ -176,11 +191,11 @@ eng_id v_target(struct vctx *v, const char *login)
 
 bool v_store_ok(struct vctx *v, enum store_err e, const char *what)
 {
-	static const char *const codes[] = { "", "notfound", "exists", "busy", "internal" };
+	static const char *const codes[] = { "", "notfound", "exists", "busy", "internal", "invalid" };
 	if (e == STORE_OK)
 		return true;
-	v_err(v, codes[e], "%s: %s", what, e == STORE_FAILED ? store_errmsg(v->app->store)
-	                                                    : codes[e]);
+	bool why = e == STORE_FAILED || e == STORE_INVALID;
+	v_err(v, codes[e], "%s: %s", what, why ? store_errmsg(v->app->store) : codes[e]);
 	return false;
 }
 
@@ -196,23 +211,75 @@ bool v_name_ok(struct vctx *v, const char *name, const char *what)
 
 static void v_help(struct vctx *v);
 
+/* A member from before stored hashes (schema version 1) has none yet: its
+ * SIP password is checked against the digest HA1 instead, and on success
+ * hashed and stored, so the fallback is used once per member. */
+static bool v_password_upgrade(struct vctx *v, const struct eng_member_view *mv, const char *pw)
+{
+	char ha1[33], hash[PWHASH_TEXT_MAX];
+	const char *want = sipua_ha1(v->app->sip, mv->login);
+	digest_ha1(mv->login, SIP_REALM, pw, ha1);
+	if (!want || strlen(want) != strlen(ha1) || !pwhash_equal(want, ha1, strlen(ha1)))
+		return false;
+	struct store_member m = { .login = mv->login, .name = mv->name, .role = mv->role,
+		                  .pwhash = hash, .record = store_member_record(v->app->store, mv->login) };
+	if (pwhash_make(pw, hash, sizeof hash) != 0 ||
+	    store_member_put(v->app->store, &m, false) != STORE_OK)
+		log_warn("ctl", "could not store a password hash for %s", mv->login);
+	else
+		log_info("ctl", "stored a password hash for %s", mv->login);
+	return true;
+}
+
+/* Unknown logins cost as much as known ones, so timing does not tell which
+ * logins exist. */
+static bool v_password_ok(struct vctx *v, const struct eng_member_view *mv, const char *pw)
+{
+	char stored[PWHASH_TEXT_MAX];
+	if (!mv) {
+		static const uint8_t salt[PWHASH_SALT_LEN];
+		pwhash_make_salted(pw, salt, PWHASH_ITER, stored, sizeof stored);
+		return false;
+	}
+	if (!store_member_pwhash(v->app->store, mv->login, stored, sizeof stored))
+		return false;
+	return stored[0] ? pwhash_verify(pw, stored) : v_password_upgrade(v, mv, pw);
+}
+
+static void v_auth_failed(struct vctx *v, struct conn_state *cs, const char *login)
+{
+	cs->auth_fails++;
+	if (cs->auth_fails > AUTH_FREE_FAILS) {
+		unsigned n = cs->auth_fails - AUTH_FREE_FAILS;
+		unsigned shift = n < AUTH_LOCK_SHIFT_MAX ? n : AUTH_LOCK_SHIFT_MAX;
+		cs->auth_retry_at = v->now + ((eng_ms)1000 << shift);
+	}
+	log_warn("ctl", "failed auth for '%.63s' (uid %u, failure %u on this connection)", login,
+	         (unsigned)ctl_conn_uid(v->conn), cs->auth_fails);
+	v_err(v, "denied", "bad login or password");
+}
+
 static void v_auth(struct vctx *v)
 {
+	struct conn_state *cs = (struct conn_state *)v->who;
 	const char *login = ctl_word(v->req, 0), *pw = ctl_word(v->req, 1);
 	if (!login || !pw) {
 		v_err(v, "usage", "auth LOGIN PASSWORD");
 		return;
 	}
-	char ha1[33];
-	const char *want = sipua_ha1(v->app->sip, login);
-	struct eng_member_view mv;
-	eng_id m = engine_member_find(v->app->engine, login);
-	digest_ha1(login, SIP_REALM, pw, ha1);
-	if (!want || strcmp(want, ha1) || !engine_member_view(v->app->engine, v->now, m, &mv)) {
-		log_warn("ctl", "failed auth for '%s'", login);
-		v_err(v, "denied", "bad login or password");
+	if (v->now < cs->auth_retry_at) {
+		v_err(v, "denied", "too many attempts, retry in %lld s",
+		      (long long)((cs->auth_retry_at - v->now + 999) / 1000));
 		return;
 	}
+	struct eng_member_view mv;
+	eng_id m = engine_member_find(v->app->engine, login);
+	bool known = m && engine_member_view(v->app->engine, v->now, m, &mv);
+	if (!v_password_ok(v, known ? &mv : NULL, pw)) {
+		v_auth_failed(v, cs, login);
+		return;
+	}
+	cs->auth_fails = 0;
 	v->who->authed = true;
 	v->who->role = mv.role;
 	snprintf(v->who->login, sizeof v->who->login, "%s", login);
@@ -236,7 +303,8 @@ static const struct verb verbs_session[] = {
 };
 
 static const struct verb *const verb_tables[] = {
-	verbs_session, verbs_queue, verbs_member, verbs_agent, verbs_call,
+	verbs_session, verbs_queue, verbs_member, verbs_agent, verbs_call, verbs_skill, verbs_report,
+	verbs_media,
 };
 
 static const char *const need_names[] = { "anyone", "agent", "manager", "admin" };
@@ -278,19 +346,19 @@ static bool v_allowed(const struct session *who, enum need need)
 
 static struct session *v_session(ctl_conn_t *c)
 {
-	struct session *s = ctl_conn_user(c);
-	if (s)
-		return s;
-	s = calloc(1, sizeof *s);
-	if (!s)
+	struct conn_state *cs = ctl_conn_user(c);
+	if (cs)
+		return &cs->who;
+	cs = calloc(1, sizeof *cs);
+	if (!cs)
 		return NULL;
 	uid_t uid = ctl_conn_uid(c);
 	if (uid == 0 || uid == getuid()) {
-		s->authed = true;
-		s->role = ROLE_ADMIN;
+		cs->who.authed = true;
+		cs->who.role = ROLE_ADMIN;
 	}
-	ctl_conn_set_user(c, s);
-	return s;
+	ctl_conn_set_user(c, cs);
+	return &cs->who;
 }
 
 void verbs_line(void *ctx, ctl_conn_t *c, char *line)
@@ -326,7 +394,8 @@ void verbs_line(void *ctx, ctl_conn_t *c, char *line)
 
 void verbs_close(void *ctx, ctl_conn_t *c)
 {
-	(void)ctx;
+	struct app *a = ctx;
+	events_unsubscribe(a->events, c);
 	free(ctl_conn_user(c));
 	ctl_conn_set_user(c, NULL);
 }

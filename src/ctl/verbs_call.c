@@ -1,15 +1,48 @@
 /* verbs_call.c — waiting calls and counters: calls, call.*, stats. */
 #include "ctl/verbs_int.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "report/country.h"
+#include "sip/sip.h"
+
+/* calls and stats: for the queue's members (agents and managers) and admins. */
+static eng_id v_seen_queue(struct vctx *v)
+{
+	eng_id q = v_queue(v, ctl_word(v->req, 0));
+	if (!q || v_manages(v, q) || engine_is_member(v->app->engine, q, v_self(v), NULL, NULL))
+		return q;
+	v_err(v, "denied", "you are not a member of this queue");
+	return 0;
+}
+
+/* The call named by the first word, for a manager of its queue; 0 after
+ * replying. */
+static eng_id v_managed_call(struct vctx *v, const char *usage, struct eng_call_view *cv)
+{
+	const char *id = ctl_word(v->req, 0);
+	char *end = NULL;
+	unsigned long n = id ? strtoul(id, &end, 10) : 0;
+	eng_id call = end && !*end && n <= UINT32_MAX ? (eng_id)n : 0;
+	if (!id) {
+		v_err(v, "usage", "%s", usage);
+		return 0;
+	}
+	if (!call || !engine_call_view(v->app->engine, v->now, call, cv)) {
+		v_err(v, "notfound", "no call %s", id);
+		return 0;
+	}
+	return v_need_queue(v, cv->queue) ? call : 0;
+}
 
 /* ---- calls and counters ---- */
 
 static void v_calls(struct vctx *v)
 {
-	eng_id q = v_queue(v, ctl_word(v->req, 0));
+	eng_id q = v_seen_queue(v);
 	if (!q)
 		return;
 	struct eng_call_view cv[512];
@@ -24,6 +57,7 @@ static void v_calls(struct vctx *v)
 		ctl_out_kvu(o, "wait", (unsigned long long)(cv[i].wait_ms / 1000));
 		ctl_out_kv(o, "caller_number", cv[i].caller_number);
 		ctl_out_kv(o, "caller_name", cv[i].caller_name);
+		ctl_out_kv(o, "country", country_of(cv[i].caller_number));
 		ctl_out_kv(o, "state", cv[i].talking ? "talking" : cv[i].member ? "ringing" : "waiting");
 		ctl_out_kv(o, "agent", mv.login);
 	}
@@ -32,23 +66,54 @@ static void v_calls(struct vctx *v)
 
 static void v_call_hangup(struct vctx *v)
 {
-	const char *id = ctl_word(v->req, 0);
 	struct eng_call_view cv;
-	eng_id call = id ? (eng_id)strtoul(id, NULL, 10) : 0;
-	if (!call || !engine_call_view(v->app->engine, v->now, call, &cv)) {
-		v_err(v, id ? "notfound" : "usage", id ? "no call %s" : "call.hangup ID", id);
-		return;
-	}
-	if (!v_need_queue(v, cv.queue))
+	eng_id call = v_managed_call(v, "call.hangup ID", &cv);
+	if (!call)
 		return;
 	engine_call_drop(v->app->engine, v->now, call);
 	app_engine_done(v->app);
 	v_ok(v, "call %u hung up", call);
 }
 
+static void v_call_bump(struct vctx *v)
+{
+	struct eng_call_view cv;
+	eng_id call = v_managed_call(v, "call.bump ID", &cv);
+	if (!call)
+		return;
+	bool ok = engine_call_bump(v->app->engine, v->now, call);
+	app_engine_done(v->app);
+	if (ok)
+		v_ok(v, "call %u is next", call);
+	else
+		v_err(v, "invalid", "call %u is not waiting", call);
+}
+
+/* Rings LOGIN's phone (default: the caller's own) with a waiting call; the
+ * SIP side treats it like any offer, and the answer bridges it. */
+static void v_call_answer(struct vctx *v)
+{
+	struct eng_call_view cv;
+	struct eng_member_view mv;
+	eng_id call = v_managed_call(v, "call.answer ID [LOGIN]", &cv);
+	eng_id m = call ? v_target(v, ctl_word(v->req, 1)) : 0;
+	if (!m || !engine_member_view(v->app->engine, v->now, m, &mv))
+		return;
+	if (!sipua_contacts(v->app->sip, mv.login)) {
+		v_err(v, "invalid", "%s has no registered phone", mv.login);
+		return;
+	}
+	eng_id offer = engine_call_pickup(v->app->engine, v->now, call, m);
+	app_engine_done(v->app);
+	if (offer)
+		v_ok(v, "call %u ringing %s", call, mv.login);
+	else
+		v_err(v, "busy", "call %u is not waiting, or %s is ringing or on a call", call, mv.login);
+}
+
 static void v_stats(struct vctx *v)
 {
-	eng_id q = v_queue(v, ctl_word(v->req, 0));
+	eng_id q = v_seen_queue(v);
 	struct eng_queue_stats st;
 	if (!q || !engine_queue_stats(v->app->engine, v->now, q, &st))
 		return;
@@ -68,6 +133,8 @@ static void v_stats(struct vctx *v)
 
 const struct verb verbs_call[] = {
 	{ "calls", NEED_AGENT, v_calls, "calls QUEUE" },
+	{ "call.bump", NEED_MANAGER, v_call_bump, "call.bump ID" },
+	{ "call.answer", NEED_MANAGER, v_call_answer, "call.answer ID [LOGIN]" },
 	{ "call.hangup", NEED_MANAGER, v_call_hangup, "call.hangup ID" },
 	{ "stats", NEED_AGENT, v_stats, "stats QUEUE" },
 	{ NULL, NEED_NONE, NULL, NULL },

@@ -63,6 +63,7 @@ bool v_name_ok(struct vctx *v, const char *name, const char *what);
 void v_member_row(struct vctx *v, eng_id m);
 
 /* The tables, each ending with an entry whose name is NULL. */
-extern const struct verb verbs_queue[], verbs_member[], verbs_agent[], verbs_call[];
+extern const struct verb verbs_queue[], verbs_member[], verbs_agent[], verbs_call[], verbs_skill[],
+	verbs_report[], verbs_media[];
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/pwhash.h"
 #include "sip/digest.h"
 #include "sip/sip.h"
 
@@ -18,6 +19,19 @@ static bool v_role_arg(struct vctx *v, const char *s, enum eng_role *role)
 	return false;
 }
 
+/* One password, two secrets: the SIP digest HA1 (MD5, which digest auth
+ * needs) and the control socket's salted slow hash. False after replying. */
+static bool v_secrets(struct vctx *v, const char *login, const char *pw, char ha1[33],
+                      char hash[PWHASH_TEXT_MAX])
+{
+	if (pwhash_make(pw, hash, PWHASH_TEXT_MAX) != 0) {
+		v_err(v, "internal", "cannot hash the password (no randomness)");
+		return false;
+	}
+	digest_ha1(login, SIP_REALM, pw, ha1);
+	return true;
+}
+
 static void v_member_add(struct vctx *v)
 {
 	const char *login = ctl_word(v->req, 0), *pw = ctl_get(v->req, "password");
@@ -25,7 +39,7 @@ static void v_member_add(struct vctx *v)
 	const char *rec = ctl_get(v->req, "record");
 	enum eng_role role = ROLE_AGENT;
 	bool record = false;
-	char ha1[33];
+	char ha1[33], hash[PWHASH_TEXT_MAX];
 	if (!v_name_ok(v, login, "login"))
 		return;
 	if (!pw || !*pw) {
@@ -42,9 +56,11 @@ static void v_member_add(struct vctx *v)
 		v_err(v, "exists", "member '%s' exists", login);
 		return;
 	}
-	digest_ha1(login, SIP_REALM, pw, ha1);
-	if (!v_store_ok(v, store_member_put(v->app->store, login, name ? name : login, role, ha1,
-	                                    record, true), login))
+	if (!v_secrets(v, login, pw, ha1, hash))
+		return;
+	struct store_member sm = { .login = login, .name = name ? name : login, .role = role,
+		                   .ha1 = ha1, .pwhash = hash, .record = record };
+	if (!v_store_ok(v, store_member_put(v->app->store, &sm, true), login))
 		return;
 	engine_member_add(v->app->engine, login, name ? name : login, role);
 	sipua_cred(v->app->sip, login, ha1);
@@ -62,17 +78,23 @@ static void v_member_set(struct vctx *v)
 	enum eng_role role = mv.role;
 	bool record = store_member_record(v->app->store, login);
 	const char *name = ctl_get(v->req, "name") ? ctl_get(v->req, "name") : mv.name;
-	char ha1[33];
+	char ha1[33], hash[PWHASH_TEXT_MAX];
 	if ((rs && !v_role_arg(v, rs, &role)))
 		return;
 	if (rec && !v_bool(rec, &record)) {
 		v_err(v, "invalid", "record must be yes or no");
 		return;
 	}
-	if (pw)
-		digest_ha1(login, SIP_REALM, pw, ha1);
-	if (!v_store_ok(v, store_member_put(v->app->store, login, name, role, pw ? ha1 : NULL, record,
-	                                    false), login))
+	if (pw && !*pw) {
+		v_err(v, "invalid", "password must not be empty");
+		return;
+	}
+	if (pw && !v_secrets(v, login, pw, ha1, hash))
+		return;
+	struct store_member sm = { .login = login, .name = name, .role = role,
+		                   .ha1 = pw ? ha1 : NULL, .pwhash = pw ? hash : NULL,
+		                   .record = record };
+	if (!v_store_ok(v, store_member_put(v->app->store, &sm, false), login))
 		return;
 	engine_member_update(v->app->engine, m, name, role);
 	if (pw)
@@ -102,6 +124,25 @@ static const char *v_activity(enum eng_agent_activity a)
 	return names[a];
 }
 
+/* skills=a,b: the member's skills in creation order. */
+static void v_skills_kv(struct vctx *v, struct ctl_out *o, eng_id m)
+{
+	const char *names[256];
+	char list[1024] = "";
+	size_t n = engine_skill_names(v->app->engine, names, 256), len = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!engine_member_has_skill(v->app->engine, m, names[i]))
+			continue;
+		int w = snprintf(list + len, sizeof list - len, "%s%s", len ? "," : "", names[i]);
+		if (w < 0 || (size_t)w >= sizeof list - len) {
+			list[len] = '\0';
+			break;
+		}
+		len += (size_t)w;
+	}
+	ctl_out_kv(o, "skills", list);
+}
+
 void v_member_row(struct vctx *v, eng_id m)
 {
 	struct eng_member_view mv;
@@ -124,6 +165,7 @@ void v_member_row(struct vctx *v, eng_id m)
 	ctl_out_kvu(o, "missed_total", mv.missed_total);
 	ctl_out_kv(o, "record", yesno(store_member_record(v->app->store, mv.login)));
 	ctl_out_kvu(o, "contacts", sipua_contacts(v->app->sip, mv.login));
+	v_skills_kv(v, o, m);
 }
 
 static void v_member_list(struct vctx *v)

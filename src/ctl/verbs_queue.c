@@ -7,6 +7,20 @@
 
 #include "acd/qconf.h"
 
+/* Queues are seen by their members (agents and managers) and by admins. */
+static bool v_sees_queue(const struct vctx *v, eng_id q)
+{
+	return v_manages(v, q) || engine_is_member(v->app->engine, q, v_self(v), NULL, NULL);
+}
+
+static bool v_need_sees(struct vctx *v, eng_id q)
+{
+	if (v_sees_queue(v, q))
+		return true;
+	v_err(v, "denied", "you are not a member of this queue");
+	return false;
+}
+
 /* ---- queues ---- */
 
 static void v_queue_row(struct vctx *v, eng_id q)
@@ -37,7 +51,8 @@ static void v_queue_list(struct vctx *v)
 		for (size_t i = 0; i < n; i++) {
 			bool paused = engine_queue_conf(v->app->engine, qs[i])->paused;
 			bool first = sort && !strcmp(sort, "paused") ? paused : !paused;
-			if (!sort || !strcmp(sort, "all") ? pass == 0 : first == (pass == 0))
+			bool listed = !sort || !strcmp(sort, "all") ? pass == 0 : first == (pass == 0);
+			if (listed && v_sees_queue(v, qs[i]))
 				v_queue_row(v, qs[i]);
 		}
 	}
@@ -47,7 +62,7 @@ static void v_queue_list(struct vctx *v)
 static void v_queue_show(struct vctx *v)
 {
 	eng_id q = v_queue(v, ctl_word(v->req, 0));
-	if (!q)
+	if (!q || !v_need_sees(v, q))
 		return;
 	const struct eng_queue_conf *c = engine_queue_conf(v->app->engine, q);
 	struct ctl_out *o = v_row(v);
@@ -59,6 +74,130 @@ static void v_queue_show(struct vctx *v)
 	ctl_out_kv(o, "paused", yesno(c->paused));
 	v_finish_rows(v);
 }
+
+/* ---- references between queues and members ---- */
+
+static bool v_member_exists(struct vctx *v, const char *key, const char *login)
+{
+	if (engine_member_find(v->app->engine, login))
+		return true;
+	v_err(v, "invalid", "%s: no member '%s'", key, login);
+	return false;
+}
+
+/* Every member of group:L1+L2.. must exist. */
+static bool v_group_ok(struct vctx *v, const char *key, const char *list)
+{
+	char login[ENG_NAME_MAX];
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, "+");
+		snprintf(login, sizeof login, "%.*s", (int)len, p);
+		if (!v_member_exists(v, key, login))
+			return false;
+		p += len + (p[len] == '+');
+	}
+	return true;
+}
+
+/* A destination must name a queue or members that exist now: a typo would
+ * otherwise only show when a caller is stranded. */
+static bool v_dest_ok(struct vctx *v, const char *key, const char *dest)
+{
+	if (!strncmp(dest, "queue:", 6) && !engine_queue_find(v->app->engine, dest + 6)) {
+		v_err(v, "invalid", "%s: no queue '%s'", key, dest + 6);
+		return false;
+	}
+	if (!strncmp(dest, "member:", 7))
+		return v_member_exists(v, key, dest + 7);
+	if (!strncmp(dest, "voicemail:", 10))
+		return v_member_exists(v, key, dest + 10);
+	if (!strncmp(dest, "group:", 6))
+		return v_group_ok(v, key, dest + 6);
+	return true;
+}
+
+/* The queue a queue's escalation goes on to: escalation_queue, else a
+ * queue:NAME escalation_dest (the two links engine_escalation_loop follows);
+ * the one leading straight back to `home` first. NULL if none. */
+static const char *v_next_queue(struct vctx *v, const char *at, const char *home)
+{
+	eng_id q = engine_queue_find(v->app->engine, at);
+	if (!q)
+		return NULL;
+	const struct eng_queue_conf *c = engine_queue_conf(v->app->engine, q);
+	const char *dest = strncmp(c->escalation_dest, "queue:", 6) ? "" : c->escalation_dest + 6;
+	if (!strcmp(dest, home) || !c->escalation_queue[0])
+		return *dest ? dest : NULL;
+	return c->escalation_queue;
+}
+
+/* "a -> b -> a": the escalation chain from `name` through `target`, for the
+ * error message. Stops after a few hops on a chain that does not return. */
+static void v_loop_path(struct vctx *v, const char *name, const char *target, char *buf, size_t cap)
+{
+	int len = snprintf(buf, cap, "%s", name);
+	const char *at = target;
+	for (int hops = 0; at && hops < 8 && len >= 0 && (size_t)len < cap; hops++) {
+		len += snprintf(buf + len, cap - (size_t)len, " -> %s", at);
+		if (!strcmp(at, name))
+			return;
+		at = v_next_queue(v, at, name);
+	}
+	if (len >= 0 && (size_t)len < cap)
+		snprintf(buf + len, cap - (size_t)len, " -> ...");
+}
+
+/* `target` (from setting `key`) must exist and must not lead back here. */
+static bool v_escalation_ok(struct vctx *v, const struct eng_queue_conf *c, const char *key,
+                            const char *target)
+{
+	char path[256];
+	if (!engine_queue_find(v->app->engine, target)) {
+		v_err(v, "invalid", "%s: no queue '%s'", key, target);
+		return false;
+	}
+	if (!engine_escalation_loop(v->app->engine, c->name, target))
+		return true;
+	v_loop_path(v, c->name, target, path, sizeof path);
+	v_err(v, "invalid", "escalation loop: %s", path);
+	return false;
+}
+
+/* Checks the references this request sets (not older ones it leaves alone). */
+static bool v_refs_ok(struct vctx *v, const struct eng_queue_conf *c)
+{
+	const char *dest = c->escalation_dest;
+	if (ctl_get(v->req, "escalation_queue") && c->escalation_queue[0] &&
+	    !v_escalation_ok(v, c, "escalation_queue", c->escalation_queue))
+		return false;
+	if (ctl_get(v->req, "escalation_dest") &&
+	    (!strncmp(dest, "queue:", 6) ? !v_escalation_ok(v, c, "escalation_dest", dest + 6)
+	                                 : !v_dest_ok(v, "escalation_dest", dest)))
+		return false;
+	return !ctl_get(v->req, "zero_out") || v_dest_ok(v, "zero_out", c->zero_out);
+}
+
+/* The first other queue that sends calls to `name`, or NULL; *how names the
+ * setting. */
+static const char *v_queue_referrer(struct vctx *v, const char *name, const char **how)
+{
+	char dest[ENG_NAME_MAX + 8];
+	eng_id qs[1024];
+	size_t n = engine_queue_ids(v->app->engine, qs, 1024);
+	snprintf(dest, sizeof dest, "queue:%s", name);
+	for (size_t i = 0; i < n; i++) {
+		const struct eng_queue_conf *c = engine_queue_conf(v->app->engine, qs[i]);
+		*how = !strcmp(c->escalation_queue, name) ? "escalation_queue"
+		       : !strcmp(c->escalation_dest, dest) ? "escalation_dest"
+		       : !strcmp(c->zero_out, dest)        ? "zero_out"
+		                                           : NULL;
+		if (*how && strcmp(c->name, name))
+			return c->name;
+	}
+	return NULL;
+}
+
+/* ---- settings ---- */
 
 /* Applies every key=value of the request to c; false after replying. */
 static bool v_apply_settings(struct vctx *v, struct eng_queue_conf *c)
@@ -83,7 +222,7 @@ static bool v_apply_settings(struct vctx *v, struct eng_queue_conf *c)
 		      engine_queue_conf(v->app->engine, other)->name);
 		return false;
 	}
-	return true;
+	return v_refs_ok(v, c);
 }
 
 static void v_queue_create(struct vctx *v)
@@ -148,10 +287,15 @@ static void v_queue_resume(struct vctx *v) { v_queue_pause_to(v, false); }
 
 static void v_queue_delete(struct vctx *v)
 {
-	const char *name = ctl_word(v->req, 0);
+	const char *name = ctl_word(v->req, 0), *how;
 	eng_id q = v_queue(v, name);
 	if (!q)
 		return;
+	const char *referrer = v_queue_referrer(v, name, &how);
+	if (referrer) {
+		v_err(v, "busy", "queue %s sends calls to %s (%s)", referrer, name, how);
+		return;
+	}
 	if (!engine_queue_remove(v->app->engine, v->now, q)) {
 		v_err(v, "busy", "queue %s has calls", name);
 		return;
@@ -205,7 +349,7 @@ static void v_queue_unassign(struct vctx *v)
 static void v_queue_members(struct vctx *v)
 {
 	eng_id q = v_queue(v, ctl_word(v->req, 0));
-	if (!q)
+	if (!q || !v_need_sees(v, q))
 		return;
 	bool all = v_manages(v, q) || engine_queue_conf(v->app->engine, q)->show_agents;
 	eng_id ms[4096], me = v_self(v);

@@ -4,11 +4,12 @@
 #include "core/log.h"
 #include "media/g711.h"
 #include "media/holdloop.h"
+#include "media/resample.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
+#include <pthread.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,86 +18,42 @@
 #include <sys/stat.h>
 
 #define CLIPS_MAX_SECONDS 3600   /* refuse absurd files rather than eat memory */
-#define CLIPS_SINC_ZEROS 12      /* half-width of the resampling filter, in zero crossings */
 #define CLIPS_MAX_DEPTH 8
 
 struct clips {
-	struct clip *v;
+	char *dir;
+	pthread_mutex_t lock;
+	struct clip **v;           /* sorted by name */
 	size_t n, cap;
 };
 
 static int clips_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct clip *)a)->name, ((const struct clip *)b)->name);
+	return strcmp((*(struct clip *const *)a)->name, (*(struct clip *const *)b)->name);
 }
 
-#define CLIPS_KERNEL_RES 256      /* kernel table points per zero crossing */
-
-static double clips_sinc(double x)
-{
-	return x == 0.0 ? 1.0 : sin(M_PI * x) / (M_PI * x);
-}
-
-int16_t *clips_resample(const int16_t *in, size_t n, unsigned from, size_t *out_n)
-{
-	/* Hann-windowed sinc indexed by distance in zero crossings; tabulated
-	 * because a long music file needs about 10^8 taps. */
-	double kernel[CLIPS_SINC_ZEROS * CLIPS_KERNEL_RES + 2];
-	for (size_t j = 0; j < sizeof kernel / sizeof kernel[0]; j++) {
-		double u = (double)j / CLIPS_KERNEL_RES;
-		kernel[j] = u >= CLIPS_SINC_ZEROS ? 0.0
-		            : clips_sinc(u) * (0.5 + 0.5 * cos(M_PI * u / CLIPS_SINC_ZEROS));
-	}
-	size_t on = (size_t)((double)n * CLIPS_RATE / from);
-	int16_t *out = malloc((on ? on : 1) * sizeof *out);
-	if (!out)
-		return NULL;
-	/* Cut off just below the lower of the two Nyquist limits, in input samples. */
-	double fc = (from > CLIPS_RATE ? (double)CLIPS_RATE / from : 1.0) * 0.95;
-	double half = CLIPS_SINC_ZEROS / fc;
-	for (size_t i = 0; i < on; i++) {
-		double t = (double)i * from / CLIPS_RATE;
-		long lo = (long)ceil(t - half), hi = (long)floor(t + half);
-		if (lo < 0)
-			lo = 0;
-		if (hi >= (long)n)
-			hi = (long)n - 1;
-		double acc = 0.0;
-		for (long k = lo; k <= hi; k++) {
-			double pos = fabs(t - (double)k) * fc * CLIPS_KERNEL_RES;
-			size_t j = (size_t)pos;
-			double h = kernel[j] + (pos - (double)j) * (kernel[j + 1] - kernel[j]);
-			acc += in[k] * h;
-		}
-		acc *= fc;
-		out[i] = (int16_t)(acc > 32767 ? 32767 : acc < -32768 ? -32768 : lrint(acc));
-	}
-	*out_n = on;
-	return out;
-}
-
-/* Mono 16-bit samples at the file's own rate; NULL (logged) if unusable. */
-static int16_t *clips_read(const char *path, SF_INFO *info)
+/* Mono 16-bit samples at the file's own rate; NULL (with a message) if unusable. */
+static int16_t *clips_read(const char *path, SF_INFO *info, char *err, size_t errlen)
 {
 	memset(info, 0, sizeof *info);
 	SNDFILE *sf = sf_open(path, SFM_READ, info);
 	if (!sf) {
-		log_error("media", "clip %s: %s", path, sf_strerror(NULL));
+		snprintf(err, errlen, "clip %s: %s", path, sf_strerror(NULL));
 		return NULL;
 	}
 	int16_t *mono = NULL, *frames = NULL;
 	if (info->channels < 1 || info->samplerate < 1000 || info->frames < 0 ||
 	    info->frames > (sf_count_t)info->samplerate * CLIPS_MAX_SECONDS) {
-		log_error("media", "clip %s: unusable format 0x%x, %d Hz, %d channels, %lld frames",
-		          path, (unsigned)info->format, info->samplerate, info->channels,
-		          (long long)info->frames);
+		snprintf(err, errlen, "clip %s: unusable format 0x%x, %d Hz, %d channels, %lld frames",
+		         path, (unsigned)info->format, info->samplerate, info->channels,
+		         (long long)info->frames);
 		goto out;
 	}
 	size_t n = (size_t)info->frames, ch = (size_t)info->channels;
 	frames = malloc((n ? n : 1) * ch * sizeof *frames);
 	mono = malloc((n ? n : 1) * sizeof *mono);
 	if (!frames || !mono) {
-		log_error("media", "clip %s: out of memory", path);
+		snprintf(err, errlen, "clip %s: out of memory", path);
 		free(mono);
 		mono = NULL;
 		goto out;
@@ -115,49 +72,65 @@ out:
 	return mono;
 }
 
-static int clips_add(struct clips *c, const char *path, const char *rel)
+static void clips_destroy(struct clip *k)
+{
+	free(k->name);
+	free(k->lin);
+	free(k->ulaw);
+	free(k->alaw);
+	free(k);
+}
+
+/* A clip with one reference, decoded from path; NULL with a message. */
+static struct clip *clips_decode(const char *path, const char *rel, char *err, size_t errlen)
 {
 	SF_INFO info;
-	int16_t *lin = clips_read(path, &info);
+	int16_t *lin = clips_read(path, &info, err, errlen);
 	if (!lin)
-		return -1;
+		return NULL;
 	size_t n = (size_t)info.frames;
 	if (info.samplerate != CLIPS_RATE) {
-		int16_t *rs = clips_resample(lin, n, (unsigned)info.samplerate, &n);
+		int16_t *rs = resample_to_8k(lin, n, (unsigned)info.samplerate, &n);
 		free(lin);
 		if (!rs) {
-			log_error("media", "clip %s: out of memory resampling", path);
-			return -1;
+			snprintf(err, errlen, "clip %s: out of memory resampling", path);
+			return NULL;
 		}
-		log_debug("media", "clip %s resampled from %d Hz", rel, info.samplerate);
 		lin = rs;
 	}
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		struct clip *v = realloc(c->v, cap * sizeof *v);
-		if (!v) {
-			free(lin);
-			return -1;
-		}
-		c->v = v;
-		c->cap = cap;
+	struct clip *k = calloc(1, sizeof *k);
+	if (!k) {
+		free(lin);
+		snprintf(err, errlen, "clip %s: out of memory", path);
+		return NULL;
 	}
-	struct clip *k = &c->v[c->n];
-	k->name = strdup(rel);
-	k->len = n;
 	k->lin = lin;
+	k->len = n;
+	k->name = strdup(rel);
 	k->ulaw = malloc(n ? n : 1);
 	k->alaw = malloc(n ? n : 1);
 	if (!k->name || !k->ulaw || !k->alaw) {
-		free(k->name);
-		free(k->ulaw);
-		free(k->alaw);
-		free(lin);
-		return -1;
+		clips_destroy(k);
+		snprintf(err, errlen, "clip %s: out of memory", path);
+		return NULL;
 	}
 	g711_encode(0, lin, k->ulaw, n);
 	g711_encode(1, lin, k->alaw, n);
-	c->n++;
+	atomic_init(&k->refs, 1);
+	return k;
+}
+
+static int clips_append(struct clips *c, struct clip *k)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct clip **v = realloc(c->v, cap * sizeof *v);
+		if (!v)
+			return -1;
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n++] = k;
 	return 0;
 }
 
@@ -167,10 +140,20 @@ static bool clips_is_wav(const char *name)
 	return len > 4 && strcasecmp(name + len - 4, ".wav") == 0;
 }
 
-static void clips_walk(struct clips *c, const char *root, const char *rel, int depth)
+static void clips_add_file(struct clips *c, const char *path, const char *rel)
+{
+	char err[PATH_MAX + 128];
+	struct clip *k = clips_decode(path, rel, err, sizeof err);
+	if (!k)
+		log_error("media", "%s", err);
+	else if (clips_append(c, k) < 0)
+		clips_put(k);
+}
+
+static void clips_walk(struct clips *c, const char *rel, int depth)
 {
 	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s%s%s", root, *rel ? "/" : "", rel);
+	snprintf(dir, sizeof dir, "%s%s%s", c->dir, *rel ? "/" : "", rel);
 	DIR *d = opendir(dir);
 	if (!d) {
 		log_error("media", "cannot read %s: %s", dir, strerror(errno));
@@ -182,21 +165,41 @@ static void clips_walk(struct clips *c, const char *root, const char *rel, int d
 			continue;
 		char sub[PATH_MAX], path[PATH_MAX];
 		int a = snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
-		int b = snprintf(path, sizeof path, "%s/%s", root, sub);
+		int b = snprintf(path, sizeof path, "%s/%s", c->dir, sub);
 		struct stat st;
 		if (a < 0 || (size_t)a >= sizeof sub || b < 0 || (size_t)b >= sizeof path ||
 		    stat(path, &st) < 0)
 			continue;
 		if (S_ISDIR(st.st_mode) && depth < CLIPS_MAX_DEPTH)
-			clips_walk(c, root, sub, depth + 1);
+			clips_walk(c, sub, depth + 1);
 		else if (S_ISREG(st.st_mode) && clips_is_wav(e->d_name))
-			clips_add(c, path, sub);
+			clips_add_file(c, path, sub);
 	}
 	closedir(d);
 }
 
+/* Index of name in the sorted table, or where it would go (*found false). */
+static size_t clips_index(const struct clips *c, const char *name, bool *found)
+{
+	size_t lo = 0, hi = c->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = strcmp(c->v[mid]->name, name);
+		if (r == 0) {
+			*found = true;
+			return mid;
+		}
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
 /* One error per language folder (one holding any prompt) that lacks some. */
-static void clips_check_lang(const struct clips *c, const char *lang)
+static void clips_check_lang(struct clips *c, const char *lang)
 {
 	static const char *const words[] = {
 		"caller-number", "wait-is", "less-than-minute", "about", "minute", "minutes", "hundred",
@@ -206,8 +209,11 @@ static void clips_check_lang(const struct clips *c, const char *lang)
 	char name[HOLDLOOP_NAME_MAX], missing[256] = "";
 	unsigned nmissing = 0, nfound = 0;
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+		bool found = false;
 		int w = snprintf(name, sizeof name, "%s/%s.wav", lang, words[i]);
-		if (w < 0 || (size_t)w >= sizeof name || clips_find(c, name)) {
+		if (w > 0 && (size_t)w < sizeof name)
+			clips_index(c, name, &found);
+		if (found || w < 0 || (size_t)w >= sizeof name) {
 			nfound++;
 			continue;
 		}
@@ -221,12 +227,12 @@ static void clips_check_lang(const struct clips *c, const char *lang)
 		          lang, nmissing, missing);
 }
 
-static void clips_check_langs(const struct clips *c)
+static void clips_check_langs(struct clips *c)
 {
 	const char *prev = NULL;
 	size_t prevlen = 0;
 	for (size_t i = 0; i < c->n; i++) {
-		const char *name = c->v[i].name, *slash = strchr(name, '/');
+		const char *name = c->v[i]->name, *slash = strchr(name, '/');
 		if (!slash || strchr(slash + 1, '/'))
 			continue;
 		size_t len = (size_t)(slash - name);
@@ -252,11 +258,13 @@ struct clips *clips_load(const char *dir, char *err, size_t errlen)
 		return NULL;
 	}
 	struct clips *c = calloc(1, sizeof *c);
-	if (!c) {
+	if (!c || !(c->dir = strdup(dir))) {
+		free(c);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	clips_walk(c, dir, "", 0);
+	pthread_mutex_init(&c->lock, NULL);
+	clips_walk(c, "", 0);
 	if (c->n)
 		qsort(c->v, c->n, sizeof *c->v, clips_cmp);
 	clips_check_langs(c);
@@ -264,29 +272,85 @@ struct clips *clips_load(const char *dir, char *err, size_t errlen)
 	return c;
 }
 
-const struct clip *clips_find(const struct clips *c, const char *name)
+struct clip *clips_get(struct clips *c, const char *name)
 {
-	if (!c->n)
-		return NULL;
-	struct clip key = { .name = (char *)name };
-	return bsearch(&key, c->v, c->n, sizeof *c->v, clips_cmp);
+	bool found;
+	struct clip *k = NULL;
+	pthread_mutex_lock(&c->lock);
+	size_t i = clips_index(c, name, &found);
+	if (found) {
+		k = c->v[i];
+		atomic_fetch_add(&k->refs, 1);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return k;
 }
 
-size_t clips_count(const struct clips *c)
+void clips_put(struct clip *k)
 {
-	return c->n;
+	if (k && atomic_fetch_sub(&k->refs, 1) == 1)
+		clips_destroy(k);
+}
+
+/* Puts k (NULL: removes) at name's place; returns the clip it replaced. */
+static struct clip *clips_swap(struct clips *c, const char *name, struct clip *k)
+{
+	bool found;
+	struct clip *old = NULL;
+	pthread_mutex_lock(&c->lock);
+	size_t i = clips_index(c, name, &found);
+	if (found) {
+		old = c->v[i];
+		if (k) {
+			c->v[i] = k;
+		} else {
+			memmove(c->v + i, c->v + i + 1, (c->n - i - 1) * sizeof *c->v);
+			c->n--;
+		}
+	} else if (k && clips_append(c, k) == 0) {
+		memmove(c->v + i + 1, c->v + i, (c->n - 1 - i) * sizeof *c->v);
+		c->v[i] = k;
+	} else {
+		old = k;                     /* nothing to replace, or no room: drop it */
+	}
+	pthread_mutex_unlock(&c->lock);
+	return old;
+}
+
+int clips_reload(struct clips *c, const char *rel, char *err, size_t errlen)
+{
+	struct holdloop probe;
+	char spec[HOLDLOOP_NAME_MAX + 8];
+	snprintf(spec, sizeof spec, "file:%s", rel);
+	if (holdloop_parse(spec, &probe, err, errlen) < 0)
+		return -1;
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", c->dir, rel);
+	struct stat st;
+	struct clip *k = NULL;
+	if (stat(path, &st) == 0 && !(k = clips_decode(path, rel, err, errlen)))
+		return -1;
+	clips_put(clips_swap(c, rel, k));
+	log_info("media", "clip %s %s", rel, k ? "reloaded" : "removed");
+	return 0;
+}
+
+size_t clips_count(struct clips *c)
+{
+	pthread_mutex_lock(&c->lock);
+	size_t n = c->n;
+	pthread_mutex_unlock(&c->lock);
+	return n;
 }
 
 void clips_free(struct clips *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n; i++) {
-		free(c->v[i].name);
-		free(c->v[i].lin);
-		free(c->v[i].ulaw);
-		free(c->v[i].alaw);
-	}
+	for (size_t i = 0; i < c->n; i++)
+		clips_put(c->v[i]);
+	pthread_mutex_destroy(&c->lock);
 	free(c->v);
+	free(c->dir);
 	free(c);
 }

@@ -80,6 +80,7 @@ static struct leg *leg_bind(struct media *m, unsigned port)
 	l->codec = MEDIA_PCMU;
 	l->mode = LEG_SILENCE;
 	l->item = -1;
+	jitter_reset(&l->jb);
 	return l;
 fail:
 	if (l->rs)
@@ -108,22 +109,20 @@ struct leg *leg_new(struct media *m, unsigned *port)
 	return NULL;
 }
 
-static void leg_unlink(struct leg *l)
+static void leg_release_segs(struct leg *l)
 {
-	struct leg *p = l->peer;
-	if (p) {
-		p->peer = NULL;
-		p->rxq_len = 0;
-		if (p->mode == LEG_BRIDGE)
-			p->mode = LEG_SILENCE;
-	}
-	l->peer = NULL;
-	l->rxq_len = 0;
+	for (unsigned i = 0; i < l->nseg; i++)
+		clips_put(l->seg[i].clip);
+	l->nseg = l->cur = 0;
 }
 
 void leg_destroy(struct media *m, struct leg *l)
 {
-	leg_unlink(l);
+	bridge_leave(m, l);
+	if (l->rec)
+		rec_finish(m->recorder, l->rec);
+	leg_release_segs(l);
+	clips_put(l->play.clip);
 	epoll_ctl(m->epfd, EPOLL_CTL_DEL, l->fd, NULL);
 	rtp_session_destroy(l->rs);
 	rtp_profile_destroy(l->profile);
@@ -151,54 +150,36 @@ int leg_set_remote(struct media *m, struct leg *l, const char *ip, unsigned port
 	return 0;
 }
 
-void leg_hold(struct leg *l, const struct holdloop *prog, const char *lang)
+/* Starts prog from its first item; the caller decides what mode plays it. */
+void leg_program(struct leg *l, const struct holdloop *prog, const char *lang)
 {
-	leg_unlink(l);
+	leg_release_segs(l);
 	l->prog = *prog;
 	snprintf(l->lang, sizeof l->lang, "%s", lang);
 	l->item = -1;
 	l->tail = false;
-	l->nseg = l->cur = 0;
+}
+
+void leg_hold(struct media *m, struct leg *l, const struct holdloop *prog, const char *lang)
+{
+	bridge_leave(m, l);
+	leg_program(l, prog, lang);
 	l->mode = LEG_HOLD;
 }
 
-void leg_play(struct leg *l, const struct clip *clip)
+void leg_play(struct media *m, struct leg *l, struct clip *clip)
 {
-	leg_unlink(l);
+	bridge_leave(m, l);
+	clips_put(l->play.clip);
 	l->play = (struct leg_seg){ .clip = clip, .len = clip ? (uint32_t)clip->len : 0 };
 	l->play_done = false;
 	l->mode = LEG_PLAY;
 }
 
-void leg_silence(struct leg *l)
+void leg_silence(struct media *m, struct leg *l)
 {
-	leg_unlink(l);
+	bridge_leave(m, l);
 	l->mode = LEG_SILENCE;
-}
-
-void leg_bridge(struct leg *a, struct leg *b)
-{
-	leg_unlink(a);
-	leg_unlink(b);
-	a->peer = b;
-	b->peer = a;
-	a->mode = b->mode = LEG_BRIDGE;
-}
-
-/* Keeps at most MEDIA_RXQ samples: on overflow the oldest go. */
-static void leg_enqueue(struct leg *l, bool alaw, const uint8_t *pl, unsigned n)
-{
-	if (n > MEDIA_RXQ) {
-		pl += n - MEDIA_RXQ;
-		n = MEDIA_RXQ;
-	}
-	if (l->rxq_len + n > MEDIA_RXQ) {
-		unsigned drop = l->rxq_len + n - MEDIA_RXQ;
-		memmove(l->rxq, l->rxq + drop, (l->rxq_len - drop) * sizeof l->rxq[0]);
-		l->rxq_len -= drop;
-	}
-	g711_decode(alaw, pl, l->rxq + l->rxq_len, n);
-	l->rxq_len += n;
 }
 
 static void leg_packet(struct media *m, struct leg *l, mblk_t *mp)
@@ -210,8 +191,14 @@ static void leg_packet(struct media *m, struct leg *l, mblk_t *mp)
 		m->run.rx_ignored++;
 		return;
 	}
-	if (l->peer)
-		leg_enqueue(l, pt == MEDIA_PCMA, pl, (unsigned)n);
+	if (!l->br && !l->rec)
+		return;                  /* nobody listens: skip decoding */
+	int16_t pcm[JITTER_SAMPLES / 2];
+	unsigned len = (unsigned)n < JITTER_SAMPLES / 2 ? (unsigned)n : JITTER_SAMPLES / 2;
+	g711_decode(pt == MEDIA_PCMA, pl, pcm, len);
+	uint64_t late = l->jb.late;
+	jitter_put(&l->jb, rtp_get_timestamp(mp), pcm, len, (uint32_t)(m->now_ns / 125000));
+	m->run.jitter_late += l->jb.late - late;
 }
 
 void leg_receive(struct media *m, struct leg *l)
@@ -255,7 +242,7 @@ static void leg_copy(const struct leg *l, const struct leg_seg *s, uint8_t *out,
 static bool leg_next_item(struct media *m, struct leg *l)
 {
 	struct holdloop_step steps[HOLDLOOP_MAX_STEPS];
-	l->nseg = l->cur = 0;
+	leg_release_segs(l);
 	l->item = holdloop_next(&l->prog, l->item, &l->tail);
 	if (l->item < 0)
 		return false;
@@ -264,9 +251,11 @@ static bool leg_next_item(struct media *m, struct leg *l)
 	for (size_t i = 0; i < n; i++) {
 		struct leg_seg *s = &l->seg[l->nseg];
 		if (steps[i].name[0]) {
-			const struct clip *c = clips_find(m->clips, steps[i].name);
-			if (!c || !c->len)
+			struct clip *c = clips_get(m->clips, steps[i].name);
+			if (!c || !c->len) {
+				clips_put(c);
 				continue;               /* missing prompts are skipped */
+			}
 			*s = (struct leg_seg){ .clip = c, .len = (uint32_t)c->len };
 		} else {
 			*s = (struct leg_seg){ .len = steps[i].silence_ms * (CLIPS_RATE / 1000) };
@@ -317,17 +306,26 @@ static void leg_fill_play(struct media *m, struct leg *l, uint8_t *out)
 	}
 }
 
-static void leg_fill_bridge(struct leg *l, uint8_t *out)
+/* Audio out of the jitter buffer, once per tick, for legs someone hears or
+ * records; all legs pull before any sends so every mix sees the same tick. */
+void leg_pull(struct leg *l)
 {
-	static const struct leg_seg quiet;
-	struct leg *p = l->peer;
-	if (!p || p->rxq_len < MEDIA_FRAME) {
-		leg_copy(l, &quiet, out, MEDIA_FRAME);
+	if (l->br || l->rec)
+		jitter_get(&l->jb, l->said);
+}
+
+static void leg_fill_bridge(struct media *m, struct leg *l, uint8_t *out)
+{
+	if (l->role == ROLE_CALLER && l->br && l->br->held) {
+		leg_fill_hold(m, l, out);
 		return;
 	}
-	g711_encode(l->codec == MEDIA_PCMA, p->rxq, out, MEDIA_FRAME);
-	p->rxq_len -= MEDIA_FRAME;
-	memmove(p->rxq, p->rxq + MEDIA_FRAME, p->rxq_len * sizeof p->rxq[0]);
+	const int16_t *src[MIX_MAX];
+	int16_t pcm[MEDIA_FRAME];
+	for (unsigned i = 0; i < l->nhear; i++)
+		src[i] = l->hear[i]->said;
+	mix_sum(pcm, src, l->nhear, MEDIA_FRAME);
+	g711_encode(l->codec == MEDIA_PCMA, pcm, out, MEDIA_FRAME);
 }
 
 void leg_send(struct media *m, struct leg *l)
@@ -342,7 +340,7 @@ void leg_send(struct media *m, struct leg *l)
 		leg_fill_play(m, l, frame);
 		break;
 	case LEG_BRIDGE:
-		leg_fill_bridge(l, frame);
+		leg_fill_bridge(m, l, frame);
 		break;
 	case LEG_SILENCE:
 		leg_copy(l, &quiet, frame, MEDIA_FRAME);

@@ -32,7 +32,7 @@ static int media_push(struct media *m, const struct cmd *c)
 {
 	int rc = -1;
 	pthread_mutex_lock(&m->lock);
-	if (!media_slot(m, c->id))
+	if (c->kind != CMD_RECORD_STOP && !media_slot(m, c->id))
 		goto out;
 	if (m->pending.n == m->pending.cap) {
 		size_t cap = m->pending.cap ? m->pending.cap * 2 : 16;
@@ -101,7 +101,10 @@ static int media_setup(struct media *m, const struct media_conf *conf, char *err
 		return -1;
 	}
 	m->clips = clips_load(m->media_dir, err, errlen);
-	return m->clips ? 0 : -1;
+	if (!m->clips)
+		return -1;
+	m->recorder = recorder_new(media_emit_event, m);
+	return m->recorder ? 0 : media_fail(err, errlen, "media: cannot start the recording writer");
 }
 
 media_t *media_new(const struct media_conf *conf, char *err, size_t errlen)
@@ -114,6 +117,7 @@ media_t *media_new(const struct media_conf *conf, char *err, size_t errlen)
 	m->epfd = m->evfd = -1;
 	pthread_mutex_init(&m->lock, NULL);
 	atomic_init(&m->stop, false);
+	atomic_init(&m->next_record, 0);
 	ortp_init();
 	ortp_set_log_handler(media_ortp_log);
 	if (media_setup(m, conf, err, errlen) < 0) {
@@ -152,6 +156,7 @@ void media_free(media_t *m)
 	free(m->slots);
 	free(m->active);
 	free(m->epev);
+	recorder_free(m->recorder);        /* after the legs: they finish their recordings */
 	clips_free(m->clips);
 	if (m->recv_profile)
 		rtp_profile_destroy(m->recv_profile);
@@ -226,14 +231,16 @@ static bool media_lang_ok(const char *lang)
 	return true;
 }
 
-int media_leg_hold(media_t *m, media_leg leg, const char *spec, const char *lang)
+static int media_push_hold(media_t *m, enum cmd_kind kind, media_leg leg, bool on,
+                           const char *spec, const char *lang)
 {
 	char err[160];
 	struct cmd *c = calloc(1, sizeof *c);   /* a program is a few KiB: keep it off the stack */
 	if (!c)
 		return -1;
-	c->kind = CMD_HOLD;
+	c->kind = kind;
 	c->id = leg;
+	c->u.hold.on = on;
 	int rc = -1;
 	if (!media_lang_ok(lang)) {
 		log_warn("media", "leg %u: bad hold language", leg);
@@ -247,6 +254,17 @@ int media_leg_hold(media_t *m, media_leg leg, const char *spec, const char *lang
 	return rc;
 }
 
+int media_leg_hold(media_t *m, media_leg leg, const char *spec, const char *lang)
+{
+	return media_push_hold(m, CMD_HOLD, leg, true, spec, lang);
+}
+
+int media_bridge_hold(media_t *m, media_leg caller, bool on, const char *spec, const char *lang)
+{
+	return media_push_hold(m, CMD_BRIDGE_HOLD, caller, on, spec ? spec : "file:music.wav,repeat",
+	                       lang);
+}
+
 int media_leg_announce(media_t *m, media_leg leg, unsigned position, unsigned wait_s)
 {
 	struct cmd c = { .kind = CMD_ANNOUNCE, .id = leg };
@@ -257,21 +275,93 @@ int media_leg_announce(media_t *m, media_leg leg, unsigned position, unsigned wa
 int media_leg_play(media_t *m, media_leg leg, const char *file)
 {
 	struct cmd c = { .kind = CMD_PLAY, .id = leg };
-	c.u.clip = file ? clips_find(m->clips, file) : NULL;
+	c.u.clip = file ? clips_get(m->clips, file) : NULL;
 	if (!c.u.clip)
 		log_warn("media", "leg %u: no clip %s, reporting it played", leg, file ? file : "(null)");
+	if (media_push(m, &c) == 0)
+		return 0;
+	clips_put(c.u.clip);
+	return -1;
+}
+
+static bool media_live(media_t *m, media_leg leg)
+{
+	pthread_mutex_lock(&m->lock);
+	bool ok = media_slot(m, leg) != NULL;
+	pthread_mutex_unlock(&m->lock);
+	return ok;
+}
+
+int media_bridge(media_t *m, media_leg caller, media_leg agent)
+{
+	struct cmd c = { .kind = CMD_BRIDGE, .id = caller, .u.peer = agent };
+	return caller != agent && media_live(m, agent) ? media_push(m, &c) : -1;
+}
+
+static bool media_spy_mode_ok(enum media_spy_mode mode)
+{
+	return mode == MEDIA_LISTEN || mode == MEDIA_WHISPER || mode == MEDIA_BARGE;
+}
+
+int media_spy(media_t *m, media_leg listener, media_leg caller, media_leg agent,
+              enum media_spy_mode mode)
+{
+	struct cmd c = { .kind = CMD_SPY, .id = listener,
+	                 .u.spy = { .caller = caller, .agent = agent, .mode = mode } };
+	if (!media_spy_mode_ok(mode) || listener == caller || listener == agent || caller == agent ||
+	    !media_live(m, caller) || !media_live(m, agent))
+		return -1;
 	return media_push(m, &c);
 }
 
-int media_bridge(media_t *m, media_leg a, media_leg b)
+int media_spy_mode(media_t *m, media_leg listener, enum media_spy_mode mode)
 {
-	if (a == b)
-		return -1;
-	pthread_mutex_lock(&m->lock);
-	bool ok = media_slot(m, b) != NULL;
-	pthread_mutex_unlock(&m->lock);
-	struct cmd c = { .kind = CMD_BRIDGE, .id = a, .u.peer = b };
-	return ok ? media_push(m, &c) : -1;
+	struct cmd c = { .kind = CMD_SPY_MODE, .id = listener, .u.spy.mode = mode };
+	return media_spy_mode_ok(mode) ? media_push(m, &c) : -1;
+}
+
+/* Hands a new recording to the media thread; 0 if it cannot. */
+static uint32_t media_push_record(media_t *m, enum cmd_kind kind, media_leg leg, media_leg agent,
+                                  const char *path, unsigned max_s)
+{
+	uint32_t id = atomic_fetch_add(&m->next_record, 1) + 1;
+	if (!id)
+		id = atomic_fetch_add(&m->next_record, 1) + 1;   /* 0 means error: skip it on wrap */
+	if (!media_live(m, leg) || (agent && !media_live(m, agent)))
+		return 0;
+	struct rec *r = rec_new(m->recorder, id, leg, path, kind == CMD_RECORD ? 2 : 1, max_s);
+	if (!r)
+		return 0;
+	struct cmd c = { .kind = kind, .id = leg, .u.record = { .rec = r, .agent = agent } };
+	if (media_push(m, &c) == 0)
+		return id;
+	rec_abort(m->recorder, r, "the leg is gone");
+	return 0;
+}
+
+uint32_t media_record_start(media_t *m, media_leg caller, media_leg agent,
+                            const char *path, unsigned max_s)
+{
+	if (!agent || caller == agent)
+		return 0;
+	return media_push_record(m, CMD_RECORD, caller, agent, path, max_s);
+}
+
+uint32_t media_leg_record(media_t *m, media_leg leg, const char *path, unsigned max_s)
+{
+	return media_push_record(m, CMD_LEG_RECORD, leg, 0, path, max_s);
+}
+
+/* The only command not aimed at a leg: the media thread finds it by id. */
+int media_record_stop(media_t *m, uint32_t record)
+{
+	struct cmd c = { .kind = CMD_RECORD_STOP, .u.record_id = record };
+	return record ? media_push(m, &c) : -1;
+}
+
+int media_reload(media_t *m, const char *relpath, char *err, size_t errlen)
+{
+	return clips_reload(m->clips, relpath, err, errlen);
 }
 
 int media_leg_silence(media_t *m, media_leg leg)
@@ -292,6 +382,10 @@ void media_leg_free(media_t *m, media_leg leg)
 
 bool media_hold_valid(const char *spec, char *err, size_t errlen)
 {
+	if (spec && strstr(spec, "://")) {
+		media_fail(err, errlen, "stream URLs are not supported: import the file with media.import");
+		return false;
+	}
 	struct holdloop *p = malloc(sizeof *p);
 	if (!p) {
 		media_fail(err, errlen, "out of memory");
@@ -336,11 +430,26 @@ static void media_drop(struct media *m, struct leg *l)
 	pthread_mutex_unlock(&m->lock);
 }
 
+/* A command whose leg died first still owns what it carries. */
+static void media_orphan(struct media *m, const struct cmd *c)
+{
+	if (c->kind == CMD_PLAY)
+		clips_put(c->u.clip);
+	else if (c->kind == CMD_RECORD || c->kind == CMD_LEG_RECORD)
+		rec_abort(m->recorder, c->u.record.rec, "the leg is gone");
+}
+
 static void media_apply(struct media *m, const struct cmd *c)
 {
-	struct leg *l = c->kind == CMD_ADD ? c->u.leg : media_leg_of(m, c->id), *peer;
-	if (!l)
+	if (c->kind == CMD_RECORD_STOP) {
+		bridge_record_stop(m, c->u.record_id);
 		return;
+	}
+	struct leg *l = c->kind == CMD_ADD ? c->u.leg : media_leg_of(m, c->id), *peer, *other;
+	if (!l) {
+		media_orphan(m, c);
+		return;
+	}
 	switch (c->kind) {
 	case CMD_ADD:
 		media_adopt(m, l);
@@ -353,20 +462,47 @@ static void media_apply(struct media *m, const struct cmd *c)
 		               c->u.remote.dtmf_pt);
 		break;
 	case CMD_HOLD:
-		leg_hold(l, &c->u.hold.prog, c->u.hold.lang);
+		leg_hold(m, l, &c->u.hold.prog, c->u.hold.lang);
 		break;
 	case CMD_ANNOUNCE:
 		l->vars = c->u.vars;
 		break;
 	case CMD_PLAY:
-		leg_play(l, c->u.clip);
+		leg_play(m, l, c->u.clip);
 		break;
 	case CMD_BRIDGE:
 		if ((peer = media_leg_of(m, c->u.peer)) != NULL)
-			leg_bridge(l, peer);
+			bridge_join(m, l, peer);
 		break;
 	case CMD_SILENCE:
-		leg_silence(l);
+		leg_silence(m, l);
+		break;
+	case CMD_BRIDGE_HOLD:
+		bridge_hold(l, c->u.hold.on, &c->u.hold.prog, c->u.hold.lang);
+		break;
+	case CMD_SPY:
+		peer = media_leg_of(m, c->u.spy.caller);
+		other = media_leg_of(m, c->u.spy.agent);
+		if (peer && other) {
+			bridge_spy(m, l, peer, other, c->u.spy.mode);
+		} else {
+			leg_silence(m, l);
+			media_emit(m, MEV_SPY_END, l->id, 0);
+		}
+		break;
+	case CMD_SPY_MODE:
+		bridge_spy_mode(l, c->u.spy.mode);
+		break;
+	case CMD_RECORD:
+		if ((peer = media_leg_of(m, c->u.record.agent)) != NULL)
+			bridge_record(m, l, peer, c->u.record.rec);
+		else
+			rec_abort(m->recorder, c->u.record.rec, "the agent leg is gone");
+		break;
+	case CMD_LEG_RECORD:
+		bridge_leg_record(m, l, c->u.record.rec);
+		break;
+	case CMD_RECORD_STOP:
 		break;
 	}
 }
@@ -385,12 +521,18 @@ void media_apply_commands(struct media *m)
 
 void media_emit(struct media *m, enum media_event_kind kind, media_leg leg, char digit)
 {
+	struct media_event ev = { .kind = kind, .leg = leg, .digit = digit };
+	media_emit_event(m, &ev);
+}
+
+void media_emit_event(void *arg, const struct media_event *ev)
+{
+	struct media *m = arg;
 	pthread_mutex_lock(&m->lock);
 	if (m->ev_len == MEDIA_EVENTS) {
 		m->run.events_dropped++;
 	} else {
-		struct media_event *e = &m->events[(m->ev_head + m->ev_len++) % MEDIA_EVENTS];
-		*e = (struct media_event){ .kind = kind, .leg = leg, .digit = digit };
+		m->events[(m->ev_head + m->ev_len++) % MEDIA_EVENTS] = *ev;
 		uint64_t one = 1;
 		ssize_t w = write(m->evfd, &one, sizeof one);
 		(void)w;                        /* only fails if the counter is saturated: still readable */

@@ -10,7 +10,18 @@
  *
  * Nothing on the tick allocates, logs per packet, or touches disk or SQLite.
  * Audio files are decoded once at start (libsndfile) into shared 8 kHz buffers,
- * kept as linear, mu-law and A-law; all legs read the same memory.
+ * kept as linear, mu-law and A-law; all legs read the same memory. A clip can be
+ * reloaded at runtime (media_reload): hold programs look clips up by name at
+ * each item start and legs hold a reference, so the old copy lives until the
+ * last leg playing it moves on.
+ *
+ * Bridges: media_bridge(caller, agent) makes a small conference that a third
+ * leg can join (media_spy) to listen, whisper or barge; every leg hears its own
+ * mix (16-bit linear, saturated) of the others it is routed to, never itself.
+ * Legs whose audio is mixed or recorded go through a jitter buffer (2-6
+ * frames, adaptive). Recordings are written by a writer thread fed through a
+ * bounded ring: when the disk is slow frames are dropped and counted, the tick
+ * never waits.
  *
  * Threads: every media_* function below except the event functions may be
  * called from the SIP thread; commands reach the media thread through a short
@@ -58,22 +69,73 @@ int media_leg_announce(media_t *m, media_leg leg, unsigned position, unsigned wa
  * raises MEV_PLAYED when done (at once, with a warning, if there is no such
  * file). */
 int media_leg_play(media_t *m, media_leg leg, const char *file);
-/* Exchange audio between two legs (both directions). */
-int media_bridge(media_t *m, media_leg a, media_leg b);
+/* Exchange audio between two legs (both directions): `caller` and `agent`
+ * name their roles for media_bridge_hold, media_spy and recordings. Ends any
+ * bridge, spy or recording either leg was in. */
+int media_bridge(media_t *m, media_leg caller, media_leg agent);
+/* The agent holds (on) or resumes the caller: while held the caller hears the
+ * hold program `spec` in `lang` (NULL spec: "file:music.wav,repeat") instead of
+ * the agent, the agent hears neither caller nor music, and the bridge's
+ * recording pauses (nothing is written). Ignored unless `caller` is bridged. */
+int media_bridge_hold(media_t *m, media_leg caller, bool on, const char *spec, const char *lang);
+
+enum media_spy_mode { MEDIA_LISTEN, MEDIA_WHISPER, MEDIA_BARGE };
+/* `listener` joins the bridge of caller and agent:
+ *   listen:  hears caller + agent, heard by nobody;
+ *   whisper: hears both, heard by the agent only (the caller hears the agent);
+ *   barge:   everyone hears the other two.
+ * Whatever the listener did before stops. When the bridge ends (or they are not
+ * bridged when the command applies) the listener gets silence and MEV_SPY_END;
+ * a second listener on the same bridge ends the first that way. */
+int media_spy(media_t *m, media_leg listener, media_leg caller, media_leg agent,
+              enum media_spy_mode mode);
+int media_spy_mode(media_t *m, media_leg listener, enum media_spy_mode mode);
+
+/* Records the bridge of caller and agent into `path`: stereo WAV, caller left,
+ * agent right (plus a barging listener, as the caller hears it), 8 kHz PCM16.
+ * Stops at media_record_stop, after max_s seconds of audio (0 = 3600, the
+ * upper limit), or when the bridge ends (either leg freed or re-bridged: the
+ * answering agent left). Returns the recording id, 0 if it cannot start (bad
+ * leg, no path); later failures come as MEV_RECORD_FAILED. Exactly one of
+ * MEV_RECORD_DONE or MEV_RECORD_FAILED ends every id returned. */
+uint32_t media_record_start(media_t *m, media_leg caller, media_leg agent,
+                            const char *path, unsigned max_s);
+/* Mono: what `leg` says (voicemail, after a prompt played with
+ * media_leg_play), whatever it hears meanwhile. Stops like the above, and when
+ * the leg is freed. */
+uint32_t media_leg_record(media_t *m, media_leg leg, const char *path, unsigned max_s);
+int media_record_stop(media_t *m, uint32_t record);
 /* Stop whatever the leg does and send silence (agent leg while ringing, say). */
 int media_leg_silence(media_t *m, media_leg leg);
 /* Later calls naming a freed leg return -1; ids are not reused soon
  * (generation counter). Events already queued for it may still arrive. */
 void media_leg_free(media_t *m, media_leg leg);
 
-/* True if `spec` is a valid hold program; else false with a reason in err. */
+/* True if `spec` is a valid hold program; else false with a reason in err.
+ * Stream URLs (anything with "://") are refused. */
 bool media_hold_valid(const char *spec, char *err, size_t errlen);
 
-enum media_event_kind { MEV_DTMF, MEV_PLAYED, MEV_TIMEOUT };
+/* Converts any file libsndfile reads (WAV, AIFF, FLAC, OGG...) to 8 kHz mono
+ * PCM16 WAV at dst_path: channels mixed down, resampled with our windowed-sinc
+ * filter. Written to a temporary file and renamed, so a reload never sees half
+ * a file. -1 with a message naming the file and its format if unreadable.
+ * Touches the disk: not for the SIP thread in a hurry, never the tick. */
+int media_import(const char *src_path, const char *dst_path, char *err, size_t errlen);
+/* Reads media_dir/relpath again (or forgets it if deleted): legs playing the
+ * old copy finish their item with it; the next pass plays the new one. Reads
+ * the file on the calling thread. */
+int media_reload(media_t *m, const char *relpath, char *err, size_t errlen);
+
+enum media_event_kind { MEV_DTMF, MEV_PLAYED, MEV_TIMEOUT, MEV_SPY_END,
+                        MEV_RECORD_DONE, MEV_RECORD_FAILED };
 struct media_event {
 	enum media_event_kind kind;
-	media_leg leg;
+	media_leg leg;                 /* recordings: the caller leg */
 	char digit;                    /* MEV_DTMF: 0-9 * # A-D */
+	uint32_t record;               /* MEV_RECORD_*: the id */
+	uint32_t duration_ms;          /* MEV_RECORD_DONE: audio written */
+	uint32_t frames_dropped;       /* MEV_RECORD_*: 20 ms frames lost to a slow disk */
+	char error[64];                /* MEV_RECORD_FAILED: why (errno text) */
 };
 int media_event_fd(const media_t *m);
 bool media_next_event(media_t *m, struct media_event *out);
@@ -88,6 +150,7 @@ struct media_stats {
 	uint64_t rx_packets, rx_ignored;   /* ignored: malformed or unexpected payload type */
 	uint64_t tx_packets;
 	uint64_t events_dropped;       /* event ring full */
+	uint64_t jitter_late;          /* packets too late for the jitter buffer */
 	unsigned legs;
 };
 void media_stats(media_t *m, struct media_stats *out);

@@ -11,7 +11,10 @@
 
 #include "media/clips.h"
 #include "media/holdloop.h"
+#include "media/jitter.h"
 #include "media/media.h"
+#include "media/mix.h"
+#include "media/record.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -22,7 +25,6 @@
 #define MEDIA_FRAME      160            /* samples per 20 ms at 8 kHz */
 #define MEDIA_TICK_NS    20000000L
 #define MEDIA_LATE_NS    1000000L       /* a tick later than this counts as late */
-#define MEDIA_RXQ        (4 * MEDIA_FRAME)
 #define MEDIA_LANG_MAX   16
 #define MEDIA_EVENTS     1024
 #define MEDIA_MAX_SLOTS  65535          /* leg ids keep the slot in their low 16 bits */
@@ -33,10 +35,23 @@ struct epoll_event;
 
 enum leg_mode { LEG_SILENCE, LEG_HOLD, LEG_PLAY, LEG_BRIDGE };
 
-/* One piece of hold or prompt audio: a clip from `pos`, or silence. */
+/* One piece of hold or prompt audio: a clip from `pos`, or silence. A clip
+ * here holds a reference (clips_get), dropped when the segment is replaced. */
 struct leg_seg {
-	const struct clip *clip;
+	struct clip *clip;
 	uint32_t len, pos;
+};
+
+enum leg_role { ROLE_CALLER, ROLE_AGENT, ROLE_LISTENER };
+
+/* A caller-agent bridge and whoever spies on it. It lives inside the leg that
+ * was `caller` in media_bridge (struct leg.bridge_store) and ends before
+ * either member changes bridge or dies. */
+struct bridge {
+	struct leg *caller, *agent, *listener;
+	enum media_spy_mode mode;
+	bool held;                         /* the agent holds the caller */
+	struct rec *rec;
 };
 
 struct leg {
@@ -57,10 +72,15 @@ struct leg {
 	uint32_t dtmf_ts;                  /* RTP timestamp of the last reported event */
 
 	enum leg_mode mode;
-	struct leg *peer;
+	struct bridge *br;                 /* LEG_BRIDGE: the bridge joined */
+	enum leg_role role;
+	struct leg *hear[MIX_MAX];         /* whose audio this leg is sent, mixed */
+	unsigned nhear;
+	struct bridge bridge_store;        /* used while this leg is a bridge's caller */
 
-	int16_t rxq[MEDIA_RXQ];            /* received audio, linear, only while bridged */
-	unsigned rxq_len;
+	struct rec *rec;                   /* mono recording of what the leg says */
+	struct jitter jb;                  /* fed only while bridged or recorded */
+	int16_t said[MEDIA_FRAME];         /* this tick's audio out of the jitter buffer */
 
 	struct holdloop prog;
 	struct holdloop_vars vars;
@@ -75,7 +95,8 @@ struct leg {
 };
 
 enum cmd_kind { CMD_ADD, CMD_FREE, CMD_REMOTE, CMD_HOLD, CMD_ANNOUNCE, CMD_PLAY,
-                CMD_BRIDGE, CMD_SILENCE };
+                CMD_BRIDGE, CMD_SILENCE, CMD_BRIDGE_HOLD, CMD_SPY, CMD_SPY_MODE, CMD_RECORD,
+                CMD_LEG_RECORD, CMD_RECORD_STOP };
 
 struct cmd {
 	enum cmd_kind kind;
@@ -83,10 +104,13 @@ struct cmd {
 	union {
 		struct leg *leg;                                            /* CMD_ADD */
 		struct { char ip[64]; unsigned port; enum media_codec codec; int dtmf_pt; } remote;
-		struct { struct holdloop prog; char lang[MEDIA_LANG_MAX]; } hold;
+		struct { struct holdloop prog; char lang[MEDIA_LANG_MAX]; bool on; } hold;  /* and BRIDGE_HOLD */
 		struct holdloop_vars vars;                                  /* CMD_ANNOUNCE */
-		const struct clip *clip;                                    /* CMD_PLAY, NULL = none */
+		struct clip *clip;                        /* CMD_PLAY, a reference; NULL = none */
 		media_leg peer;                                             /* CMD_BRIDGE */
+		struct { media_leg caller, agent; enum media_spy_mode mode; } spy;  /* and SPY_MODE */
+		struct { struct rec *rec; media_leg agent; } record;        /* CMD_RECORD, LEG_RECORD */
+		uint32_t record_id;                                         /* CMD_RECORD_STOP */
 	} u;
 };
 
@@ -108,6 +132,8 @@ struct media {
 	char *ip, *media_dir;
 	unsigned port_min, port_max, next_port, rtp_timeout_s;
 	struct clips *clips;
+	struct recorder *recorder;
+	atomic_uint next_record;
 	struct _RtpProfile *recv_profile;  /* shared, PCMU + PCMA only: see leg.c */
 	int epfd, evfd;
 
@@ -141,6 +167,7 @@ static inline int64_t media_now_ns(void)
 
 /* media.c */
 void media_emit(struct media *m, enum media_event_kind kind, media_leg leg, char digit);
+void media_emit_event(void *m, const struct media_event *ev);
 void media_apply_commands(struct media *m);
 void media_publish_stats(struct media *m);
 
@@ -149,13 +176,26 @@ struct leg *leg_new(struct media *m, unsigned *port);
 void leg_destroy(struct media *m, struct leg *l);
 int leg_set_remote(struct media *m, struct leg *l, const char *ip, unsigned port,
                    enum media_codec codec, int dtmf_pt);
-void leg_hold(struct leg *l, const struct holdloop *prog, const char *lang);
-void leg_play(struct leg *l, const struct clip *clip);
-void leg_silence(struct leg *l);
-void leg_bridge(struct leg *a, struct leg *b);
+void leg_program(struct leg *l, const struct holdloop *prog, const char *lang);
+void leg_hold(struct media *m, struct leg *l, const struct holdloop *prog, const char *lang);
+void leg_play(struct media *m, struct leg *l, struct clip *clip);
+void leg_silence(struct media *m, struct leg *l);
 void leg_receive(struct media *m, struct leg *l);
 void leg_check_timeout(struct media *m, struct leg *l);
+void leg_pull(struct leg *l);
 void leg_send(struct media *m, struct leg *l);
+
+/* bridge.c */
+void bridge_join(struct media *m, struct leg *caller, struct leg *agent);
+void bridge_leave(struct media *m, struct leg *l);
+void bridge_hold(struct leg *caller, bool on, const struct holdloop *prog, const char *lang);
+void bridge_spy(struct media *m, struct leg *listener, struct leg *caller, struct leg *agent,
+                enum media_spy_mode mode);
+void bridge_spy_mode(struct leg *listener, enum media_spy_mode mode);
+void bridge_record(struct media *m, struct leg *caller, struct leg *agent, struct rec *r);
+void bridge_leg_record(struct media *m, struct leg *l, struct rec *r);
+void bridge_record_stop(struct media *m, uint32_t id);
+void bridge_record_tick(struct media *m, struct leg *l);
 
 /* tick.c */
 void *tick_main(void *arg);

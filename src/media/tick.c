@@ -4,9 +4,10 @@
  * timestamps jump by the same amount) rather than sending a burst.
  *
  * One tick: apply queued commands, find which RTP sockets are readable (one
- * epoll_wait, no timeout), drain those, raise RTP timeouts, then send one frame
- * per leg. All receives come before all sends so a bridge forwards audio that
- * arrived during this very tick.
+ * epoll_wait, no timeout), drain those, raise RTP timeouts, take one frame out
+ * of each jitter buffer in use, feed the recordings, then send one frame per
+ * leg. All receives and pulls come before all sends so every mix is built from
+ * the same tick's audio.
  */
 #include "media/media_int.h"
 
@@ -38,6 +39,10 @@ static void tick_run(struct media *m)
 		}
 		leg_check_timeout(m, l);
 	}
+	for (unsigned i = 0; i < m->nactive; i++)
+		leg_pull(m->active[i]);
+	for (unsigned i = 0; i < m->nactive; i++)
+		bridge_record_tick(m, m->active[i]);
 	for (unsigned i = 0; i < m->nactive; i++)
 		leg_send(m, m->active[i]);
 	m->run.ticks++;

@@ -23,7 +23,7 @@ struct dialog *dialog_new(struct sipua *s, enum dialog_kind kind, nua_handle_t *
 	l->kind = kind;
 	l->sip = s;
 	l->nh = nh;
-	if (kind != DLG_AGENT)
+	if (kind == DLG_CALLER || kind == DLG_FEATURE)
 		s->ncallers++;
 	return l;
 }
@@ -31,6 +31,7 @@ struct dialog *dialog_new(struct sipua *s, enum dialog_kind kind, nua_handle_t *
 static int dialog_media(struct dialog *l, unsigned *port)
 {
 	l->mleg = media_leg_new(l->sip->app->media, port);
+	l->port = *port;
 	if (!l->mleg)
 		return -1;
 	if (idmap_put(&l->sip->mlegs, l->mleg, l) < 0) {
@@ -47,21 +48,62 @@ static int dialog_remote(struct dialog *l, const struct sdpneg *r)
 	                        r->codecs[0] == 8 ? MEDIA_PCMA : MEDIA_PCMU, r->dtmf_pt);
 }
 
-int dialog_answer(struct dialog *l, const struct sdpneg *remote)
+/* 200 OK with our SDP, in answer to the remote's offer. */
+static int dialog_respond_sdp(struct dialog *l, const struct sdpneg *remote)
 {
 	struct sipua *s = l->sip;
-	unsigned port;
 	char sdp[1024];
-	if (dialog_media(l, &port) < 0 || dialog_remote(l, remote) < 0)
-		return -1;
-	size_t n = sdpneg_build(sdp, sizeof sdp, s->app->conf.rtp_ip, port, remote->codecs,
+	size_t n = sdpneg_build(sdp, sizeof sdp, s->app->conf.rtp_ip, l->port, remote->codecs,
 	                        remote->ncodecs, remote->dtmf_pt, ++s->sdp_version);
 	if (!n)
 		return -1;
 	nua_respond(l->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 	            SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+	return 0;
+}
+
+int dialog_answer(struct dialog *l, const struct sdpneg *remote)
+{
+	unsigned port;
+	if (dialog_media(l, &port) < 0 || dialog_remote(l, remote) < 0 ||
+	    dialog_respond_sdp(l, remote) < 0)
+		return -1;
 	l->answered = true;
 	return 0;
+}
+
+/* An agent (or a transfer's far end) holding the caller: the caller hears the
+ * queue's hold loop meanwhile, and the recording pauses. */
+static void dialog_hold(struct dialog *l, bool on)
+{
+	struct app *app = l->sip->app;
+	struct dialog *caller = l->kind == DLG_AGENT ? l->caller : l->kind == DLG_OUTBOUND ? l->peer : NULL;
+	struct eng_call_view cv;
+	const struct eng_queue_conf *qc = NULL;
+	if (!caller || !l->answered)
+		return;
+	if (caller->call && engine_call_view(app->engine, app_now(), caller->call, &cv))
+		qc = engine_queue_conf(app->engine, cv.queue);
+	media_bridge_hold(app->media, caller->mleg, on, qc ? qc->hold : NULL,
+	                  qc && qc->lang[0] ? qc->lang : "en");
+}
+
+void dialog_reinvite(struct dialog *l, const sip_t *sip)
+{
+	struct sdpneg r;
+	char err[128];
+	const sip_payload_t *pl = sip->sip_payload;
+	if (!l->mleg || l->closing || !pl ||
+	    sdpneg_parse(pl->pl_data, pl->pl_len, &r, err, sizeof err) < 0 || r.ncodecs == 0) {
+		nua_respond(l->nh, 488, "Not Acceptable Here", TAG_END());
+		return;
+	}
+	if (dialog_remote(l, &r) < 0 || dialog_respond_sdp(l, &r) < 0) {
+		nua_respond(l->nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		return;
+	}
+	log_info("sip", "call %u: re-INVITE%s", l->call, r.hold ? " (hold)" : "");
+	dialog_hold(l, r.hold);
 }
 
 void dialog_hangup(struct dialog *l)
@@ -69,7 +111,7 @@ void dialog_hangup(struct dialog *l)
 	if (l->closing)
 		return;
 	l->closing = true;
-	if (l->kind == DLG_AGENT && !l->answered)
+	if ((l->kind == DLG_AGENT || l->kind == DLG_OUTBOUND) && !l->answered)
 		nua_cancel(l->nh, TAG_END());
 	else if (l->answered)
 		nua_bye(l->nh, TAG_END());
@@ -109,9 +151,10 @@ void dialog_terminated(struct dialog *l)
 	struct sipua *s = l->sip;
 	l->closing = true; /* the dialog is over: nothing more may be sent on it */
 	dialog_report(l);
+	transfer_gone(l);
 	if (l->kind == DLG_AGENT)
 		dialog_detach_agent(l);
-	else
+	else if (l->kind == DLG_CALLER || l->kind == DLG_FEATURE)
 		s->ncallers--;
 	if (l->kind == DLG_CALLER && l->call && idmap_get(&s->calls, l->call) == l)
 		idmap_del(&s->calls, l->call);
@@ -135,6 +178,18 @@ static const char *dialog_miss_reason(int status)
 	return "unreachable";
 }
 
+bool dialog_take_answer(struct dialog *l, const sip_t *sip)
+{
+	struct sdpneg r;
+	char err[128];
+	const sip_payload_t *pl = sip ? sip->sip_payload : NULL;
+	if (pl && sdpneg_parse(pl->pl_data, pl->pl_len, &r, err, sizeof err) == 0 && r.ncodecs > 0 &&
+	    dialog_remote(l, &r) == 0)
+		return true;
+	log_warn("sip", "answer without usable SDP (%s)", pl ? err : "no body");
+	return false;
+}
+
 /* A final response to our INVITE to an agent. */
 void dialog_agent_response(struct dialog *l, int status, const sip_t *sip)
 {
@@ -152,14 +207,8 @@ void dialog_agent_response(struct dialog *l, int status, const sip_t *sip)
 		return;
 	}
 	l->answered = true;
-	struct sdpneg r;
-	char err[128];
-	const sip_payload_t *pl = sip ? sip->sip_payload : NULL;
-	bool usable = pl && sdpneg_parse(pl->pl_data, pl->pl_len, &r, err, sizeof err) == 0 &&
-	              r.ncodecs > 0 && dialog_remote(l, &r) == 0;
+	bool usable = dialog_take_answer(l, sip);
 	if (l->closing || l->reported || !usable) {
-		if (!usable)
-			log_warn("sip", "agent answered offer %u without usable SDP", l->offer);
 		l->closing = false;
 		dialog_hangup(l);
 		return;
@@ -192,9 +241,9 @@ static void dialog_display(char *out, size_t cap, const char *name)
 	out[k] = 0;
 }
 
-static int dialog_invite(struct sipua *s, struct dialog *l, const char *contact,
-                      const struct eng_call_view *cv)
+int dialog_place(struct dialog *l, const char *uri, const struct dialog *caller)
 {
+	struct sipua *s = l->sip;
 	unsigned port;
 	char sdp[1024], from[256], user[ENG_NUMBER_MAX], disp[ENG_NAME_MAX];
 	static const int codecs[] = { 0, 8 };
@@ -202,16 +251,32 @@ static int dialog_invite(struct sipua *s, struct dialog *l, const char *contact,
 		return -1;
 	size_t n = sdpneg_build(sdp, sizeof sdp, s->app->conf.rtp_ip, port, codecs, 2, 101,
 	                        ++s->sdp_version);
-	dialog_uri_user(user, sizeof user, cv->caller_number);
-	dialog_display(disp, sizeof disp, cv->caller_name);
+	dialog_uri_user(user, sizeof user, caller->number);
+	dialog_display(disp, sizeof disp, caller->name);
 	snprintf(from, sizeof from, "\"%s\" <sip:%s@%s>", disp, user, s->app->conf.sip_listen);
-	l->nh = nua_handle(s->nua, l, NUTAG_URL(contact), SIPTAG_TO_STR(contact),
-	                   SIPTAG_FROM_STR(from), TAG_END());
+	l->nh = nua_handle(s->nua, l, NUTAG_URL(uri), SIPTAG_TO_STR(uri), SIPTAG_FROM_STR(from),
+	                   TAG_END());
 	if (!n || !l->nh)
 		return -1;
 	nua_invite(l->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
 	           TAG_END());
 	return 0;
+}
+
+void dialog_discard(struct dialog *l)
+{
+	struct sipua *s = l->sip;
+	if (l->nh) {
+		/* The INVITE went out: let nua finish it; the leg ends in terminated. */
+		l->reported = true;
+		dialog_hangup(l);
+		return;
+	}
+	if (l->mleg) {
+		idmap_del(&s->mlegs, l->mleg);
+		media_leg_free(s->app->media, l->mleg);
+	}
+	free(l);
 }
 
 void sipua_offer(sipua_t *s, const struct eng_action *a)
@@ -220,29 +285,18 @@ void sipua_offer(sipua_t *s, const struct eng_action *a)
 	eng_ms now = app_now();
 	struct dialog *caller = idmap_get(&s->calls, a->call);
 	struct eng_member_view mv;
-	struct eng_call_view cv;
 	struct reg_binding b[1];
 	if (!caller || !engine_member_view(app->engine, now, a->member, &mv) ||
-	    !engine_call_view(app->engine, now, a->call, &cv) ||
 	    registrar_contacts(s->reg, mv.login, now, b, 1) == 0) {
 		log_info("sip", "offer %u: member %u has no registered phone", a->offer, a->member);
 		engine_offer_failed(app->engine, now, a->offer, "unreachable");
 		return;
 	}
 	struct dialog *l = dialog_new(s, DLG_AGENT, NULL);
-	if (!l || dialog_invite(s, l, b[0].uri, &cv) < 0 || idmap_put(&s->offers, a->offer, l) < 0) {
+	if (!l || dialog_place(l, b[0].uri, caller) < 0 || idmap_put(&s->offers, a->offer, l) < 0) {
 		log_error("sip", "offer %u: cannot create agent leg", a->offer);
-		if (l && l->nh) {
-			l->reported = true;
-			l->closing = true;
-			nua_cancel(l->nh, TAG_END());
-		} else if (l) {
-			if (l->mleg) {
-				idmap_del(&s->mlegs, l->mleg);
-				media_leg_free(app->media, l->mleg);
-			}
-			free(l);
-		}
+		if (l)
+			dialog_discard(l);
 		engine_offer_failed(app->engine, now, a->offer, "unreachable");
 		return;
 	}
@@ -273,6 +327,52 @@ void sipua_bridge(sipua_t *s, const struct eng_action *a)
 	}
 	media_bridge(s->app->media, caller->mleg, agent->mleg);
 	log_info("sip", "call %u: bridged", a->call);
+	app_record_call(s->app, a->call, a->queue, a->member, caller->mleg, agent->mleg);
+}
+
+bool sipua_call_media(sipua_t *s, eng_id call, media_leg *caller, media_leg *agent)
+{
+	struct dialog *c = idmap_get(&s->calls, call);
+	if (!c || !c->agent || !c->agent->answered || c->agent->closing)
+		return false;
+	*caller = c->mleg;
+	*agent = c->agent->mleg;
+	return true;
+}
+
+int sipua_spy_call(sipua_t *s, eng_id supervisor, const char *login, const char *agent_login,
+                   enum media_spy_mode mode)
+{
+	struct reg_binding b[1];
+	struct dialog me = { .number = "", .name = "callq supervision" };
+	if (registrar_contacts(s->reg, login, app_now(), b, 1) == 0)
+		return -1;
+	struct dialog *l = dialog_new(s, DLG_SPY, NULL);
+	if (!l)
+		return -1;
+	if (dialog_place(l, b[0].uri, &me) < 0) {
+		dialog_discard(l);
+		return -1;
+	}
+	l->reported = true;
+	l->supervisor = supervisor;
+	l->spy_mode = mode;
+	snprintf(l->target, sizeof l->target, "%s", agent_login);
+	return 0;
+}
+
+void dialog_spy_response(struct dialog *l, int status, const sip_t *sip)
+{
+	if (status < 200 || status >= 300)
+		return;
+	l->answered = true;
+	if (!dialog_take_answer(l, sip) ||
+	    !app_spy(l->sip->app, l->supervisor, l->target, l->mleg, l->spy_mode)) {
+		log_info("sip", "spy on %s: not on a call any more, or not allowed", l->target);
+		dialog_hangup(l);
+		return;
+	}
+	l->spying = true;
 }
 
 void sipua_release(sipua_t *s, const struct eng_action *a)
@@ -287,17 +387,51 @@ void sipua_release(sipua_t *s, const struct eng_action *a)
 		dialog_hangup(agent);
 	}
 	caller->reported = true;
-	dialog_hangup(caller);
+	if (a->release == REL_TRANSFER)
+		transfer_start(caller, a->dest);
+	else
+		dialog_hangup(caller);
+}
+
+void dialog_digit(struct dialog *l, char digit)
+{
+	struct app *app = l->sip->app;
+	/* The guide's mode keys on the supervisor's phone: 4 listen, 5 whisper, 6 barge. */
+	if (l->spying && digit >= '4' && digit <= '6') {
+		l->spy_mode = (enum media_spy_mode)(digit - '4');
+		media_spy_mode(app->media, l->mleg, l->spy_mode);
+		return;
+	}
+	if (l->kind == DLG_CALLER && !l->reported && l->call) {
+		engine_call_digit(app->engine, app_now(), l->call, digit);
+		app_engine_done(app);
+	}
 }
 
 void sipua_media_event(sipua_t *s, const struct media_event *ev)
 {
 	struct dialog *l = idmap_get(&s->mlegs, ev->leg);
-	if (!l)
+	if (!l) {
+		/* The leg is gone; a recording's end must still reach its row. */
+		if (ev->kind == MEV_RECORD_DONE || ev->kind == MEV_RECORD_FAILED)
+			app_record_event(s->app, ev);
 		return;
+	}
 	switch (ev->kind) {
 	case MEV_PLAYED:
-		if (l->kind == DLG_FEATURE)
+		if (l->kind == DLG_FEATURE && !l->spying)
+			dialog_hangup(l);
+		else if (l->kind == DLG_CALLER && l->voicemail[0] &&
+		         !app_record_voicemail(s->app, l->voicemail, l->mleg))
+			dialog_hangup(l);
+		break;
+	case MEV_SPY_END:
+		dialog_hangup(l);
+		break;
+	case MEV_RECORD_DONE:
+	case MEV_RECORD_FAILED:
+		app_record_event(s->app, ev);
+		if (l->voicemail[0])
 			dialog_hangup(l);
 		break;
 	case MEV_TIMEOUT:
@@ -306,6 +440,7 @@ void sipua_media_event(sipua_t *s, const struct media_event *ev)
 		break;
 	case MEV_DTMF:
 		log_debug("sip", "call %u: DTMF %c", l->call, ev->digit);
+		dialog_digit(l, ev->digit);
 		break;
 	}
 }

@@ -46,6 +46,15 @@ int sipua_acl_add(sipua_t *s, const char *cidr);
 /* Calls in progress (caller legs), for overload shedding and status. */
 unsigned sipua_active_calls(const sipua_t *s);
 
+/* The media legs of a bridged queue call; false if it is not bridged. */
+bool sipua_call_media(sipua_t *s, eng_id call, media_leg *caller, media_leg *agent);
+/* Rings login's phone; when answered, it joins agent_login's call in `mode`
+ * on behalf of `supervisor`. -1 if login has no registered phone. */
+int sipua_spy_call(sipua_t *s, eng_id supervisor, const char *login, const char *agent_login,
+                   enum media_spy_mode mode);
+/* The media leg of a caller still in the engine, or 0. */
+media_leg sipua_caller_media(sipua_t *s, eng_id call);
+
 void sipua_offer(sipua_t *s, const struct eng_action *a);
 void sipua_cancel_offer(sipua_t *s, const struct eng_action *a);
 void sipua_bridge(sipua_t *s, const struct eng_action *a);

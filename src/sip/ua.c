@@ -2,9 +2,11 @@
  * incoming INVITEs (trunk or member, queue number or feature code). */
 #include "sip/ua.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <sofia-sip/msg_addr.h>
@@ -30,6 +32,39 @@ static const char *ua_source(nua_t *nua, char *buf, size_t cap, const struct soc
 	if (ai && ai->ai_addr && ai->ai_addr->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, buf, (socklen_t)cap);
 	return buf;
+}
+
+static uint32_t ua_ipv4(const struct sockaddr *sa)
+{
+	return sa && sa->sa_family == AF_INET
+	               ? ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr)
+	               : 0;
+}
+
+/* Refuses a source that is guessing passwords; true if it was refused. */
+static bool ua_guarded(struct sipua *s, nua_t *nua, nua_handle_t *nh, const struct sockaddr *sa,
+                       bool with_this)
+{
+	if (!guard_blocked(&s->guard, ua_ipv4(sa), app_now()))
+		return false;
+	nua_respond(nh, 403, "Too Many Failed Attempts", TAG_IF(with_this, NUTAG_WITH_THIS(nua)),
+	            TAG_END());
+	return true;
+}
+
+/* Records a digest outcome for the source; logs once when a block starts. */
+static void ua_digest_outcome(struct sipua *s, const struct sockaddr *sa, const char *src,
+                              const char *who, enum digest_result r)
+{
+	uint32_t ip = ua_ipv4(sa);
+	if (r == DIGEST_OK) {
+		guard_ok(&s->guard, ip);
+	} else if (r == DIGEST_BAD) {
+		log_warn("sip", "bad credentials for '%s' from %s", who, src);
+		if (guard_fail(&s->guard, ip, app_now()))
+			log_warn("sip", "%s: too many failed attempts, refused for %lld ms", src,
+			         (long long)guard_blocked(&s->guard, ip, app_now()));
+	}
 }
 
 /* ---- REGISTER ---- */
@@ -97,14 +132,20 @@ static void ua_register(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip
 	const char *login = sip->sip_to && sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user
 	                                                                : "";
 	ua_source(nua, src, sizeof src, &sa);
+	if (ua_guarded(s, nua, nh, sa, true)) {
+		nua_handle_destroy(nh);
+		return;
+	}
 	enum digest_result r = digest_verify(&s->digest, ua_unix_now(), sip->sip_authorization,
 	                                     "REGISTER", ua_ha1, s, user, sizeof user);
+	if (r == DIGEST_OK && strcmp(user, login))
+		r = DIGEST_BAD;
+	ua_digest_outcome(s, sa, src, login, r);
 	if (r == DIGEST_NONE || r == DIGEST_STALE) {
 		digest_challenge(&s->digest, ua_unix_now(), r == DIGEST_STALE, chal, sizeof chal);
 		nua_respond(nh, SIP_401_UNAUTHORIZED, NUTAG_WITH_THIS(nua),
 		            SIPTAG_WWW_AUTHENTICATE_STR(chal), TAG_END());
-	} else if (r == DIGEST_BAD || strcmp(user, login)) {
-		log_warn("sip", "REGISTER for '%s' from %s: bad credentials", login, src);
+	} else if (r == DIGEST_BAD) {
 		nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
 	} else {
 		ua_bind(s, login, sip);
@@ -149,13 +190,17 @@ static bool ua_authorize(struct sipua *s, nua_t *nua, nua_handle_t *nh, const si
 		nua_respond(nh, SIP_403_FORBIDDEN, TAG_END());
 		return false;
 	}
+	if (ua_guarded(s, nua, nh, sa, false))
+		return false;
 	enum digest_result r = digest_verify(&s->digest, ua_unix_now(),
 	                                     sip->sip_proxy_authorization, "INVITE", ua_ha1, s,
 	                                     inv->member, sizeof inv->member);
-	if (r == DIGEST_OK && !strcmp(inv->member, inv->from_user))
+	if (r == DIGEST_OK && strcmp(inv->member, inv->from_user))
+		r = DIGEST_BAD;
+	ua_digest_outcome(s, sa, src, inv->from_user, r);
+	if (r == DIGEST_OK)
 		return true;
-	if (r == DIGEST_BAD)
-		log_warn("sip", "INVITE from member '%s' at %s: bad credentials", inv->from_user, src);
+	inv->member[0] = 0;
 	digest_challenge(&s->digest, ua_unix_now(), r == DIGEST_STALE, chal, sizeof chal);
 	nua_respond(nh, SIP_407_PROXY_AUTH_REQUIRED, SIPTAG_PROXY_AUTHENTICATE_STR(chal), TAG_END());
 	return false;
@@ -185,7 +230,9 @@ static void ua_feature(struct sipua *s, nua_handle_t *nh, const struct ua_invite
 	const char *arg = NULL;
 	const char *action = app_feature(app, inv->dialed, &arg);
 	eng_id m = engine_member_find(app->engine, inv->member);
-	const char *prompt = app_feature_run(app, m, action, arg);
+	enum media_spy_mode mode = MEDIA_LISTEN;
+	bool spy = app_spy_mode(action, &mode);
+	const char *prompt = spy ? "en/denied.wav" : app_feature_run(app, m, action, arg);
 	struct dialog *l = dialog_new(s, DLG_FEATURE, nh);
 	if (!l) {
 		nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
@@ -198,7 +245,10 @@ static void ua_feature(struct sipua *s, nua_handle_t *nh, const struct ua_invite
 		l->closing = true;
 		return;
 	}
-	media_leg_play(app->media, l->mleg, prompt);
+	l->spying = spy && app_spy(app, m, arg, l->mleg, mode);
+	l->spy_mode = mode;
+	if (!l->spying)
+		media_leg_play(app->media, l->mleg, prompt);
 	log_info("sip", "%s dialed %s (%s)", inv->member, inv->dialed, action);
 }
 
@@ -212,6 +262,8 @@ static void ua_enter_queue(struct sipua *s, nua_handle_t *nh, eng_id q, const st
 		return;
 	}
 	nua_handle_bind(nh, l);
+	snprintf(l->number, sizeof l->number, "%s", inv->from_user);
+	snprintf(l->name, sizeof l->name, "%s", inv->caller_name);
 	struct eng_call_info ci = { inv->from_user, inv->caller_name, inv->dialed, inv->callee_name };
 	eng_ms now = app_now();
 	l->call = engine_call_enter(app->engine, now, q, &ci);
@@ -234,11 +286,10 @@ static void ua_enter_queue(struct sipua *s, nua_handle_t *nh, eng_id q, const st
 	}
 	const struct eng_queue_conf *qc = engine_queue_conf(app->engine, q);
 	struct eng_call_view cv;
-	struct eng_queue_stats st;
-	media_leg_hold(app->media, l->mleg, qc->hold, "en");
-	if (engine_call_view(app->engine, now, l->call, &cv) &&
-	    engine_queue_stats(app->engine, now, q, &st))
-		media_leg_announce(app->media, l->mleg, cv.position, (unsigned)(st.avg_wait_ms / 1000));
+	media_leg_hold(app->media, l->mleg, qc->hold, qc->lang[0] ? qc->lang : "en");
+	if (engine_call_view(app->engine, now, l->call, &cv))
+		media_leg_announce(app->media, l->mleg, cv.position,
+		                   engine_wait_estimate(app->engine, now, l->call));
 	log_info("sip", "call %u from %s entered %s", l->call, inv->from_user, qc->name);
 	app_engine_done(app);
 }
@@ -274,6 +325,33 @@ static void ua_invite(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip_t
 		ua_enter_queue(s, nh, q, &inv, &r);
 }
 
+/* ---- DTMF by SIP INFO (for phones that do not send RFC 4733) ---- */
+
+/* Bodies: application/dtmf-relay "Signal=5\r\nDuration=160" or application/dtmf "5". */
+static void ua_info(struct dialog *l, const sip_t *sip)
+{
+	const sip_payload_t *pl = sip->sip_payload;
+	const sip_content_type_t *ct = sip->sip_content_type;
+	char body[128];
+	if (!pl || !ct || !ct->c_type || pl->pl_len >= sizeof body)
+		return;
+	memcpy(body, pl->pl_data, pl->pl_len);
+	body[pl->pl_len] = 0;
+	const char *p = body;
+	if (!strcasecmp(ct->c_type, "application/dtmf-relay")) {
+		p = strcasestr(body, "signal=");
+		if (!p)
+			return;
+		p += 7;
+	} else if (strcasecmp(ct->c_type, "application/dtmf")) {
+		return;
+	}
+	while (*p == ' ')
+		p++;
+	if (strchr("0123456789*#ABCD", *p) && *p)
+		dialog_digit(l, *p);
+}
+
 /* ---- dispatch ---- */
 
 static void ua_state(nua_handle_t *nh, struct dialog *l, tagi_t tags[])
@@ -299,12 +377,21 @@ static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *n
 		break;
 	case nua_i_invite:
 		if (l)
-			return; /* re-INVITE on an existing leg: nua answers it */
-		ua_invite(s, nua, nh, sip);
+			dialog_reinvite(l, sip);
+		else
+			ua_invite(s, nua, nh, sip);
 		break;
 	case nua_r_invite:
 		if (l && l->kind == DLG_AGENT)
 			dialog_agent_response(l, status, sip);
+		else if (l && l->kind == DLG_OUTBOUND)
+			transfer_response(l, status, sip);
+		else if (l && l->kind == DLG_SPY)
+			dialog_spy_response(l, status, sip);
+		break;
+	case nua_i_info:
+		if (l)
+			ua_info(l, sip);
 		break;
 	case nua_i_state:
 		ua_state(nh, l, tags);
@@ -329,6 +416,7 @@ sipua_t *sipua_new(struct app *app, char *err, size_t errlen)
 	}
 	s->app = app;
 	acl_init(&s->acl);
+	guard_init(&s->guard);
 	idmap_init(&s->calls);
 	idmap_init(&s->offers);
 	idmap_init(&s->mlegs);
@@ -399,3 +487,9 @@ unsigned sipua_contacts(sipua_t *s, const char *login)
 int sipua_acl_add(sipua_t *s, const char *cidr) { return acl_add(&s->acl, cidr); }
 
 unsigned sipua_active_calls(const sipua_t *s) { return s->ncallers; }
+
+media_leg sipua_caller_media(sipua_t *s, eng_id call)
+{
+	struct dialog *l = idmap_get(&s->calls, call);
+	return l ? l->mleg : 0;
+}

@@ -13,11 +13,20 @@
 #include "core/idmap.h"
 #include "sip/acl.h"
 #include "sip/digest.h"
+#include "sip/guard.h"
 #include "sip/registrar.h"
 #include "sip/sdpneg.h"
 #include "sip/sip.h"
 
-enum dialog_kind { DLG_CALLER, DLG_AGENT, DLG_FEATURE };
+enum dialog_kind {
+	DLG_CALLER,     /* a caller from the trunk or a phone, in a queue or transferred */
+	DLG_AGENT,      /* an engine offer to a member's phone */
+	DLG_FEATURE,    /* a member dialing a feature code */
+	DLG_OUTBOUND,   /* a leg placed for a transferred caller (member, group, uri) */
+	DLG_SPY,        /* a supervisor's phone rung by the `spy` verb */
+};
+
+#define DLG_FORK_MAX 16
 
 /* One SIP dialog with its media leg. Freed only when nua says the dialog is
  * terminated, so nua never holds a dangling magic pointer. */
@@ -26,9 +35,24 @@ struct dialog {
 	struct sipua *sip;
 	nua_handle_t *nh;
 	media_leg mleg;
+	unsigned port;              /* our RTP port, kept for re-INVITE answers */
 	eng_id call, offer;
 	struct dialog *agent;       /* caller: the agent leg ringing or bridged */
-	struct dialog *caller;      /* agent: its caller, until detached */
+	struct dialog *caller;      /* agent, outbound: its caller, until detached */
+	char number[ENG_NUMBER_MAX];/* caller: who is calling, for legs placed for it */
+	char name[ENG_NAME_MAX];
+	/* Transfer (transfer.c): the caller's outbound legs while they ring, then
+	 * the one that answered. */
+	struct dialog *out[DLG_FORK_MAX];
+	unsigned nout;
+	struct dialog *peer;
+	su_timer_t *ring_timer;
+	char voicemail[ENG_NAME_MAX];/* caller: box to record into once the prompt ends */
+	/* Spying (feature code *57-*59, or DLG_SPY): whose call, for whom, how. */
+	bool spying;
+	eng_id supervisor;
+	char target[ENG_NAME_MAX];
+	enum media_spy_mode spy_mode;
 	bool answered;           /* 2xx sent (caller, feature) or received (agent) */
 	bool closing;            /* we sent BYE, CANCEL or a final error */
 	bool reported;           /* the engine knows this leg is over (or never knew it) */
@@ -40,6 +64,7 @@ struct sipua {
 	registrar_t *reg;
 	struct acl acl;
 	struct digest digest;
+	struct guard guard;        /* slows password guessing per source */
 	struct idmap calls;      /* engine call id -> caller leg */
 	struct idmap offers;     /* engine offer id -> agent leg */
 	struct idmap mlegs;      /* media leg -> leg, for media events */
@@ -55,7 +80,25 @@ struct dialog *dialog_new(struct sipua *s, enum dialog_kind kind, nua_handle_t *
 /* Answer an incoming INVITE with our SDP for the remote's offer; 0 or -1. */
 int dialog_answer(struct dialog *l, const struct sdpneg *remote);
 void dialog_hangup(struct dialog *l);
+/* A re-INVITE on an established leg: new address, codec or hold state. */
+void dialog_reinvite(struct dialog *l, const sip_t *sip);
 void dialog_terminated(struct dialog *l);
 void dialog_agent_response(struct dialog *l, int status, const sip_t *sip);
+/* Places an INVITE to `uri` for `caller` (From: the caller's number and name). */
+int dialog_place(struct dialog *l, const char *uri, const struct dialog *caller);
+/* A final response to a supervisor's phone rung by `spy`. */
+void dialog_spy_response(struct dialog *l, int status, const sip_t *sip);
+/* A DTMF digit from the leg (RFC 4733 or SIP INFO). */
+void dialog_digit(struct dialog *l, char digit);
+/* Frees a dialog whose INVITE could not be placed. */
+void dialog_discard(struct dialog *l);
+/* The remote SDP of a 2xx, applied to the leg's media; false if unusable. */
+bool dialog_take_answer(struct dialog *l, const sip_t *sip);
+
+/* transfer.c */
+void transfer_start(struct dialog *caller, const char *dest);
+void transfer_response(struct dialog *out, int status, const sip_t *sip);
+/* A caller or outbound leg of a transfer has terminated. */
+void transfer_gone(struct dialog *l);
 
 #endif

@@ -10,7 +10,9 @@
 #include <time.h>
 
 #include "acd/qconf.h"
+#include "acd/skill.h"
 #include "core/log.h"
+#include "core/pwhash.h"
 #include "store/journal.h"
 #include "store/sql_embed.h"
 
@@ -25,6 +27,7 @@ enum store_stmt {
 	ST_MEMBER_UPDATE,
 	ST_MEMBER_DELETE,
 	ST_MEMBER_RECORD,
+	ST_MEMBER_PWHASH,
 	ST_ASSIGN,
 	ST_UNASSIGN,
 	ST_STATE,
@@ -34,28 +37,45 @@ enum store_stmt {
 	ST_REG_PUT,
 	ST_REG_DEL,
 	ST_REGS,
+	ST_SKILL_UPSERT,
+	ST_SKILL_RULES_CLEAR,
+	ST_SKILL_RULE_ADD,
+	ST_SKILL_DELETE,
+	ST_SKILL_GRANT,
+	ST_SKILL_REVOKE,
+	ST_REC_ADD,
+	ST_REC_FINISH,
+	ST_RECS,
 	ST_COUNT
 };
 
 #define Q_COLS "number, strategy, call_limit, timeout, connect_timeout, recovery, " \
 	"recovery_extend, recovery_multi, timeout_if_empty, force_away, record, show_agents, " \
-	"paused, escalation_queue, escalation_dest, zero_out, hold"
+	"paused, escalation_queue, escalation_dest, zero_out, hold, lang, wait_estimate, " \
+	"service_level"
 #define Q_VALS ":number, :strategy, :call_limit, :timeout, :connect_timeout, :recovery, " \
 	":recovery_extend, :recovery_multi, :timeout_if_empty, :force_away, :record, :show_agents, " \
-	":paused, :escalation_queue, :escalation_dest, :zero_out, :hold"
+	":paused, :escalation_queue, :escalation_dest, :zero_out, :hold, :lang, :wait_estimate, " \
+	":service_level"
 #define MEMBER_ID "(SELECT id FROM members WHERE login = :login)"
 #define QUEUE_ID "(SELECT id FROM queues WHERE name = :queue)"
+#define SKILL_ID "(SELECT id FROM skills WHERE name = :skill)"
+#define REC_COLS "id, kind, call, run, queue, member, path, started_ms, duration_ms, status, error"
 
 static const char *const store_sql[ST_COUNT] = {
 	[ST_QUEUE_INSERT] = "INSERT INTO queues (name, " Q_COLS ") VALUES (:name, " Q_VALS ")",
 	[ST_QUEUE_UPDATE] = "UPDATE queues SET (" Q_COLS ") = (" Q_VALS ") WHERE name = :name",
 	[ST_QUEUE_DELETE] = "DELETE FROM queues WHERE name = :name",
-	[ST_MEMBER_INSERT] = "INSERT INTO members (login, name, role, sip_ha1, record) "
-	                     "VALUES (:login, :name, :role, coalesce(:ha1, ''), :record)",
+	[ST_MEMBER_INSERT] = "INSERT INTO members (login, name, role, sip_ha1, password_hash, record) "
+	                     "VALUES (:login, :name, :role, coalesce(:ha1, ''), "
+	                     "coalesce(:pwhash, ''), :record)",
 	[ST_MEMBER_UPDATE] = "UPDATE members SET name = :name, role = :role, "
-	                     "sip_ha1 = coalesce(:ha1, sip_ha1), record = :record WHERE login = :login",
+	                     "sip_ha1 = coalesce(:ha1, sip_ha1), "
+	                     "password_hash = coalesce(:pwhash, password_hash), record = :record "
+	                     "WHERE login = :login",
 	[ST_MEMBER_DELETE] = "DELETE FROM members WHERE login = :login",
 	[ST_MEMBER_RECORD] = "SELECT record FROM members WHERE login = :login",
+	[ST_MEMBER_PWHASH] = "SELECT password_hash FROM members WHERE login = :login",
 	[ST_ASSIGN] = "INSERT INTO queue_members (queue_id, member_id, is_manager, active) "
 	              "SELECT q.id, m.id, :manager, :active FROM queues q, members m "
 	              "WHERE q.name = :queue AND m.login = :login "
@@ -79,13 +99,48 @@ static const char *const store_sql[ST_COUNT] = {
 	               " AND contact = :contact",
 	[ST_REGS] = "SELECT m.login, r.contact, r.expires_unix FROM registrations r "
 	            "JOIN members m ON m.id = r.member_id ORDER BY m.login, r.contact",
+	/* An upsert, not INSERT OR REPLACE: replacing would give the skill a new
+	 * id (its place in creation order) and cascade away its members. */
+	[ST_SKILL_UPSERT] = "INSERT INTO skills (name, match_all) VALUES (:skill, :match_all) "
+	                    "ON CONFLICT (name) DO UPDATE SET match_all = excluded.match_all",
+	[ST_SKILL_RULES_CLEAR] = "DELETE FROM skill_rules WHERE skill_id = " SKILL_ID,
+	[ST_SKILL_RULE_ADD] = "INSERT INTO skill_rules (skill_id, position, field, op, value) "
+	                      "VALUES (" SKILL_ID ", :position, :field, :op, :value)",
+	[ST_SKILL_DELETE] = "DELETE FROM skills WHERE name = :skill",
+	/* OR REPLACE so that granting a skill twice still counts as a change. */
+	[ST_SKILL_GRANT] = "INSERT OR REPLACE INTO member_skills (member_id, skill_id) "
+	                   "SELECT m.id, k.id FROM members m, skills k "
+	                   "WHERE m.login = :login AND k.name = :skill",
+	[ST_SKILL_REVOKE] = "DELETE FROM member_skills WHERE member_id = " MEMBER_ID
+	                    " AND skill_id = " SKILL_ID,
+	[ST_REC_ADD] = "INSERT INTO recordings (kind, call, run, queue, member, path, started_ms) "
+	               "VALUES (:kind, :call, :run, :queue, :member, :path, :started)",
+	[ST_REC_FINISH] = "UPDATE recordings SET duration_ms = :duration, status = :status, "
+	                  "error = coalesce(:error, '') WHERE id = :id",
+	[ST_RECS] = "SELECT " REC_COLS " FROM recordings "
+	            "WHERE (:queue IS NULL OR queue = :queue) AND (:member IS NULL OR member = :member) "
+	            "ORDER BY started_ms DESC, id DESC LIMIT :max",
 };
+
+static const char *const store_rec_kinds[] = { [STORE_REC_CALL] = "call",
+	                                       [STORE_REC_VOICEMAIL] = "voicemail" };
+static const char *const store_rec_states[] = { [STORE_REC_RECORDING] = "recording",
+	                                        [STORE_REC_DONE] = "done",
+	                                        [STORE_REC_FAILED] = "failed" };
+/* Rule fields and operators as the skill_rules table spells them. */
+static const char *const store_skill_fields[] = {
+	[SKF_CALLER_NUMBER] = "caller_number", [SKF_CALLER_NAME] = "caller_name",
+	[SKF_CALLEE_NUMBER] = "callee_number", [SKF_CALLEE_NAME] = "callee_name",
+};
+static const char *const store_skill_ops[] = { [SKOP_STARTS_WITH] = "starts_with",
+	                                       [SKOP_MATCHES] = "matches" };
 
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT];
 	struct store_jnl *jnl;
 	engine_t *eng;              /* from store_load: names the journal's ids */
+	int64_t run;                /* start time (unix ms): tells runs apart in journal and recordings */
 	char errmsg[256];
 };
 
@@ -245,10 +300,26 @@ static int store_migrate(store_t *s, const struct sql_migration *m, unsigned n)
 	return 0;
 }
 
+/* SQL function callq_pwhash(password): the stored control-socket hash, so
+ * db/demo.sql can give the demo members theirs without the C code knowing
+ * the demo passwords. */
+static void store_sql_pwhash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	char hash[PWHASH_TEXT_MAX];
+	const unsigned char *pw = argc == 1 ? sqlite3_value_text(argv[0]) : NULL;
+	if (!pw || pwhash_make((const char *)pw, hash, sizeof hash) != 0) {
+		sqlite3_result_error(ctx, "callq_pwhash: no password or no randomness", -1);
+		return;
+	}
+	sqlite3_result_text(ctx, hash, -1, SQLITE_TRANSIENT);
+}
+
 static int store_configure(store_t *s)
 {
 	sqlite3_extended_result_codes(s->db, 1);
-	if (sqlite3_busy_timeout(s->db, STORE_BUSY_MS) != SQLITE_OK)
+	if (sqlite3_busy_timeout(s->db, STORE_BUSY_MS) != SQLITE_OK ||
+	    sqlite3_create_function_v2(s->db, "callq_pwhash", 1, SQLITE_UTF8, NULL, store_sql_pwhash,
+	                               NULL, NULL, NULL) != SQLITE_OK)
 		return -1;
 	return store_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
 	                     "PRAGMA foreign_keys = ON");
@@ -289,7 +360,8 @@ store_t *store_open_migrations(const char *path, const struct sql_migration *m, 
 		store_release(s);
 		return NULL;
 	}
-	s->jnl = store_jnl_start(path, store_unix_ms(), err, errlen);
+	s->run = store_unix_ms();
+	s->jnl = store_jnl_start(path, s->run, err, errlen);
 	if (!s->jnl) {
 		store_release(s);
 		return NULL;
@@ -372,6 +444,16 @@ static void col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
 		store_copy(out, cap, sqlite3_column_text(st, i));
 }
 
+/* A setting kept as qconf's text: read back through qconf_set, so the text
+ * form has one owner. */
+static void store_col_setting(sqlite3_stmt *st, int i, struct eng_queue_conf *c, const char *key)
+{
+	char err[128];
+	const unsigned char *text = sqlite3_column_text(st, i);
+	if (text && qconf_set(c, key, (const char *)text, err, sizeof err) != 0)
+		log_warn("store", "queue %s: %s, using the default", c->name, err);
+}
+
 static void store_row_queue(sqlite3_stmt *st, struct eng_queue_conf *c)
 {
 	qconf_defaults(c);
@@ -395,6 +477,9 @@ static void store_row_queue(sqlite3_stmt *st, struct eng_queue_conf *c)
 	col_text(st, 15, c->escalation_dest, sizeof c->escalation_dest);
 	col_text(st, 16, c->zero_out, sizeof c->zero_out);
 	col_text(st, 17, c->hold, sizeof c->hold);
+	col_text(st, 18, c->lang, sizeof c->lang);
+	store_col_setting(st, 19, c, "wait_estimate");
+	col_uint(st, 20, &c->service_level_s);
 }
 
 static int store_load_queues(store_t *s, engine_t *e, eng_ms now)
@@ -471,12 +556,90 @@ static int store_load_state(store_t *s, engine_t *e, eng_ms now)
 	return store_finish(s, st, rc);
 }
 
+/* One skill's rules, in order, through skill_rule_parse. -1 if one does not
+ * parse (logged: the skill is then not loaded) or the query fails. */
+static int store_skill_rules(store_t *s, sqlite3_stmt *rules, const char *name,
+                             struct eng_skill_rule *out, size_t *n)
+{
+	int rc;
+	*n = 0;
+	while ((rc = sqlite3_step(rules)) == SQLITE_ROW) {
+		char err[256] = "too many rules";
+		const char *text = (const char *)sqlite3_column_text(rules, 0);
+		if (*n == ENG_SKILL_RULES_MAX || skill_rule_parse(text, &out[*n], err, sizeof err) != 0) {
+			log_warn("store", "skill %s: rule '%s': %s; skill not loaded", name, text, err);
+			return -1;
+		}
+		(*n)++;
+	}
+	if (rc != SQLITE_DONE)
+		store_set_err(s, sqlite3_errmsg(s->db));
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void store_load_skill(store_t *s, engine_t *e, sqlite3_stmt *rules, sqlite3_stmt *skill)
+{
+	struct eng_skill_rule r[ENG_SKILL_RULES_MAX];
+	char err[256];
+	size_t n;
+	const char *name = (const char *)sqlite3_column_text(skill, 1);
+	sqlite3_reset(rules);
+	sqlite3_bind_int64(rules, 1, sqlite3_column_int64(skill, 0));
+	if (store_skill_rules(s, rules, name, r, &n) == 0 &&
+	    engine_skill_set(e, name, sqlite3_column_int(skill, 2) != 0, r, n, err, sizeof err) != 0)
+		log_warn("store", "skill %s: %s; not loaded", name, err);
+}
+
+static int store_load_skills(store_t *s, engine_t *e)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT id, name, match_all FROM skills ORDER BY id");
+	sqlite3_stmt *rules = st ? store_prepare(s, "SELECT field || ' ' || op || ' ' || value "
+	                                            "FROM skill_rules WHERE skill_id = ?1 "
+	                                            "ORDER BY position") : NULL;
+	int rc = SQLITE_ERROR;
+	while (rules && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		store_load_skill(s, e, rules, st);
+	sqlite3_finalize(rules);
+	return st ? store_finish(s, st, rc) : -1;
+}
+
+static int store_load_member_skills(store_t *s, engine_t *e)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT m.login, k.name FROM member_skills ms "
+	                                    "JOIN members m ON m.id = ms.member_id "
+	                                    "JOIN skills k ON k.id = ms.skill_id ORDER BY ms.rowid");
+	if (!st)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *login = (const char *)sqlite3_column_text(st, 0);
+		const char *skill = (const char *)sqlite3_column_text(st, 1);
+		eng_id m = engine_member_find(e, login);
+		if (!m || !engine_skill_assign(e, m, skill, true))
+			log_warn("store", "skill %s of %s not loaded", skill, login);
+	}
+	return store_finish(s, st, rc);
+}
+
+/* Recordings still "recording" from an earlier run were cut off when that
+ * daemon stopped: their files end early, and nothing else will finish them. */
+static int store_recordings_interrupted(store_t *s)
+{
+	char sql[192];
+	snprintf(sql, sizeof sql, "UPDATE recordings SET status = 'failed', "
+	                          "error = 'callqd stopped while recording' "
+	                          "WHERE status = 'recording' AND run <> %lld", (long long)s->run);
+	return store_exec(s, sql);
+}
+
 int store_load(store_t *s, engine_t *e, eng_ms now,
                void (*cred)(void *ctx, const char *login, const char *ha1), void *ctx)
 {
 	s->eng = e;
 	if (store_load_queues(s, e, now) != 0 || store_load_members(s, e, cred, ctx) != 0 ||
-	    store_load_assign(s, e, now) != 0 || store_load_state(s, e, now) != 0) {
+	    store_load_assign(s, e, now) != 0 || store_load_state(s, e, now) != 0 ||
+	    store_load_skills(s, e) != 0 || store_load_member_skills(s, e) != 0 ||
+	    store_recordings_interrupted(s) != 0) {
 		log_error("store", "load: %s", s->errmsg);
 		return -1;
 	}
@@ -510,6 +673,16 @@ static void store_bind_queue(sqlite3_stmt *st, const struct eng_queue_conf *c)
 	bind_text(st, ":escalation_dest", c->escalation_dest);
 	bind_text(st, ":zero_out", c->zero_out);
 	bind_text(st, ":hold", c->hold);
+	bind_text(st, ":lang", c->lang);
+	bind_int(st, ":service_level", c->service_level_s);
+}
+
+/* The wait estimator as qconf's text; NULL (the default) if qconf has none. */
+static void store_bind_setting(sqlite3_stmt *st, const char *name, const struct eng_queue_conf *c,
+                               const char *key, char *buf, size_t cap)
+{
+	if (qconf_get(c, key, buf, cap) == 0)
+		sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, name), buf, -1, SQLITE_STATIC);
 }
 
 enum store_err store_queue_put(store_t *s, const struct eng_queue_conf *c, bool create)
@@ -517,7 +690,9 @@ enum store_err store_queue_put(store_t *s, const struct eng_queue_conf *c, bool 
 	sqlite3_stmt *st = store_stmt(s, create ? ST_QUEUE_INSERT : ST_QUEUE_UPDATE);
 	if (!st)
 		return STORE_FAILED;
+	char estimate[32];
 	store_bind_queue(st, c);
+	store_bind_setting(st, ":wait_estimate", c, "wait_estimate", estimate, sizeof estimate);
 	return store_change(s, st);
 }
 
@@ -530,18 +705,32 @@ enum store_err store_queue_del(store_t *s, const char *name)
 	return store_change(s, st);
 }
 
-enum store_err store_member_put(store_t *s, const char *login, const char *name,
-                                enum eng_role role, const char *ha1, bool record, bool create)
+enum store_err store_member_put(store_t *s, const struct store_member *m, bool create)
 {
 	sqlite3_stmt *st = store_stmt(s, create ? ST_MEMBER_INSERT : ST_MEMBER_UPDATE);
 	if (!st)
 		return STORE_FAILED;
-	bind_text(st, ":login", login);
-	bind_text(st, ":name", name ? name : "");
-	bind_text(st, ":role", engine_role_name(role));
-	bind_text(st, ":ha1", ha1);
-	bind_int(st, ":record", record);
+	bind_text(st, ":login", m->login);
+	bind_text(st, ":name", m->name ? m->name : "");
+	bind_text(st, ":role", engine_role_name(m->role));
+	bind_text(st, ":ha1", m->ha1);
+	bind_text(st, ":pwhash", m->pwhash);
+	bind_int(st, ":record", m->record);
 	return store_change(s, st);
+}
+
+bool store_member_pwhash(store_t *s, const char *login, char *out, size_t cap)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_MEMBER_PWHASH);
+	if (!st)
+		return false;
+	bind_text(st, ":login", login);
+	bool ok = sqlite3_step(st) == SQLITE_ROW &&
+	          (size_t)sqlite3_column_bytes(st, 0) < cap;
+	if (ok)
+		store_copy(out, cap, sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	return ok;
 }
 
 enum store_err store_member_del(store_t *s, const char *login)
@@ -609,6 +798,191 @@ enum store_err store_agent_active(store_t *s, const char *queue, const char *log
 	bind_text(st, ":login", login);
 	bind_int(st, ":active", active);
 	return store_change(s, st);
+}
+
+/* ---- skills ---- */
+
+/* Runs a write statement whose row count does not matter. */
+static enum store_err store_run(store_t *s, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	enum store_err r = rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc);
+	sqlite3_reset(st);
+	return r;
+}
+
+static enum store_err store_begin(store_t *s)
+{
+	int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	return rc == SQLITE_OK ? STORE_OK : store_fail(s, rc);
+}
+
+/* Commits if everything went well (e == STORE_OK), else rolls back; the
+ * result of the whole transaction. */
+static enum store_err store_end(store_t *s, enum store_err e)
+{
+	if (e == STORE_OK) {
+		int rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return STORE_OK;
+		e = store_fail(s, rc);
+	}
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return e;
+}
+
+static enum store_err store_skill_rule_add(store_t *s, const char *skill, int position,
+                                           const struct eng_skill_rule *r)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_SKILL_RULE_ADD);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":skill", skill);
+	bind_int(st, ":position", position);
+	bind_text(st, ":field", store_skill_fields[r->field]);
+	bind_text(st, ":op", store_skill_ops[r->op]);
+	bind_text(st, ":value", r->value);
+	return store_run(s, st);
+}
+
+/* Inside a transaction: the skill row, then its rules replaced. */
+static enum store_err store_skill_write(store_t *s, const char *name, bool match_all,
+                                        const struct eng_skill_rule *r, size_t n)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_SKILL_UPSERT);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":skill", name);
+	bind_int(st, ":match_all", match_all);
+	enum store_err e = store_run(s, st);
+	if (e == STORE_OK && !(st = store_stmt(s, ST_SKILL_RULES_CLEAR)))
+		e = STORE_FAILED;
+	if (e == STORE_OK) {
+		bind_text(st, ":skill", name);
+		e = store_run(s, st);
+	}
+	for (size_t i = 0; e == STORE_OK && i < n; i++)
+		e = store_skill_rule_add(s, name, (int)i, &r[i]);
+	return e;
+}
+
+enum store_err store_skill_put(store_t *s, const char *name, bool match_all,
+                               const char *const *rules, size_t n)
+{
+	struct eng_skill_rule r[ENG_SKILL_RULES_MAX];
+	char err[200];
+	if (n > ENG_SKILL_RULES_MAX) {
+		snprintf(s->errmsg, sizeof s->errmsg, "at most %d rules", ENG_SKILL_RULES_MAX);
+		return STORE_INVALID;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (skill_rule_parse(rules[i], &r[i], err, sizeof err) != 0) {
+			snprintf(s->errmsg, sizeof s->errmsg, "rule '%.40s': %s", rules[i], err);
+			return STORE_INVALID;
+		}
+	}
+	enum store_err e = store_begin(s);
+	if (e != STORE_OK)
+		return e;
+	return store_end(s, store_skill_write(s, name, match_all, r, n));
+}
+
+enum store_err store_skill_del(store_t *s, const char *name)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_SKILL_DELETE);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":skill", name);
+	return store_change(s, st);
+}
+
+enum store_err store_skill_assign(store_t *s, const char *login, const char *skill, bool on)
+{
+	sqlite3_stmt *st = store_stmt(s, on ? ST_SKILL_GRANT : ST_SKILL_REVOKE);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":login", login);
+	bind_text(st, ":skill", skill);
+	return store_change(s, st);
+}
+
+/* ---- recordings ---- */
+
+/* Empty text is stored as NULL, as in the journal. */
+static void bind_opt(sqlite3_stmt *st, const char *name, const char *v)
+{
+	if (v && *v)
+		bind_text(st, name, v);
+}
+
+int64_t store_recording_add(store_t *s, const struct store_recording *r)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_REC_ADD);
+	if (!st)
+		return -1;
+	bind_text(st, ":kind", store_rec_kinds[r->kind]);
+	if (r->call)
+		bind_int(st, ":call", r->call);
+	bind_int(st, ":run", s->run);
+	bind_opt(st, ":queue", r->queue);
+	bind_opt(st, ":member", r->member);
+	bind_text(st, ":path", r->path);
+	bind_int(st, ":started", r->started_unix_ms);
+	return store_change(s, st) == STORE_OK ? sqlite3_last_insert_rowid(s->db) : -1;
+}
+
+enum store_err store_recording_finish(store_t *s, int64_t id, int64_t duration_ms, bool ok,
+                                      const char *error)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_REC_FINISH);
+	if (!st)
+		return STORE_FAILED;
+	bind_int(st, ":id", id);
+	bind_int(st, ":duration", duration_ms < 0 ? 0 : duration_ms);
+	bind_text(st, ":status", store_rec_states[ok ? STORE_REC_DONE : STORE_REC_FAILED]);
+	bind_text(st, ":error", error);
+	return store_change(s, st);
+}
+
+/* Index of text in names[0..n), or 0 (the CHECK constraints keep it valid). */
+static int store_enum(const unsigned char *text, const char *const *names, int n)
+{
+	for (int i = 0; text && i < n; i++)
+		if (!strcmp((const char *)text, names[i]))
+			return i;
+	return 0;
+}
+
+static void store_row_recording(sqlite3_stmt *st, struct store_recording *r)
+{
+	memset(r, 0, sizeof *r);
+	r->id = sqlite3_column_int64(st, 0);
+	r->kind = (enum store_rec_kind)store_enum(sqlite3_column_text(st, 1), store_rec_kinds, 2);
+	r->call = (eng_id)sqlite3_column_int64(st, 2);
+	r->run = sqlite3_column_int64(st, 3);
+	store_copy(r->queue, sizeof r->queue, sqlite3_column_text(st, 4));
+	store_copy(r->member, sizeof r->member, sqlite3_column_text(st, 5));
+	store_copy(r->path, sizeof r->path, sqlite3_column_text(st, 6));
+	r->started_unix_ms = sqlite3_column_int64(st, 7);
+	r->duration_ms = sqlite3_column_int64(st, 8);
+	r->status = (enum store_rec_status)store_enum(sqlite3_column_text(st, 9), store_rec_states, 3);
+	store_copy(r->error, sizeof r->error, sqlite3_column_text(st, 10));
+}
+
+size_t store_recordings(store_t *s, const char *queue, const char *member,
+                        struct store_recording *out, size_t max)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_RECS);
+	size_t n = 0;
+	if (!st)
+		return 0;
+	bind_opt(st, ":queue", queue);
+	bind_opt(st, ":member", member);
+	bind_int(st, ":max", (int64_t)max);
+	while (n < max && sqlite3_step(st) == SQLITE_ROW)
+		store_row_recording(st, &out[n++]);
+	sqlite3_reset(st);
+	return n;
 }
 
 /* ---- lists ---- */

@@ -28,7 +28,7 @@
 
 typedef struct store store_t;
 
-enum store_err { STORE_OK = 0, STORE_NOTFOUND, STORE_EXISTS, STORE_BUSY, STORE_FAILED };
+enum store_err { STORE_OK = 0, STORE_NOTFOUND, STORE_EXISTS, STORE_BUSY, STORE_FAILED, STORE_INVALID };
 
 store_t *store_open(const char *path, char *err, size_t errlen);
 /* store_open with another migration list (sorted by version): for tests of the
@@ -38,11 +38,13 @@ store_t *store_open_migrations(const char *path, const struct sql_migration *m, 
                                char *err, size_t errlen);
 void store_close(store_t *s);          /* flushes the journal first */
 int store_schema_version(store_t *s);
-/* Seeds the contract's demo data if the database has no queues and no members.
- * Returns 0 (seeded, or nothing to do) or -1. */
+/* Seeds the contract's demo data if the database has no queues and no members
+ * (demo members get their control-socket password hashes too). Returns 0
+ * (seeded, or nothing to do) or -1. */
 int store_seed_demo(store_t *s);
 
-/* Loads queues, members, memberships and member state into a fresh engine.
+/* Loads queues, members, memberships, member state and skills into a fresh
+ * engine, and marks recordings a stopped daemon left unfinished as failed.
  * For each member, calls cred(ctx, login, ha1) so the registrar can learn
  * its credentials. The engine is remembered to name the journal's queues and
  * members. Restoring state makes the engine emit events (logins...); they are
@@ -54,13 +56,59 @@ int store_load(store_t *s, engine_t *e, eng_ms now,
 enum store_err store_queue_put(store_t *s, const struct eng_queue_conf *c, bool create);
 enum store_err store_queue_del(store_t *s, const char *name);
 
-/* Members. ha1 = MD5("login:realm:password") in hex; NULL keeps the old one. */
-enum store_err store_member_put(store_t *s, const char *login, const char *name,
-                                enum eng_role role, const char *ha1, bool record, bool create);
+/* Members. Both secrets are derived from the member's one password. */
+struct store_member {
+	const char *login, *name;
+	enum eng_role role;
+	const char *ha1;            /* SIP: MD5("login:realm:password") hex; NULL keeps the old one */
+	const char *pwhash;         /* control socket: core/pwhash.h text; NULL keeps the old one */
+	bool record;
+};
+enum store_err store_member_put(store_t *s, const struct store_member *m, bool create);
+/* The stored control-socket hash ("" if none set yet) into out; false if no
+ * such member or it does not fit. */
+bool store_member_pwhash(store_t *s, const char *login, char *out, size_t cap);
 enum store_err store_member_del(store_t *s, const char *login);
 bool store_member_record(store_t *s, const char *login);
 enum store_err store_assign(store_t *s, const char *queue, const char *login, bool manager, bool active);
 enum store_err store_unassign(store_t *s, const char *queue, const char *login);
+
+/* Skills (global, per member). Rules are "FIELD OP VALUE" texts as
+ * skill_rule_parse (acd/skill.h) reads them; a text it refuses makes the whole
+ * put fail (STORE_INVALID, reason in store_errmsg) and nothing changes.
+ * Replacing a skill keeps its place in creation order and its members. */
+enum store_err store_skill_put(store_t *s, const char *name, bool match_all,
+                               const char *const *rules, size_t n);
+enum store_err store_skill_del(store_t *s, const char *name);   /* drops its assignments */
+/* on: give login the skill (already having it is fine); off: take it away
+ * (NOTFOUND if it did not have it). */
+enum store_err store_skill_assign(store_t *s, const char *login, const char *skill, bool on);
+
+/* Recordings: call recordings and voicemail messages. */
+enum store_rec_kind { STORE_REC_CALL, STORE_REC_VOICEMAIL };
+enum store_rec_status { STORE_REC_RECORDING, STORE_REC_DONE, STORE_REC_FAILED };
+#define STORE_PATH_MAX 512
+struct store_recording {
+	int64_t id;                 /* set by the store */
+	enum store_rec_kind kind;
+	eng_id call;                /* engine call id, 0 if none */
+	int64_t run;                /* set by the store: its start time, as in the journal */
+	char queue[ENG_NAME_MAX];   /* "" if none */
+	char member[ENG_NAME_MAX];  /* agent of a call, owner of a voicemail box; "" if none */
+	char path[STORE_PATH_MAX];
+	int64_t started_unix_ms;
+	int64_t duration_ms;        /* 0 until finished */
+	enum store_rec_status status;   /* a new row is STORE_REC_RECORDING */
+	char error[128];
+};
+/* Adds a row in state "recording"; returns its id, or -1. */
+int64_t store_recording_add(store_t *s, const struct store_recording *r);
+/* Marks it done (ok) or failed with `error` (may be NULL). */
+enum store_err store_recording_finish(store_t *s, int64_t id, int64_t duration_ms, bool ok,
+                                      const char *error);
+/* Rows for this queue and/or member (NULL: any), newest first, at most max. */
+size_t store_recordings(store_t *s, const char *queue, const char *member,
+                        struct store_recording *out, size_t max);
 
 /* Member state, so a restart keeps who is logged in, ready or paused. */
 enum store_err store_agent_state(store_t *s, const char *login, bool logged_in, bool ready,

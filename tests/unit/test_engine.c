@@ -15,6 +15,7 @@
 
 #include "acd/engine.h"
 #include "acd/qconf.h"
+#include "acd/skill.h"
 
 #define MAXACTS 4096
 
@@ -82,6 +83,15 @@ static size_t count_event(enum eng_event ev)
 	for (size_t i = 0; i < nacts; i++)
 		n += acts[i].kind == ACT_EVENT && acts[i].event == ev;
 	return n;
+}
+
+static size_t event_index(enum eng_event ev)
+{
+	for (size_t i = 0; i < nacts; i++)
+		if (acts[i].kind == ACT_EVENT && acts[i].event == ev)
+			return i;
+	fail_msg("event %s not found", engine_event_name(ev));
+	return 0;
 }
 
 /* The single ACT_OFFER of the last drain (fails the test if not exactly one). */
@@ -153,7 +163,7 @@ static eng_id agent(const char *login, eng_id q)
 
 static eng_id enter(eng_id q)
 {
-	struct eng_call_info ci = { "+15855550100", "Caller", "6000" };
+	struct eng_call_info ci = { "+15855550100", "Caller", "6000", "Support" };
 	eng_id c = engine_call_enter(e, now, q, &ci);
 
 	drain();
@@ -606,13 +616,16 @@ static void test_logout_while_on_call(void **state)
 	answer();
 	assert_true(engine_agent_logout(e, now, a1));
 	drain();
-	assert_int_equal(count_kind(ACT_RELEASE), 0);
-	assert_int_equal(count_kind(ACT_CANCEL_OFFER), 0);
+	/* The logout waits for the end of the call. */
+	assert_int_equal(nacts, 0);
+	assert_true(mview(a1).logged_in);
 	assert_int_equal(mview(a1).activity, ACTV_ONCALL);
 	assert_int_equal(qstats(q).busy, 1);
 	now += 60000;
 	assert_true(engine_talk_end(e, now, c));
 	drain();
+	assert_true(event_index(EV_CALL_END) < event_index(EV_AGENT_LOGOUT));
+	assert_false(mview(a1).logged_in);
 	assert_int_equal(count_event(EV_RECOVERY_START), 0);
 	assert_int_equal(mview(a1).activity, ACTV_IDLE);
 	assert_int_equal(find_event(EV_CALL_END)->value, 60000);
@@ -989,15 +1002,6 @@ static void test_same_instant_timeout_before_miss(void **state)
 	assert_int_equal(qstats(q).missed, 1);
 }
 
-static size_t event_index(enum eng_event ev)
-{
-	for (size_t i = 0; i < nacts; i++)
-		if (acts[i].kind == ACT_EVENT && acts[i].event == ev)
-			return i;
-	fail_msg("event %s not found", engine_event_name(ev));
-	return 0;
-}
-
 static void test_same_instant_across_calls(void **state)
 {
 	eng_id q = queue("sa", STRAT_ROUND_ROBIN), q2 = queue("sb", STRAT_ROUND_ROBIN);
@@ -1113,11 +1117,12 @@ static void test_config_rules(void **state)
 	(void)state;
 	assert_int_equal(engine_queue_find(e, "cf"), q);
 	assert_int_equal(engine_queue_by_number(e, cf.number), q);
-	/* Duplicate name or number, skills strategies, zero timeouts: refused. */
+	/* Duplicate name or number, zero timeouts: refused; skills strategies taken. */
 	assert_int_equal(engine_queue_add(e, now, &cf), 0);
 	bad = conf("other", cf.number, STRAT_ROUND_ROBIN);
 	assert_int_equal(engine_queue_add(e, now, &bad), 0);
-	bad = conf("other", "7777", STRAT_SKILLS_STRICT);
+	bad = conf("other", "7777", STRAT_ROUND_ROBIN);
+	bad.timeout_s = 0;
 	assert_int_equal(engine_queue_add(e, now, &bad), 0);
 	bad = conf("other", "7777", STRAT_ROUND_ROBIN);
 	bad.connect_timeout_s = 0;
@@ -1144,6 +1149,8 @@ static void test_config_rules(void **state)
 	/* A new queue never reuses an old id. */
 	bad = conf("cf", "7000", STRAT_ROUND_ROBIN);
 	assert_true(engine_queue_add(e, now, &bad) != q);
+	bad = conf("sk", "7001", STRAT_SKILLS_STRICT);
+	assert_true(engine_queue_add(e, now, &bad) != 0);
 }
 
 static void test_unassign_while_ringing(void **state)
@@ -1177,6 +1184,636 @@ static void test_names(void **state)
 	assert_false(engine_role_parse("root", &r));
 	assert_string_equal(engine_event_name(EV_CALL_MISS), "call.miss");
 	assert_string_equal(engine_event_name(EV_RECOVERY_END), "agent.recovery_end");
+}
+
+/* ---- escalation ---- */
+
+static struct eng_queue_conf qconf_of(eng_id q)
+{
+	return *engine_queue_conf(e, q);
+}
+
+static void update(eng_id q, const struct eng_queue_conf *c)
+{
+	assert_true(engine_queue_update(e, now, q, c));
+	drain();
+}
+
+/* key=value through qconf_set, as the control socket does it. */
+static void qset(eng_id q, const char *key, const char *value)
+{
+	struct eng_queue_conf c = qconf_of(q);
+	char err[128];
+
+	if (qconf_set(&c, key, value, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	update(q, &c);
+}
+
+static struct eng_call_view cview(eng_id c)
+{
+	struct eng_call_view v;
+
+	assert_true(engine_call_view(e, now, c, &v));
+	return v;
+}
+
+static void test_escalation_queue_then_dest(void **state)
+{
+	eng_id a = queue("ea", STRAT_ROUND_ROBIN), b = queue("eb", STRAT_ROUND_ROBIN);
+	eng_id cq = queue("ec", STRAT_ROUND_ROBIN), c;
+	eng_ms t0 = now;
+	const struct eng_action *ev, *r;
+
+	(void)state;
+	qset(a, "timeout", "10");
+	qset(a, "escalation_queue", "eb");
+	qset(a, "escalation_dest", "voicemail:1001");
+	qset(b, "timeout", "20");
+	qset(b, "escalation_queue", "ec");     /* not followed: the origin's rules apply */
+	c = enter(a);
+	tick_to(t0 + 10000);
+	ev = find_event(EV_CALL_ESCALATE);
+	assert_non_null(ev);
+	assert_int_equal(ev->call, c);
+	assert_int_equal(ev->queue, a);
+	assert_int_equal(ev->value, b);
+	assert_string_equal(ev->reason, "timeout");
+	assert_int_equal(count_kind(ACT_RELEASE), 0);
+	assert_int_equal(count_event(EV_CALL_TIMEOUT), 0);
+	assert_int_equal(qstats(a).missed, 1);
+	assert_int_equal(qstats(a).waiting, 0);
+	assert_int_equal(qstats(b).waiting, 1);
+	assert_int_equal(cview(c).queue, b);
+	assert_int_equal(cview(c).entered, t0);          /* kept for reporting */
+	assert_int_equal(engine_next_deadline(e), t0 + 30000);   /* a fresh timeout */
+	tick_to(t0 + 30000);
+	ev = find_event(EV_CALL_TRANSFER);
+	assert_non_null(ev);
+	assert_string_equal(ev->reason, "voicemail:1001");
+	r = find_kind(ACT_RELEASE);
+	assert_int_equal(r->release, REL_TRANSFER);
+	assert_string_equal(r->dest, "voicemail:1001");
+	assert_int_equal(r->queue, b);
+	assert_int_equal(count_kind(ACT_RELEASE), 1);
+	assert_int_equal(qstats(b).missed, 1);
+	assert_int_equal(qstats(cq).waiting, 0);
+	assert_false(engine_call_view(e, now, c, &(struct eng_call_view){ 0 }));
+}
+
+static void test_escalation_dest_queue_and_plain_timeout(void **state)
+{
+	eng_id a = queue("da", STRAT_ROUND_ROBIN), b = queue("db", STRAT_ROUND_ROBIN), c;
+	eng_ms t0 = now;
+
+	(void)state;
+	qset(a, "timeout", "5");
+	qset(a, "escalation_dest", "queue:db");
+	qset(b, "timeout", "7");
+	c = enter(a);
+	tick_to(t0 + 5000);
+	assert_int_equal(find_event(EV_CALL_ESCALATE)->value, b);
+	assert_int_equal(cview(c).queue, b);
+	/* db is now the call's home: no escalation there, so a plain timeout. */
+	tick_to(t0 + 12000);
+	assert_non_null(find_event(EV_CALL_TIMEOUT));
+	assert_int_equal(find_kind(ACT_RELEASE)->release, REL_TIMEOUT);
+	assert_int_equal(find_kind(ACT_RELEASE)->queue, b);
+}
+
+static void test_escalation_on_limit_and_empty(void **state)
+{
+	eng_id a = queue("la", STRAT_ROUND_ROBIN), b = queue("lb", STRAT_ROUND_ROBIN);
+	eng_id em = queue("le", STRAT_ROUND_ROBIN), c1, c2, c3;
+	const struct eng_action *ev;
+
+	(void)state;
+	qset(a, "call_limit", "1");
+	qset(a, "escalation_queue", "lb");
+	c1 = enter(a);
+	c2 = enter(a);
+	assert_true(c1 && c2);
+	assert_int_equal(count_event(EV_CALL_REFUSED), 0);
+	assert_int_equal(count_event(EV_CALL_ENTER), 1);
+	ev = find_event(EV_CALL_ESCALATE);
+	assert_int_equal(ev->queue, a);
+	assert_int_equal(ev->value, b);
+	assert_string_equal(ev->reason, "limit");
+	assert_int_equal(qstats(a).missed, 1);
+	assert_int_equal(cview(c2).queue, b);
+	/* Empty queue straight to an outside destination: the call gets an id
+	 * and leaves in the same transition. */
+	qset(em, "timeout_if_empty", "yes");
+	qset(em, "escalation_dest", "uri:sip:night@example.com");
+	c3 = enter(em);
+	assert_true(c3 != 0);
+	assert_string_equal(find_event(EV_CALL_TRANSFER)->reason, "uri:sip:night@example.com");
+	assert_int_equal(find_kind(ACT_RELEASE)->call, c3);
+	assert_int_equal(find_kind(ACT_RELEASE)->release, REL_TRANSFER);
+	assert_int_equal(qstats(em).missed, 1);
+	/* The limit is checked again when escalating into a full queue. */
+	qset(b, "call_limit", "1");
+	qset(a, "escalation_dest", "hangup");
+	enter(a);
+	assert_int_equal(count_event(EV_CALL_ESCALATE), 1);
+	assert_string_equal(find_event(EV_CALL_TRANSFER)->reason, "hangup");
+	assert_int_equal(qstats(b).missed, 1);
+}
+
+static void test_escalation_runtime_guard(void **state)
+{
+	eng_id a = queue("ga", STRAT_ROUND_ROBIN), b = queue("gb", STRAT_ROUND_ROBIN);
+	struct eng_queue_conf ca = qconf_of(a), cb = qconf_of(b);
+
+	(void)state;
+	/* A loop the configuration check would refuse, written directly. */
+	ca.timeout_s = 1;
+	snprintf(ca.escalation_dest, sizeof(ca.escalation_dest), "queue:gb");
+	cb.timeout_s = 1;
+	snprintf(cb.escalation_dest, sizeof(cb.escalation_dest), "queue:ga");
+	update(a, &ca);
+	update(b, &cb);
+	enter(a);
+	for (int i = 0; i < 8; i++) {
+		tick_to(engine_next_deadline(e));
+		assert_int_equal(count_event(EV_CALL_ESCALATE), 1);
+		assert_int_equal(find_event(EV_CALL_ESCALATE)->value, i % 2 ? a : b);
+	}
+	tick_to(engine_next_deadline(e));
+	assert_int_equal(count_event(EV_CALL_ESCALATE), 0);
+	assert_string_equal(find_event(EV_CALL_TRANSFER)->reason, "hangup");
+	assert_int_equal(count_kind(ACT_RELEASE), 1);
+	assert_int_equal(engine_next_deadline(e), ENG_NEVER);
+}
+
+static void test_escalation_loop_check(void **state)
+{
+	eng_id a = queue("A", STRAT_ROUND_ROBIN), b = queue("B", STRAT_ROUND_ROBIN);
+
+	(void)state;
+	queue("C", STRAT_ROUND_ROBIN);
+	queue("D", STRAT_ROUND_ROBIN);
+	qset(a, "escalation_queue", "B");
+	qset(b, "escalation_dest", "queue:C");
+	assert_true(engine_escalation_loop(e, "C", "A"));    /* C -> A -> B -> C */
+	assert_true(engine_escalation_loop(e, "B", "A"));
+	assert_false(engine_escalation_loop(e, "C", "D"));
+	assert_false(engine_escalation_loop(e, "D", "A"));
+	assert_true(engine_escalation_loop(e, "D", "D"));
+	assert_false(engine_escalation_loop(e, "D", ""));
+	assert_false(engine_escalation_loop(e, "D", "nosuch"));
+}
+
+/* ---- zero out ---- */
+
+static void digits(eng_id c, const char *s)
+{
+	for (; *s; s++)
+		assert_true(engine_call_digit(e, now, c, *s));
+	drain();
+}
+
+static void test_zero_out_destination(void **state)
+{
+	eng_id q = queue("zo", STRAT_ROUND_ROBIN), a1 = agent("1001", q), c, c2;
+	const struct eng_action *r;
+
+	(void)state;
+	c = enter(q);
+	digits(c, "#0");
+	assert_int_equal(nacts, 0);             /* no zero_out set: just digits */
+	qset(q, "zero_out", "voicemail:1001");
+	digits(c, "0#10");
+	assert_int_equal(nacts, 0);
+	digits(c, "#0");
+	assert_int_equal(count_kind(ACT_CANCEL_OFFER), 1);
+	assert_int_equal(count_event(EV_CALL_MISS), 0);
+	assert_string_equal(find_event(EV_CALL_ABANDON)->reason, "zero_out");
+	assert_string_equal(find_event(EV_CALL_TRANSFER)->reason, "voicemail:1001");
+	r = find_kind(ACT_RELEASE);
+	assert_int_equal(r->release, REL_TRANSFER);
+	assert_string_equal(r->dest, "voicemail:1001");
+	assert_int_equal(qstats(q).abandoned, 1);
+	assert_int_equal(qstats(q).missed, 0);
+	assert_int_equal(mview(a1).missed_total, 0);
+	assert_int_equal(mview(a1).activity, ACTV_IDLE);
+	/* A talking call ignores it. */
+	c2 = enter(q);
+	answer();
+	digits(c2, "#0");
+	assert_int_equal(nacts, 0);
+	assert_false(engine_call_digit(e, now, 999, '#'));
+}
+
+static void test_zero_out_to_queue(void **state)
+{
+	eng_id q = queue("zq", STRAT_ROUND_ROBIN), q2 = queue("zr", STRAT_ROUND_ROBIN), c;
+	const struct eng_action *ev;
+
+	(void)state;
+	qset(q, "zero_out", "queue:zr");
+	c = enter(q);
+	digits(c, "#0");
+	ev = find_event(EV_CALL_ESCALATE);
+	assert_int_equal(ev->value, q2);
+	assert_string_equal(ev->reason, "zero_out");
+	assert_int_equal(count_kind(ACT_RELEASE), 0);
+	assert_int_equal(qstats(q).abandoned, 1);
+	assert_int_equal(cview(c).queue, q2);
+	assert_int_equal(qstats(q2).waiting, 1);
+}
+
+/* ---- bump ---- */
+
+static void test_bump(void **state)
+{
+	eng_id q = queue("bu", STRAT_ROUND_ROBIN), q2 = queue("bv", STRAT_ROUND_ROBIN);
+	eng_id m = engine_member_add(e, "1001", "A", ROLE_AGENT), c1, c2, c3, x;
+	struct eng_call_view v[4];
+
+	(void)state;
+	assert_true(engine_assign(e, now, q, m, false, true));
+	assert_true(engine_assign(e, now, q2, m, false, true));
+	c1 = enter(q);
+	now += 1000;
+	x = enter(q2);
+	now += 1000;
+	c2 = enter(q);
+	c3 = enter(q);
+	assert_true(engine_call_bump(e, now, c3));
+	drain();
+	assert_int_equal(find_event(EV_CALL_BUMP)->call, c3);
+	assert_int_equal(engine_call_list(e, now, q, v, 4), 3);
+	assert_int_equal(v[0].id, c3);
+	assert_int_equal(v[0].position, 1);
+	assert_int_equal(v[1].id, c1);
+	assert_int_equal(v[2].id, c2);
+	assert_int_equal(cview(c2).position, 3);
+	/* Bumped ahead of the other queue's older call too. */
+	engine_agent_login(e, now, m);
+	drain();
+	assert_int_equal(the_offer()->call, c3);
+	answer();
+	assert_false(engine_call_bump(e, now, c3));        /* talking */
+	assert_false(engine_call_bump(e, now, 999));
+	(void)x;
+}
+
+/* ---- call.answer (pickup) ---- */
+
+static void test_pickup(void **state)
+{
+	eng_id q = queue("pk", STRAT_ROUND_ROBIN), a1 = agent("1001", q);
+	eng_id mgr = engine_member_add(e, "1100", "Boss", ROLE_MANAGER), c, offer;
+	const struct eng_action *o;
+
+	(void)state;
+	c = enter(q);
+	assert_int_equal(offered_to(), a1);
+	offer = engine_call_pickup(e, now, c, mgr);      /* not assigned, logged out */
+	drain();
+	assert_true(offer != 0);
+	assert_int_equal(find_kind(ACT_CANCEL_OFFER)->member, a1);
+	assert_int_equal(count_event(EV_CALL_MISS), 0);
+	o = the_offer();
+	assert_int_equal(o->member, mgr);
+	assert_int_equal(o->offer, offer);
+	assert_int_equal(o->timeout_ms, 15000);
+	assert_int_equal(mview(a1).activity, ACTV_IDLE);
+	assert_int_equal(mview(mgr).activity, ACTV_RINGING);
+	/* The manager's offer survives changes that would withdraw an agent's. */
+	engine_agent_logout(e, now, mgr);
+	drain();
+	assert_int_equal(count_kind(ACT_CANCEL_OFFER), 0);
+	assert_int_equal(engine_call_pickup(e, now, c, mgr), 0);   /* already ringing */
+	assert_true(engine_offer_answered(e, now, offer));
+	drain();
+	assert_int_equal(find_kind(ACT_BRIDGE)->member, mgr);
+	assert_int_equal(qstats(q).handled, 1);
+	assert_int_equal(mview(mgr).handled, 1);
+	assert_int_equal(engine_call_pickup(e, now, c, a1), 0);    /* talking */
+	assert_int_equal(engine_call_pickup(e, now, 999, a1), 0);
+}
+
+static void test_pickup_missed_goes_back(void **state)
+{
+	eng_id q = queue("pm", STRAT_ROUND_ROBIN), a1 = agent("1001", q);
+	eng_id mgr = agent("1100", 0), c, c2;
+
+	(void)state;
+	qset(q, "force_away", "yes");
+	qset(q, "recovery", "30");
+	c = enter(q);
+	answer();
+	c2 = enter(q);
+	engine_talk_end(e, now, c);
+	drain();
+	assert_int_equal(mview(a1).activity, ACTV_RECOVERY);
+	/* An agent in recovery may be picked: recovery ends. */
+	assert_true(engine_call_pickup(e, now, c2, a1) != 0);
+	drain();
+	assert_non_null(find_event(EV_RECOVERY_END));
+	assert_int_equal(offered_to(), a1);
+	assert_true(engine_offer_failed(e, now, the_offer()->offer, "rejected"));
+	drain();
+	/* A refused pickup is a miss, but not a reason to force anyone away. */
+	assert_int_equal(count_event(EV_CALL_MISS), 1);
+	assert_true(mview(a1).ready);
+	assert_int_equal(count_kind(ACT_OFFER), 1);      /* back to the line: a1 again */
+	(void)mgr;
+}
+
+/* ---- skills ---- */
+
+static void skill(const char *name, const char *r1)
+{
+	struct eng_skill_rule r;
+	char err[128];
+
+	assert_int_equal(skill_rule_parse(r1, &r, err, sizeof(err)), 0);
+	assert_int_equal(engine_skill_set(e, name, false, &r, 1, err, sizeof(err)), 0);
+}
+
+static eng_id enter_from(eng_id q, const char *number)
+{
+	struct eng_call_info ci = { number, "Caller", "6000", "Support" };
+	eng_id c = engine_call_enter(e, now, q, &ci);
+
+	drain();
+	return c;
+}
+
+static void test_skills_strict(void **state)
+{
+	eng_id q = queue("ss", STRAT_SKILLS_STRICT);
+	eng_id a1 = agent("1001", q), a2 = agent("1002", q), a3 = agent("1003", q), c;
+	const struct eng_action *r;
+
+	(void)state;
+	skill("es", "caller_number starts_with +34");
+	skill("us", "caller_number matches ^\\+1[0-9]{3}");
+	assert_true(engine_skill_assign(e, a1, "es", true));
+	assert_true(engine_skill_assign(e, a2, "us", true));
+	assert_true(engine_member_has_skill(e, a2, "us"));
+	assert_false(engine_member_has_skill(e, a3, "us"));
+	c = enter_from(q, "+15855550100");
+	assert_int_equal(offered_to(), a2);
+	answer();
+	enter_from(q, "+15855550101");               /* a2 busy: waits for a2 */
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	enter_from(q, "+34911");
+	assert_int_equal(offered_to(), a1);          /* not a3, who has no skill */
+	/* No skill matches: no escalation configured, so hang up. */
+	enter_from(q, "+4930");
+	assert_string_equal(find_event(EV_CALL_TRANSFER)->reason, "hangup");
+	r = find_kind(ACT_RELEASE);
+	assert_int_equal(r->release, REL_TRANSFER);
+	assert_string_equal(r->dest, "hangup");
+	/* With escalation: there, reason noskill. */
+	queue("spill", STRAT_ROUND_ROBIN);
+	qset(q, "escalation_queue", "spill");
+	enter_from(q, "+4930");
+	assert_string_equal(find_event(EV_CALL_ESCALATE)->reason, "noskill");
+	(void)c;
+	(void)a3;
+}
+
+static void test_skills_loose(void **state)
+{
+	eng_id q = queue("sl", STRAT_SKILLS_LOOSE);
+	eng_id a1 = agent("1001", q), a2 = agent("1002", q), a3 = agent("1003", q);
+	eng_id c1, c2;
+
+	(void)state;
+	skill("us", "caller_number starts_with +1");
+	skill("fr", "caller_number starts_with +33");
+	engine_skill_assign(e, a2, "us", true);
+	engine_skill_assign(e, a3, "us", true);
+	c1 = enter_from(q, "+1585");
+	assert_int_equal(offered_to(), a2);
+	answer();
+	c2 = enter_from(q, "+1586");
+	assert_int_equal(offered_to(), a3);           /* round robin among matching */
+	answer();
+	enter_from(q, "+1587");                       /* matching members all busy: waits */
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	enter_from(q, "+33140");                      /* nobody has fr: anyone */
+	assert_int_equal(offered_to(), a1);
+	engine_talk_end(e, now, c1);
+	drain();
+	assert_int_equal(offered_to(), a2);           /* the waiting +1 call */
+	(void)c2;
+}
+
+static void test_skill_changes_apply(void **state)
+{
+	eng_id q = queue("sc", STRAT_SKILLS_STRICT), a1 = agent("1001", q), a2 = agent("1002", q), c;
+	const char *names[4];
+	struct eng_skill_rule rules[ENG_SKILL_RULES_MAX], bad;
+	bool all = true;
+	size_t n = 0;
+	char err[128];
+
+	(void)state;
+	skill("us", "caller_number starts_with +1");
+	skill("de", "caller_number starts_with +49");
+	engine_skill_assign(e, a2, "de", true);
+	c = enter_from(q, "+1555");
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_non_null(find_event(EV_CALL_TRANSFER));   /* nobody has us: hung up */
+	engine_skill_assign(e, a2, "us", true);
+	c = enter_from(q, "+1555");
+	answer();
+	c = enter_from(q, "+1556");
+	assert_int_equal(count_kind(ACT_OFFER), 0);      /* waits for a2 */
+	/* Giving a1 the skill takes effect at the next dispatch, due now. */
+	assert_true(engine_skill_assign(e, a1, "us", true));
+	assert_int_equal(engine_next_deadline(e), 0);
+	tick_to(now);
+	assert_int_equal(offered_to(), a1);
+	assert_int_equal(the_offer()->call, c);
+	/* Names, rules, deletion. */
+	assert_int_equal(engine_skill_names(e, names, 4), 2);
+	assert_string_equal(names[0], "us");
+	assert_string_equal(names[1], "de");
+	assert_true(engine_skill_get(e, "us", &all, rules, &n));
+	assert_false(all);
+	assert_int_equal(n, 1);
+	assert_string_equal(rules[0].value, "+1");
+	assert_true(engine_skill_del(e, "us"));
+	assert_false(engine_member_has_skill(e, a1, "us"));
+	assert_false(engine_skill_del(e, "us"));
+	assert_int_equal(engine_skill_names(e, names, 4), 1);
+	assert_false(engine_skill_assign(e, a1, "us", true));
+	/* Bad name or pattern: refused, nothing changes. */
+	assert_int_equal(skill_rule_parse("caller_name matches (x", &bad, err, sizeof(err)), 0);
+	assert_int_equal(engine_skill_set(e, "de", false, &bad, 1, err, sizeof(err)), -1);
+	assert_string_equal(err, "rule 1: PCRE2 error at offset 2: missing closing parenthesis");
+	assert_true(engine_skill_get(e, "de", NULL, rules, &n));
+	assert_string_equal(rules[0].value, "+49");
+	assert_int_equal(engine_skill_set(e, "no good", false, rules, 1, err, sizeof(err)), -1);
+}
+
+/* ---- agent rules ---- */
+
+static void test_away_during_call_applies_after(void **state)
+{
+	eng_id q = queue("pa", STRAT_ROUND_ROBIN), a1 = agent("1001", q), c;
+
+	(void)state;
+	qset(q, "recovery", "5");
+	c = enter(q);
+	answer();
+	assert_true(engine_agent_away(e, now, a1, "lunch"));
+	drain();
+	assert_int_equal(nacts, 0);
+	assert_true(mview(a1).ready);
+	now += 1000;
+	engine_talk_end(e, now, c);
+	drain();
+	assert_true(event_index(EV_CALL_END) < event_index(EV_AGENT_AWAY));
+	assert_string_equal(find_event(EV_AGENT_AWAY)->reason, "lunch");
+	assert_false(mview(a1).ready);
+	assert_string_equal(mview(a1).away_reason, "lunch");
+	assert_int_equal(mview(a1).activity, ACTV_RECOVERY);
+	/* In recovery a change applies at once. */
+	assert_true(engine_agent_ready(e, now, a1));
+	drain();
+	assert_non_null(find_event(EV_AGENT_READY));
+	/* Ready during the call cancels a pending away. */
+	tick_to(now + 5000);
+	c = enter(q);
+	answer();
+	engine_agent_away(e, now, a1, "x");
+	engine_agent_ready(e, now, a1);
+	engine_talk_end(e, now, c);
+	drain();
+	assert_int_equal(count_event(EV_AGENT_AWAY), 0);
+	assert_true(mview(a1).ready);
+}
+
+static void test_missed_display_4s(void **state)
+{
+	eng_id q = queue("md", STRAT_ROUND_ROBIN), a1 = agent("1001", q);
+	eng_ms t0 = now;
+
+	(void)state;
+	enter(q);
+	tick_to(t0 + 15000);
+	assert_true(mview(a1).missed);
+	now = t0 + 18999;
+	assert_true(mview(a1).missed);
+	now = t0 + 19000;
+	assert_false(mview(a1).missed);
+}
+
+static void test_recovery_extend_multi(void **state)
+{
+	eng_id q = queue("rm", STRAT_ROUND_ROBIN), a1 = agent("1001", q), c;
+	eng_ms t;
+
+	(void)state;
+	qset(q, "recovery", "10");
+	qset(q, "recovery_extend", "5");
+	qset(q, "recovery_multi", "yes");
+	c = enter(q);
+	answer();
+	t = now;
+	engine_talk_end(e, now, c);
+	drain();
+	assert_true(engine_agent_extend(e, now, a1));
+	assert_true(engine_agent_extend(e, now, a1));
+	assert_true(engine_agent_extend(e, now, a1));
+	assert_int_equal(mview(a1).recovery_left_ms, 25000);
+	assert_int_equal(engine_next_deadline(e), t + 25000);
+	tick_to(t + 24999);
+	assert_int_equal(mview(a1).activity, ACTV_RECOVERY);
+	tick_to(t + 25000);
+	assert_int_equal(mview(a1).activity, ACTV_IDLE);
+	qset(q, "recovery_extend", "0");
+	c = enter(q);
+	answer();
+	engine_talk_end(e, now, c);
+	drain();
+	assert_false(engine_agent_extend(e, now, a1));   /* extension not allowed */
+}
+
+/* ---- wait estimates and service level ---- */
+
+/* Answers every offer of the last drain. */
+static void answer_all(void)
+{
+	size_t n = nacts;
+	eng_id offers[64], k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (acts[i].kind == ACT_OFFER)
+			offers[k++] = acts[i].offer;
+	for (size_t i = 0; i < k; i++)
+		assert_true(engine_offer_answered(e, now, offers[i]));
+	drain();
+}
+
+/* 3 agents, 33 calls at once, each talk 60 s, no recovery: the backlog
+ * drains 3 calls a minute, so the last caller waits 600 s. last5 only knows
+ * recent answers (0 s, then 36 s, then 96 s); throughput sees the backlog
+ * (1200 s with the 120 s default handle time, then exactly the 540 s and 480 s
+ * that remain once real handle times are known). */
+static void test_wait_estimators_backlog(void **state)
+{
+	eng_id q = queue("we", STRAT_ROUND_ROBIN), c[33], talking[3];
+	eng_ms t0 = now;
+	struct eng_queue_conf cf;
+	unsigned last5[3], thr[3];
+
+	(void)state;
+	agent("1001", q);
+	agent("1002", q);
+	agent("1003", q);
+	qset(q, "timeout", "7200");
+	nacts = 0;
+	for (int i = 0; i < 33; i++) {
+		struct eng_call_info ci = { "+1", "", "", "" };
+		size_t before = nacts;
+
+		c[i] = engine_call_enter(e, now, q, &ci);
+		while (engine_next_action(e, &acts[nacts]))
+			nacts++;
+		(void)before;
+	}
+	answer_all();
+	for (int k = 0; k < 3; k++)
+		talking[k] = c[k];
+	for (int round = 0; round < 3; round++) {
+		cf = qconf_of(q);
+		cf.wait_estimate = WAIT_LAST5;
+		update(q, &cf);
+		last5[round] = engine_wait_estimate(e, now, c[32]);
+		cf.wait_estimate = WAIT_THROUGHPUT;
+		update(q, &cf);
+		thr[round] = engine_wait_estimate(e, now, c[32]);
+		now = t0 + (round + 1) * 60000;
+		for (int k = 0; k < 3; k++)
+			engine_talk_end(e, now, talking[k]);
+		drain();
+		assert_int_equal(count_kind(ACT_OFFER), 3);
+		for (int k = 0, j = 0; k < (int)nacts; k++)
+			if (acts[k].kind == ACT_OFFER)
+				talking[j++] = acts[k].call;
+		answer_all();
+	}
+	assert_int_equal(last5[0], 0);
+	assert_int_equal(last5[1], 36);
+	assert_int_equal(last5[2], 96);
+	assert_int_equal(thr[0], 1200);
+	assert_int_equal(thr[1], 540);
+	assert_int_equal(thr[2], 480);
+	assert_int_equal(cview(c[32]).position, 21);
+	/* Service level (20 s): 3 of the 12 answers were within it. */
+	assert_int_equal(qstats(q).answered_in_sl, 3);
+	assert_int_equal(qstats(q).service_level_pct, 25);
+	assert_int_equal(engine_wait_estimate(e, now, talking[0]), 0);
+	assert_int_equal(engine_wait_estimate(e, now, 9999), 0);
 }
 
 /* ---- soak ---- */
@@ -1450,6 +2087,23 @@ int main(void)
 		T(test_config_rules),
 		T(test_unassign_while_ringing),
 		T(test_names),
+		T(test_escalation_queue_then_dest),
+		T(test_escalation_dest_queue_and_plain_timeout),
+		T(test_escalation_on_limit_and_empty),
+		T(test_escalation_runtime_guard),
+		T(test_escalation_loop_check),
+		T(test_zero_out_destination),
+		T(test_zero_out_to_queue),
+		T(test_bump),
+		T(test_pickup),
+		T(test_pickup_missed_goes_back),
+		T(test_skills_strict),
+		T(test_skills_loose),
+		T(test_skill_changes_apply),
+		T(test_away_during_call_applies_after),
+		T(test_missed_display_4s),
+		T(test_recovery_extend_multi),
+		T(test_wait_estimators_backlog),
 		T(test_soak_one_release_per_call),
 #undef T
 	};

@@ -78,6 +78,12 @@ static void test_invalid_specs(void **state)
 	for (int i = 0; i < HOLDLOOP_MAX_ITEMS + 1; i++)
 		strcat(many, i ? ",wait" : "wait");
 	assert_false(media_hold_valid(many, err, sizeof err));
+	static const char *const urls[] = { "file:http://radio.example/live.wav",
+	                                    "position,https://x.example/a.mp3,repeat", "rtsp://cam/1" };
+	for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+		assert_false(media_hold_valid(urls[i], err, sizeof err));
+		assert_string_equal(err, "stream URLs are not supported: import the file with media.import");
+	}
 }
 
 static int walk(const char *spec, int *out, int n)

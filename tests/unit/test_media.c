@@ -1,6 +1,8 @@
 /* test_media.c — the media engine over real UDP on 127.0.0.1: hold frames and
  * their pacing, PCMU<->PCMA bridging, RFC 4733 digits, prompts, RTP timeout,
- * port allocation, leg ids after free, and clip loading with resampling. */
+ * port allocation, leg ids after free, clip loading with resampling, the
+ * listen/whisper/barge mixes, bridge hold with a paused recording, voicemail
+ * recording and clip reload. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -454,11 +456,13 @@ static void test_clips(void **state)
 	struct clips *c = clips_load(dir, err, sizeof err);
 	assert_non_null(c);
 	assert_int_equal(clips_count(c), 3);              /* junk.wav skipped */
-	const struct clip *mu = clips_find(c, "music.wav"), *hi = clips_find(c, "hi16k.wav");
+	struct clip *mu = clips_get(c, "music.wav"), *hi = clips_get(c, "hi16k.wav");
+	struct clip *ok = clips_get(c, "en/ok.wav");
 	assert_non_null(mu);
-	assert_non_null(clips_find(c, "en/ok.wav"));
-	assert_null(clips_find(c, "junk.wav"));
-	assert_null(clips_find(c, "ok.wav"));
+	assert_non_null(ok);
+	clips_put(ok);
+	assert_null(clips_get(c, "junk.wav"));
+	assert_null(clips_get(c, "ok.wav"));
 	assert_int_equal(mu->len, MUSIC_LEN);
 	assert_memory_equal(mu->lin, music, sizeof music);
 	for (size_t i = 0; i < mu->len; i++) {
@@ -476,7 +480,259 @@ static void test_clips(void **state)
 	}
 	assert_true(err2 / ref < 0.01);
 	clips_free(c);
+	/* The table's references are gone; ours keep the clips alive. */
+	assert_int_equal(mu->len, MUSIC_LEN);
+	assert_int_equal(hi->len, 8000);
+	clips_put(mu);
+	clips_put(hi);
 	assert_null(clips_load("/nonexistent/callq", err, sizeof err));
+}
+
+
+/* Three talkers sending constant levels; what each hears is read back. */
+struct party {
+	int fd;
+	unsigned rport, lport;
+	media_leg leg;
+	int16_t level;
+	int16_t heard;                   /* first sample of the last packet received */
+};
+
+static void party_new(media_t *m, struct party *p, int16_t level)
+{
+	p->fd = udp_socket(&p->rport);
+	p->leg = media_leg_new(m, &p->lport);
+	p->level = level;
+	assert_true(p->leg != 0);
+	assert_int_equal(media_leg_remote(m, p->leg, "127.0.0.1", p->rport, MEDIA_PCMU, 0), 0);
+}
+
+/* ticks of 20 ms: everyone talks; kept is the last non-silent frame each one
+ * heard in the second half (the test's sleeps run slower than 20 ms, so the
+ * jitter buffer underruns now and then and sends a silent frame). */
+static void talk(struct party *ps, int n, int ticks, uint32_t *ts)
+{
+	uint8_t pl[160], pkt[400];
+	for (int i = 0; i < n; i++)
+		ps[i].heard = 0;
+	for (int t = 0; t < ticks; t++, *ts += 160) {
+		for (int i = 0; i < n; i++) {
+			memset(pl, g711_lin2ulaw(ps[i].level), sizeof pl);
+			send_rtp(ps[i].fd, ps[i].lport, 0, false, (uint16_t)(*ts / 160), *ts,
+			         0x100u + (unsigned)i, pl, sizeof pl);
+		}
+		usleep(20000);
+		for (int i = 0; i < n; i++)
+			while (recv_rtp(ps[i].fd, pkt, sizeof pkt, 0) == 12 + 160)
+				if (t >= ticks / 2 && g711_ulaw2lin(pkt[12]))
+					ps[i].heard = g711_ulaw2lin(pkt[12]);
+	}
+}
+
+/* Within mu-law quantisation of the expected sum. */
+static void assert_level(int16_t got, int expect)
+{
+	int tol = expect < 0 ? -expect / 16 + 40 : expect / 16 + 40;
+	if (abs(got - expect) > tol)
+		fail_msg("heard %d, expected %d", got, expect);
+}
+
+static void test_spy(void **state)
+{
+	(void)state;
+	unsigned base = test_ports();
+	media_t *m = start(base, 0);
+	struct party p[3];
+	party_new(m, &p[0], 1000);                       /* caller */
+	party_new(m, &p[1], 2000);                       /* agent */
+	party_new(m, &p[2], 4000);                       /* manager */
+	struct party *c = &p[0], *a = &p[1], *l = &p[2];
+	assert_int_equal(media_bridge(m, c->leg, a->leg), 0);
+	assert_int_equal(media_spy(m, l->leg, c->leg, a->leg, MEDIA_LISTEN), 0);
+	assert_int_equal(media_spy(m, l->leg, l->leg, a->leg, MEDIA_LISTEN), -1);
+	assert_int_equal(media_spy(m, l->leg, c->leg, a->leg, (enum media_spy_mode)7), -1);
+	assert_int_equal(media_start(m), 0);
+	uint32_t ts = 0;
+	talk(p, 3, 12, &ts);
+	assert_level(l->heard, 3000);                    /* listen: both */
+	assert_level(c->heard, 2000);
+	assert_level(a->heard, 1000);
+	assert_int_equal(media_spy_mode(m, l->leg, MEDIA_WHISPER), 0);
+	talk(p, 3, 8, &ts);
+	assert_level(l->heard, 3000);
+	assert_level(c->heard, 2000);                    /* the caller never hears a whisper */
+	assert_level(a->heard, 5000);
+	assert_int_equal(media_spy_mode(m, l->leg, MEDIA_BARGE), 0);
+	talk(p, 3, 8, &ts);
+	assert_level(l->heard, 3000);
+	assert_level(c->heard, 6000);
+	assert_level(a->heard, 5000);
+	/* The agent leaves: the manager gets MEV_SPY_END and silence. */
+	media_leg_free(m, a->leg);
+	struct media_event ev;
+	assert_true(wait_event(m, &ev, 500));
+	assert_int_equal(ev.kind, MEV_SPY_END);
+	assert_int_equal(ev.leg, l->leg);
+	talk(p, 1, 5, &ts);
+	talk(&p[2], 1, 3, &ts);
+	assert_level(l->heard, 0);
+	assert_level(c->heard, 0);
+	media_free(m);
+	for (int i = 0; i < 3; i++)
+		close(p[i].fd);
+}
+
+static void test_bridge_hold_record(void **state)
+{
+	(void)state;
+	unsigned base = test_ports();
+	media_t *m = start(base, 0);
+	struct party p[2];
+	party_new(m, &p[0], 1000);
+	party_new(m, &p[1], -3000);
+	char path[128];
+	snprintf(path, sizeof path, "%s/call.wav", dir);
+	assert_int_equal(media_bridge(m, p[0].leg, p[1].leg), 0);
+	uint32_t id = media_record_start(m, p[0].leg, p[1].leg, path, 0);
+	assert_true(id != 0);
+	assert_int_equal(media_record_start(m, p[0].leg, p[0].leg, path, 0), 0);
+	assert_int_equal(media_start(m), 0);
+	uint32_t ts = 0;
+	talk(p, 2, 25, &ts);                             /* 0.5 s talking */
+	assert_level(p[0].heard, -3000);
+	assert_int_equal(media_bridge_hold(m, p[0].leg, true, NULL, "en"), 0);
+	uint8_t pkt[400];
+	talk(p, 2, 25, &ts);                             /* 0.5 s on hold: music, not recorded */
+	assert_level(p[1].heard, 0);                     /* the agent hears nothing */
+	int n = recv_rtp(p[0].fd, pkt, sizeof pkt, 200);
+	assert_int_equal(n, 12 + 160);
+	bool music_heard = false;
+	for (int k = 12; k < n; k++)
+		music_heard |= pkt[k] != g711_lin2ulaw(-3000) && pkt[k] != G711_ULAW_SILENCE;
+	assert_true(music_heard);
+	assert_int_equal(media_bridge_hold(m, p[0].leg, false, NULL, "en"), 0);
+	talk(p, 2, 25, &ts);
+	assert_level(p[0].heard, -3000);
+	assert_int_equal(media_record_stop(m, id), 0);
+	struct media_event ev;
+	assert_true(wait_event(m, &ev, 1000));
+	assert_int_equal(ev.kind, MEV_RECORD_DONE);
+	assert_int_equal(ev.record, id);
+	assert_int_equal(ev.leg, p[0].leg);
+	print_message("recorded %u ms of 1500, %u dropped\n", ev.duration_ms, ev.frames_dropped);
+	assert_true(ev.duration_ms >= 800 && ev.duration_ms <= 1150);
+	SF_INFO info = { 0 };
+	SNDFILE *sf = sf_open(path, SFM_READ, &info);
+	assert_non_null(sf);
+	assert_int_equal(info.channels, 2);
+	assert_int_equal(info.frames, ev.duration_ms * 8);
+	static int16_t s[2 * 8000 * 2];
+	sf_count_t got = sf_readf_short(sf, s, info.frames);
+	sf_close(sf);
+	int left = 0, right = 0;                         /* the talkers' levels, never music */
+	for (sf_count_t i = 0; i < got; i++) {
+		left += abs(s[2 * i] - g711_ulaw2lin(g711_lin2ulaw(1000))) < 2;
+		right += abs(s[2 * i + 1] - g711_ulaw2lin(g711_lin2ulaw(-3000))) < 2;
+		assert_true(s[2 * i] == 0 || abs(s[2 * i] - 1000) < 100);
+		assert_true(s[2 * i + 1] == 0 || abs(s[2 * i + 1] + 3000) < 200);
+	}
+	print_message("talk in the recording: left %d right %d of %lld samples\n", left, right,
+	              (long long)got);
+	assert_true(left > got * 2 / 3 && right > got * 2 / 3);     /* the rest: jitter-buffer gaps */
+
+	/* Unwritable: the call goes on. */
+	snprintf(path, sizeof path, "%s/nodir/x.wav", dir);
+	id = media_record_start(m, p[0].leg, p[1].leg, path, 0);
+	assert_true(id != 0);
+	assert_true(wait_event(m, &ev, 1000));
+	assert_int_equal(ev.kind, MEV_RECORD_FAILED);
+	assert_int_equal(ev.record, id);
+	assert_string_equal(ev.error, "No such file or directory");
+	talk(p, 2, 10, &ts);
+	assert_level(p[0].heard, -3000);
+	assert_level(p[1].heard, 1000);
+	/* A re-bridge ends the recording in progress. */
+	snprintf(path, sizeof path, "%s/call2.wav", dir);
+	id = media_record_start(m, p[0].leg, p[1].leg, path, 0);
+	talk(p, 2, 5, &ts);
+	assert_int_equal(media_leg_silence(m, p[1].leg), 0);
+	assert_true(wait_event(m, &ev, 1000));
+	assert_int_equal(ev.kind, MEV_RECORD_DONE);
+	assert_int_equal(ev.record, id);
+	media_free(m);
+	close(p[0].fd);
+	close(p[1].fd);
+}
+
+static void test_leg_record(void **state)
+{
+	(void)state;
+	unsigned base = test_ports();
+	media_t *m = start(base, 0);
+	struct party p;
+	party_new(m, &p, 2500);
+	char path[128];
+	snprintf(path, sizeof path, "%s/vm.wav", dir);
+	assert_int_equal(media_leg_play(m, p.leg, "en/ok.wav"), 0);
+	uint32_t id = media_leg_record(m, p.leg, path, 1);
+	assert_true(id != 0);
+	assert_int_equal(media_start(m), 0);
+	uint32_t ts = 0;
+	talk(&p, 1, 70, &ts);                            /* 1.4 s, max is 1 s */
+	struct media_event ev;
+	bool done = false;
+	while (!done && wait_event(m, &ev, 1000))
+		done = ev.kind == MEV_RECORD_DONE;
+	assert_true(done);
+	assert_int_equal(ev.duration_ms, 1000);
+	SF_INFO info = { 0 };
+	SNDFILE *sf = sf_open(path, SFM_READ, &info);
+	assert_non_null(sf);
+	assert_int_equal(info.channels, 1);
+	int16_t s[8000];
+	assert_int_equal(sf_readf_short(sf, s, 8000), 8000);
+	sf_close(sf);
+	assert_level(s[7999], 2500);
+	media_leg_free(m, p.leg);
+	media_free(m);
+	close(p.fd);
+}
+
+static void test_reload(void **state)
+{
+	(void)state;
+	unsigned base = test_ports();
+	media_t *m = start(base, 0);
+	struct party p;
+	party_new(m, &p, 0);
+	char err[256];
+	assert_int_equal(media_leg_hold(m, p.leg, "file:reload.wav,repeat", "en"), 0);
+	assert_int_equal(media_start(m), 0);
+	int16_t a[800], b[800];
+	for (int i = 0; i < 800; i++) {
+		a[i] = 1000;
+		b[i] = -5000;
+	}
+	uint32_t ts = 0;
+	talk(&p, 1, 5, &ts);
+	assert_level(p.heard, 0);                        /* no such file yet: silence */
+	write_wav("reload.wav", a, 800, 8000);
+	assert_int_equal(media_reload(m, "reload.wav", err, sizeof err), 0);
+	talk(&p, 1, 8, &ts);
+	assert_level(p.heard, 1000);
+	write_wav("reload.wav", b, 800, 8000);           /* changed: takes effect next pass */
+	assert_int_equal(media_reload(m, "reload.wav", err, sizeof err), 0);
+	talk(&p, 1, 12, &ts);
+	assert_level(p.heard, -5000);
+	char path[160];
+	snprintf(path, sizeof path, "%s/reload.wav", dir);
+	unlink(path);
+	assert_int_equal(media_reload(m, "reload.wav", err, sizeof err), 0);
+	talk(&p, 1, 12, &ts);
+	assert_level(p.heard, 0);
+	assert_int_equal(media_reload(m, "../etc/passwd.wav", err, sizeof err), -1);
+	media_free(m);
+	close(p.fd);
 }
 
 int main(void)
@@ -490,6 +746,10 @@ int main(void)
 		cmocka_unit_test(test_play),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_ports_and_ids),
+		cmocka_unit_test(test_spy),
+		cmocka_unit_test(test_bridge_hold_record),
+		cmocka_unit_test(test_leg_record),
+		cmocka_unit_test(test_reload),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

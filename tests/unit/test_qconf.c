@@ -92,10 +92,8 @@ static void test_strategy(void **state)
 	ok(&c, "strategy", "least-calls", "least-calls");
 	ok(&c, "strategy", "least-offers", "least-offers");
 	ok(&c, "strategy", "round-robin", "round-robin");
-	bad(&c, "strategy", "skills-strict");
-	assert_non_null(strstr(err, "skills strategies are not implemented yet"));
-	bad(&c, "strategy", "skills-loose");
-	assert_non_null(strstr(err, "not implemented"));
+	ok(&c, "strategy", "skills-strict", "skills-strict");
+	ok(&c, "strategy", "skills-loose", "skills-loose");
 	bad(&c, "strategy", "random");
 	bad(&c, "strategy", "");
 	bad(&c, "strategy", "Round-Robin");
@@ -276,8 +274,39 @@ static void test_keys_roundtrip(void **state)
 		if (qconf_set(&d, keys[n], buf, err, sizeof(err)) != 0 && strcmp(keys[n], "number") != 0)
 			fail_msg("%s=%s does not round-trip: %s", keys[n], buf, err);
 	}
-	assert_int_equal(n, 16);
+	assert_int_equal(n, 19);
 	assert_memory_equal(&c, &d, sizeof(c));
+}
+
+static void test_wait_lang_service_level(void **state)
+{
+	struct eng_queue_conf c = base();
+	char buf[32];
+
+	(void)state;
+	assert_int_equal(c.wait_estimate, WAIT_LAST5);
+	assert_int_equal(c.service_level_s, 20);
+	assert_string_equal(c.lang, "en");
+	assert_int_equal(qconf_get(&c, "wait_estimate", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "last5");
+	ok(&c, "wait_estimate", "throughput", "throughput");
+	assert_int_equal(c.wait_estimate, WAIT_THROUGHPUT);
+	ok(&c, "wait_estimate", "last5", "last5");
+	bad(&c, "wait_estimate", "average");
+	bad(&c, "wait_estimate", "");
+	ok(&c, "lang", "fr", "fr");
+	ok(&c, "lang", "pt-BR", "pt-BR");
+	ok(&c, "lang", "en-gb", "en-gb");
+	bad(&c, "lang", "");
+	bad(&c, "lang", "EN");
+	bad(&c, "lang", "e");
+	bad(&c, "lang", "eng");
+	bad(&c, "lang", "../x");
+	bad(&c, "lang", "pt-BRA");
+	bad(&c, "lang", "pt_BR");
+	ok(&c, "service_level", "30", "30");
+	bad(&c, "service_level", "0");
+	bad(&c, "service_level", "7201");
 }
 
 static void test_name_valid(void **state)
@@ -306,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_hold),
 		cmocka_unit_test(test_unknown_and_paused),
 		cmocka_unit_test(test_keys_roundtrip),
+		cmocka_unit_test(test_wait_lang_service_level),
 		cmocka_unit_test(test_name_valid),
 	};
 

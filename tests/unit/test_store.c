@@ -1,5 +1,6 @@
 /* test_store.c — the SQLite store: schema and migrations, demo seed, write
- * round trips through store_load into a real engine, the journal. */
+ * round trips through store_load into a real engine (queues, members,
+ * skills), recordings, the journal. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 
 #include "acd/engine.h"
 #include "acd/qconf.h"
+#include "core/pwhash.h"
 #include "store/sql_embed.h"
 #include "store/store.h"
 
@@ -47,6 +49,17 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The version the embedded migrations bring a database to. */
+#define LATEST ((int)(1 + sql_migrations_count))
+
+static enum store_err put_member(store_t *s, const char *login, const char *name,
+                                 enum eng_role role, const char *ha1, bool record, bool create)
+{
+	struct store_member m = { .login = login, .name = name, .role = role, .ha1 = ha1,
+		                  .record = record };
+	return store_member_put(s, &m, create);
+}
+
 static store_t *open_ok(const char *path)
 {
 	char err[256] = "";
@@ -69,6 +82,14 @@ static long long raw_int(const char *path, const char *sql)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return v;
+}
+
+static void raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
 }
 
 struct creds {
@@ -130,14 +151,22 @@ static void test_open_creates_schema(void **state)
 {
 	struct fixture *f = *state;
 	store_t *s = open_ok(f->path);
-	assert_int_equal(store_schema_version(s), 1);
+	assert_int_equal(store_schema_version(s), LATEST);
 	store_close(s);
-	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 1);
+	assert_true(LATEST >= 2);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), LATEST);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
 	                                  "AND name IN ('queues', 'members', 'queue_members', "
 	                                  "'member_state', 'feature_codes', 'trunk_acl', "
-	                                  "'registrations', 'journal')"),
-	                 8);
+	                                  "'registrations', 'journal', 'skills', 'skill_rules', "
+	                                  "'member_skills', 'recordings')"),
+	                 12);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('queues') "
+	                                  "WHERE name IN ('lang', 'wait_estimate', 'service_level')"),
+	                 3);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('members') "
+	                                  "WHERE name = 'password_hash'"),
+	                 1);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
 	                                  "AND name = 'journal_t'"),
 	                 1);
@@ -181,12 +210,49 @@ static void test_migration_refuses_newer_db(void **state)
 {
 	struct fixture *f = *state;
 	char err[256] = "";
-	store_t *s = store_open_migrations(f->path, test_migrations, 2, err, sizeof err);
+	/* Version 9: well past what this build knows. */
+	static const struct sql_migration far[] = { { 2, "SELECT 1;" }, { 3, "SELECT 1;" },
+		                                    { 4, "SELECT 1;" }, { 5, "SELECT 1;" },
+		                                    { 6, "SELECT 1;" }, { 7, "SELECT 1;" },
+		                                    { 8, "SELECT 1;" }, { 9, "SELECT 1;" } };
+	store_t *s = store_open_migrations(f->path, far, 8, err, sizeof err);
 	assert_non_null(s);
 	store_close(s);
 	assert_null(store_open(f->path, err, sizeof err));
 	assert_non_null(strstr(err, "newer"));
-	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 9);
+}
+
+/* A version 1 database with rows in it moves to the latest version with
+ * its rows intact and the new columns at their defaults. */
+static void test_migration_002_keeps_data(void **state)
+{
+	struct fixture *f = *state;
+	char err[256] = "";
+	store_t *s = store_open_migrations(f->path, NULL, 0, err, sizeof err);
+	assert_non_null(s);
+	assert_int_equal(store_schema_version(s), 1);
+	store_close(s);
+	raw_exec(f->path, "INSERT INTO queues (name, number, strategy) VALUES ('support', '6000', "
+	                  "'round-robin'); INSERT INTO members (login, name, role, sip_ha1) "
+	                  "VALUES ('1001', 'A', 'agent', 'h1'), ('1100', 'M', 'manager', 'h2')");
+
+	s = open_ok(f->path);
+	assert_int_equal(store_schema_version(s), LATEST);
+	char hash[PWHASH_TEXT_MAX] = "x";
+	assert_true(store_member_pwhash(s, "1001", hash, sizeof hash));
+	assert_string_equal(hash, "");   /* set by the first auth with the SIP password */
+	engine_t *e = load(s, NULL);
+	const struct eng_queue_conf *sup = engine_queue_conf(e, engine_queue_find(e, "support"));
+	struct eng_queue_conf def;
+	qconf_defaults(&def);
+	assert_non_null(sup);
+	assert_string_equal(sup->lang, def.lang);
+	assert_int_equal(sup->wait_estimate, def.wait_estimate);
+	assert_int_equal(sup->service_level_s, def.service_level_s);
+	assert_non_null(engine_member_find(e, "1100"));
+	engine_free(e);
+	store_close(s);
 }
 
 static void test_migration_failure_rolls_back(void **state)
@@ -263,7 +329,14 @@ static void test_seed_demo(void **state)
 		assert_int_equal(v.role, want[i].role);
 		assert_false(v.logged_in);
 		assert_string_equal(cred_of(&creds, want[i].login), want[i].ha1);
+		/* The control-socket password is the SIP one, salted and hashed. */
+		char hash[PWHASH_TEXT_MAX], pw[32];
+		snprintf(pw, sizeof pw, "secret%s", want[i].login);
+		assert_true(store_member_pwhash(s, want[i].login, hash, sizeof hash));
+		assert_true(pwhash_verify(pw, hash));
+		assert_false(pwhash_verify("secret", hash));
 	}
+	assert_int_equal(raw_int(f->path, "SELECT count(DISTINCT password_hash) FROM members"), 5);
 	for (int i = 0; i < 3; i++) {
 		assert_membership(e, "support", want[i].login, false, true);
 		assert_membership(e, "sales", want[i].login, false, true);
@@ -320,6 +393,9 @@ static void test_queue_round_trip(void **state)
 	snprintf(c.escalation_dest, sizeof c.escalation_dest, "member:1001");
 	snprintf(c.zero_out, sizeof c.zero_out, "uri:sip:op@example.com");
 	snprintf(c.hold, sizeof c.hold, "file:a.wav,repeat");
+	snprintf(c.lang, sizeof c.lang, "fr");
+	c.wait_estimate = WAIT_THROUGHPUT;
+	c.service_level_s = 45;
 	assert_int_equal(store_queue_put(s, &c, false), STORE_OK);
 	struct eng_queue_conf q2 = queue_conf("q2", "7002");
 	assert_int_equal(store_queue_put(s, &q2, true), STORE_OK);
@@ -346,13 +422,13 @@ static void test_member_round_trip(void **state)
 {
 	struct fixture *f = *state;
 	store_t *s = open_ok(f->path);
-	assert_int_equal(store_member_put(s, "2001", "Ann", ROLE_AGENT, "aa", false, true), STORE_OK);
-	assert_int_equal(store_member_put(s, "2001", "Ann", ROLE_AGENT, "aa", false, true), STORE_EXISTS);
-	assert_int_equal(store_member_put(s, "2002", "Bob", ROLE_MANAGER, NULL, true, true), STORE_OK);
-	assert_int_equal(store_member_put(s, "2009", "X", ROLE_AGENT, NULL, false, false),
+	assert_int_equal(put_member(s, "2001", "Ann", ROLE_AGENT, "aa", false, true), STORE_OK);
+	assert_int_equal(put_member(s, "2001", "Ann", ROLE_AGENT, "aa", false, true), STORE_EXISTS);
+	assert_int_equal(put_member(s, "2002", "Bob", ROLE_MANAGER, NULL, true, true), STORE_OK);
+	assert_int_equal(put_member(s, "2009", "X", ROLE_AGENT, NULL, false, false),
 	                 STORE_NOTFOUND);
 	/* NULL HA1 keeps the old one. */
-	assert_int_equal(store_member_put(s, "2001", "Ann Lee", ROLE_ADMIN, NULL, true, false), STORE_OK);
+	assert_int_equal(put_member(s, "2001", "Ann Lee", ROLE_ADMIN, NULL, true, false), STORE_OK);
 	assert_true(store_member_record(s, "2001"));
 	assert_false(store_member_record(s, "2009"));
 	store_close(s);
@@ -366,6 +442,21 @@ static void test_member_round_trip(void **state)
 	assert_string_equal(cred_of(&creds, "2001"), "aa");
 	assert_string_equal(cred_of(&creds, "2002"), "");
 	engine_free(e);
+
+	/* The control-socket hash: set, kept by a NULL, read back. */
+	char hash[PWHASH_TEXT_MAX];
+	assert_true(store_member_pwhash(s, "2001", hash, sizeof hash));
+	assert_string_equal(hash, "");
+	struct store_member m = { .login = "2001", .name = "Ann Lee", .role = ROLE_ADMIN,
+		                  .pwhash = "pbkdf2-sha256$1$00$11", .record = true };
+	assert_int_equal(store_member_put(s, &m, false), STORE_OK);
+	m.pwhash = NULL;
+	m.ha1 = "bb";
+	assert_int_equal(store_member_put(s, &m, false), STORE_OK);
+	assert_true(store_member_pwhash(s, "2001", hash, sizeof hash));
+	assert_string_equal(hash, "pbkdf2-sha256$1$00$11");
+	assert_false(store_member_pwhash(s, "2001", hash, 8));   /* does not fit */
+	assert_false(store_member_pwhash(s, "2999", hash, sizeof hash));
 
 	assert_int_equal(store_member_del(s, "2002"), STORE_OK);
 	assert_int_equal(store_member_del(s, "2002"), STORE_NOTFOUND);
@@ -382,8 +473,8 @@ static void test_assign_and_state_round_trip(void **state)
 	struct eng_queue_conf a = queue_conf("qa", "7100"), b = queue_conf("qb", "7101");
 	assert_int_equal(store_queue_put(s, &a, true), STORE_OK);
 	assert_int_equal(store_queue_put(s, &b, true), STORE_OK);
-	assert_int_equal(store_member_put(s, "3001", "C", ROLE_AGENT, "h", false, true), STORE_OK);
-	assert_int_equal(store_member_put(s, "3002", "D", ROLE_AGENT, "h", false, true), STORE_OK);
+	assert_int_equal(put_member(s, "3001", "C", ROLE_AGENT, "h", false, true), STORE_OK);
+	assert_int_equal(put_member(s, "3002", "D", ROLE_AGENT, "h", false, true), STORE_OK);
 	assert_int_equal(store_assign(s, "qa", "3001", false, true), STORE_OK);
 	assert_int_equal(store_assign(s, "qb", "3001", false, false), STORE_OK);
 	assert_int_equal(store_assign(s, "qa", "3002", false, true), STORE_OK);
@@ -428,11 +519,196 @@ static void test_assign_and_state_round_trip(void **state)
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM member_state"), 1);
 }
 
+/* ---- skills ---- */
+
+static void assert_skill(engine_t *e, const char *name, bool match_all, size_t n,
+                         const char *first_value)
+{
+	struct eng_skill_rule r[ENG_SKILL_RULES_MAX];
+	bool all = !match_all;
+	size_t got = 0;
+	assert_true(engine_skill_get(e, name, &all, r, &got));
+	assert_int_equal(all, match_all);
+	assert_int_equal(got, n);
+	if (n)
+		assert_string_equal(r[0].value, first_value);
+}
+
+static void test_skills_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	store_t *s = open_ok(f->path);
+	assert_int_equal(put_member(s, "6001", "G", ROLE_AGENT, "h", false, true), STORE_OK);
+	assert_int_equal(put_member(s, "6002", "H", ROLE_AGENT, "h", false, true), STORE_OK);
+	const char *es[] = { "caller_number starts_with +34", "caller_name matches ^Se(ñ|n)or .*$" };
+	const char *fr[] = { "callee_number starts_with 6001" };
+	assert_int_equal(store_skill_put(s, "spanish", false, es, 2), STORE_OK);
+	assert_int_equal(store_skill_put(s, "french", true, fr, 1), STORE_OK);
+	assert_int_equal(store_skill_assign(s, "6001", "spanish", true), STORE_OK);
+	assert_int_equal(store_skill_assign(s, "6001", "spanish", true), STORE_OK);   /* twice */
+	assert_int_equal(store_skill_assign(s, "6002", "spanish", true), STORE_OK);
+	assert_int_equal(store_skill_assign(s, "6002", "french", true), STORE_OK);
+	assert_int_equal(store_skill_assign(s, "6009", "french", true), STORE_NOTFOUND);
+	assert_int_equal(store_skill_assign(s, "6001", "klingon", true), STORE_NOTFOUND);
+	assert_int_equal(store_skill_assign(s, "6001", "french", false), STORE_NOTFOUND);
+
+	/* A bad rule changes nothing, not even the skill's other fields. */
+	const char *bad[] = { "callee_number starts_with 7", "caller_colour matches x" };
+	assert_int_equal(store_skill_put(s, "french", false, bad, 2), STORE_INVALID);
+	assert_non_null(strstr(store_errmsg(s), "caller_colour"));
+	const char *many[ENG_SKILL_RULES_MAX + 1];
+	for (size_t i = 0; i <= ENG_SKILL_RULES_MAX; i++)
+		many[i] = fr[0];
+	assert_int_equal(store_skill_put(s, "french", true, many, ENG_SKILL_RULES_MAX + 1),
+	                 STORE_INVALID);
+
+	/* Replacing keeps creation order and members. */
+	const char *es2[] = { "caller_number starts_with +52" };
+	assert_int_equal(store_skill_put(s, "spanish", true, es2, 1), STORE_OK);
+	store_close(s);
+
+	s = open_ok(f->path);
+	engine_t *e = load(s, NULL);
+	const char *names[4];
+	assert_int_equal(engine_skill_names(e, names, 4), 2);
+	assert_string_equal(names[0], "spanish");
+	assert_string_equal(names[1], "french");
+	assert_skill(e, "spanish", true, 1, "+52");
+	assert_skill(e, "french", true, 1, "6001");
+	eng_id m1 = engine_member_find(e, "6001"), m2 = engine_member_find(e, "6002");
+	assert_true(engine_member_has_skill(e, m1, "spanish"));
+	assert_false(engine_member_has_skill(e, m1, "french"));
+	assert_true(engine_member_has_skill(e, m2, "spanish"));
+	assert_true(engine_member_has_skill(e, m2, "french"));
+	engine_free(e);
+
+	/* Rules with spaces and a regex come back exactly. */
+	assert_int_equal(store_skill_put(s, "spanish", false, es, 2), STORE_OK);
+	e = load(s, NULL);
+	struct eng_skill_rule r[ENG_SKILL_RULES_MAX];
+	bool all;
+	size_t n;
+	assert_true(engine_skill_get(e, "spanish", &all, r, &n));
+	assert_int_equal(n, 2);
+	assert_int_equal(r[1].field, SKF_CALLER_NAME);
+	assert_int_equal(r[1].op, SKOP_MATCHES);
+	assert_string_equal(r[1].value, "^Se(ñ|n)or .*$");
+	engine_free(e);
+
+	/* Unassigning, deleting a skill or a member take the assignments along. */
+	assert_int_equal(store_skill_assign(s, "6002", "french", false), STORE_OK);
+	assert_int_equal(store_skill_del(s, "spanish"), STORE_OK);
+	assert_int_equal(store_skill_del(s, "spanish"), STORE_NOTFOUND);
+	e = load(s, NULL);
+	assert_int_equal(engine_skill_names(e, names, 4), 1);
+	assert_false(engine_member_has_skill(e, engine_member_find(e, "6002"), "french"));
+	engine_free(e);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM skill_rules"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM member_skills"), 0);
+	assert_int_equal(store_skill_assign(s, "6001", "french", true), STORE_OK);
+	assert_int_equal(store_member_del(s, "6001"), STORE_OK);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM member_skills"), 0);
+	store_close(s);
+}
+
+/* A rule the engine refuses (a bad pattern slipped into the table) costs
+ * that skill only, and loading goes on. */
+static void test_skill_bad_pattern_skipped(void **state)
+{
+	struct fixture *f = *state;
+	store_t *s = open_ok(f->path);
+	const char *ok[] = { "caller_number starts_with 1" };
+	assert_int_equal(store_skill_put(s, "good", true, ok, 1), STORE_OK);
+	assert_int_equal(store_skill_put(s, "bad", true, ok, 1), STORE_OK);
+	raw_exec(f->path, "UPDATE skill_rules SET op = 'matches', value = '(' WHERE skill_id = "
+	                  "(SELECT id FROM skills WHERE name = 'bad')");
+	engine_t *e = load(s, NULL);
+	const char *names[4];
+	assert_int_equal(engine_skill_names(e, names, 4), 1);
+	assert_string_equal(names[0], "good");
+	engine_free(e);
+	store_close(s);
+}
+
+/* ---- recordings ---- */
+
+static struct store_recording recording(enum store_rec_kind kind, eng_id call, const char *queue,
+                                        const char *member, int64_t started)
+{
+	struct store_recording r = { .kind = kind, .call = call, .started_unix_ms = started };
+	snprintf(r.queue, sizeof r.queue, "%s", queue);
+	snprintf(r.member, sizeof r.member, "%s", member);
+	snprintf(r.path, sizeof r.path, "/rec/%s-%u.wav", queue[0] ? queue : "vm", call);
+	return r;
+}
+
+static void test_recordings(void **state)
+{
+	struct fixture *f = *state;
+	store_t *s = open_ok(f->path);
+	struct store_recording a = recording(STORE_REC_CALL, 11, "support", "1001", 1000);
+	struct store_recording b = recording(STORE_REC_CALL, 12, "sales", "1002", 2000);
+	struct store_recording c = recording(STORE_REC_VOICEMAIL, 0, "", "1001", 3000);
+	int64_t ia = store_recording_add(s, &a), ib = store_recording_add(s, &b);
+	int64_t ic = store_recording_add(s, &c);
+	assert_true(ia > 0 && ib > ia && ic > ib);
+	assert_int_equal(store_recording_finish(s, ia, 65000, true, NULL), STORE_OK);
+	assert_int_equal(store_recording_finish(s, ib, 500, false, "disk full"), STORE_OK);
+	assert_int_equal(store_recording_finish(s, 9999, 1, true, NULL), STORE_NOTFOUND);
+
+	struct store_recording out[8];
+	assert_int_equal(store_recordings(s, NULL, NULL, out, 8), 3);
+	assert_int_equal(out[0].id, ic);   /* newest first */
+	assert_int_equal(out[0].kind, STORE_REC_VOICEMAIL);
+	assert_int_equal(out[0].status, STORE_REC_RECORDING);
+	assert_int_equal(out[0].call, 0);
+	assert_string_equal(out[0].queue, "");
+	assert_int_equal(out[2].id, ia);
+	assert_int_equal(out[2].kind, STORE_REC_CALL);
+	assert_int_equal(out[2].call, 11);
+	assert_string_equal(out[2].queue, "support");
+	assert_string_equal(out[2].member, "1001");
+	assert_string_equal(out[2].path, "/rec/support-11.wav");
+	assert_int_equal(out[2].started_unix_ms, 1000);
+	assert_int_equal(out[2].duration_ms, 65000);
+	assert_int_equal(out[2].status, STORE_REC_DONE);
+	assert_true(out[2].run > 0);
+	assert_int_equal(out[1].status, STORE_REC_FAILED);
+	assert_string_equal(out[1].error, "disk full");
+
+	assert_int_equal(store_recordings(s, "sales", NULL, out, 8), 1);
+	assert_int_equal(out[0].id, ib);
+	assert_int_equal(store_recordings(s, NULL, "1001", out, 8), 2);
+	assert_int_equal(store_recordings(s, "support", "1001", out, 8), 1);
+	assert_int_equal(store_recordings(s, "support", "1002", out, 8), 0);
+	assert_int_equal(store_recordings(s, NULL, NULL, out, 1), 1);
+	assert_int_equal(out[0].id, ic);
+
+	/* Loaded by this run: its own unfinished recording is left alone. */
+	engine_t *e = load(s, NULL);
+	engine_free(e);
+	assert_int_equal(store_recordings(s, NULL, "1001", out, 1), 1);
+	assert_int_equal(out[0].status, STORE_REC_RECORDING);
+	store_close(s);
+
+	/* The next run marks it failed: the daemon that wrote it is gone. */
+	usleep(5000);
+	s = open_ok(f->path);
+	e = load(s, NULL);
+	engine_free(e);
+	assert_int_equal(store_recordings(s, NULL, "1001", out, 1), 1);
+	assert_int_equal(out[0].status, STORE_REC_FAILED);
+	assert_non_null(strstr(out[0].error, "stopped"));
+	assert_int_equal(store_recordings(s, "support", NULL, out, 1), 1);
+	assert_int_equal(out[0].status, STORE_REC_DONE);
+	store_close(s);
+}
+
 static void test_registrations(void **state)
 {
 	struct fixture *f = *state;
 	store_t *s = open_ok(f->path);
-	assert_int_equal(store_member_put(s, "4001", "E", ROLE_AGENT, "h", false, true), STORE_OK);
+	assert_int_equal(put_member(s, "4001", "E", ROLE_AGENT, "h", false, true), STORE_OK);
 	struct store_reg r = { .login = "4001", .contact = "sip:4001@10.0.0.1:5062", .expires_unix = 100 };
 	assert_int_equal(store_reg_put(s, &r), STORE_OK);
 	r.expires_unix = 200;
@@ -465,11 +741,11 @@ static void test_locked_database_is_busy(void **state)
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(store_member_put(s, "5001", "F", ROLE_AGENT, "h", false, true), STORE_BUSY);
+	assert_int_equal(put_member(s, "5001", "F", ROLE_AGENT, "h", false, true), STORE_BUSY);
 	assert_non_null(strstr(store_errmsg(s), "locked"));
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(db);
-	assert_int_equal(store_member_put(s, "5001", "F", ROLE_AGENT, "h", false, true), STORE_OK);
+	assert_int_equal(put_member(s, "5001", "F", ROLE_AGENT, "h", false, true), STORE_OK);
 	store_close(s);
 }
 
@@ -536,11 +812,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrations_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_refuses_newer_db, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_failure_rolls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_002_keeps_data, setup, teardown),
 		cmocka_unit_test(test_embedded_migrations_are_sorted),
 		cmocka_unit_test_setup_teardown(test_seed_demo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_assign_and_state_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_skills_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_skill_bad_pattern_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recordings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registrations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_database_is_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_bulk, setup, teardown),

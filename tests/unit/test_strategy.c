@@ -1,120 +1,139 @@
-/* test_strategy.c — the routing strategies on hand-made candidate lists. */
+/* test_strategy.c — the routing structures: bitsets, indexed heap, buckets. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <cmocka.h>
 
 #include "acd/strategy.h"
 
-static struct strategy_cand cand(eng_id member, size_t pos, unsigned handled,
-                                 unsigned offers, eng_ms last_end)
+static struct strategy_bits bits_of(const size_t *pos, size_t n)
 {
-	struct strategy_cand c = { member, pos, handled, offers, last_end };
+	struct strategy_bits b = { NULL, 0 };
 
-	return c;
+	for (size_t i = 0; i < n; i++)
+		strategy_bits_put(&b, pos[i], true);
+	return b;
 }
 
-static struct strategy_ctx ctx_of(const struct strategy_cand *c, size_t n, size_t npos,
-                                  size_t after, uint64_t *rng)
+static void test_bits_round_robin(void **state)
 {
-	struct strategy_ctx x = { c, n, npos, after, rng };
-
-	return x;
-}
-
-static void test_round_robin_from_start(void **state)
-{
-	struct strategy_cand c[] = { cand(11, 1, 0, 0, 0), cand(12, 3, 0, 0, 0) };
-	struct strategy_ctx x = ctx_of(c, 2, 4, STRATEGY_FROM_START, NULL);
+	size_t on[] = { 0, 1, 3 };
+	struct strategy_bits b = bits_of(on, 3);
 
 	(void)state;
-	assert_int_equal(strategy_round_robin(&x), 0);
+	assert_int_equal(strategy_bits_next(&b, NULL, 0, 4, STRATEGY_FROM_START), 0);
+	assert_int_equal(strategy_bits_next(&b, NULL, 0, 4, 1), 3);   /* after pos 1 */
+	assert_int_equal(strategy_bits_next(&b, NULL, 0, 4, 3), 0);   /* wraps */
+	assert_int_equal(strategy_bits_next(&b, NULL, 0, 4, 2), 3);   /* cursor on a clear bit */
+	strategy_bits_put(&b, 0, false);
+	strategy_bits_put(&b, 3, false);
+	assert_int_equal(strategy_bits_next(&b, NULL, 0, 4, 1), 1);   /* the last one, last */
+	strategy_bits_put(&b, 1, false);
+	assert_int_equal(strategy_bits_next(&b, NULL, 0, 4, 1), STRATEGY_NONE);
+	assert_int_equal(strategy_bits_next(&b, NULL, 0, 4, STRATEGY_FROM_START), STRATEGY_NONE);
+	strategy_bits_free(&b);
 }
 
-static void test_round_robin_after_cursor_wraps(void **state)
+static void test_bits_across_words_and_masks(void **state)
 {
-	struct strategy_cand c[] = { cand(10, 0, 0, 0, 0), cand(11, 1, 0, 0, 0), cand(13, 3, 0, 0, 0) };
-	struct strategy_ctx x = ctx_of(c, 3, 4, 1, NULL);
+	size_t on[] = { 5, 70, 130, 199 }, m1[] = { 5, 199 }, m2[] = { 130 };
+	struct strategy_bits b = bits_of(on, 4), k1 = bits_of(m1, 2), k2 = bits_of(m2, 1);
+	const struct strategy_bits *mask[] = { &k1, &k2 };
 
 	(void)state;
-	assert_int_equal(strategy_round_robin(&x), 2);     /* after pos 1: pos 3 */
-	x.after = 3;
-	assert_int_equal(strategy_round_robin(&x), 0);     /* wraps to pos 0 */
-	x.after = 2;                                       /* cursor on an unavailable agent */
-	assert_int_equal(strategy_round_robin(&x), 2);
+	assert_int_equal(strategy_bits_next(&b, NULL, 0, 200, 5), 70);
+	assert_int_equal(strategy_bits_next(&b, NULL, 0, 200, 130), 199);
+	assert_int_equal(strategy_bits_next(&b, NULL, 0, 200, 199), 5);
+	assert_int_equal(strategy_bits_next(&b, mask, 1, 200, 5), 199);
+	assert_int_equal(strategy_bits_next(&b, mask, 2, 200, 5), 130);
+	assert_int_equal(strategy_bits_next(&b, mask, 2, 200, 199), 5);
+	assert_int_equal(strategy_bits_next(&b, NULL, 0, 200, 69), 70);
+	assert_int_equal(strategy_bits_next(&b, NULL, 0, 100000, 199), 5);   /* past the words */
+	/* Positions beyond npos do not count. */
+	assert_int_equal(strategy_bits_next(&b, NULL, 0, 150, 130), 5);
+	strategy_bits_clear(&b);
+	assert_int_equal(strategy_bits_next(&b, NULL, 0, 200, STRATEGY_FROM_START), STRATEGY_NONE);
+	strategy_bits_free(&b);
+	strategy_bits_free(&k1);
+	strategy_bits_free(&k2);
 }
 
-static void test_round_robin_same_agent_last(void **state)
+static void test_heap_order_and_remove(void **state)
 {
-	struct strategy_cand c[] = { cand(10, 0, 0, 0, 0), cand(12, 2, 0, 0, 0) };
-	struct strategy_ctx x = ctx_of(c, 2, 3, 0, NULL);
+	struct strategy_heap h = { NULL, 0, 0 };
+	struct strategy_node n[200];
+	int64_t last = INT64_MIN;
 
 	(void)state;
-	assert_int_equal(strategy_round_robin(&x), 1);
-	x.n = 1;                                           /* only the last agent left */
-	assert_int_equal(strategy_round_robin(&x), 0);
+	srand(7);
+	for (int i = 0; i < 200; i++)
+		strategy_heap_push(&h, &n[i], rand() % 50, i);
+	for (int i = 0; i < 200; i += 3)
+		strategy_heap_remove(&h, &n[i]);
+	assert_int_equal(h.n, 200 - 67);
+	for (int i = 0; i < 200; i += 3)
+		assert_true(n[i].idx == STRATEGY_NONE);
+	while (h.n) {
+		const struct strategy_heap_item *t = strategy_heap_top(&h);
+		int64_t key = t->k1 * 1000 + t->k2;
+		struct strategy_node *node = t->node;
+
+		assert_true(key > last);
+		assert_true((node - n) % 3 != 0);
+		last = key;
+		strategy_heap_remove(&h, node);
+	}
+	assert_null(strategy_heap_top(&h));
+	strategy_heap_free(&h);
 }
 
-static void test_most_idle(void **state)
+static void test_heap_ties_by_second_key(void **state)
 {
-	struct strategy_cand c[] = { cand(1, 0, 0, 0, 500), cand(2, 1, 0, 0, 100),
-	                             cand(3, 2, 0, 0, 100), cand(4, 3, 0, 0, 900) };
-	struct strategy_ctx x = ctx_of(c, 4, 4, STRATEGY_FROM_START, NULL);
+	struct strategy_heap h = { NULL, 0, 0 };
+	struct strategy_node a, b, c;
 
 	(void)state;
-	assert_int_equal(strategy_most_idle(&x), 1);       /* oldest end; tie -> lower pos */
+	strategy_heap_push(&h, &a, 100, 2);
+	strategy_heap_push(&h, &b, 100, 1);
+	strategy_heap_push(&h, &c, 300, 0);
+	assert_ptr_equal(strategy_heap_top(&h)->node, &b);
+	strategy_heap_remove(&h, &b);
+	assert_ptr_equal(strategy_heap_top(&h)->node, &a);
+	strategy_heap_free(&h);
 }
 
-static void test_least_offers(void **state)
+static void test_buckets_lowest_uniform(void **state)
 {
-	struct strategy_cand c[] = { cand(1, 0, 0, 3, 0), cand(2, 1, 0, 1, 0),
-	                             cand(3, 2, 0, 1, 0), cand(4, 3, 0, 2, 0) };
-	struct strategy_ctx x = ctx_of(c, 4, 4, STRATEGY_FROM_START, NULL);
-
-	(void)state;
-	assert_int_equal(strategy_least_offers(&x), 1);
-}
-
-static void test_least_calls_only_least(void **state)
-{
-	struct strategy_cand c[] = { cand(1, 0, 4, 0, 0), cand(2, 1, 2, 0, 0), cand(3, 2, 3, 0, 0) };
-	uint64_t rng = 42;
-	struct strategy_ctx x = ctx_of(c, 3, 3, STRATEGY_FROM_START, &rng);
-
-	(void)state;
-	for (int i = 0; i < 100; i++)
-		assert_int_equal(strategy_least_calls(&x), 1);
-}
-
-static void test_least_calls_ties_even(void **state)
-{
-	struct strategy_cand c[] = { cand(1, 0, 1, 0, 0), cand(2, 1, 5, 0, 0),
-	                             cand(3, 2, 1, 0, 0), cand(4, 3, 1, 0, 0) };
+	struct strategy_buckets bk = { NULL, 0, 0, 0 };
+	struct strategy_node n[4];
 	uint64_t rng = 7;
-	struct strategy_ctx x = ctx_of(c, 4, 4, STRATEGY_FROM_START, &rng);
 	unsigned hits[4] = { 0 };
 
 	(void)state;
+	strategy_buckets_add(&bk, &n[0], 1);
+	strategy_buckets_add(&bk, &n[1], 5);
+	strategy_buckets_add(&bk, &n[2], 1);
+	strategy_buckets_add(&bk, &n[3], 1);
 	for (int i = 0; i < 3000; i++)
-		hits[strategy_least_calls(&x)]++;
+		hits[strategy_buckets_pick(&bk, &rng) - n]++;
 	assert_int_equal(hits[1], 0);
-	for (int i = 0; i < 4; i++) {
-		if (i == 1)
-			continue;
-		assert_in_range(hits[i], 850, 1150);
-	}
-}
-
-static void test_strategy_for(void **state)
-{
-	(void)state;
-	assert_ptr_equal(strategy_for(STRAT_ROUND_ROBIN), strategy_round_robin);
-	assert_ptr_equal(strategy_for(STRAT_MOST_IDLE), strategy_most_idle);
-	assert_ptr_equal(strategy_for(STRAT_LEAST_CALLS), strategy_least_calls);
-	assert_ptr_equal(strategy_for(STRAT_LEAST_OFFERS), strategy_least_offers);
-	assert_null(strategy_for(STRAT_SKILLS_STRICT));
-	assert_null(strategy_for(STRAT_SKILLS_LOOSE));
+	for (int i = 0; i < 4; i++)
+		if (i != 1)
+			assert_in_range(hits[i], 850, 1150);
+	strategy_buckets_remove(&bk, &n[0], 1);
+	strategy_buckets_remove(&bk, &n[3], 1);
+	assert_ptr_equal(strategy_buckets_pick(&bk, &rng), &n[2]);
+	strategy_buckets_remove(&bk, &n[2], 1);
+	assert_ptr_equal(strategy_buckets_pick(&bk, &rng), &n[1]);   /* min moves up */
+	strategy_buckets_remove(&bk, &n[1], 5);
+	assert_null(strategy_buckets_pick(&bk, &rng));
+	strategy_buckets_add(&bk, &n[1], 0);
+	assert_ptr_equal(strategy_buckets_pick(&bk, &rng), &n[1]);
+	strategy_buckets_clear(&bk);
+	assert_null(strategy_buckets_pick(&bk, &rng));
+	strategy_buckets_free(&bk);
 }
 
 static void test_random_seeded(void **state)
@@ -130,14 +149,11 @@ static void test_random_seeded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_robin_from_start),
-		cmocka_unit_test(test_round_robin_after_cursor_wraps),
-		cmocka_unit_test(test_round_robin_same_agent_last),
-		cmocka_unit_test(test_most_idle),
-		cmocka_unit_test(test_least_offers),
-		cmocka_unit_test(test_least_calls_only_least),
-		cmocka_unit_test(test_least_calls_ties_even),
-		cmocka_unit_test(test_strategy_for),
+		cmocka_unit_test(test_bits_round_robin),
+		cmocka_unit_test(test_bits_across_words_and_masks),
+		cmocka_unit_test(test_heap_order_and_remove),
+		cmocka_unit_test(test_heap_ties_by_second_key),
+		cmocka_unit_test(test_buckets_lowest_uniform),
 		cmocka_unit_test(test_random_seeded),
 	};
 
