@@ -45,6 +45,15 @@ static void app_save_active(struct app *a, eng_id q, eng_id member)
 		          store_errmsg(a->store));
 }
 
+/* A call moved to another queue hears that queue's hold loop. */
+static void app_hold_in(struct app *a, eng_id call, eng_id q)
+{
+	const struct eng_queue_conf *qc = engine_queue_conf(a->engine, q);
+	media_leg ml = sipua_caller_media(a->sip, call);
+	if (qc && ml)
+		media_leg_hold(a->media, ml, qc->hold, qc->lang[0] ? qc->lang : "en");
+}
+
 static void app_event(struct app *a, const struct eng_action *ev)
 {
 	store_journal(a->store, app_wallclock_ms(), ev);
@@ -59,6 +68,9 @@ static void app_event(struct app *a, const struct eng_action *ev)
 	case EV_AGENT_PAUSE:
 	case EV_AGENT_RESUME:
 		app_save_active(a, ev->queue, ev->member);
+		break;
+	case EV_CALL_ESCALATE:
+		app_hold_in(a, ev->call, (eng_id)ev->value);
 		break;
 	default:
 		break;

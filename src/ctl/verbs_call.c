@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "report/country.h"
+#include "report/report.h"
 #include "sip/sip.h"
 
 /* calls and stats: for the queue's members (agents and managers) and admins. */
@@ -111,23 +112,52 @@ static void v_call_answer(struct vctx *v)
 		v_err(v, "busy", "call %u is not waiting, or %s is ringing or on a call", call, mv.login);
 }
 
+#define STATS_WINDOW_MAX_S (7 * 86400)
+
+/* Live values from the engine; counts over the window from the journal, so
+ * they survive a restart. The journal lags the engine by its batch interval
+ * (about 0.1 s). */
 static void v_stats(struct vctx *v)
 {
 	eng_id q = v_seen_queue(v);
+	const char *ws = ctl_get(v->req, "window");
 	struct eng_queue_stats st;
+	struct report_row row;
+	struct report_db db;
+	char *end = NULL;
+	unsigned long window = ws ? strtoul(ws, &end, 10) : 3600;
 	if (!q || !engine_queue_stats(v->app->engine, v->now, q, &st))
 		return;
+	if (ws && (*end || !*ws || window == 0 || window > STATS_WINDOW_MAX_S)) {
+		v_err(v, "invalid", "window must be 1..%d seconds", STATS_WINDOW_MAX_S);
+		return;
+	}
+	const struct eng_queue_conf *qc = engine_queue_conf(v->app->engine, q);
+	int64_t to = app_wallclock_ms();
+	int rc = report_open(&db, v->app->conf.db);
+	if (rc == REPORT_OK)
+		rc = report_queue_window(&db, qc->name, to - (int64_t)window * 1000, to,
+		                         (int64_t)qc->service_level_s * 1000, &row);
+	if (rc != REPORT_OK) {
+		v_err(v, rc == REPORT_TOO_LARGE ? "busy" : "internal", "%s",
+		      rc == REPORT_TOO_LARGE ? "window too large for the journal" : report_errmsg(&db));
+		report_close(&db);
+		return;
+	}
+	report_close(&db);
 	struct ctl_out *o = v_row(v);
 	ctl_out_kvu(o, "waiting", st.waiting);
-	ctl_out_kvu(o, "longest_wait", (unsigned long long)(st.longest_wait_ms / 1000));
-	ctl_out_kvu(o, "handled", st.handled);
-	ctl_out_kvu(o, "abandoned", st.abandoned);
-	ctl_out_kvu(o, "missed", st.missed);
+	ctl_out_kvu(o, "longest_wait", (unsigned long long)(row.max_wait_ms / 1000));
+	ctl_out_kvu(o, "handled", row.handled);
+	ctl_out_kvu(o, "abandoned", row.abandoned);
+	ctl_out_kvu(o, "missed", row.missed);
 	ctl_out_kvu(o, "ready", st.ready);
 	ctl_out_kvu(o, "busy", st.busy);
 	ctl_out_kvu(o, "away", st.away);
-	ctl_out_kvu(o, "avg_wait", (unsigned long long)(st.avg_wait_ms / 1000));
-	ctl_out_kvu(o, "avg_talk", (unsigned long long)(st.avg_talk_ms / 1000));
+	ctl_out_kvu(o, "avg_wait", (unsigned long long)(report_avg_wait_ms(&row) / 1000));
+	ctl_out_kvu(o, "avg_talk", (unsigned long long)(report_avg_talk_ms(&row) / 1000));
+	ctl_out_kvu(o, "service_level", row.handled ? row.answered_in_sl * 100u / row.handled : 100);
+	ctl_out_kvu(o, "window", window);
 	v_finish_rows(v);
 }
 
@@ -136,6 +166,6 @@ const struct verb verbs_call[] = {
 	{ "call.bump", NEED_MANAGER, v_call_bump, "call.bump ID" },
 	{ "call.answer", NEED_MANAGER, v_call_answer, "call.answer ID [LOGIN]" },
 	{ "call.hangup", NEED_MANAGER, v_call_hangup, "call.hangup ID" },
-	{ "stats", NEED_AGENT, v_stats, "stats QUEUE" },
+	{ "stats", NEED_AGENT, v_stats, "stats QUEUE [window=SECONDS]" },
 	{ NULL, NEED_NONE, NULL, NULL },
 };

@@ -76,6 +76,7 @@ static void v_skill_set(struct vctx *v)
 			engine_skill_del(v->app->engine, name);
 		return;
 	}
+	app_engine_done(v->app);
 	v_ok(v, "skill %s set (%d rule%s)", name, n, n == 1 ? "" : "s");
 }
 
@@ -93,6 +94,7 @@ static void v_skill_del(struct vctx *v)
 	if (!v_store_ok(v, store_skill_del(v->app->store, name), name))
 		return;
 	engine_skill_del(v->app->engine, name);
+	app_engine_done(v->app);
 	v_ok(v, "skill %s deleted", name);
 }
 
@@ -173,6 +175,7 @@ static void v_skill_assign_to(struct vctx *v, bool on)
 	if (!v_store_ok(v, store_skill_assign(v->app->store, login, name, on), login))
 		return;
 	engine_skill_assign(v->app->engine, m, name, on);
+	app_engine_done(v->app);
 	v_ok(v, "%s %s skill %s", login, on ? "has" : "no longer has", name);
 }
 

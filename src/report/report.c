@@ -259,6 +259,8 @@ static void rp_wait(struct report_row *row, int64_t wait)
 	row->handled++;
 	row->waits++;
 	row->wait_sum_ms += wait;
+	if (row->sl_ms && wait <= row->sl_ms)
+		row->answered_in_sl++;
 	if (wait > row->max_wait_ms)
 		row->max_wait_ms = wait;
 }
@@ -507,6 +509,7 @@ int report_run(struct report_db *r, int64_t from_ms, int64_t to_ms, struct repor
 		struct report_row keep = rows[i];
 		memset(&rows[i], 0, sizeof rows[i]);
 		rows[i].kind = keep.kind;
+		rows[i].sl_ms = keep.sl_ms;
 		rp_copy(rows[i].name, sizeof rows[i].name, keep.name);
 		struct rp_agent *a = keep.kind == REPORT_AGENT ? rp_agent_get(&x, keep.name) : NULL;
 		if (a)
@@ -524,10 +527,11 @@ int report_run(struct report_db *r, int64_t from_ms, int64_t to_ms, struct repor
 }
 
 int report_queue_window(struct report_db *r, const char *queue, int64_t from_ms, int64_t to_ms,
-                        struct report_row *out)
+                        int64_t sl_ms, struct report_row *out)
 {
 	memset(out, 0, sizeof *out);
 	out->kind = REPORT_QUEUE;
+	out->sl_ms = sl_ms;
 	rp_copy(out->name, sizeof out->name, queue);
 	return report_run(r, from_ms, to_ms, out, 1);
 }

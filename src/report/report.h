@@ -78,6 +78,8 @@ struct report_row {
 	unsigned waits, talks, recoveries;
 	int64_t wait_sum_ms, max_wait_ms, talk_sum_ms, recovery_sum_ms;
 	int64_t busy_ms, logged_in_ms, away_ms;
+	int64_t sl_ms;              /* in: service-level threshold, 0 = none */
+	unsigned answered_in_sl;    /* handled calls whose wait was at most sl_ms */
 };
 
 /* Opens `path` read-only; the budget starts now. 0 or REPORT_FAILED. */
@@ -91,7 +93,7 @@ const char *report_errmsg(const struct report_db *r);
 int report_run(struct report_db *r, int64_t from_ms, int64_t to_ms, struct report_row *rows, size_t n);
 /* One queue row over [from, to): for `stats QUEUE window=S`. */
 int report_queue_window(struct report_db *r, const char *queue, int64_t from_ms, int64_t to_ms,
-                        struct report_row *out);
+                        int64_t sl_ms, struct report_row *out);
 /* Every queue, then every member assigned to a queue, in creation order. */
 int report_all_subjects(struct report_db *r, struct report_row *rows, size_t max, size_t *n);
 

@@ -256,9 +256,15 @@ static void test_queue_window(void **state)
 	struct report_db r;
 	schedule(f);
 	assert_int_equal(report_open(&r, f->path), REPORT_OK);
-	assert_int_equal(report_queue_window(&r, "support", T0 + 300 * 1000, T0 + 700 * 1000, &q),
+	assert_int_equal(report_queue_window(&r, "support", T0 + 300 * 1000, T0 + 700 * 1000, 0, &q),
+	                 REPORT_OK);
+	struct report_row all;
+	/* Answers in the schedule waited 20 s, 5 s and 2 s: two within 10 s. */
+	assert_int_equal(report_queue_window(&r, "support", T0, T0 + 2000 * 1000, 10000, &all),
 	                 REPORT_OK);
 	report_close(&r);
+	assert_int_equal(all.handled, 3);
+	assert_int_equal(all.answered_in_sl, 2);
 	assert_string_equal(q.name, "support");
 	assert_int_equal(q.offered, 3);
 	assert_int_equal(q.handled, 0);
@@ -333,11 +339,11 @@ static void test_budget(void **state)
 	exec(f->db, "COMMIT");
 	assert_int_equal(report_open(&r, f->path), REPORT_OK);
 	r.deadline_ms = 0;
-	assert_int_equal(report_queue_window(&r, "support", T0, T0 + HOUR, &q), REPORT_TOO_LARGE);
+	assert_int_equal(report_queue_window(&r, "support", T0, T0 + HOUR, 0, &q), REPORT_TOO_LARGE);
 	assert_string_equal(report_errmsg(&r), "range too large");
 	report_close(&r);
 	assert_int_equal(report_open(&r, f->path), REPORT_OK);
-	assert_int_equal(report_queue_window(&r, "support", T0, T0 + HOUR, &q), REPORT_OK);
+	assert_int_equal(report_queue_window(&r, "support", T0, T0 + HOUR, 0, &q), REPORT_OK);
 	assert_int_equal(q.offered, 5000);
 	report_close(&r);
 }
