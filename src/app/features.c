@@ -38,6 +38,7 @@ static const struct feature features[] = {
 	{ "ready", engine_agent_ready, "en/ready.wav" },
 	{ "pause", feature_pause, "en/paused.wav" },
 	{ "resume", feature_resume, "en/resumed.wav" },
+	{ "extend", engine_agent_extend, "en/extended.wav" },
 };
 
 const char *app_feature_run(struct app *a, eng_id m, const char *action, const char *arg)
