@@ -156,6 +156,7 @@ static int start(struct app *a)
 		log_error("app", "database %s: %s", a->conf.db, err);
 		return -1;
 	}
+	store_journal_retention(a->store, a->conf.journal_days);
 	if (a->conf.seed_demo && store_seed_demo(a->store) < 0)
 		log_error("app", "cannot seed demo data: %s", store_errmsg(a->store));
 	struct media_conf mc = { a->conf.rtp_ip, a->conf.rtp_port_min, a->conf.rtp_port_max,

@@ -27,6 +27,7 @@ struct conf {
 	bool seed_demo;
 	unsigned rtp_timeout_s;
 	unsigned max_calls;        /* calls in progress beyond which INVITEs get 503 */
+	unsigned journal_days;     /* journal retention; 0 keeps everything */
 };
 
 void conf_defaults(struct conf *c);

@@ -24,6 +24,10 @@
 /* The writer is off the SIP thread, so it may wait for the lock much longer
  * than the main connection does. */
 #define JNL_BUSY_MS 5000
+/* Pruning old rows: checked this often, deleted in slices so the database
+ * lock is never held long. */
+#define JNL_PRUNE_EVERY_MS (3600 * 1000)
+#define JNL_PRUNE_SLICE 5000
 
 struct jnl_rec {
 	int64_t t_ms, value;
@@ -37,7 +41,10 @@ struct jnl_rec {
 struct store_jnl {
 	sqlite3 *db;
 	sqlite3_stmt *insert;
+	sqlite3_stmt *prune;
 	int64_t run;
+	atomic_int_least64_t keep_ms;   /* retention; 0 keeps everything */
+	int64_t next_prune_ms;          /* monotonic */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t more;        /* writer waits: records queued, flush or stop */
@@ -121,10 +128,41 @@ static struct timespec jnl_deadline(int ms)
 }
 
 /* With the lock held: waits until a batch is due; false when stopped and empty. */
+/* Deletes rows older than the retention, a slice at a time; lock not held. */
+static void jnl_prune(struct store_jnl *j)
+{
+	int64_t keep = atomic_load(&j->keep_ms);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t cutoff = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - keep;
+	int total = 0, n;
+	if (!keep)
+		return;
+	do {
+		sqlite3_bind_int64(j->prune, 1, cutoff);
+		sqlite3_bind_int(j->prune, 2, JNL_PRUNE_SLICE);
+		n = sqlite3_step(j->prune) == SQLITE_DONE ? sqlite3_changes(j->db) : 0;
+		sqlite3_reset(j->prune);
+		total += n;
+	} while (n == JNL_PRUNE_SLICE);
+	if (total)
+		log_info("store", "journal: pruned %d rows older than the retention", total);
+}
+
+/* Sleeps until records are queued or it is time to prune; false on stop. */
 static bool jnl_wait_batch(struct store_jnl *j)
 {
-	while (j->count == 0 && !j->stop)
-		pthread_cond_wait(&j->more, &j->lock);
+	while (j->count == 0 && !j->stop) {
+		if (jnl_mono_ms() >= j->next_prune_ms) {
+			j->next_prune_ms = jnl_mono_ms() + JNL_PRUNE_EVERY_MS;
+			pthread_mutex_unlock(&j->lock);
+			jnl_prune(j);
+			pthread_mutex_lock(&j->lock);
+			continue;
+		}
+		struct timespec until = jnl_deadline((int)(j->next_prune_ms - jnl_mono_ms()));
+		pthread_cond_timedwait(&j->more, &j->lock, &until);
+	}
 	if (j->count == 0)
 		return false;
 	struct timespec until = jnl_deadline(JNL_DELAY_MS);
@@ -162,11 +200,16 @@ static int jnl_open_db(struct store_jnl *j, const char *path, char *err, size_t 
 	static const char insert[] =
 		"INSERT INTO journal (t_ms, run, event, call, queue, member, value, reason) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+	static const char prune[] =
+		"DELETE FROM journal WHERE rowid IN "
+		"(SELECT rowid FROM journal WHERE t_ms < ?1 ORDER BY t_ms LIMIT ?2)";
 	if (sqlite3_open_v2(path, &j->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
 	            SQLITE_OK ||
 	    sqlite3_busy_timeout(j->db, JNL_BUSY_MS) != SQLITE_OK ||
 	    sqlite3_exec(j->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(j->db, insert, -1, SQLITE_PREPARE_PERSISTENT, &j->insert, NULL) !=
+	            SQLITE_OK ||
+	    sqlite3_prepare_v3(j->db, prune, -1, SQLITE_PREPARE_PERSISTENT, &j->prune, NULL) !=
 	            SQLITE_OK) {
 		snprintf(err, errlen, "journal: %s: %s", path,
 		         j->db ? sqlite3_errmsg(j->db) : "out of memory");
@@ -178,6 +221,7 @@ static int jnl_open_db(struct store_jnl *j, const char *path, char *err, size_t 
 static void jnl_free(struct store_jnl *j)
 {
 	sqlite3_finalize(j->insert);
+	sqlite3_finalize(j->prune);
 	sqlite3_close(j->db);
 	pthread_cond_destroy(&j->more);
 	pthread_cond_destroy(&j->done);
@@ -201,6 +245,7 @@ struct store_jnl *store_jnl_start(const char *path, int64_t run, char *err, size
 	pthread_cond_init(&j->done, NULL);
 	pthread_condattr_destroy(&ca);
 	atomic_init(&j->dropped, 0);
+	atomic_init(&j->keep_ms, 0);
 	if (jnl_open_db(j, path, err, errlen) != 0) {
 		jnl_free(j);
 		return NULL;
@@ -282,4 +327,13 @@ void store_jnl_flush(struct store_jnl *j)
 uint64_t store_jnl_dropped(const struct store_jnl *j)
 {
 	return atomic_load(&j->dropped);
+}
+
+void store_jnl_retention(struct store_jnl *j, unsigned days)
+{
+	atomic_store(&j->keep_ms, (int64_t)days * 86400 * 1000);
+	pthread_mutex_lock(&j->lock);
+	j->next_prune_ms = 0;          /* prune at the next idle moment */
+	pthread_cond_signal(&j->more);
+	pthread_mutex_unlock(&j->lock);
 }

@@ -25,5 +25,7 @@ void store_jnl_push(struct store_jnl *j, int64_t t_ms, const char *event, uint32
                     const char *queue, const char *member, int64_t value, const char *reason);
 void store_jnl_flush(struct store_jnl *j);
 uint64_t store_jnl_dropped(const struct store_jnl *j);
+/* Keep `days` of rows (0 = all); older ones are deleted in the background. */
+void store_jnl_retention(struct store_jnl *j, unsigned days);
 
 #endif

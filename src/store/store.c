@@ -1073,6 +1073,11 @@ void store_journal_flush(store_t *s)
 	store_jnl_flush(s->jnl);
 }
 
+void store_journal_retention(store_t *s, unsigned days)
+{
+	store_jnl_retention(s->jnl, days);
+}
+
 uint64_t store_journal_dropped(const store_t *s)
 {
 	return store_jnl_dropped(s->jnl);

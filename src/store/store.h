@@ -137,6 +137,9 @@ void store_journal(store_t *s, int64_t t_unix_ms, const struct eng_action *ev);
 /* Blocks until everything queued so far is committed (tests, shutdown). */
 void store_journal_flush(store_t *s);
 uint64_t store_journal_dropped(const store_t *s);
+/* Journal rows older than `days` are deleted by the writer thread when it is
+ * idle, checked hourly; 0 keeps everything. */
+void store_journal_retention(store_t *s, unsigned days);
 
 const char *store_errmsg(store_t *s);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -776,6 +777,29 @@ static void test_journal_bulk(void **state)
 	assert_int_equal(raw_int(f->path, "SELECT max(t_ms) - min(t_ms) FROM journal"), 9999);
 }
 
+/* Rows older than the retention go; recent ones stay. The writer prunes when
+ * idle, so poll for a bounded time. */
+static void test_journal_retention(void **state)
+{
+	struct fixture *f = *state;
+	store_t *s = open_ok(f->path);
+	int64_t now = (int64_t)time(NULL) * 1000, day = 86400LL * 1000;
+	for (int i = 0; i < 12000; i++) {
+		struct eng_action a = { .kind = ACT_EVENT, .event = EV_CALL_ENTER, .call = (eng_id)i + 1 };
+		store_journal(s, i < 11000 ? now - 3 * day - i : now - i, &a);
+	}
+	store_journal_flush(s);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM journal"), 12000);
+	store_journal_retention(s, 2);
+	int left = 12000;
+	for (int tries = 0; tries < 100 && left != 1000; tries++) {
+		usleep(20000);
+		left = raw_int(f->path, "SELECT count(*) FROM journal");
+	}
+	assert_int_equal(left, 1000);
+	store_close(s);
+}
+
 static void test_journal_names_and_close_flushes(void **state)
 {
 	struct fixture *f = *state;
@@ -824,6 +848,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_registrations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_database_is_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_bulk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_names_and_close_flushes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
