@@ -1,6 +1,7 @@
 /* app.c — carries out the engine's actions and keeps its timer. */
 #include "app/app.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -54,8 +55,18 @@ static void app_hold_in(struct app *a, eng_id call, eng_id q)
 		media_leg_hold(a->media, ml, qc->hold, qc->lang[0] ? qc->lang : "en");
 }
 
+eng_ms app_member_in_state(const struct app *a, eng_id m, eng_ms now)
+{
+	eng_ms since = (eng_ms)(intptr_t)idmap_get(&a->member_since, m);
+	return since ? now - since : 0;
+}
+
 static void app_event(struct app *a, const struct eng_action *ev)
 {
+	/* Every state change of a member (login, ready, offer, answer, recovery...)
+	 * is an event naming it: the last one tells how long the state has lasted. */
+	if (ev->member)
+		idmap_put(&a->member_since, ev->member, (void *)(intptr_t)ev->at);
 	store_journal(a->store, app_wallclock_ms(), ev);
 	events_publish(a->events, a->engine, ev);
 	switch (ev->event) {

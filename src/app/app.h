@@ -42,6 +42,7 @@ struct app {
 	int waits[2];              /* su_root registrations: media events, signals */
 	int nwaits;
 	struct idmap recordings;     /* media recording id -> store row id */
+	struct idmap member_since;   /* member -> time (eng_ms) of its last event */
 	struct store_feature features[APP_FEATURES_MAX];
 	size_t nfeatures;
 	bool stopping;
@@ -73,6 +74,8 @@ bool app_spy(struct app *a, eng_id supervisor, const char *agent_login, media_le
              enum media_spy_mode mode);
 /* "listen", "whisper", "barge" -> mode; false for other actions. */
 bool app_spy_mode(const char *action, enum media_spy_mode *mode);
+/* How long member m has been in its current state (since its last event), ms. */
+eng_ms app_member_in_state(const struct app *a, eng_id m, eng_ms now);
 /* Persist a member's global and per-queue state after it changed. */
 void app_save_member(struct app *a, eng_id member);
 

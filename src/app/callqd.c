@@ -162,6 +162,7 @@ static int start(struct app *a)
 	struct media_conf mc = { a->conf.rtp_ip, a->conf.rtp_port_min, a->conf.rtp_port_max,
 	                         a->conf.media, a->conf.rtp_timeout_s };
 	idmap_init(&a->recordings);
+	idmap_init(&a->member_since);
 	a->engine = engine_new();
 	a->events = events_new();
 	a->media = media_new(&mc, err, sizeof err);
@@ -210,6 +211,7 @@ static void stop(struct app *a)
 	engine_free(a->engine);
 	store_close(a->store);
 	idmap_free(&a->recordings);
+	idmap_free(&a->member_since);
 }
 
 int main(int argc, char **argv)
