@@ -215,7 +215,9 @@ static bool cq_is_subscribe(const char *line)
 	char copy[CTL_LINE_MAX + 1];
 	struct ctl_req req;
 	const char *err;
-	snprintf(copy, sizeof copy, "%s", line);
+	size_t n = strnlen(line, CTL_LINE_MAX);
+	memcpy(copy, line, n);
+	copy[n] = '\0';
 	return ctl_parse(copy, &req, &err) == 0 && strcmp(req.verb, "subscribe") == 0;
 }
 

@@ -23,6 +23,10 @@ struct dialog *dialog_new(struct sipua *s, enum dialog_kind kind, nua_handle_t *
 	l->kind = kind;
 	l->sip = s;
 	l->nh = nh;
+	l->live_next = s->live;
+	if (s->live)
+		s->live->live_prev = l;
+	s->live = l;
 	if (kind == DLG_CALLER || kind == DLG_FEATURE)
 		s->ncallers++;
 	return l;
@@ -160,13 +164,9 @@ void dialog_terminated(struct dialog *l)
 		idmap_del(&s->calls, l->call);
 	if (l->agent)
 		l->agent->caller = NULL;
-	if (l->mleg) {
-		idmap_del(&s->mlegs, l->mleg);
-		media_leg_free(s->app->media, l->mleg);
-	}
 	nua_handle_bind(l->nh, NULL);
 	nua_handle_destroy(l->nh);
-	free(l);
+	dialog_free(l);
 }
 
 static const char *dialog_miss_reason(int status)
@@ -265,17 +265,30 @@ int dialog_place(struct dialog *l, const char *uri, const struct dialog *caller)
 
 void dialog_discard(struct dialog *l)
 {
-	struct sipua *s = l->sip;
 	if (l->nh) {
 		/* The INVITE went out: let nua finish it; the leg ends in terminated. */
 		l->reported = true;
 		dialog_hangup(l);
 		return;
 	}
+	dialog_free(l);
+}
+
+void dialog_free(struct dialog *l)
+{
+	struct sipua *s = l->sip;
+	if (l->ring_timer)
+		su_timer_destroy(l->ring_timer);
 	if (l->mleg) {
 		idmap_del(&s->mlegs, l->mleg);
 		media_leg_free(s->app->media, l->mleg);
 	}
+	if (l->live_prev)
+		l->live_prev->live_next = l->live_next;
+	else
+		s->live = l->live_next;
+	if (l->live_next)
+		l->live_next->live_prev = l->live_prev;
 	free(l);
 }
 

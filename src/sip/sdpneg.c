@@ -36,11 +36,61 @@ static void sdpneg_media(const sdp_media_t *m, struct sdpneg *out)
 		out->hold = true;
 }
 
+/* Sofia-SIP 1.12.11's parse_media loops forever, allocating on every turn,
+ * when the format list of an m= line with a non-RTP proto reaches a word that
+ * starts with a character outside its TOKEN set ("m=audio 4000 UDP 8 ,",
+ * "UDP /") or a tab it does not skip ("m=audio 4000 UDP \t"): one INVITE would
+ * exhaust memory. Refuse such m= lines before Sofia sees them: only TOKEN
+ * characters, blanks and '/'; a '/' only right after a TOKEN character
+ * (Sofia's tokenizer swallows exactly one character after a word, so
+ * "RTP/AVP" and "8/9" are safe, " /" and "//" are not); no tab among the
+ * trailing blanks. Lines as Sofia splits them: at CR or LF, leading blanks
+ * skipped; the body ends at len or a NUL. */
+static bool sdpneg_token_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("-!#$%&'*+.^_`{|}~", c));
+}
+
+static bool sdpneg_mlines_ok(const char *body, size_t len)
+{
+	size_t i = 0;
+	while (i < len && body[i]) {
+		while (i < len && (body[i] == ' ' || body[i] == '\t'))
+			i++;
+		bool mline = i + 1 < len && body[i] == 'm' && body[i + 1] == '=';
+		bool tab = false;             /* a tab since the last non-blank */
+		if (mline)
+			i += 2;
+		for (; i < len && body[i] && body[i] != '\r' && body[i] != '\n'; i++) {
+			char c = body[i];
+			if (!mline)
+				continue;
+			if (c == ' ' || c == '\t') {
+				tab |= c == '\t';
+				continue;
+			}
+			tab = false;
+			if (!sdpneg_token_char(c) && (c != '/' || !sdpneg_token_char(body[i - 1])))
+				return false;
+		}
+		if (tab)
+			return false;
+		while (i < len && (body[i] == '\r' || body[i] == '\n'))
+			i++;
+	}
+	return true;
+}
+
 int sdpneg_parse(const char *body, size_t len, struct sdpneg *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof *out);
 	if (!body || !len) {
 		snprintf(err, errlen, "no SDP");
+		return -1;
+	}
+	if (!sdpneg_mlines_ok(body, len)) {
+		snprintf(err, errlen, "bad SDP: invalid character in an m= line");
 		return -1;
 	}
 	su_home_t home[1] = { SU_HOME_INIT(home) };

@@ -3,6 +3,7 @@
 #include "sip/ua.h"
 
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_log.h>
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/url.h>
 
@@ -405,6 +407,34 @@ static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *n
 	}
 }
 
+#define UA_SOFIA_LINES_PER_S 5
+
+/* Sofia's own diagnostics ("received garbage", "Connection refused") go
+ * through our log, a few lines a second at most, so a flood of junk
+ * datagrams cannot grow the log without bound. */
+static void ua_sofia_log(void *stream, char const *fmt, va_list ap)
+{
+	static eng_ms window;
+	static unsigned lines, dropped;
+	char text[512];
+	(void)stream;
+	eng_ms now = app_now();
+	if (now - window >= 1000) {
+		if (dropped)
+			log_warn("sofia", "%u more Sofia-SIP messages suppressed", dropped);
+		window = now;
+		lines = dropped = 0;
+	}
+	if (++lines > UA_SOFIA_LINES_PER_S) {
+		dropped++;
+		return;
+	}
+	vsnprintf(text, sizeof text, fmt, ap);
+	text[strcspn(text, "\r\n")] = 0;
+	if (text[0])
+		log_warn("sofia", "%s", text);
+}
+
 sipua_t *sipua_new(struct app *app, char *err, size_t errlen)
 {
 	struct sipua *s = calloc(1, sizeof *s);
@@ -415,6 +445,7 @@ sipua_t *sipua_new(struct app *app, char *err, size_t errlen)
 		return NULL;
 	}
 	s->app = app;
+	su_log_redirect(su_log_default, ua_sofia_log, NULL);
 	acl_init(&s->acl);
 	guard_init(&s->guard);
 	idmap_init(&s->calls);
@@ -424,6 +455,8 @@ sipua_t *sipua_new(struct app *app, char *err, size_t errlen)
 	s->nua = nua_create(app->root, ua_event, s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
 	                    NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
 	                    NUTAG_APPL_METHOD("REGISTER"), NUTAG_ALLOW("REGISTER"),
+	                    /* DTMF by SIP INFO (ua_info); without this nua answers INFO 405. */
+	                    NUTAG_ALLOW("INFO"),
 	                    SIPTAG_USER_AGENT_STR("callq"), SIPTAG_SERVER_STR("callq"), TAG_END());
 	if (!s->nua) {
 		snprintf(err, errlen, "cannot listen on %s (address in use?)", url);
@@ -437,6 +470,11 @@ void sipua_free(sipua_t *s)
 {
 	if (!s)
 		return;
+	/* Dialogs nua shut down without a terminated state for each. */
+	while (s->live)
+		dialog_free(s->live);
+	if (s->drain)
+		su_timer_destroy(s->drain);
 	if (s->nua)
 		nua_destroy(s->nua);
 	registrar_free(s->reg);
@@ -444,6 +482,23 @@ void sipua_free(sipua_t *s)
 	idmap_free(&s->offers);
 	idmap_free(&s->mlegs);
 	free(s);
+}
+
+#define UA_DRAIN_MS 5000
+#define UA_DRAIN_POLL_MS 100
+
+/* New INVITEs keep getting 503 (ua_invite checks `shutting`) while the BYEs
+ * and CANCELs complete; nua itself shuts down when no dialog is left or the
+ * drain time is up, since its own shutdown would answer 410 Gone. */
+static void ua_drain(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
+{
+	(void)m;
+	struct sipua *s = (struct sipua *)arg;
+	if (s->live && app_now() < s->drain_until) {
+		su_timer_set_interval(t, ua_drain, arg, UA_DRAIN_POLL_MS);
+		return;
+	}
+	nua_shutdown(s->nua);
 }
 
 void sipua_shutdown(sipua_t *s, void (*done)(void *ctx), void *ctx)
@@ -461,7 +516,12 @@ void sipua_shutdown(sipua_t *s, void (*done)(void *ctx), void *ctx)
 		}
 		app_engine_done(app);
 	}
-	nua_shutdown(s->nua);
+	for (struct dialog *l = s->live; l; l = l->live_next)
+		dialog_hangup(l);
+	s->drain_until = app_now() + UA_DRAIN_MS;
+	s->drain = su_timer_create(su_root_task(app->root), 0);
+	if (!s->drain || su_timer_set_interval(s->drain, ua_drain, (su_timer_arg_t *)s, 0) < 0)
+		nua_shutdown(s->nua);
 }
 
 int sipua_cred(sipua_t *s, const char *login, const char *ha1)

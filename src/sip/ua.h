@@ -56,6 +56,7 @@ struct dialog {
 	bool answered;           /* 2xx sent (caller, feature) or received (agent) */
 	bool closing;            /* we sent BYE, CANCEL or a final error */
 	bool reported;           /* the engine knows this leg is over (or never knew it) */
+	struct dialog *live_prev, *live_next;   /* sipua's list of every dialog */
 };
 
 struct sipua {
@@ -69,8 +70,11 @@ struct sipua {
 	struct idmap offers;     /* engine offer id -> agent leg */
 	struct idmap mlegs;      /* media leg -> leg, for media events */
 	unsigned ncallers;
+	struct dialog *live;       /* every dialog not yet terminated */
 	uint32_t sdp_version;
 	bool shutting;
+	su_timer_t *drain;         /* shutdown: waits for the legs to end */
+	eng_ms drain_until;
 	void (*done)(void *ctx);
 	void *done_ctx;
 };
@@ -83,6 +87,8 @@ void dialog_hangup(struct dialog *l);
 /* A re-INVITE on an established leg: new address, codec or hold state. */
 void dialog_reinvite(struct dialog *l, const sip_t *sip);
 void dialog_terminated(struct dialog *l);
+/* Frees a dialog nua will say no more about (nua is going away). */
+void dialog_free(struct dialog *l);
 void dialog_agent_response(struct dialog *l, int status, const sip_t *sip);
 /* Places an INVITE to `uri` for `caller` (From: the caller's number and name). */
 int dialog_place(struct dialog *l, const char *uri, const struct dialog *caller);

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -77,6 +78,44 @@ static void test_build_round_trip(void **state)
 	assert_int_equal(sdpneg_build(buf, 40, "127.0.0.1", 20000, codecs, 2, 101, 7), 0);
 }
 
+/* Found by tests/fuzz/fuzz_sdp: Sofia-SIP's parse_media looped forever,
+ * allocating, on these m= lines (a non-RTP proto whose format list has a word
+ * starting outside its TOKEN set, or a tab it does not skip). Each must now be
+ * refused at once; legitimate non-RTP streams beside the audio still parse. */
+static void test_fuzz_sofia_media_loop(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+		"m=audio 4000 UDP 8 ,\r\n",
+		"m=audio 4000 UDP (\r\n",
+		"m=audio 4000 UDP /\r\n",
+		"m=audio 4000 UDP 8//\r\n",
+		"m=audio 4000 x\001/y 8\r\n",
+		"m=audio 4000 RT\273/AVP 8 101\r\n",
+		"  \t m=audio 4000 UDP 8 ,\r\n",
+		"\rm=audio 4000 UDP (\r",
+		"m=au/2AV\t\t\t\r\t\t\t\t\t\t\t\t I\n",
+		"m=audio 4000 UDP \t\r\n",
+	};
+	const char *head = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n";
+	char sdp[512], err[128];
+	struct sdpneg r;
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		snprintf(sdp, sizeof sdp, "%s%s", head, bad[i]);
+		assert_int_equal(sdpneg_parse(sdp, strlen(sdp), &r, err, sizeof err), -1);
+		assert_non_null(strstr(err, "m= line"));
+	}
+	/* The first crash input, byte for byte (it has a NUL inside the m= line). */
+	static const char first[] = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+	                            "t=0 0\r\nm=audio 4000 RT#\273\263\352\376\177\0\0P/AVP 8 101\r\n"
+	                            "a=rtpmap:0 PCMU/8000\r\na=rtpm=fmtp:101 0-16\r\na=sendrecv\r\n";
+	assert_int_equal(sdpneg_parse(first, sizeof first - 1, &r, err, sizeof err), -1);
+	snprintf(sdp, sizeof sdp, "%s%s", head,
+	         "m=audio 4000 RTP/AVP 0 8 \r\nm=image 0 udptl t38\r\nm=video 0 RTP/AVP 31 \r\n");
+	assert_int_equal(sdpneg_parse(sdp, strlen(sdp), &r, err, sizeof err), 0);
+	assert_int_equal(r.ncodecs, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -85,6 +124,7 @@ int main(void)
 		cmocka_unit_test(test_hold_and_media_level_c),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_build_round_trip),
+		cmocka_unit_test(test_fuzz_sofia_media_loop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
