@@ -48,6 +48,17 @@ static void leg_on_tev(RtpSession *rs, void *packet, void *user, void *unused)
 	leg_dtmf(l->m, l, packet);
 }
 
+/* A phone that restarts its stream (new SSRC, sequence numbers from
+ * anywhere) must be heard at once: without a resync oRTP would drop the new
+ * source's packets as "too old" until its sequence caught up. */
+static void leg_on_ssrc_changed(RtpSession *rs, void *user, void *unused1, void *unused2)
+{
+	(void)user;
+	(void)unused1;
+	(void)unused2;
+	rtp_session_resync(rs);
+}
+
 static struct leg *leg_bind(struct media *m, unsigned port)
 {
 	struct leg *l = calloc(1, sizeof *l);
@@ -76,6 +87,7 @@ static struct leg *leg_bind(struct media *m, unsigned port)
 	if (rtp_session_set_local_addr(rs, m->ip, (int)port, (int)port + 1) < 0)
 		goto fail;
 	rtp_session_signal_connect(rs, "telephone-event_packet", leg_on_tev, l);
+	rtp_session_signal_connect(rs, "ssrc_changed", leg_on_ssrc_changed, l);
 	l->fd = rtp_session_get_rtp_socket(rs);
 	l->codec = MEDIA_PCMU;
 	l->mode = LEG_SILENCE;

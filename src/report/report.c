@@ -120,10 +120,11 @@ struct rp_run {
 	struct rp_agent *agents;
 	size_t nagents, cap;
 	int64_t from, to, clock, run;
+	int64_t zeroed_call, zeroed_run;   /* the last call that left with #0 */
 };
 
 struct rp_ev {
-	int64_t t, run, value;
+	int64_t t, run, value, call;
 	const char *event, *queue, *member, *reason;
 };
 
@@ -224,7 +225,7 @@ static bool rp_event(const char *name, enum eng_event *out)
 		EV_CALL_ENTER, EV_CALL_REFUSED, EV_CALL_OFFER, EV_CALL_MISS, EV_CALL_ANSWER,
 		EV_CALL_ABANDON, EV_CALL_TIMEOUT, EV_CALL_END, EV_AGENT_LOGIN, EV_AGENT_LOGOUT,
 		EV_AGENT_READY, EV_AGENT_AWAY, EV_AGENT_PAUSE, EV_AGENT_RESUME, EV_RECOVERY_START,
-		EV_RECOVERY_END,
+		EV_RECOVERY_END, EV_CALL_ESCALATE, EV_CALL_TRANSFER,
 	};
 	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
 		if (strcmp(engine_event_name(known[i]), name) == 0) {
@@ -336,6 +337,22 @@ static void rp_apply_call(struct rp_run *x, const struct rp_ev *e, enum eng_even
 	case EV_CALL_ABANDON:
 		if (qr && strcmp(e->reason, "operator") != 0)
 			qr->abandoned++;
+		if (!strcmp(e->reason, "zero_out")) {
+			x->zeroed_call = e->call;
+			x->zeroed_run = e->run;
+		}
+		break;
+	case EV_CALL_ESCALATE:
+		/* Leaving for the escalation queue: missed here, unless the caller
+		 * chose to (#0, already counted abandoned). */
+		if (qr && strcmp(e->reason, "zero_out") != 0)
+			qr->missed++;
+		break;
+	case EV_CALL_TRANSFER:
+		/* Sent out of the queues (escalation_dest, no skill): missed here;
+		 * a #0 transfer follows its abandon event for the same call. */
+		if (qr && !(e->call == x->zeroed_call && e->run == x->zeroed_run))
+			qr->missed++;
 		break;
 	case EV_CALL_ANSWER:
 		rp_wait(qr, e->value);
@@ -471,7 +488,7 @@ static int rp_initial_state(struct rp_run *x)
 static int rp_replay(struct rp_run *x)
 {
 	static const char sql[] =
-		"SELECT t_ms, run, event, queue, member, value, reason FROM journal "
+		"SELECT t_ms, run, event, queue, member, value, reason, call FROM journal "
 		"WHERE t_ms >= ?1 AND t_ms < ?2 ORDER BY t_ms, id";
 	sqlite3_stmt *st;
 	int rc = rp_prepare(x->r, sql, &st);
@@ -488,6 +505,7 @@ static int rp_replay(struct rp_run *x)
 			.member = rp_text(st, 4),
 			.value = sqlite3_column_int64(st, 5),
 			.reason = rp_text(st, 6),
+			.call = sqlite3_column_int64(st, 7),
 		};
 		rp_apply(x, &e);
 	}

@@ -58,7 +58,7 @@ static int dialog_respond_sdp(struct dialog *l, const struct sdpneg *remote)
 	struct sipua *s = l->sip;
 	char sdp[1024];
 	size_t n = sdpneg_build(sdp, sizeof sdp, s->app->conf.rtp_ip, l->port, remote->codecs,
-	                        remote->ncodecs, remote->dtmf_pt, ++s->sdp_version);
+	                        remote->ncodecs, remote->dtmf_pt, ++s->sdp_version, remote->reply_dir);
 	if (!n)
 		return -1;
 	nua_respond(l->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
@@ -250,7 +250,7 @@ int dialog_place(struct dialog *l, const char *uri, const struct dialog *caller)
 	if (dialog_media(l, &port) < 0)
 		return -1;
 	size_t n = sdpneg_build(sdp, sizeof sdp, s->app->conf.rtp_ip, port, codecs, 2, 101,
-	                        ++s->sdp_version);
+	                        ++s->sdp_version, "sendrecv");
 	dialog_uri_user(user, sizeof user, caller->number);
 	dialog_display(disp, sizeof disp, caller->name);
 	snprintf(from, sizeof from, "\"%s\" <sip:%s@%s>", disp, user, s->app->conf.sip_listen);

@@ -34,6 +34,10 @@ static void sdpneg_media(const sdp_media_t *m, struct sdpneg *out)
 	}
 	if (m->m_mode == sdp_sendonly || m->m_mode == sdp_inactive)
 		out->hold = true;
+	out->reply_dir = m->m_mode == sdp_sendonly   ? "recvonly"
+	                 : m->m_mode == sdp_recvonly ? "sendonly"
+	                 : m->m_mode == sdp_inactive ? "inactive"
+	                                             : "sendrecv";
 }
 
 /* Sofia-SIP 1.12.11's parse_media loops forever, allocating on every turn,
@@ -117,8 +121,10 @@ int sdpneg_parse(const char *body, size_t len, struct sdpneg *out, char *err, si
 	snprintf(out->ip, sizeof out->ip, "%s", c->c_address);
 	out->port = m->m_port;
 	sdpneg_media(m, out);
-	if (!strcmp(out->ip, "0.0.0.0"))
+	if (!strcmp(out->ip, "0.0.0.0")) {
 		out->hold = true;
+		out->reply_dir = "recvonly";
+	}
 	rc = 0;
 out:
 	sdp_parser_free(p);
@@ -127,7 +133,7 @@ out:
 }
 
 size_t sdpneg_build(char *buf, size_t cap, const char *ip, unsigned port, const int *codecs,
-                    int ncodecs, int dtmf_pt, uint32_t session_id)
+                    int ncodecs, int dtmf_pt, uint32_t session_id, const char *dir)
 {
 	char fmts[32] = "", maps[256] = "";
 	size_t fl = 0, ml = 0;
@@ -150,7 +156,7 @@ size_t sdpneg_build(char *buf, size_t cap, const char *ip, unsigned port, const 
 	                 "m=audio %u RTP/AVP%s\r\n"
 	                 "%s"
 	                 "a=ptime:20\r\n"
-	                 "a=sendrecv\r\n",
-	                 session_id, session_id, ip, ip, port, fmts, maps);
+	                 "a=%s\r\n",
+	                 session_id, session_id, ip, ip, port, fmts, maps, dir);
 	return (n < 0 || (size_t)n >= cap) ? 0 : (size_t)n;
 }

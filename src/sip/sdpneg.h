@@ -22,15 +22,19 @@ struct sdpneg {
 	int ncodecs;                 /* 0: nothing in common */
 	int dtmf_pt;                 /* telephone-event/8000 payload type, 0 = none */
 	bool hold;                   /* sendonly, inactive, or c=0.0.0.0 */
+	const char *reply_dir;       /* what our answer must say (RFC 3264 6.1): recvonly to
+	                                sendonly or c=0.0.0.0, sendonly to recvonly, inactive to
+	                                inactive, else sendrecv */
 };
 
 /* 0 on success (ncodecs may be 0: the caller answers 488), -1 if the body is
  * not usable SDP, with a reason in err. */
 int sdpneg_parse(const char *body, size_t len, struct sdpneg *out, char *err, size_t errlen);
 
-/* Our SDP: `codecs` in preference order, telephone-event at dtmf_pt if non-zero.
- * Returns the length, or 0 if it did not fit. */
+/* Our SDP: `codecs` in preference order, telephone-event at dtmf_pt if non-zero,
+ * direction `dir` ("sendrecv" for an offer, the remote's reply_dir for an
+ * answer). Returns the length, or 0 if it did not fit. */
 size_t sdpneg_build(char *buf, size_t cap, const char *ip, unsigned port, const int *codecs,
-                    int ncodecs, int dtmf_pt, uint32_t session_id);
+                    int ncodecs, int dtmf_pt, uint32_t session_id, const char *dir);
 
 #endif

@@ -52,7 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (s.dtmf_pt < 0 || s.dtmf_pt > 127)
 		die("dtmf_pt out of range");
 	char ans[1024];
-	size_t n = sdpneg_build(ans, sizeof ans, s.ip, s.port, s.codecs, s.ncodecs, s.dtmf_pt, 1);
+	size_t n = sdpneg_build(ans, sizeof ans, s.ip, s.port, s.codecs, s.ncodecs, s.dtmf_pt, 1,
+	                        s.reply_dir);
 	if (n >= sizeof ans)
 		die("answer overflow");
 	free(body);

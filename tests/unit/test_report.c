@@ -273,6 +273,31 @@ static void test_queue_window(void **state)
 	assert_int_equal(report_avg_talk_ms(&q), 100000);
 }
 
+/* Calls leaving for an escalation queue or a destination count as missed
+ * where they left; leaving with #0 counts as abandoned only. */
+static void test_escalations_missed(void **state)
+{
+	struct fx *f = *state;
+	struct report_row q;
+	struct report_db r;
+	ev(f, 1, "call.enter", 1, "support", "", 0, "");
+	ev(f, 5, "call.escalate", 1, "support", "", 2, "timeout");
+	ev(f, 6, "call.enter", 2, "support", "", 0, "");
+	ev(f, 7, "call.abandon", 2, "support", "", 0, "zero_out");
+	ev(f, 7, "call.transfer", 2, "support", "", 0, "member:1002");
+	ev(f, 8, "call.enter", 3, "support", "", 0, "");
+	ev(f, 9, "call.transfer", 3, "support", "", 0, "hangup");
+	ev(f, 10, "call.enter", 4, "support", "", 0, "");
+	ev(f, 11, "call.abandon", 4, "support", "", 0, "zero_out");
+	ev(f, 11, "call.escalate", 4, "support", "", 2, "zero_out");
+	assert_int_equal(report_open(&r, f->path), REPORT_OK);
+	assert_int_equal(report_queue_window(&r, "support", T0, T0 + HOUR, 0, &q), REPORT_OK);
+	report_close(&r);
+	assert_int_equal(q.offered, 4);
+	assert_int_equal(q.missed, 2);
+	assert_int_equal(q.abandoned, 2);
+}
+
 static void test_all_subjects(void **state)
 {
 	struct fx *f = *state;
@@ -384,6 +409,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_queue_and_agents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_escalations_missed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_at_from, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_ends_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_window, setup, teardown),

@@ -29,6 +29,7 @@ static void test_offer_order_kept(void **state)
 	assert_int_equal(r.codecs[1], 0);
 	assert_int_equal(r.dtmf_pt, 96);
 	assert_false(r.hold);
+	assert_string_equal(r.reply_dir, "sendrecv");
 }
 
 static void test_no_common_codec(void **state)
@@ -50,6 +51,7 @@ static void test_hold_and_media_level_c(void **state)
 	assert_int_equal(parse(sdp, &r), 0);
 	assert_string_equal(r.ip, "5.6.7.8");
 	assert_true(r.hold);
+	assert_string_equal(r.reply_dir, "recvonly");
 }
 
 static void test_garbage(void **state)
@@ -67,7 +69,7 @@ static void test_build_round_trip(void **state)
 	(void)state;
 	char buf[1024];
 	int codecs[] = { 0, 8 };
-	size_t n = sdpneg_build(buf, sizeof buf, "127.0.0.1", 20000, codecs, 2, 101, 7);
+	size_t n = sdpneg_build(buf, sizeof buf, "127.0.0.1", 20000, codecs, 2, 101, 7, "sendrecv");
 	assert_true(n > 0);
 	assert_non_null(strstr(buf, "m=audio 20000 RTP/AVP 0 8 101\r\n"));
 	assert_non_null(strstr(buf, "a=rtpmap:101 telephone-event/8000\r\n"));
@@ -75,7 +77,7 @@ static void test_build_round_trip(void **state)
 	assert_int_equal(parse(buf, &r), 0);
 	assert_int_equal(r.ncodecs, 2);
 	assert_int_equal(r.dtmf_pt, 101);
-	assert_int_equal(sdpneg_build(buf, 40, "127.0.0.1", 20000, codecs, 2, 101, 7), 0);
+	assert_int_equal(sdpneg_build(buf, 40, "127.0.0.1", 20000, codecs, 2, 101, 7, "sendrecv"), 0);
 }
 
 /* Found by tests/fuzz/fuzz_sdp: Sofia-SIP's parse_media looped forever,
