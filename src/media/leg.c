@@ -234,7 +234,7 @@ void leg_receive(struct media *m, struct leg *l)
 
 void leg_check_timeout(struct media *m, struct leg *l)
 {
-	if (!m->rtp_timeout_s || !l->has_remote || l->timed_out)
+	if (!m->rtp_timeout_s || !l->has_remote || l->timed_out || l->quiet)
 		return;
 	if (m->now_ns - l->last_rx_ns >= (int64_t)m->rtp_timeout_s * 1000000000L) {
 		l->timed_out = true;

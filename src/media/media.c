@@ -370,6 +370,12 @@ int media_leg_silence(media_t *m, media_leg leg)
 	return media_push(m, &c);
 }
 
+int media_leg_quiet(media_t *m, media_leg leg, bool quiet)
+{
+	struct cmd c = { .kind = CMD_QUIET, .id = leg, .u.quiet = quiet };
+	return media_push(m, &c);
+}
+
 void media_leg_free(media_t *m, media_leg leg)
 {
 	struct cmd c = { .kind = CMD_FREE, .id = leg };
@@ -476,6 +482,12 @@ static void media_apply(struct media *m, const struct cmd *c)
 		break;
 	case CMD_SILENCE:
 		leg_silence(m, l);
+		break;
+	case CMD_QUIET:
+		/* The silence of a held phone is not a vanished phone; when it
+		 * speaks again, the timeout counts from now. */
+		l->quiet = c->u.quiet;
+		l->last_rx_ns = m->now_ns;
 		break;
 	case CMD_BRIDGE_HOLD:
 		bridge_hold(l, c->u.hold.on, &c->u.hold.prog, c->u.hold.lang);

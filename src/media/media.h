@@ -105,6 +105,9 @@ uint32_t media_record_start(media_t *m, media_leg caller, media_leg agent,
  * the leg is freed. */
 uint32_t media_leg_record(media_t *m, media_leg leg, const char *path, unsigned max_s);
 int media_record_stop(media_t *m, uint32_t record);
+/* The remote said it will not send (SDP recvonly, inactive or c=0.0.0.0):
+ * no RTP timeout while quiet; after it, the timeout counts afresh. */
+int media_leg_quiet(media_t *m, media_leg leg, bool quiet);
 /* Stop whatever the leg does and send silence (agent leg while ringing, say). */
 int media_leg_silence(media_t *m, media_leg leg);
 /* Later calls naming a freed leg return -1; ids are not reused soon

@@ -63,6 +63,7 @@ struct leg {
 	int fd;
 
 	bool has_remote, ready, timed_out, sent, tev_hit;
+	bool quiet;                   /* the remote said it will not send: no RTP timeout */
 	enum media_codec codec;
 	int dtmf_pt;
 	uint32_t tx_ts, rx_ts;
@@ -96,7 +97,7 @@ struct leg {
 
 enum cmd_kind { CMD_ADD, CMD_FREE, CMD_REMOTE, CMD_HOLD, CMD_ANNOUNCE, CMD_PLAY,
                 CMD_BRIDGE, CMD_SILENCE, CMD_BRIDGE_HOLD, CMD_SPY, CMD_SPY_MODE, CMD_RECORD,
-                CMD_LEG_RECORD, CMD_RECORD_STOP };
+                CMD_LEG_RECORD, CMD_RECORD_STOP, CMD_QUIET };
 
 struct cmd {
 	enum cmd_kind kind;
@@ -111,6 +112,7 @@ struct cmd {
 		struct { media_leg caller, agent; enum media_spy_mode mode; } spy;  /* and SPY_MODE */
 		struct { struct rec *rec; media_leg agent; } record;        /* CMD_RECORD, LEG_RECORD */
 		uint32_t record_id;                                         /* CMD_RECORD_STOP */
+		bool quiet;                                                 /* CMD_QUIET */
 	} u;
 };
 

@@ -48,8 +48,11 @@ static int dialog_media(struct dialog *l, unsigned *port)
 
 static int dialog_remote(struct dialog *l, const struct sdpneg *r)
 {
-	return media_leg_remote(l->sip->app->media, l->mleg, r->ip, r->port,
-	                        r->codecs[0] == 8 ? MEDIA_PCMA : MEDIA_PCMU, r->dtmf_pt);
+	media_t *m = l->sip->app->media;
+	if (media_leg_remote(m, l->mleg, r->ip, r->port, r->codecs[0] == 8 ? MEDIA_PCMA : MEDIA_PCMU,
+	                     r->dtmf_pt) < 0)
+		return -1;
+	return media_leg_quiet(m, l->mleg, r->quiet);
 }
 
 /* 200 OK with our SDP, in answer to the remote's offer. */

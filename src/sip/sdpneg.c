@@ -34,6 +34,7 @@ static void sdpneg_media(const sdp_media_t *m, struct sdpneg *out)
 	}
 	if (m->m_mode == sdp_sendonly || m->m_mode == sdp_inactive)
 		out->hold = true;
+	out->quiet = m->m_mode == sdp_recvonly || m->m_mode == sdp_inactive;
 	out->reply_dir = m->m_mode == sdp_sendonly   ? "recvonly"
 	                 : m->m_mode == sdp_recvonly ? "sendonly"
 	                 : m->m_mode == sdp_inactive ? "inactive"
@@ -123,6 +124,7 @@ int sdpneg_parse(const char *body, size_t len, struct sdpneg *out, char *err, si
 	sdpneg_media(m, out);
 	if (!strcmp(out->ip, "0.0.0.0")) {
 		out->hold = true;
+		out->quiet = true;
 		out->reply_dir = "recvonly";
 	}
 	rc = 0;

@@ -22,6 +22,7 @@ struct sdpneg {
 	int ncodecs;                 /* 0: nothing in common */
 	int dtmf_pt;                 /* telephone-event/8000 payload type, 0 = none */
 	bool hold;                   /* sendonly, inactive, or c=0.0.0.0 */
+	bool quiet;                  /* recvonly, inactive, or c=0.0.0.0: it will not send */
 	const char *reply_dir;       /* what our answer must say (RFC 3264 6.1): recvonly to
 	                                sendonly or c=0.0.0.0, sendonly to recvonly, inactive to
 	                                inactive, else sendrecv */

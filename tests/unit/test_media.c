@@ -411,6 +411,33 @@ static void test_timeout(void **state)
 	close(f2);
 }
 
+/* A held phone that said it will not send is not timed out; once it is
+ * expected to send again, the timeout counts from then. */
+static void test_quiet_hold_no_timeout(void **state)
+{
+	(void)state;
+	unsigned base = test_ports();
+	media_t *m = start(base, 1);
+	unsigned r1, p1;
+	int f1 = udp_socket(&r1);
+	media_leg held = media_leg_new(m, &p1);
+	assert_true(held);
+	assert_int_equal(media_leg_remote(m, held, "127.0.0.1", r1, MEDIA_PCMU, 0), 0);
+	assert_int_equal(media_leg_quiet(m, held, true), 0);
+	assert_int_equal(media_start(m), 0);
+	struct media_event ev;
+	assert_false(wait_event(m, &ev, 1800));
+	double t0 = now_ms();
+	assert_int_equal(media_leg_quiet(m, held, false), 0);
+	assert_true(wait_event(m, &ev, 2500));
+	assert_int_equal(ev.kind, MEV_TIMEOUT);
+	double after = now_ms() - t0;
+	print_message("timeout raised %.0f ms after the hold ended\n", after);
+	assert_true(after >= 900 && after < 2000);
+	media_free(m);
+	close(f1);
+}
+
 static void test_ports_and_ids(void **state)
 {
 	(void)state;
@@ -745,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_symmetric),
 		cmocka_unit_test(test_play),
 		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_quiet_hold_no_timeout),
 		cmocka_unit_test(test_ports_and_ids),
 		cmocka_unit_test(test_spy),
 		cmocka_unit_test(test_bridge_hold_record),

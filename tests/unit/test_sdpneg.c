@@ -51,7 +51,13 @@ static void test_hold_and_media_level_c(void **state)
 	assert_int_equal(parse(sdp, &r), 0);
 	assert_string_equal(r.ip, "5.6.7.8");
 	assert_true(r.hold);
+	assert_false(r.quiet);
 	assert_string_equal(r.reply_dir, "recvonly");
+	const char *inactive = "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\n"
+	                       "m=audio 5000 RTP/AVP 0\r\nc=IN IP4 5.6.7.8\r\na=inactive\r\n";
+	assert_int_equal(parse(inactive, &r), 0);
+	assert_true(r.quiet);
+	assert_string_equal(r.reply_dir, "inactive");
 }
 
 static void test_garbage(void **state)
