@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/epoll.h>
 
 #define LEG_RECV_BUF 1500        /* oRTP allocates this per received packet; default is 64 KiB */
@@ -103,21 +104,38 @@ fail:
 	return NULL;
 }
 
+/* Ports other programs hold are skipped, but only this many in a row: past
+ * that the range is as good as full, and searching it all on every new leg
+ * would stall the SIP thread exactly when it is busiest. */
+#define LEG_BIND_TRIES 64
+
+static void leg_no_port(struct media *m)
+{
+	long long now = (long long)time(NULL), last = atomic_load(&m->port_log_s);
+	if (now != last && atomic_compare_exchange_strong(&m->port_log_s, &last, now))
+		log_error("media", "no free RTP port in %u-%u (%u legs)", m->port_min, m->port_max,
+		          atomic_load(&m->bound));
+}
+
 struct leg *leg_new(struct media *m, unsigned *port)
 {
 	unsigned nports = (m->port_max - m->port_min) / 2 + 1;
-	for (unsigned i = 0; i < nports; i++) {
+	unsigned tries = nports < LEG_BIND_TRIES ? nports : LEG_BIND_TRIES;
+	if (atomic_load(&m->bound) >= nports)
+		tries = 0;
+	for (unsigned i = 0; i < tries; i++) {
 		pthread_mutex_lock(&m->lock);
 		unsigned p = m->next_port;
 		m->next_port = p + 2 > m->port_max ? m->port_min : p + 2;
 		pthread_mutex_unlock(&m->lock);
 		struct leg *l = leg_bind(m, p);
 		if (l) {
+			atomic_fetch_add(&m->bound, 1);
 			*port = p;
 			return l;
 		}
 	}
-	log_error("media", "no free RTP port in %u-%u", m->port_min, m->port_max);
+	leg_no_port(m);
 	return NULL;
 }
 
@@ -138,6 +156,7 @@ void leg_destroy(struct media *m, struct leg *l)
 	epoll_ctl(m->epfd, EPOLL_CTL_DEL, l->fd, NULL);
 	rtp_session_destroy(l->rs);
 	rtp_profile_destroy(l->profile);
+	atomic_fetch_sub(&m->bound, 1);
 	free(l);
 }
 

@@ -118,6 +118,8 @@ media_t *media_new(const struct media_conf *conf, char *err, size_t errlen)
 	pthread_mutex_init(&m->lock, NULL);
 	atomic_init(&m->stop, false);
 	atomic_init(&m->next_record, 0);
+	atomic_init(&m->bound, 0);
+	atomic_init(&m->port_log_s, 0);
 	ortp_init();
 	ortp_set_log_handler(media_ortp_log);
 	if (media_setup(m, conf, err, errlen) < 0) {

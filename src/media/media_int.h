@@ -133,6 +133,8 @@ struct slot {
 struct media {
 	char *ip, *media_dir;
 	unsigned port_min, port_max, next_port, rtp_timeout_s;
+	atomic_uint bound;                 /* legs holding a port: leg_new fails fast when all do */
+	atomic_llong port_log_s;           /* last "no free port" log, to say it once a second */
 	struct clips *clips;
 	struct recorder *recorder;
 	atomic_uint next_record;

@@ -113,13 +113,27 @@ void dialog_reinvite(struct dialog *l, const sip_t *sip)
 	dialog_hold(l, r.hold);
 }
 
+/* A leg that will never carry audio gives its RTP port back at once: an
+ * unanswered INVITE may linger for 32 s (timer B) before nua ends it, and
+ * at high call rates those ports would run out. */
+static void dialog_drop_media(struct dialog *l)
+{
+	if (!l->mleg)
+		return;
+	idmap_del(&l->sip->mlegs, l->mleg);
+	media_leg_free(l->sip->app->media, l->mleg);
+	l->mleg = 0;
+}
+
 void dialog_hangup(struct dialog *l)
 {
 	if (l->closing)
 		return;
 	l->closing = true;
-	if ((l->kind == DLG_AGENT || l->kind == DLG_OUTBOUND) && !l->answered)
+	if ((l->kind == DLG_AGENT || l->kind == DLG_OUTBOUND) && !l->answered) {
+		dialog_drop_media(l);
 		nua_cancel(l->nh, TAG_END());
+	}
 	else if (l->answered)
 		nua_bye(l->nh, TAG_END());
 	else
@@ -186,6 +200,8 @@ bool dialog_take_answer(struct dialog *l, const sip_t *sip)
 	struct sdpneg r;
 	char err[128];
 	const sip_payload_t *pl = sip ? sip->sip_payload : NULL;
+	if (!l->mleg)
+		return false;   /* given up already (dialog_drop_media): a BYE follows */
 	if (pl && sdpneg_parse(pl->pl_data, pl->pl_len, &r, err, sizeof err) == 0 && r.ncodecs > 0 &&
 	    dialog_remote(l, &r) == 0)
 		return true;
@@ -200,6 +216,7 @@ void dialog_agent_response(struct dialog *l, int status, const sip_t *sip)
 	if (status < 200)
 		return;
 	if (status >= 300) {
+		dialog_drop_media(l);
 		if (!l->reported && l->offer) {
 			l->reported = true;
 			log_info("sip", "offer %u to agent leg: %d", l->offer, status);
@@ -295,6 +312,43 @@ void dialog_free(struct dialog *l)
 	free(l);
 }
 
+#define DIALOG_FAIL_DELAY_MS 500
+
+static void dialog_fail_due(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
+{
+	(void)m;
+	(void)t;
+	struct sipua *s = (struct sipua *)arg;
+	struct app *app = s->app;
+	size_t n = s->nfailing;
+	s->nfailing = 0;
+	for (size_t i = 0; i < n; i++)
+		engine_offer_failed(app->engine, app_now(), s->failing[i], "unreachable");
+	app_engine_done(app);
+}
+
+/* An offer that cannot even be placed (no registered phone, no free port)
+ * fails a moment later, like a phone that answers 480 at once. Failing it
+ * on the spot would let the engine offer again within the same transition,
+ * and with every agent unreachable that loop would never yield the thread. */
+static void dialog_fail_later(struct sipua *s, eng_id offer)
+{
+	if (s->nfailing == s->capfailing) {
+		size_t cap = s->capfailing ? s->capfailing * 2 : 64;
+		eng_id *v = realloc(s->failing, cap * sizeof *v);
+		if (!v) {
+			log_error("sip", "offer %u: out of memory; it will time out", offer);
+			return;
+		}
+		s->failing = v;
+		s->capfailing = cap;
+	}
+	s->failing[s->nfailing++] = offer;
+	if (s->nfailing == 1)
+		su_timer_set_interval(s->fail_timer, dialog_fail_due, (su_timer_arg_t *)s,
+		                      DIALOG_FAIL_DELAY_MS);
+}
+
 void sipua_offer(sipua_t *s, const struct eng_action *a)
 {
 	struct app *app = s->app;
@@ -305,7 +359,7 @@ void sipua_offer(sipua_t *s, const struct eng_action *a)
 	if (!caller || !engine_member_view(app->engine, now, a->member, &mv) ||
 	    registrar_contacts(s->reg, mv.login, now, b, 1) == 0) {
 		log_info("sip", "offer %u: member %u has no registered phone", a->offer, a->member);
-		engine_offer_failed(app->engine, now, a->offer, "unreachable");
+		dialog_fail_later(s, a->offer);
 		return;
 	}
 	struct dialog *l = dialog_new(s, DLG_AGENT, NULL);
@@ -313,7 +367,7 @@ void sipua_offer(sipua_t *s, const struct eng_action *a)
 		log_error("sip", "offer %u: cannot create agent leg", a->offer);
 		if (l)
 			dialog_discard(l);
-		engine_offer_failed(app->engine, now, a->offer, "unreachable");
+		dialog_fail_later(s, a->offer);
 		return;
 	}
 	l->call = a->call;

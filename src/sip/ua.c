@@ -458,7 +458,8 @@ sipua_t *sipua_new(struct app *app, char *err, size_t errlen)
 	                    /* DTMF by SIP INFO (ua_info); without this nua answers INFO 405. */
 	                    NUTAG_ALLOW("INFO"),
 	                    SIPTAG_USER_AGENT_STR("callq"), SIPTAG_SERVER_STR("callq"), TAG_END());
-	if (!s->nua) {
+	s->fail_timer = su_timer_create(su_root_task(app->root), 0);
+	if (!s->nua || !s->fail_timer) {
 		snprintf(err, errlen, "cannot listen on %s (address in use?)", url);
 		sipua_free(s);
 		return NULL;
@@ -475,6 +476,9 @@ void sipua_free(sipua_t *s)
 		dialog_free(s->live);
 	if (s->drain)
 		su_timer_destroy(s->drain);
+	if (s->fail_timer)
+		su_timer_destroy(s->fail_timer);
+	free(s->failing);
 	if (s->nua)
 		nua_destroy(s->nua);
 	registrar_free(s->reg);

@@ -74,6 +74,9 @@ struct sipua {
 	uint32_t sdp_version;
 	bool shutting;
 	su_timer_t *drain;         /* shutdown: waits for the legs to end */
+	su_timer_t *fail_timer;    /* offers that could not be placed, failed a moment later */
+	eng_id *failing;
+	size_t nfailing, capfailing;
 	eng_ms drain_until;
 	void (*done)(void *ctx);
 	void *done_ctx;
