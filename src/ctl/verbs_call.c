@@ -41,13 +41,25 @@ static eng_id v_managed_call(struct vctx *v, const char *usage, struct eng_call_
 
 /* ---- calls and counters ---- */
 
+/* A reply must fit the connection's output buffer (256 KiB): about 1,500
+ * rows of calls. `limit` says how many of the first calls to show. */
+#define CALLS_LIMIT_DEFAULT 1000
+#define CALLS_LIMIT_MAX 1500
+
 static void v_calls(struct vctx *v)
 {
+	static struct eng_call_view cv[CALLS_LIMIT_MAX];
 	eng_id q = v_seen_queue(v);
+	const char *ls = ctl_get(v->req, "limit");
+	char *end = NULL;
+	unsigned long limit = ls ? strtoul(ls, &end, 10) : CALLS_LIMIT_DEFAULT;
 	if (!q)
 		return;
-	struct eng_call_view cv[512];
-	size_t n = engine_call_list(v->app->engine, v->now, q, cv, 512);
+	if (ls && (!*ls || *end || limit == 0 || limit > CALLS_LIMIT_MAX)) {
+		v_err(v, "invalid", "limit must be 1..%d", CALLS_LIMIT_MAX);
+		return;
+	}
+	size_t n = engine_call_list(v->app->engine, v->now, q, cv, limit);
 	for (size_t i = 0; i < n; i++) {
 		struct ctl_out *o = v_row(v);
 		struct eng_member_view mv = { .login = "" };
@@ -162,7 +174,7 @@ static void v_stats(struct vctx *v)
 }
 
 const struct verb verbs_call[] = {
-	{ "calls", NEED_AGENT, v_calls, "calls QUEUE" },
+	{ "calls", NEED_AGENT, v_calls, "calls QUEUE [limit=1000]" },
 	{ "call.bump", NEED_MANAGER, v_call_bump, "call.bump ID" },
 	{ "call.answer", NEED_MANAGER, v_call_answer, "call.answer ID [LOGIN]" },
 	{ "call.hangup", NEED_MANAGER, v_call_hangup, "call.hangup ID" },
