@@ -191,7 +191,6 @@ step() {
 	mkdir -p "$dir"
 	kill -0 "$QPID" 2>/dev/null || { echo "$name: callqd is gone"; return 1; }
 	local sc0; sc0=$(sipp_ticks)
-	local t_step; t_step=$(date +%s)
 	local a0; a0=$(agent_answered)
 	local t_start; t_start=$(date +%s.%N)
 	(cd "$dir" && exec sipp 127.0.0.1:"$SIP" -sf "$SCN/caller_queue.xml" -s 6000 -i 127.0.0.1 -p "$(free_port)" \
@@ -201,6 +200,9 @@ step() {
 	     > "$dir/sipp.out" 2>&1) &
 	local cpid=$!
 	PIDS+=("$cpid")
+	s0=$(ctl stats support window=86400 || true)
+	h0=$(echo "$s0" | kv handled); h0=${h0:-0}
+	m0=$(echo "$s0" | kv missed); m0=${m0:-0}
 	# measure the steady part: after calls in progress have built up, until the last call is placed
 	local warm=$((RING + TALK + 1)) win peak=0 cur
 	[ $((dur - warm)) -ge 5 ] || warm=2
@@ -211,7 +213,7 @@ step() {
 	sc0=$(sipp_ticks)
 	for ((k = 0; k < win; k++)); do
 		sleep 1
-		# `calls` is cheap (engine state); `stats` replays the journal on callqd's SIP thread: not polled
+		# `calls` is cheap (engine state): the peak of calls in progress
 		cur=$( (ctl calls support || true) | awk 'NR == 1 {print $2 + 0}')
 		[ "$cur" -gt "$peak" ] && peak=$cur
 	done
@@ -227,18 +229,15 @@ step() {
 		[ "$w" = 0 ] && [ "$b" = 0 ] && break
 		sleep 0.5
 	done
-	# handled/missed of this step: `stats` over a window that starts when the step did (the previous
-	# step's calls were all answered before). The default 1-hour window can fail with
-	# "ERR busy window too large for the journal" once the journal holds ~10,000 calls.
-	s1=$(ctl stats support window=$(( $(date +%s) - t_step + 1 )) || true)
-	h0=0; m0=0
+	# handled/missed of this step: the difference of the 24-hour counters before and after it
+	s1=$(ctl stats support window=86400 || true)
 	h1=$(echo "$s1" | kv handled); h1=${h1:--1}
 	m1=$(echo "$s1" | kv missed); m1=${m1:--1}
 	sleep 1.2                                   # the agents' stat files are written every second
 	local ans=$(( $(agent_answered) - a0 ))
 	if [ "$h1" = -1 ]; then                     # stats failed: count answers at the agents' phones
-		echo "    callqd: \`stats support window=$(( $(date +%s) - t_step ))\` -> $s1; handled below = calls the agent phones completed"
-		h1=$ans; m1=0
+		echo "    callqd: \`stats support window=86400\` -> $s1; handled below = calls the agent phones completed"
+		h0=0; h1=$ans; m0=0; m1=0
 	fi
 	local left notidle
 	left=$( (ctl calls support || true) | head -1 | awk '{print $2}')

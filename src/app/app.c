@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "ctl/events.h"
+#include "report/window.h"
 #include "sip/sip.h"
 
 eng_ms app_now(void)
@@ -67,7 +68,9 @@ static void app_event(struct app *a, const struct eng_action *ev)
 	 * is an event naming it: the last one tells how long the state has lasted. */
 	if (ev->member)
 		idmap_put(&a->member_since, ev->member, (void *)(intptr_t)ev->at);
-	store_journal(a->store, app_wallclock_ms(), ev);
+	int64_t wall = app_wallclock_ms();
+	store_journal(a->store, wall, ev);
+	window_event(a->window, a->engine, wall, ev);
 	events_publish(a->events, a->engine, ev);
 	switch (ev->event) {
 	case EV_AGENT_LOGIN:

@@ -25,6 +25,7 @@
 typedef struct sipua sipua_t;
 typedef struct ctl_server ctl_server_t;
 typedef struct events events_t;
+typedef struct window window_t;
 
 #define APP_FEATURES_MAX 32
 
@@ -37,6 +38,7 @@ struct app {
 	sipua_t *sip;
 	ctl_server_t *ctl;
 	events_t *events;          /* subscribers of the event stream */
+	window_t *window;          /* rolling `stats` counters (report/window.h) */
 	su_timer_t *timer;
 	su_timer_t *announce;       /* refreshes position/wait of waiting callers */
 	int waits[2];              /* su_root registrations: media events, signals */

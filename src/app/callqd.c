@@ -19,6 +19,7 @@
 #include "ctl/events.h"
 #include "ctl/server.h"
 #include "ctl/verbs.h"
+#include "report/window.h"
 #include "sip/sip.h"
 
 static void usage(void)
@@ -165,8 +166,9 @@ static int start(struct app *a)
 	idmap_init(&a->member_since);
 	a->engine = engine_new();
 	a->events = events_new();
+	a->window = window_new();
 	a->media = media_new(&mc, err, sizeof err);
-	if (!a->engine || !a->media || !a->events) {
+	if (!a->engine || !a->media || !a->events || !a->window) {
 		log_error("app", "media: %s", err);
 		return -1;
 	}
@@ -181,6 +183,10 @@ static int start(struct app *a)
 		log_error("app", "cannot load configuration: %s", store_errmsg(a->store));
 		return -1;
 	}
+	/* `stats` counts from here on; its last 24 hours come from the journal. */
+	if (window_fill(a->window, a->engine, a->conf.db, app_wallclock_ms(), err, sizeof err) !=
+	    REPORT_OK)
+		log_error("app", "stats counters start empty: journal: %s", err);
 	a->ctl = ctl_server_new(a->root, a->conf.control, verbs_line, verbs_close, a, err, sizeof err);
 	if (!a->ctl) {
 		log_error("app", "control socket: %s", err);
@@ -202,6 +208,7 @@ static void stop(struct app *a)
 		su_root_deregister(a->root, a->waits[--a->nwaits]);
 	ctl_server_free(a->ctl);
 	events_free(a->events);
+	window_free(a->window);
 	sipua_free(a->sip);
 	if (a->timer)
 		su_timer_destroy(a->timer);

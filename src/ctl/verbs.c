@@ -174,6 +174,19 @@ bool v_need_queue(struct vctx *v, eng_id q)
 	return false;
 }
 
+bool v_sees_queue(const struct vctx *v, eng_id q)
+{
+	return v_manages(v, q) || engine_is_member(v->app->engine, q, v_self(v), NULL, NULL);
+}
+
+bool v_need_sees(struct vctx *v, eng_id q)
+{
+	if (v_sees_queue(v, q))
+		return true;
+	v_err(v, "denied", "you are not a member of this queue");
+	return false;
+}
+
 /* The target of an agent.* verb: the named member, or the caller. */
 eng_id v_target(struct vctx *v, const char *login)
 {

@@ -8,16 +8,14 @@
 
 #include "report/country.h"
 #include "report/report.h"
+#include "report/window.h"
 #include "sip/sip.h"
 
 /* calls and stats: for the queue's members (agents and managers) and admins. */
 static eng_id v_seen_queue(struct vctx *v)
 {
 	eng_id q = v_queue(v, ctl_word(v->req, 0));
-	if (!q || v_manages(v, q) || engine_is_member(v->app->engine, q, v_self(v), NULL, NULL))
-		return q;
-	v_err(v, "denied", "you are not a member of this queue");
-	return 0;
+	return q && v_need_sees(v, q) ? q : 0;
 }
 
 /* The call named by the first word, for a manager of its queue; 0 after
@@ -124,39 +122,27 @@ static void v_call_answer(struct vctx *v)
 		v_err(v, "busy", "call %u is not waiting, or %s is ringing or on a call", call, mv.login);
 }
 
-#define STATS_WINDOW_MAX_S (7 * 86400)
-
-/* Live values from the engine; counts over the window from the journal, so
- * they survive a restart. The journal lags the engine by its batch interval
- * (about 0.1 s). */
+/* Live values from the engine; counts over the window from the rolling
+ * per-minute counters (report/window.h: whole minutes, the current one
+ * included), which the journal refills at start so they survive a restart. */
 static void v_stats(struct vctx *v)
 {
 	eng_id q = v_seen_queue(v);
 	const char *ws = ctl_get(v->req, "window");
 	struct eng_queue_stats st;
 	struct report_row row;
-	struct report_db db;
 	char *end = NULL;
 	unsigned long window = ws ? strtoul(ws, &end, 10) : 3600;
 	if (!q || !engine_queue_stats(v->app->engine, v->now, q, &st))
 		return;
-	if (ws && (*end || !*ws || window == 0 || window > STATS_WINDOW_MAX_S)) {
-		v_err(v, "invalid", "window must be 1..%d seconds", STATS_WINDOW_MAX_S);
+	if (ws && (*end || !*ws || window == 0 || window > WINDOW_MAX_S)) {
+		v_err(v, "invalid", "window must be 1..%d seconds", WINDOW_MAX_S);
 		return;
 	}
-	const struct eng_queue_conf *qc = engine_queue_conf(v->app->engine, q);
-	int64_t to = app_wallclock_ms();
-	int rc = report_open(&db, v->app->conf.db);
-	if (rc == REPORT_OK)
-		rc = report_queue_window(&db, qc->name, to - (int64_t)window * 1000, to,
-		                         (int64_t)qc->service_level_s * 1000, &row);
-	if (rc != REPORT_OK) {
-		v_err(v, rc == REPORT_TOO_LARGE ? "busy" : "internal", "%s",
-		      rc == REPORT_TOO_LARGE ? "window too large for the journal" : report_errmsg(&db));
-		report_close(&db);
+	if (!window_queue(v->app->window, q, app_wallclock_ms(), (unsigned)window, &row)) {
+		v_err(v, "internal", "counters incomplete: out of memory");
 		return;
 	}
-	report_close(&db);
 	struct ctl_out *o = v_row(v);
 	ctl_out_kvu(o, "waiting", st.waiting);
 	ctl_out_kvu(o, "longest_wait", (unsigned long long)(row.max_wait_ms / 1000));

@@ -56,6 +56,9 @@ eng_id v_self(const struct vctx *v);
 bool v_manages(const struct vctx *v, eng_id q);
 bool v_may_touch(const struct vctx *v, eng_id m);
 bool v_need_queue(struct vctx *v, eng_id q);
+/* Queues are seen by their members (agents and managers) and by admins. */
+bool v_sees_queue(const struct vctx *v, eng_id q);
+bool v_need_sees(struct vctx *v, eng_id q);
 eng_id v_target(struct vctx *v, const char *login);
 bool v_store_ok(struct vctx *v, enum store_err e, const char *what);
 bool v_name_ok(struct vctx *v, const char *name, const char *what);

@@ -7,20 +7,6 @@
 
 #include "acd/qconf.h"
 
-/* Queues are seen by their members (agents and managers) and by admins. */
-static bool v_sees_queue(const struct vctx *v, eng_id q)
-{
-	return v_manages(v, q) || engine_is_member(v->app->engine, q, v_self(v), NULL, NULL);
-}
-
-static bool v_need_sees(struct vctx *v, eng_id q)
-{
-	if (v_sees_queue(v, q))
-		return true;
-	v_err(v, "denied", "you are not a member of this queue");
-	return false;
-}
-
 /* ---- queues ---- */
 
 static void v_queue_row(struct vctx *v, eng_id q)

@@ -24,13 +24,6 @@
 #define VR_ACTIVITY_LIMIT 1000
 #define VR_ACTIVITY_LIMIT_MAX 2000
 
-/* Admins watch any queue; others the queues they are members of. */
-static bool vr_may_watch(const struct vctx *v, eng_id q)
-{
-	eng_id me = v_self(v);
-	return v->who->role == ROLE_ADMIN || (me && engine_is_member(v->app->engine, q, me, NULL, NULL));
-}
-
 /* ---- subscribe ---- */
 
 static size_t vr_my_queues(const struct vctx *v, eng_id *out, size_t max)
@@ -38,7 +31,7 @@ static size_t vr_my_queues(const struct vctx *v, eng_id *out, size_t max)
 	eng_id all[VR_QUEUES_MAX];
 	size_t n = engine_queue_ids(v->app->engine, all, VR_QUEUES_MAX), k = 0;
 	for (size_t i = 0; i < n && k < max; i++)
-		if (vr_may_watch(v, all[i]))
+		if (v_sees_queue(v, all[i]))
 			out[k++] = all[i];
 	return k;
 }
@@ -54,7 +47,7 @@ static void v_subscribe(struct vctx *v)
 		eng_id q = v_queue(v, name);
 		if (!q)
 			return;
-		if (!vr_may_watch(v, q)) {
+		if (!v_sees_queue(v, q)) {
 			v_err(v, "denied", "you are not a member of %s", name);
 			return;
 		}
@@ -151,7 +144,7 @@ static void v_activity(struct vctx *v)
 	if (!q || !vr_positive(v, "window", VR_WINDOW_DEFAULT_S, VR_WINDOW_MAX_S, &window) ||
 	    !vr_positive(v, "limit", VR_ACTIVITY_LIMIT, VR_ACTIVITY_LIMIT_MAX, &limit))
 		return;
-	if (!vr_may_watch(v, q)) {
+	if (!v_sees_queue(v, q)) {
 		v_err(v, "denied", "you are not a member of %s", name);
 		return;
 	}

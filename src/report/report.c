@@ -16,9 +16,6 @@
 /* SQLite calls the progress handler every this many VM steps: a few
  * microseconds apart, so the budget is kept to well under a millisecond. */
 #define RP_PROGRESS_STEPS 1000
-/* Members tracked in one report: the rows' agents, the queues' members and
- * the agents seen handling those queues' calls. */
-#define RP_AGENTS_MAX 1024
 
 static int64_t rp_mono_ms(void)
 {
@@ -113,14 +110,20 @@ struct rp_agent {
 	int64_t rec_from;
 };
 
+/* Members tracked in one report: the rows' agents, the queues' members and
+ * the agents seen handling those queues' calls. As many as there are: a
+ * report that cannot track one fails (oom) rather than undercount. */
 struct rp_run {
 	struct report_db *r;
 	struct report_row *rows;
 	size_t nrows;
 	struct rp_agent *agents;
 	size_t nagents, cap;
+	uint32_t *index;            /* by login: agents' index + 1, 0 = empty slot */
+	size_t index_cap;           /* a power of two, at least twice nagents */
+	bool oom;
 	int64_t from, to, clock, run;
-	int64_t zeroed_call, zeroed_run;   /* the last call that left with #0 */
+	struct report_zero_out zero;
 };
 
 struct rp_ev {
@@ -136,33 +139,76 @@ static int rp_queue_row(const struct rp_run *x, const char *name)
 	return -1;
 }
 
+/* FNV-1a: logins are short; the index is probed on every call event. */
+static uint32_t rp_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
 static struct rp_agent *rp_agent_find(struct rp_run *x, const char *login)
 {
-	for (size_t i = 0; login && i < x->nagents; i++)
-		if (strcmp(x->agents[i].login, login) == 0)
-			return &x->agents[i];
+	if (!login || !x->index_cap)
+		return NULL;
+	size_t mask = x->index_cap - 1;
+	for (size_t i = rp_hash(login) & mask; x->index[i]; i = (i + 1) & mask)
+		if (strcmp(x->agents[x->index[i] - 1].login, login) == 0)
+			return &x->agents[x->index[i] - 1];
 	return NULL;
 }
 
-/* Finds or starts tracking a member (logged out until told otherwise); NULL
- * when the table is full, and the member's time then goes uncounted. */
-static struct rp_agent *rp_agent_get(struct rp_run *x, const char *login)
+static void rp_index_put(uint32_t *index, size_t cap, const struct rp_agent *agents, size_t k)
 {
-	struct rp_agent *a = rp_agent_find(x, login);
-	if (a || !login || x->nagents == RP_AGENTS_MAX)
-		return a;
+	size_t i = rp_hash(agents[k].login) & (cap - 1);
+	while (index[i])
+		i = (i + 1) & (cap - 1);
+	index[i] = (uint32_t)k + 1;
+}
+
+/* Room for one more member in the array and in the index (kept at most half
+ * full, so probes stay short). */
+static bool rp_agents_reserve(struct rp_run *x)
+{
 	if (x->nagents == x->cap) {
 		size_t cap = x->cap ? x->cap * 2 : 32;
 		struct rp_agent *grown = realloc(x->agents, cap * sizeof *grown);
 		if (!grown)
-			return NULL;
+			return false;
 		x->agents = grown;
 		x->cap = cap;
 	}
-	a = &x->agents[x->nagents++];
+	if ((x->nagents + 1) * 2 <= x->index_cap)
+		return true;
+	size_t cap = x->index_cap ? x->index_cap * 2 : 64;
+	uint32_t *index = calloc(cap, sizeof *index);
+	if (!index)
+		return false;
+	for (size_t k = 0; k < x->nagents; k++)
+		rp_index_put(index, cap, x->agents, k);
+	free(x->index);
+	x->index = index;
+	x->index_cap = cap;
+	return true;
+}
+
+/* Finds or starts tracking a member (logged out until told otherwise); NULL
+ * without a login, or out of memory, which fails the report. */
+static struct rp_agent *rp_agent_get(struct rp_run *x, const char *login)
+{
+	struct rp_agent *a = rp_agent_find(x, login);
+	if (a || !login)
+		return a;
+	if (!rp_agents_reserve(x)) {
+		x->oom = true;
+		return NULL;
+	}
+	a = &x->agents[x->nagents];
 	memset(a, 0, sizeof *a);
 	rp_copy(a->login, sizeof a->login, login);
 	a->row = a->talk_q = a->rec_q = -1;
+	rp_index_put(x->index, x->index_cap, x->agents, x->nagents++);
 	return a;
 }
 
@@ -266,25 +312,71 @@ static void rp_wait(struct report_row *row, int64_t wait)
 		row->max_wait_ms = wait;
 }
 
-static void rp_talk(struct report_row *row, int64_t talk, int64_t before_known)
+static void rp_talk(struct report_row *row, int64_t talk)
 {
 	if (!row)
 		return;
 	row->talks++;
 	row->talk_sum_ms += talk;
-	row->busy_ms += before_known;
+}
+
+void report_count_call(struct report_row *qrow, struct report_zero_out *zero,
+                       const struct report_call *e)
+{
+	if (e->ev == EV_CALL_ABANDON && strcmp(e->reason, "zero_out") == 0) {
+		zero->call = e->call;
+		zero->run = e->run;
+	}
+	if (!qrow)
+		return;
+	switch (e->ev) {
+	case EV_CALL_ENTER:
+	case EV_CALL_REFUSED:
+		qrow->offered++;
+		qrow->missed += e->ev == EV_CALL_REFUSED;
+		break;
+	case EV_CALL_MISS:
+	case EV_CALL_TIMEOUT:
+		qrow->missed++;
+		break;
+	case EV_CALL_ABANDON:
+		qrow->abandoned += strcmp(e->reason, "operator") != 0;
+		break;
+	case EV_CALL_ESCALATE:
+		/* Leaving for the escalation queue: missed here, unless the caller
+		 * chose to (#0, already counted abandoned). */
+		qrow->missed += strcmp(e->reason, "zero_out") != 0;
+		break;
+	case EV_CALL_TRANSFER:
+		/* Sent out of the queues (escalation_dest, no skill): missed here;
+		 * a #0 transfer follows its abandon event for the same call. */
+		qrow->missed += !(e->call == zero->call && e->run == zero->run);
+		break;
+	case EV_CALL_ANSWER:
+		rp_wait(qrow, e->value);
+		break;
+	case EV_CALL_END:
+		rp_talk(qrow, e->value);
+		break;
+	default:
+		break;
+	}
 }
 
 /* A call ends. One answered before `from` was never seen talking: its part
- * inside the range is added now. */
+ * inside the range is busy time now. */
 static void rp_call_end(struct rp_run *x, const struct rp_ev *e, struct rp_agent *a,
                         struct report_row *qr)
 {
+	struct report_row *ar = a && a->row >= 0 ? &x->rows[a->row] : NULL;
 	int64_t before = 0;
 	if (a && !a->talking)
 		before = e->value < e->t - x->from ? e->value : e->t - x->from;
-	rp_talk(qr, e->value, before);
-	rp_talk(a && a->row >= 0 ? &x->rows[a->row] : NULL, e->value, before);
+	if (qr)
+		qr->busy_ms += before;
+	if (ar)
+		ar->busy_ms += before;
+	rp_talk(ar, e->value);
 	if (a)
 		a->talking = false;
 }
@@ -309,53 +401,26 @@ static void rp_recovery_end(struct rp_run *x, const struct rp_ev *e, struct rp_a
 	}
 }
 
-/* Call events: counters, and the talking state of the agent. */
+/* Call events: the queue's counters (report_count_call), the agent's, and
+ * the agent's talking state. */
 static void rp_apply_call(struct rp_run *x, const struct rp_ev *e, enum eng_event ev, int q)
 {
 	struct report_row *qr = q >= 0 ? &x->rows[q] : NULL;
 	struct rp_agent *a = qr ? rp_agent_get(x, e->member) : rp_agent_find(x, e->member);
 	struct report_row *ar = a && a->row >= 0 ? &x->rows[a->row] : NULL;
+	struct report_call c = { .ev = ev, .call = e->call, .run = e->run, .value = e->value,
+	                         .reason = e->reason };
+	report_count_call(qr, &x->zero, &c);
 	switch (ev) {
-	case EV_CALL_ENTER:
-	case EV_CALL_REFUSED:
-		if (qr) {
-			qr->offered++;
-			qr->missed += ev == EV_CALL_REFUSED;
-		}
-		break;
 	case EV_CALL_OFFER:
 		if (ar)
 			ar->offered++;
 		break;
 	case EV_CALL_MISS:
-	case EV_CALL_TIMEOUT:
-		if (qr)
-			qr->missed++;
-		if (ar && ev == EV_CALL_MISS)
+		if (ar)
 			ar->missed++;
 		break;
-	case EV_CALL_ABANDON:
-		if (qr && strcmp(e->reason, "operator") != 0)
-			qr->abandoned++;
-		if (!strcmp(e->reason, "zero_out")) {
-			x->zeroed_call = e->call;
-			x->zeroed_run = e->run;
-		}
-		break;
-	case EV_CALL_ESCALATE:
-		/* Leaving for the escalation queue: missed here, unless the caller
-		 * chose to (#0, already counted abandoned). */
-		if (qr && strcmp(e->reason, "zero_out") != 0)
-			qr->missed++;
-		break;
-	case EV_CALL_TRANSFER:
-		/* Sent out of the queues (escalation_dest, no skill): missed here;
-		 * a #0 transfer follows its abandon event for the same call. */
-		if (qr && !(e->call == x->zeroed_call && e->run == x->zeroed_run))
-			qr->missed++;
-		break;
 	case EV_CALL_ANSWER:
-		rp_wait(qr, e->value);
 		rp_wait(ar, e->value);
 		if (a) {
 			a->talking = true;
@@ -540,7 +605,12 @@ int report_run(struct report_db *r, int64_t from_ms, int64_t to_ms, struct repor
 		rc = rp_initial_state(&x);
 	if (rc == REPORT_OK && to_ms > from_ms)
 		rc = rp_replay(&x);
+	if (rc == REPORT_OK && x.oom) {
+		snprintf(r->err, sizeof r->err, "out of memory");
+		rc = REPORT_FAILED;
+	}
 	free(x.agents);
+	free(x.index);
 	return rc;
 }
 
@@ -552,6 +622,31 @@ int report_queue_window(struct report_db *r, const char *queue, int64_t from_ms,
 	out->sl_ms = sl_ms;
 	rp_copy(out->name, sizeof out->name, queue);
 	return report_run(r, from_ms, to_ms, out, 1);
+}
+
+int report_calls(struct report_db *r, int64_t from_ms, int64_t to_ms, report_call_fn fn, void *ctx)
+{
+	/* A coarse filter; report_count_call decides what each event counts. */
+	static const char sql[] =
+		"SELECT t_ms, run, event, queue, value, reason, call FROM journal "
+		"WHERE t_ms >= ?1 AND t_ms < ?2 AND event LIKE 'call.%' ORDER BY t_ms, id";
+	sqlite3_stmt *st;
+	int rc = rp_prepare(r, sql, &st);
+	if (rc != REPORT_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, from_ms);
+	sqlite3_bind_int64(st, 2, to_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct report_call c = {
+			.run = sqlite3_column_int64(st, 1),
+			.value = sqlite3_column_int64(st, 4),
+			.reason = rp_text(st, 5),
+			.call = sqlite3_column_int64(st, 6),
+		};
+		if (rp_event(rp_text(st, 2), &c.ev))
+			fn(ctx, sqlite3_column_int64(st, 0), rp_text(st, 3), &c);
+	}
+	return rp_finish(r, st, rc);
 }
 
 static int rp_subjects(struct report_db *r, const char *sql, enum report_kind kind,

@@ -51,6 +51,8 @@
 
 #include <sqlite3.h>
 
+#include "acd/engine.h"
+
 #define REPORT_BUDGET_MS 200
 #define REPORT_LOOKBACK_MS (7LL * 24 * 3600 * 1000)
 #define REPORT_NAME_MAX 64
@@ -91,11 +93,41 @@ const char *report_errmsg(const struct report_db *r);
  * the journal's text, not checked here: a deleted queue's history still
  * reports (the verbs accept only names that exist now, to catch typos). */
 int report_run(struct report_db *r, int64_t from_ms, int64_t to_ms, struct report_row *rows, size_t n);
-/* One queue row over [from, to): for `stats QUEUE window=S`. */
+/* One queue row over [from, to): the journal's answer to what the rolling
+ * `stats` counters (report/window.h) keep without reading it. */
 int report_queue_window(struct report_db *r, const char *queue, int64_t from_ms, int64_t to_ms,
                         int64_t sl_ms, struct report_row *out);
 /* Every queue, then every member assigned to a queue, in creation order. */
 int report_all_subjects(struct report_db *r, struct report_row *rows, size_t max, size_t *n);
+
+/* One call event (call.enter ... call.end), as the counters read it. */
+struct report_call {
+	enum eng_event ev;
+	int64_t call, run;          /* call id, and the run of callqd it belongs to */
+	int64_t value;              /* see enum eng_event */
+	const char *reason;         /* "" if none */
+};
+
+/* The last call that left with #0 (zero: none yet): its call.transfer, which
+ * follows, is not a miss. Tracked over every queue's events. */
+struct report_zero_out {
+	int64_t call, run;
+};
+
+/* The one definition of a queue row's call counters — offered, handled,
+ * missed, abandoned, waits, wait_sum_ms, max_wait_ms, answered_in_sl (against
+ * qrow->sl_ms), talks, talk_sum_ms — as listed above: adds event e to qrow.
+ * qrow is NULL for an event of a queue not counted; *zero is kept up to date
+ * either way. Reports and the rolling `stats` counters (report/window.h)
+ * both count through here. */
+void report_count_call(struct report_row *qrow, struct report_zero_out *zero,
+                       const struct report_call *e);
+
+/* Calls fn for every call event of [from, to), in journal order, with its
+ * wall-clock time and queue name ("" if none). */
+typedef void (*report_call_fn)(void *ctx, int64_t t_ms, const char *queue,
+                               const struct report_call *e);
+int report_calls(struct report_db *r, int64_t from_ms, int64_t to_ms, report_call_fn fn, void *ctx);
 
 /* Derived values, in milliseconds (0 when there is nothing to average). */
 int64_t report_avg_wait_ms(const struct report_row *row);

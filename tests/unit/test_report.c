@@ -373,6 +373,32 @@ static void test_budget(void **state)
 	report_close(&r);
 }
 
+/* More members than fit in any fixed table: each one's time counts. */
+static void test_many_members(void **state)
+{
+	struct fx *f = *state;
+	struct report_row q;
+	char sql[256], login[16];
+	exec(f->db, "BEGIN; INSERT INTO queues (id, name, number) VALUES (3, 'big', '6003')");
+	for (int i = 0; i < 3000; i++) {
+		snprintf(login, sizeof login, "m%d", i);
+		snprintf(sql, sizeof sql,
+		         "INSERT INTO members (id, login, role) VALUES (%d, '%s', 'agent');"
+		         "INSERT INTO queue_members (queue_id, member_id, active) VALUES (3, %d, %d)",
+		         100 + i, login, 100 + i, i % 2);
+		exec(f->db, sql);
+		ev(f, -10, "agent.login", 0, "", login, 0, "");
+	}
+	ev(f, 60, "call.answer", 1, "big", "m2999", 1000, "");
+	ev(f, 120, "call.end", 1, "big", "m2999", 60000, "");
+	exec(f->db, "COMMIT");
+	row_init(&q, REPORT_QUEUE, "big");
+	run_report(f, &q, 1, T0, T0 + HOUR);
+	assert_int_equal(q.logged_in_ms, 3000 * HOUR);
+	assert_int_equal(q.away_ms, 1500 * HOUR);   /* the inactive half: paused here */
+	assert_int_equal(q.busy_ms, 60 * 1000LL);
+}
+
 static void test_csv_quoting(void **state)
 {
 	(void)state;
@@ -416,6 +442,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_all_subjects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_activity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_members, setup, teardown),
 		cmocka_unit_test(test_csv_quoting),
 		cmocka_unit_test(test_parse_time),
 	};
