@@ -23,6 +23,7 @@
 struct events_sub {
 	struct events_sub *next;
 	ctl_conn_t *conn;
+	eng_id self;                /* an agent: sees other members only where show_agents */
 	size_t nqueues;             /* 0: every queue */
 	eng_id queues[];
 };
@@ -62,13 +63,14 @@ static void events_forget(events_t *ev, const ctl_conn_t *c)
 }
 
 /* Subscribing again replaces the queue list. */
-int events_subscribe(events_t *ev, ctl_conn_t *c, const eng_id *queues, size_t n)
+int events_subscribe(events_t *ev, ctl_conn_t *c, const eng_id *queues, size_t n, eng_id self)
 {
 	struct events_sub *s = malloc(sizeof *s + n * sizeof s->queues[0]);
 	if (!s)
 		return -1;
 	events_forget(ev, c);
 	s->conn = c;
+	s->self = self;
 	s->nqueues = n;
 	if (n)
 		memcpy(s->queues, queues, n * sizeof s->queues[0]);
@@ -83,6 +85,16 @@ void events_unsubscribe(events_t *ev, ctl_conn_t *c)
 		events_forget(ev, c);
 }
 
+static bool events_member_visible(const struct events_sub *s, const engine_t *e, eng_id q,
+                                  eng_id member)
+{
+	const struct eng_queue_conf *qc;
+	if (!s->self || !member || member == s->self)
+		return true;
+	qc = engine_queue_conf(e, q);
+	return qc && qc->show_agents;
+}
+
 /* Does subscriber s follow the event? A queue-less event about a member
  * concerns the queues that member belongs to. */
 static bool events_wanted(const struct events_sub *s, const engine_t *e, const struct eng_action *a)
@@ -90,8 +102,10 @@ static bool events_wanted(const struct events_sub *s, const engine_t *e, const s
 	if (s->nqueues == 0)
 		return true;
 	for (size_t i = 0; i < s->nqueues; i++) {
-		if (a->queue ? s->queues[i] == a->queue
-		             : a->member && engine_is_member(e, s->queues[i], a->member, NULL, NULL))
+		eng_id q = s->queues[i];
+		bool about = a->queue ? q == a->queue
+		                      : a->member && engine_is_member(e, q, a->member, NULL, NULL);
+		if (about && events_member_visible(s, e, q, a->member))
 			return true;
 	}
 	return false;

@@ -18,8 +18,10 @@ typedef struct events events_t;
 
 events_t *events_new(void);
 void events_free(events_t *ev);
-/* Adds a subscriber for these queue ids (n = 0: all queues). */
-int events_subscribe(events_t *ev, ctl_conn_t *c, const eng_id *queues, size_t n);
+/* Adds a subscriber for these queue ids (n = 0: all queues). With `self`
+ * set (an agent), events naming another member come only from queues with
+ * show_agents=yes: agents see only themselves otherwise, as in queue.members. */
+int events_subscribe(events_t *ev, ctl_conn_t *c, const eng_id *queues, size_t n, eng_id self);
 /* Forgets a connection (called from the control server's close callback). */
 void events_unsubscribe(events_t *ev, ctl_conn_t *c);
 /* Sends one engine event to every interested subscriber; `e` names ids. */

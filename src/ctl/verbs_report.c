@@ -60,7 +60,8 @@ static void v_subscribe(struct vctx *v)
 			return;
 		}
 	}
-	if (events_subscribe(v->app->events, v->conn, ids, n) != 0) {
+	eng_id self = v->who->role == ROLE_AGENT ? v_self(v) : 0;
+	if (events_subscribe(v->app->events, v->conn, ids, n, self) != 0) {
 		v_err(v, "internal", "out of memory");
 		return;
 	}

@@ -55,7 +55,9 @@ static void on_line(void *ctx, ctl_conn_t *c, char *line)
 		q[n++] = f->support;
 	if (strstr(line, "sales"))
 		q[n++] = f->sales;
-	assert_int_equal(events_subscribe(f->ev, c, q, n), 0);
+	/* "as1001": subscribe as agent 1001, who sees only itself where show_agents is off. */
+	eng_id self = strstr(line, "as1001") ? f->a1001 : 0;
+	assert_int_equal(events_subscribe(f->ev, c, q, n, self), 0);
 	ctl_conn_send(c, "OK subscribed\n", 14);
 }
 
@@ -246,6 +248,29 @@ static void test_queue_filter(void **state)
 	close(s);
 }
 
+/* An agent sees other members' events only in queues with show_agents. */
+static void test_agent_sees_only_itself(void **state)
+{
+	struct fx *f = *state;
+	struct inbox in = { 0 };
+	int a = client(f);
+	engine_assign(f->eng, 0, f->support, f->a1002, false, true);
+	put(a, "sub support as1001\n");
+	assert_true(await(f, a, &in, "OK subscribed\n"));
+	publish(f, EV_AGENT_LOGIN, 0, 0, f->a1002, 0, "");
+	publish(f, EV_CALL_OFFER, 3, f->support, f->a1002, 0, "");
+	publish(f, EV_CALL_OFFER, 4, f->support, f->a1001, 0, "");
+	assert_true(await(f, a, &in, "call=4"));
+	assert_null(strstr(in.buf, "member=1002"));
+	struct eng_queue_conf c = *engine_queue_conf(f->eng, f->support);
+	c.show_agents = true;
+	assert_true(engine_queue_update(f->eng, 0, f->support, &c));
+	publish(f, EV_CALL_OFFER, 5, f->support, f->a1002, 0, "");
+	assert_true(await(f, a, &in, "call=5"));
+	assert_non_null(strstr(in.buf, "member=1002"));
+	close(a);
+}
+
 static void test_unsubscribe_and_resubscribe(void **state)
 {
 	struct fx *f = *state;
@@ -327,6 +352,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_line_format_and_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_filter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agent_sees_only_itself, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsubscribe_and_resubscribe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_subscriber_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_closed_subscriber_forgotten, setup, teardown),
