@@ -125,12 +125,18 @@ static void dialog_drop_media(struct dialog *l)
 	l->mleg = 0;
 }
 
+/* Legs we placed (INVITEs we sent), as opposed to INVITEs we answered. */
+static bool dialog_outgoing(const struct dialog *l)
+{
+	return l->kind == DLG_AGENT || l->kind == DLG_OUTBOUND || l->kind == DLG_SPY;
+}
+
 void dialog_hangup(struct dialog *l)
 {
 	if (l->closing)
 		return;
 	l->closing = true;
-	if ((l->kind == DLG_AGENT || l->kind == DLG_OUTBOUND) && !l->answered) {
+	if (dialog_outgoing(l) && !l->answered) {
 		dialog_drop_media(l);
 		nua_cancel(l->nh, TAG_END());
 	}
