@@ -89,7 +89,10 @@ static void app_event(struct app *a, const struct eng_action *ev)
 	default:
 		break;
 	}
-	log_info("acd", "%s call=%u queue=%u member=%u value=%lld%s%s", engine_event_name(ev->event),
+	/* The journal and the event stream keep every event; the log repeats them
+	 * only when asked (log_level = debug): at hundreds of calls a second a line
+	 * per event is thousands of writes on the SIP loop. */
+	log_debug("acd", "%s call=%u queue=%u member=%u value=%lld%s%s", engine_event_name(ev->event),
 	         ev->call, ev->queue, ev->member, (long long)ev->value, ev->reason[0] ? " reason=" : "",
 	         ev->reason);
 }
