@@ -230,7 +230,8 @@ static void test_rr_order_and_cursor(void **state)
 	assert_true(engine_talk_end(e, now, c1));
 	assert_true(engine_talk_end(e, now, c2));
 	drain();
-	/* Cursor after 4 wraps to 1. */
+	/* Cursor after 4 wraps to 1, once 1's retry rest after its reject is over. */
+	tick_to(now + 5000);
 	enter(q);
 	assert_int_equal(offered_to(), a1);
 	(void)c3;
@@ -258,21 +259,33 @@ static void test_rr_miss_cursor_per_call(void **state)
 	(void)c2;
 }
 
-static void test_rr_only_one_available_reoffered(void **state)
+/* The storm this replaces: an agent whose phone rejects at once was offered
+ * the same call again in the same instant, tens of thousands of times a
+ * second. Now it rests retry_rejected (5 s) and the call waits for it. */
+static void test_rr_only_one_available_rests(void **state)
 {
 	eng_id q = queue("rr", STRAT_ROUND_ROBIN);
-	eng_id a1 = agent("1001", q);
+	eng_id a1 = agent("1001", q), c;
 	eng_id o1, o2;
+	eng_ms t0 = now;
 
 	(void)state;
-	enter(q);
+	c = enter(q);
 	o1 = the_offer()->offer;
-	assert_int_equal(offered_to(), a1);
 	assert_true(engine_offer_failed(e, now, o1, "rejected"));
 	drain();
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_int_equal(mview(a1).retry_left_ms, 5000);
+	assert_int_equal(mview(a1).activity, ACTV_IDLE);
+	assert_int_equal(engine_next_deadline(e), t0 + 5000);
+	tick_to(t0 + 4999);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	tick_to(t0 + 5000);
 	o2 = the_offer()->offer;
 	assert_int_equal(offered_to(), a1);
+	assert_int_equal(the_offer()->call, c);
 	assert_true(o2 != o1);
+	assert_int_equal(mview(a1).retry_left_ms, 0);
 	/* The old offer id stays stale. */
 	assert_false(engine_offer_answered(e, now, o1));
 	assert_false(engine_offer_failed(e, now, o1, "rejected"));
@@ -311,24 +324,37 @@ static void test_most_idle_selection(void **state)
 	assert_int_equal(offered_to(), a2);
 }
 
+/* A miss does not change the idle order: the call goes on to the next agent
+ * while the one who rejected rests, and after the rest that agent is the
+ * most idle again. A call with no one else waits for it. */
 static void test_most_idle_retry_on_reject(void **state)
 {
 	eng_id q = queue("mi", STRAT_MOST_IDLE);
-	eng_id a1, a2;
+	eng_id a1, a2, c1, c2;
+	eng_ms t0;
 
 	(void)state;
 	a1 = agent("1001", q);
 	now += 1000;
 	a2 = agent("1002", q);
-	enter(q);
-	for (int i = 0; i < 3; i++) {
-		assert_int_equal(offered_to(), a1);
-		assert_true(engine_offer_failed(e, now, the_offer()->offer, "rejected"));
-		drain();
-	}
+	t0 = now;
+	c1 = enter(q);
 	assert_int_equal(offered_to(), a1);
-	assert_int_equal(mview(a1).missed_total, 3);
-	assert_int_equal(mview(a2).session_offers, 0);
+	assert_true(engine_offer_failed(e, now, the_offer()->offer, "rejected"));
+	drain();
+	assert_int_equal(offered_to(), a2);
+	assert_int_equal(answer(), a2);
+	/* a1 rests: a new call waits, and gets a1 exactly when the rest ends. */
+	c2 = enter(q);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	tick_to(t0 + 4999);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	tick_to(t0 + 5000);
+	assert_int_equal(offered_to(), a1);
+	assert_int_equal(the_offer()->call, c2);
+	assert_int_equal(mview(a1).missed_total, 1);
+	assert_int_equal(mview(a2).session_offers, 1);
+	(void)c1;
 }
 
 static void test_most_idle_force_away_moves_on(void **state)
@@ -437,6 +463,9 @@ static void test_least_offers(void **state)
 	assert_int_equal(offered_to(), a3);
 	engine_offer_failed(e, now, the_offer()->offer, "rejected");
 	drain();
+	/* Everyone rests: the call waits; at 5 s all tie at 1 offer. */
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	tick_to(now + 5000);
 	assert_int_equal(offered_to(), a1);
 	assert_int_equal(mview(a1).session_offers, 2);
 	assert_int_equal(mview(a2).session_offers, 1);
@@ -692,7 +721,9 @@ static void test_offer_failed_reason_and_no_cancel(void **state)
 	/* The adapter reported the failure: its leg is gone, nothing to cancel. */
 	assert_int_equal(count_kind(ACT_CANCEL_OFFER), 0);
 	assert_string_equal(find_event(EV_CALL_MISS)->reason, "unreachable");
-	assert_int_equal(offered_to(), a1);
+	/* Not offered again at once: the agent rests retry_unreachable (30 s). */
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_int_equal(mview(a1).retry_left_ms, 30000);
 }
 
 static void test_answer_bridge_and_wait(void **state)
@@ -966,15 +997,19 @@ static void test_late_tick_time_order(void **state)
 	now += 1000;
 	c2 = enter(q);                  /* -> a2, expires t0+16000 */
 	/* One tick long after, everything in deadline order, stamped `now`:
-	 * 15 s a1 misses c1, which goes back to a1 (a2 still rings); 16 s a2
-	 * misses c2, which goes back to a2; 20 s and 21 s both calls time out,
-	 * cancelling those fresh offers without charging anyone. */
+	 * 15 s a1 misses c1 and rests until 20 s (a2 still rings, c1 waits);
+	 * 16 s a2 misses c2 and rests until 21 s; 20 s c1 times out before a1's
+	 * rest ends (timeouts first), then c2 goes to a1; 21 s c2 times out,
+	 * cancelling that fresh offer without charging anyone. Rests count from
+	 * the ring expiry, not from the late tick. */
 	tick_to(t0 + 30000);
 	assert_int_equal(count_event(EV_CALL_MISS), 2);
 	assert_int_equal(count_event(EV_CALL_TIMEOUT), 2);
 	assert_int_equal(count_kind(ACT_RELEASE), 2);
-	assert_int_equal(count_kind(ACT_OFFER), 2);
-	assert_int_equal(count_kind(ACT_CANCEL_OFFER), 4);
+	assert_int_equal(count_kind(ACT_OFFER), 1);
+	assert_int_equal(find_kind(ACT_OFFER)->call, c2);
+	assert_int_equal(find_kind(ACT_OFFER)->member, a1);
+	assert_int_equal(count_kind(ACT_CANCEL_OFFER), 3);
 	assert_int_equal(acts[0].kind, ACT_CANCEL_OFFER);
 	assert_int_equal(acts[0].member, a1);
 	assert_int_equal(mview(a1).activity, ACTV_IDLE);
@@ -1516,10 +1551,17 @@ static void test_pickup_missed_goes_back(void **state)
 	assert_int_equal(offered_to(), a1);
 	assert_true(engine_offer_failed(e, now, the_offer()->offer, "rejected"));
 	drain();
-	/* A refused pickup is a miss, but not a reason to force anyone away. */
+	/* A refused pickup is a miss, but not a reason to force anyone away;
+	 * it starts a rest like any miss, so the call waits in line. */
 	assert_int_equal(count_event(EV_CALL_MISS), 1);
 	assert_true(mview(a1).ready);
-	assert_int_equal(count_kind(ACT_OFFER), 1);      /* back to the line: a1 again */
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_int_equal(mview(a1).retry_left_ms, 5000);
+	/* The manager may ring the resting phone again: a pickup ends the rest. */
+	assert_true(engine_call_pickup(e, now, c2, a1) != 0);
+	drain();
+	assert_int_equal(offered_to(), a1);
+	assert_int_equal(mview(a1).retry_left_ms, 0);
 	(void)mgr;
 }
 
@@ -2052,7 +2094,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_rr_order_and_cursor),
 		T(test_rr_miss_cursor_per_call),
-		T(test_rr_only_one_available_reoffered),
+		T(test_rr_only_one_available_rests),
 		T(test_most_idle_selection),
 		T(test_most_idle_retry_on_reject),
 		T(test_most_idle_force_away_moves_on),
