@@ -365,7 +365,8 @@ void sipua_offer(sipua_t *s, const struct eng_action *a)
 	struct eng_member_view mv;
 	struct reg_binding b[1];
 	if (!caller || !engine_member_view(app->engine, now, a->member, &mv)) {
-		log_error("sip", "offer %u: no caller leg for call %u", a->offer, a->call);
+		log_error("sip", "offer %u: no caller leg for call %u or no member %u", a->offer, a->call,
+		          a->member);
 		dialog_fail_later(s, a->offer, "local");
 		return;
 	}
