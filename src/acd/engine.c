@@ -12,7 +12,8 @@
  *    dispatch only visits queues marked dirty (a call became waiting there or
  *    an agent became available there), taking their calls in global offer
  *    order, which is what one pass over every call in offer order would do;
- *  - deadlines (queue timeouts, offer expiries, recovery ends) sit in one heap.
+ *  - deadlines (queue timeouts, offer expiries, recovery ends, retry rests)
+ *    sit in one heap.
  *
  * Out of memory is fatal (abort): an action that cannot be queued would leave
  * a call or an agent leg stuck, which is worse than a restart.
@@ -43,8 +44,9 @@ enum eng_pending { PEND_NONE, PEND_AWAY, PEND_LOGOUT };
 
 /* Deadline kinds in the order they run when due at the same instant: a call
  * leaving frees its agent before that agent's offer would be judged, and a
- * call that times out is not offered to an agent just leaving recovery. */
-enum eng_due_kind { DUE_TIMEOUT, DUE_OFFER, DUE_RECOVERY };
+ * call that times out is not offered to an agent just leaving recovery or
+ * a retry rest. */
+enum eng_due_kind { DUE_TIMEOUT, DUE_OFFER, DUE_RECOVERY, DUE_REST };
 
 struct eng_timer {
 	struct strategy_node node;  /* in engine.timers */
@@ -129,6 +131,7 @@ struct eng_member {
 	eng_id call;                /* ringing or talking call */
 	eng_id recovery_queue;      /* whose recovery settings apply */
 	struct eng_timer recovery;
+	struct eng_timer rest;      /* retry rest after a miss: out of every queue */
 	unsigned extensions;        /* recovery extensions used */
 	eng_ms last_end;            /* most-idle: end of last queue call, or login */
 	eng_ms missed_until;        /* display flag */
@@ -417,15 +420,21 @@ static void engine_mark(engine_t *e, struct eng_queue *q)
 	e->dirty[e->ndirty++] = q;
 }
 
+static bool engine_resting(const struct eng_member *m)
+{
+	return m->rest.node.idx != STRATEGY_NONE;
+}
+
 /* Brings one assignment's cached flags, q's counters and q's structures in
- * line with the member's state. Called after anything that may change them. */
+ * line with the member's state. Called after anything that may change them.
+ * A resting agent counts as staffed (it is ready) but is not available. */
 static void engine_sync_ms(engine_t *e, struct eng_mship *ms)
 {
 	const struct eng_member *m = ms->m;
 	struct eng_queue *q = ms->q;
 	bool logged = m->logged_in;
 	bool staffed = logged && m->ready && ms->active;
-	bool avail = staffed && m->activity == ACTV_IDLE;
+	bool avail = staffed && m->activity == ACTV_IDLE && !engine_resting(m);
 
 	if (logged != ms->logged)
 		q->nlogged += logged ? 1 : (unsigned)-1;
@@ -610,6 +619,7 @@ static void engine_offer(engine_t *e, eng_ms now, struct eng_call *c, struct eng
 
 	if (m->activity == ACTV_RECOVERY)
 		engine_recovery_end(e, now, m);
+	engine_timer_clear(e, &m->rest);    /* a pickup rings a resting agent */
 	c->state = CALL_OFFERING;
 	c->member = m->id;
 	c->offer = ++e->last_offer;
@@ -670,15 +680,40 @@ static void engine_force_away(engine_t *e, eng_ms now, struct eng_member *m, con
 	engine_sync(e, m);
 }
 
+/* The retry rest: m leaves every queue's availability structures until
+ * `until` (engine_sync sees it), and comes back through DUE_REST. */
+static void engine_rest(engine_t *e, struct eng_member *m, eng_ms until)
+{
+	engine_timer_set(e, &m->rest, DUE_REST, m->id, until);
+}
+
+/* The rest after a miss, by reason, from the settings of the queue whose
+ * offer was missed. An unknown reason is an unreachable phone. */
+static eng_ms engine_retry_ms(const struct eng_queue *q, const char *reason)
+{
+	unsigned s = q->conf.retry_unreachable_s;
+
+	if (strcmp(reason, "rejected") == 0)
+		s = q->conf.retry_rejected_s;
+	else if (strcmp(reason, "timeout") == 0)
+		s = q->conf.retry_timeout_s;
+	return (eng_ms)s * 1000;
+}
+
 /* The agent did not take the offer. The call's next offer starts after this
- * agent in round robin order, whatever the queue's cursor says. A manager who
- * missed a call.answer is not forced away: they asked for that call. */
-static void engine_miss(engine_t *e, eng_ms now, struct eng_call *c, const char *reason, bool cancel)
+ * agent in round robin order, whatever the queue's cursor says, and the agent
+ * rests (the queue's retry delay for that reason, from `at`, when the miss
+ * happened) before any queue offers it a call again: a phone that fails at
+ * once is not rung in a loop. A manager who missed a call.answer is not
+ * forced away: they asked for that call. */
+static void engine_miss(engine_t *e, eng_ms now, eng_ms at, struct eng_call *c, const char *reason,
+                        bool cancel)
 {
 	struct eng_queue *q = c->q;
 	struct eng_member *m = engine_member(e, c->member);
 	bool pickup = c->pickup;
 
+	engine_rest(e, m, at + engine_retry_ms(q, reason));
 	engine_offer_end(e, now, c, cancel);
 	q->missed++;
 	m->missed_total++;
@@ -1018,12 +1053,14 @@ void engine_free(engine_t *e)
 /* ---- queues ---- */
 
 /* What the engine itself relies on; qconf_set checks the rest. A zero connect
- * timeout would make an offer expire in the tick that made it, forever. */
+ * timeout would make an offer expire in the tick that made it, forever; a
+ * zero retry delay would ring a phone that fails at once in a loop. */
 static bool engine_conf_ok(const engine_t *e, eng_id self, const struct eng_queue_conf *c)
 {
 	if (!qconf_name_valid(c->name) || (unsigned)c->strategy > STRAT_SKILLS_LOOSE ||
 	    (unsigned)c->wait_estimate > WAIT_THROUGHPUT ||
-	    c->timeout_s == 0 || c->connect_timeout_s == 0)
+	    c->timeout_s == 0 || c->connect_timeout_s == 0 ||
+	    c->retry_rejected_s == 0 || c->retry_timeout_s == 0 || c->retry_unreachable_s == 0)
 		return false;
 	for (size_t i = 0; i < e->nqueues; i++) {
 		const struct eng_queue *q = e->queues[i];
@@ -1159,6 +1196,7 @@ eng_id engine_member_add(engine_t *e, const char *login, const char *name, enum 
 	engine_copy(m->name, sizeof(m->name), name);
 	m->role = role;
 	engine_timer_init(&m->recovery);
+	engine_timer_init(&m->rest);
 	return m->id;
 }
 
@@ -1204,6 +1242,7 @@ bool engine_member_remove(engine_t *e, eng_ms now, eng_id mid)
 	if (!m || m->activity == ACTV_RINGING || m->activity == ACTV_ONCALL)
 		return false;
 	engine_timer_clear(e, &m->recovery);
+	engine_timer_clear(e, &m->rest);
 	while (m->nms)
 		engine_unassign_ms(m->ms[m->nms - 1]);
 	free(m->ms);
@@ -1464,6 +1503,7 @@ bool engine_member_view(const engine_t *e, eng_ms now, eng_id mid, struct eng_me
 	out->call = m->call;
 	out->missed = now < m->missed_until;
 	out->recovery_left_ms = m->activity == ACTV_RECOVERY ? m->recovery.at - now : 0;
+	out->retry_left_ms = engine_resting(m) ? m->rest.at - now : 0;
 	out->session_handled = m->session_handled;
 	out->session_offers = m->session_offers;
 	out->handled = m->handled;
@@ -1650,13 +1690,27 @@ bool engine_offer_answered(engine_t *e, eng_ms now, eng_id offer)
 	return true;
 }
 
+/* Our side could not place the offer: not the agent's miss, but the agent
+ * still rests a moment, or the next dispatch would pick it again at once. */
+static void engine_local_fail(engine_t *e, eng_ms now, struct eng_call *c)
+{
+	struct eng_member *m = engine_member(e, c->member);
+
+	engine_rest(e, m, now + ENG_RETRY_LOCAL_MS);
+	c->rr_after = m->id;
+	engine_offer_end(e, now, c, false);
+}
+
 bool engine_offer_failed(engine_t *e, eng_ms now, eng_id offer, const char *reason)
 {
 	struct eng_call *c = engine_map_get(&e->offers, offer);
 
 	if (!c)
 		return false;
-	engine_miss(e, now, c, reason && *reason ? reason : "rejected", false);
+	if (reason && strcmp(reason, "local") == 0)
+		engine_local_fail(e, now, c);
+	else
+		engine_miss(e, now, now, c, reason && *reason ? reason : "rejected", false);
 	engine_dispatch(e, now);
 	return true;
 }
@@ -2033,18 +2087,24 @@ static void engine_due(engine_t *e, eng_ms now, const struct strategy_heap_item 
 		engine_timeout(e, now, ENG_CONTAINER(t, struct eng_call, timeout));
 		break;
 	case DUE_OFFER:
-		engine_miss(e, now, ENG_CONTAINER(t, struct eng_call, expiry), "timeout", true);
+		/* A late tick rests the agent from the expiry, as an on-time one would. */
+		engine_miss(e, now, t->at, ENG_CONTAINER(t, struct eng_call, expiry), "timeout", true);
 		break;
 	case DUE_RECOVERY:
 		engine_recovery_end(e, now, ENG_CONTAINER(t, struct eng_member, recovery));
 		engine_sync(e, ENG_CONTAINER(t, struct eng_member, recovery));
+		break;
+	case DUE_REST:
+		engine_timer_clear(e, t);
+		engine_sync(e, ENG_CONTAINER(t, struct eng_member, rest));
 		break;
 	}
 }
 
 /* One deadline at a time, earliest first, dispatching after each, so a late
  * tick does what on-time ticks would have done. Every deadline made here lies
- * after `now` (timeouts are at least a second), so the loop ends. */
+ * after the one being handled (timeouts and rests are at least a second), so
+ * the loop ends. */
 void engine_tick(engine_t *e, eng_ms now)
 {
 	const struct strategy_heap_item *top;

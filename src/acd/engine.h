@@ -17,7 +17,8 @@
  * Life of a call:
  *   engine_call_enter  -> WAITING (or refused: limit / empty queue / paused…)
  *   dispatch           -> OFFERING one agent (ACT_OFFER), for connect_timeout
- *   offer fails/times out -> miss counted, back to WAITING, next agent
+ *   offer fails/times out -> miss counted, back to WAITING at its place, next
+ *                         agent; the agent who missed rests (below)
  *   engine_offer_answered -> TALKING (ACT_BRIDGE)
  *   engine_call_hangup / engine_talk_end / queue timeout -> gone (ACT_RELEASE)
  * Escalation handling (queue timeout; call_limit, timeout_if_empty or, under
@@ -35,6 +36,18 @@
  * Every call that leaves the engine produces exactly one ACT_RELEASE, and the
  * adapter tears down whatever legs of that call still exist. The agent of a
  * finished call goes to recovery (if the queue has any), then back to idle.
+ *
+ * Retry rest: an agent who missed an offer is offered no queue call, in any
+ * of its queues, for the retry delay of the queue whose offer it missed, by
+ * reason: retry_rejected ("rejected"), retry_timeout ("timeout"),
+ * retry_unreachable ("unreachable" and any other reason). It leaves the
+ * availability structures like a ringing agent and comes back through a
+ * deadline (engine_tick), so a phone that fails every offer at once is rung
+ * once per delay, not in a loop. A call whose only candidates rest keeps its
+ * place and waits. An offer our side could not place (reason "local") is no
+ * miss: no counter, no force_away, no EV_CALL_MISS, but a rest of
+ * ENG_RETRY_LOCAL_MS. A status change does not end a rest; a pickup
+ * (engine_call_pickup) ignores it and ends it, and a missed pickup starts one.
  */
 #ifndef CALLQ_ENGINE_H
 #define CALLQ_ENGINE_H
@@ -96,7 +109,13 @@ struct eng_queue_conf {
 	char lang[ENG_LANG_MAX];    /* prompt set folder under the media directory, "en" */
 	enum eng_wait_estimator wait_estimate;
 	unsigned service_level_s;   /* answered within this counts toward service level */
+	unsigned retry_rejected_s;  /* rest after a miss, by reason: 1..3600 (see above) */
+	unsigned retry_timeout_s;
+	unsigned retry_unreachable_s;
 };
+
+/* Rest after an offer failed on our side (engine_offer_failed, "local"). */
+#define ENG_RETRY_LOCAL_MS 1000
 
 /* What the engine asks the adapter to do. */
 enum eng_action_kind {
@@ -190,6 +209,7 @@ struct eng_member_view {
 	eng_id call;                /* ringing or talking call, else 0 */
 	bool missed;                /* a miss in the last 4 s (display only) */
 	eng_ms recovery_left_ms;
+	eng_ms retry_left_ms;       /* retry rest left, 0 when not resting */
 	unsigned session_handled, session_offers;
 	unsigned handled, missed_total;  /* since start, all queues */
 };
@@ -278,7 +298,12 @@ bool engine_call_hangup(engine_t *e, eng_ms now, eng_id call);
 /* Operator hang-up (call.hangup). */
 bool engine_call_drop(engine_t *e, eng_ms now, eng_id call);
 /* Offer outcomes. Return false if the offer is no longer current: the adapter
- * then ends its agent leg itself (BYE after a late 200, nothing after a 4xx). */
+ * then ends its agent leg itself (BYE after a late 200, nothing after a 4xx).
+ * Failure reasons: "rejected" (486/600/603), "timeout" (408/480/487),
+ * "unreachable" (anything else, no registered phone) are the agent's miss
+ * (NULL or "" = "rejected"); "local" = the adapter could not place the offer
+ * (no free port, no leg): withdrawn without a miss, the agent rests
+ * ENG_RETRY_LOCAL_MS. Either way the agent rests (see the top). */
 bool engine_offer_answered(engine_t *e, eng_ms now, eng_id offer);
 bool engine_offer_failed(engine_t *e, eng_ms now, eng_id offer, const char *reason);
 /* Either side of a bridged call hung up. */
@@ -302,8 +327,9 @@ bool engine_call_bump(engine_t *e, eng_ms now, eng_id call);
  * withdrawn (no miss) and m is offered the call whatever its status (not
  * logged in, away, not assigned; recovery ends). The offer is a normal
  * ACT_OFFER with the queue's connect_timeout, never withdrawn by m's status
- * changes; answered, it counts handled for the queue and m; missed, it is a
- * miss without force_away and the call goes back to its place in line.
+ * changes; a retry rest of m ends. Answered, it counts handled for the queue
+ * and m; missed, it is a miss without force_away (m rests as after any miss)
+ * and the call goes back to its place in line.
  * Returns the offer id, or 0 if the call is not waiting or m is ringing/on a
  * call. */
 eng_id engine_call_pickup(engine_t *e, eng_ms now, eng_id call, eng_id m);

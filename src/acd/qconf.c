@@ -28,7 +28,8 @@ enum qconf_type {
 enum qconf_key_id {
 	K_NUMBER, K_STRATEGY, K_CALL_LIMIT, K_TIMEOUT, K_TIMEOUT_IF_EMPTY,
 	K_ZERO_OUT, K_RECORD, K_SHOW_AGENTS, K_ESCALATION_QUEUE, K_ESCALATION_DEST,
-	K_HOLD, K_CONNECT_TIMEOUT, K_FORCE_AWAY, K_RECOVERY, K_RECOVERY_EXTEND,
+	K_HOLD, K_CONNECT_TIMEOUT, K_FORCE_AWAY,
+	K_RETRY_REJECTED, K_RETRY_TIMEOUT, K_RETRY_UNREACHABLE, K_RECOVERY, K_RECOVERY_EXTEND,
 	K_RECOVERY_MULTI, K_WAIT_ESTIMATE, K_LANG, K_SERVICE_LEVEL, K_COUNT
 };
 
@@ -55,6 +56,9 @@ static const char *const qconf_names[K_COUNT + 1] = {
 	[K_HOLD] = "hold",
 	[K_CONNECT_TIMEOUT] = "connect_timeout",
 	[K_FORCE_AWAY] = "force_away",
+	[K_RETRY_REJECTED] = "retry_rejected",
+	[K_RETRY_TIMEOUT] = "retry_timeout",
+	[K_RETRY_UNREACHABLE] = "retry_unreachable",
 	[K_RECOVERY] = "recovery",
 	[K_RECOVERY_EXTEND] = "recovery_extend",
 	[K_RECOVERY_MULTI] = "recovery_multi",
@@ -78,6 +82,10 @@ static const struct qconf_spec qconf_specs[K_COUNT] = {
 	[K_HOLD] = { QT_HOLD, F(hold), 0, 0 },
 	[K_CONNECT_TIMEOUT] = { QT_UINT, F(connect_timeout_s), 1, 600 },
 	[K_FORCE_AWAY] = { QT_BOOL, F(force_away), 0, 0 },
+	/* No 0: a phone that fails at once would be rung again at once, forever. */
+	[K_RETRY_REJECTED] = { QT_UINT, F(retry_rejected_s), 1, 3600 },
+	[K_RETRY_TIMEOUT] = { QT_UINT, F(retry_timeout_s), 1, 3600 },
+	[K_RETRY_UNREACHABLE] = { QT_UINT, F(retry_unreachable_s), 1, 3600 },
 	[K_RECOVERY] = { QT_UINT, F(recovery_s), 0, 3600 },
 	[K_RECOVERY_EXTEND] = { QT_UINT, F(recovery_extend_s), 0, 3600 },
 	[K_RECOVERY_MULTI] = { QT_BOOL, F(recovery_multi), 0, 0 },
@@ -100,6 +108,9 @@ void qconf_defaults(struct eng_queue_conf *c)
 	c->recovery_s = 5;
 	c->wait_estimate = WAIT_LAST5;
 	c->service_level_s = 20;
+	c->retry_rejected_s = 5;
+	c->retry_timeout_s = 5;
+	c->retry_unreachable_s = 30;
 	snprintf(c->lang, sizeof(c->lang), "en");
 	snprintf(c->hold, sizeof(c->hold), "%s", QCONF_DEFAULT_HOLD);
 }

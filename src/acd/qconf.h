@@ -13,7 +13,8 @@
 #include "acd/engine.h"
 
 /* Defaults: round-robin, timeout 600, connect_timeout 15, recovery 5, the
- * standard hold loop, wait_estimate last5, lang en, service_level 20;
+ * standard hold loop, wait_estimate last5, lang en, service_level 20,
+ * retry_rejected 5, retry_timeout 5, retry_unreachable 30 (1..3600 each);
  * everything else off or empty. Name and number empty. */
 void qconf_defaults(struct eng_queue_conf *c);
 

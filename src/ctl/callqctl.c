@@ -382,6 +382,8 @@ static void top_agent_state(const struct ctl_req *r, char *buf, size_t cap)
 		snprintf(buf, cap, "away %s", top_get(r, "away_reason"));
 	else if (strcmp(top_get(r, "active"), "yes") != 0)
 		snprintf(buf, cap, "paused");
+	else if (top_num(r, "retry_left") > 0)
+		snprintf(buf, cap, "retry in %ss", top_get(r, "retry_left"));
 	else
 		snprintf(buf, cap, "%s", !strcmp(top_get(r, "missed"), "yes") ? "missed" : "ready");
 }

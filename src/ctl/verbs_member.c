@@ -159,6 +159,7 @@ void v_member_row(struct vctx *v, eng_id m)
 	ctl_out_kvu(o, "call", mv.call);
 	ctl_out_kv(o, "missed", yesno(mv.missed));
 	ctl_out_kvu(o, "recovery_left", (unsigned long long)((mv.recovery_left_ms + 999) / 1000));
+	ctl_out_kvu(o, "retry_left", (unsigned long long)((mv.retry_left_ms + 999) / 1000));
 	ctl_out_kvu(o, "in_state", (unsigned long long)(app_member_in_state(v->app, m, v->now) / 1000));
 	ctl_out_kvu(o, "session_handled", mv.session_handled);
 	ctl_out_kvu(o, "session_offers", mv.session_offers);

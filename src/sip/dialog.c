@@ -329,19 +329,20 @@ static void dialog_fail_due(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *a
 	size_t n = s->nfailing;
 	s->nfailing = 0;
 	for (size_t i = 0; i < n; i++)
-		engine_offer_failed(app->engine, app_now(), s->failing[i], "unreachable");
+		engine_offer_failed(app->engine, app_now(), s->failing[i].offer, s->failing[i].reason);
 	app_engine_done(app);
 }
 
-/* An offer that cannot even be placed (no registered phone, no free port)
- * fails a moment later, like a phone that answers 480 at once. Failing it
- * on the spot would let the engine offer again within the same transition,
- * and with every agent unreachable that loop would never yield the thread. */
-static void dialog_fail_later(struct sipua *s, eng_id offer)
+/* An offer that cannot even be placed fails a moment later, like a phone that
+ * answers 480 at once: "unreachable" (no registered phone: the agent's miss)
+ * or "local" (no free port, no leg: our fault, not counted against the agent).
+ * Failing it on the spot would let the engine offer again within the same
+ * transition. */
+static void dialog_fail_later(struct sipua *s, eng_id offer, const char *reason)
 {
 	if (s->nfailing == s->capfailing) {
 		size_t cap = s->capfailing ? s->capfailing * 2 : 64;
-		eng_id *v = realloc(s->failing, cap * sizeof *v);
+		struct dialog_failing *v = realloc(s->failing, cap * sizeof *v);
 		if (!v) {
 			log_error("sip", "offer %u: out of memory; it will time out", offer);
 			return;
@@ -349,7 +350,8 @@ static void dialog_fail_later(struct sipua *s, eng_id offer)
 		s->failing = v;
 		s->capfailing = cap;
 	}
-	s->failing[s->nfailing++] = offer;
+	s->failing[s->nfailing].offer = offer;
+	s->failing[s->nfailing++].reason = reason;
 	if (s->nfailing == 1)
 		su_timer_set_interval(s->fail_timer, dialog_fail_due, (su_timer_arg_t *)s,
 		                      DIALOG_FAIL_DELAY_MS);
@@ -362,10 +364,15 @@ void sipua_offer(sipua_t *s, const struct eng_action *a)
 	struct dialog *caller = idmap_get(&s->calls, a->call);
 	struct eng_member_view mv;
 	struct reg_binding b[1];
-	if (!caller || !engine_member_view(app->engine, now, a->member, &mv) ||
-	    registrar_contacts(s->reg, mv.login, now, b, 1) == 0) {
+	if (!caller || !engine_member_view(app->engine, now, a->member, &mv)) {
+		log_error("sip", "offer %u: no caller leg for call %u or no member %u", a->offer, a->call,
+		          a->member);
+		dialog_fail_later(s, a->offer, "local");
+		return;
+	}
+	if (registrar_contacts(s->reg, mv.login, now, b, 1) == 0) {
 		log_info("sip", "offer %u: member %u has no registered phone", a->offer, a->member);
-		dialog_fail_later(s, a->offer);
+		dialog_fail_later(s, a->offer, "unreachable");
 		return;
 	}
 	struct dialog *l = dialog_new(s, DLG_AGENT, NULL);
@@ -373,7 +380,7 @@ void sipua_offer(sipua_t *s, const struct eng_action *a)
 		log_error("sip", "offer %u: cannot create agent leg", a->offer);
 		if (l)
 			dialog_discard(l);
-		dialog_fail_later(s, a->offer);
+		dialog_fail_later(s, a->offer, "local");
 		return;
 	}
 	l->call = a->call;

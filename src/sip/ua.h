@@ -75,7 +75,10 @@ struct sipua {
 	bool shutting;
 	su_timer_t *drain;         /* shutdown: waits for the legs to end */
 	su_timer_t *fail_timer;    /* offers that could not be placed, failed a moment later */
-	eng_id *failing;
+	struct dialog_failing {
+		eng_id offer;
+		const char *reason;  /* engine_offer_failed: "unreachable" or "local" */
+	} *failing;
 	size_t nfailing, capfailing;
 	eng_ms drain_until;
 	void (*done)(void *ctx);

@@ -52,11 +52,11 @@ enum store_stmt {
 #define Q_COLS "number, strategy, call_limit, timeout, connect_timeout, recovery, " \
 	"recovery_extend, recovery_multi, timeout_if_empty, force_away, record, show_agents, " \
 	"paused, escalation_queue, escalation_dest, zero_out, hold, lang, wait_estimate, " \
-	"service_level"
+	"service_level, retry_rejected, retry_timeout, retry_unreachable"
 #define Q_VALS ":number, :strategy, :call_limit, :timeout, :connect_timeout, :recovery, " \
 	":recovery_extend, :recovery_multi, :timeout_if_empty, :force_away, :record, :show_agents, " \
 	":paused, :escalation_queue, :escalation_dest, :zero_out, :hold, :lang, :wait_estimate, " \
-	":service_level"
+	":service_level, :retry_rejected, :retry_timeout, :retry_unreachable"
 #define MEMBER_ID "(SELECT id FROM members WHERE login = :login)"
 #define QUEUE_ID "(SELECT id FROM queues WHERE name = :queue)"
 #define SKILL_ID "(SELECT id FROM skills WHERE name = :skill)"
@@ -480,6 +480,9 @@ static void store_row_queue(sqlite3_stmt *st, struct eng_queue_conf *c)
 	col_text(st, 18, c->lang, sizeof c->lang);
 	store_col_setting(st, 19, c, "wait_estimate");
 	col_uint(st, 20, &c->service_level_s);
+	store_col_setting(st, 21, c, "retry_rejected");
+	store_col_setting(st, 22, c, "retry_timeout");
+	store_col_setting(st, 23, c, "retry_unreachable");
 }
 
 static int store_load_queues(store_t *s, engine_t *e, eng_ms now)
@@ -675,6 +678,9 @@ static void store_bind_queue(sqlite3_stmt *st, const struct eng_queue_conf *c)
 	bind_text(st, ":hold", c->hold);
 	bind_text(st, ":lang", c->lang);
 	bind_int(st, ":service_level", c->service_level_s);
+	bind_int(st, ":retry_rejected", c->retry_rejected_s);
+	bind_int(st, ":retry_timeout", c->retry_timeout_s);
+	bind_int(st, ":retry_unreachable", c->retry_unreachable_s);
 }
 
 /* The wait estimator as qconf's text; NULL (the default) if qconf has none. */

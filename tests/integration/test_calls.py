@@ -107,6 +107,27 @@ def test_reject_goes_next(env):
     env.wait_stats("support", missed=1, handled=1, waiting=0)
 
 
+def test_reject_rests_agent(env):
+    # The only agent's phone rejects every offer at once: it is offered the call
+    # again only after retry_rejected (5 s), not in a loop; the call waits.
+    phone = env.phone("1001", mode="reject", answer_ms=100)
+    env.make_ready("1001")
+    call = env.call("6000", duration_ms=9000)
+    phone.sipp.wait_event("REJECTED", 10)
+    rejected = time.monotonic()
+    agent = env.ctl.row("agent.show", "1001")
+    check(1 <= int(agent["retry_left"]) <= 5 and agent["activity"] == "idle", f"1001 should rest: {agent}")
+    phone.sipp.wait_event("INVITE", 10, count=2)
+    again = time.monotonic() - rejected
+    check(4.0 <= again <= 7.0, f"1001 was offered the call again {again:.1f} s after rejecting it (retry_rejected=5)")
+    phone.sipp.wait_event("REJECTED", 10, count=2)
+    row = env.ctl.row("stats", "support")
+    check(phone.sipp.count("INVITE") == 2 and row["waiting"] == "1",
+          f"{phone.sipp.count('INVITE')} offers in {again:.1f} s; stats {row}")
+    call.sipp.expect_success(30)
+    env.wait_stats("support", missed=2, abandoned=1, waiting=0)
+
+
 def test_no_answer_goes_next(env):
     env.ctl.ok("queue.set", "support", "connect_timeout=2")
     first = env.phone("1001", mode="ring")

@@ -230,7 +230,8 @@ static void test_rr_order_and_cursor(void **state)
 	assert_true(engine_talk_end(e, now, c1));
 	assert_true(engine_talk_end(e, now, c2));
 	drain();
-	/* Cursor after 4 wraps to 1. */
+	/* Cursor after 4 wraps to 1, once 1's retry rest after its reject is over. */
+	tick_to(now + 5000);
 	enter(q);
 	assert_int_equal(offered_to(), a1);
 	(void)c3;
@@ -258,21 +259,33 @@ static void test_rr_miss_cursor_per_call(void **state)
 	(void)c2;
 }
 
-static void test_rr_only_one_available_reoffered(void **state)
+/* The storm this replaces: an agent whose phone rejects at once was offered
+ * the same call again in the same instant, tens of thousands of times a
+ * second. Now it rests retry_rejected (5 s) and the call waits for it. */
+static void test_rr_only_one_available_rests(void **state)
 {
 	eng_id q = queue("rr", STRAT_ROUND_ROBIN);
-	eng_id a1 = agent("1001", q);
+	eng_id a1 = agent("1001", q), c;
 	eng_id o1, o2;
+	eng_ms t0 = now;
 
 	(void)state;
-	enter(q);
+	c = enter(q);
 	o1 = the_offer()->offer;
-	assert_int_equal(offered_to(), a1);
 	assert_true(engine_offer_failed(e, now, o1, "rejected"));
 	drain();
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_int_equal(mview(a1).retry_left_ms, 5000);
+	assert_int_equal(mview(a1).activity, ACTV_IDLE);
+	assert_int_equal(engine_next_deadline(e), t0 + 5000);
+	tick_to(t0 + 4999);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	tick_to(t0 + 5000);
 	o2 = the_offer()->offer;
 	assert_int_equal(offered_to(), a1);
+	assert_int_equal(the_offer()->call, c);
 	assert_true(o2 != o1);
+	assert_int_equal(mview(a1).retry_left_ms, 0);
 	/* The old offer id stays stale. */
 	assert_false(engine_offer_answered(e, now, o1));
 	assert_false(engine_offer_failed(e, now, o1, "rejected"));
@@ -311,24 +324,37 @@ static void test_most_idle_selection(void **state)
 	assert_int_equal(offered_to(), a2);
 }
 
+/* A miss does not change the idle order: the call goes on to the next agent
+ * while the one who rejected rests, and after the rest that agent is the
+ * most idle again. A call with no one else waits for it. */
 static void test_most_idle_retry_on_reject(void **state)
 {
 	eng_id q = queue("mi", STRAT_MOST_IDLE);
-	eng_id a1, a2;
+	eng_id a1, a2, c1, c2;
+	eng_ms t0;
 
 	(void)state;
 	a1 = agent("1001", q);
 	now += 1000;
 	a2 = agent("1002", q);
-	enter(q);
-	for (int i = 0; i < 3; i++) {
-		assert_int_equal(offered_to(), a1);
-		assert_true(engine_offer_failed(e, now, the_offer()->offer, "rejected"));
-		drain();
-	}
+	t0 = now;
+	c1 = enter(q);
 	assert_int_equal(offered_to(), a1);
-	assert_int_equal(mview(a1).missed_total, 3);
-	assert_int_equal(mview(a2).session_offers, 0);
+	assert_true(engine_offer_failed(e, now, the_offer()->offer, "rejected"));
+	drain();
+	assert_int_equal(offered_to(), a2);
+	assert_int_equal(answer(), a2);
+	/* a1 rests: a new call waits, and gets a1 exactly when the rest ends. */
+	c2 = enter(q);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	tick_to(t0 + 4999);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	tick_to(t0 + 5000);
+	assert_int_equal(offered_to(), a1);
+	assert_int_equal(the_offer()->call, c2);
+	assert_int_equal(mview(a1).missed_total, 1);
+	assert_int_equal(mview(a2).session_offers, 1);
+	(void)c1;
 }
 
 static void test_most_idle_force_away_moves_on(void **state)
@@ -437,6 +463,9 @@ static void test_least_offers(void **state)
 	assert_int_equal(offered_to(), a3);
 	engine_offer_failed(e, now, the_offer()->offer, "rejected");
 	drain();
+	/* Everyone rests: the call waits; at 5 s all tie at 1 offer. */
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	tick_to(now + 5000);
 	assert_int_equal(offered_to(), a1);
 	assert_int_equal(mview(a1).session_offers, 2);
 	assert_int_equal(mview(a2).session_offers, 1);
@@ -692,7 +721,9 @@ static void test_offer_failed_reason_and_no_cancel(void **state)
 	/* The adapter reported the failure: its leg is gone, nothing to cancel. */
 	assert_int_equal(count_kind(ACT_CANCEL_OFFER), 0);
 	assert_string_equal(find_event(EV_CALL_MISS)->reason, "unreachable");
-	assert_int_equal(offered_to(), a1);
+	/* Not offered again at once: the agent rests retry_unreachable (30 s). */
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_int_equal(mview(a1).retry_left_ms, 30000);
 }
 
 static void test_answer_bridge_and_wait(void **state)
@@ -966,15 +997,19 @@ static void test_late_tick_time_order(void **state)
 	now += 1000;
 	c2 = enter(q);                  /* -> a2, expires t0+16000 */
 	/* One tick long after, everything in deadline order, stamped `now`:
-	 * 15 s a1 misses c1, which goes back to a1 (a2 still rings); 16 s a2
-	 * misses c2, which goes back to a2; 20 s and 21 s both calls time out,
-	 * cancelling those fresh offers without charging anyone. */
+	 * 15 s a1 misses c1 and rests until 20 s (a2 still rings, c1 waits);
+	 * 16 s a2 misses c2 and rests until 21 s; 20 s c1 times out before a1's
+	 * rest ends (timeouts first), then c2 goes to a1; 21 s c2 times out,
+	 * cancelling that fresh offer without charging anyone. Rests count from
+	 * the ring expiry, not from the late tick. */
 	tick_to(t0 + 30000);
 	assert_int_equal(count_event(EV_CALL_MISS), 2);
 	assert_int_equal(count_event(EV_CALL_TIMEOUT), 2);
 	assert_int_equal(count_kind(ACT_RELEASE), 2);
-	assert_int_equal(count_kind(ACT_OFFER), 2);
-	assert_int_equal(count_kind(ACT_CANCEL_OFFER), 4);
+	assert_int_equal(count_kind(ACT_OFFER), 1);
+	assert_int_equal(find_kind(ACT_OFFER)->call, c2);
+	assert_int_equal(find_kind(ACT_OFFER)->member, a1);
+	assert_int_equal(count_kind(ACT_CANCEL_OFFER), 3);
 	assert_int_equal(acts[0].kind, ACT_CANCEL_OFFER);
 	assert_int_equal(acts[0].member, a1);
 	assert_int_equal(mview(a1).activity, ACTV_IDLE);
@@ -1126,6 +1161,16 @@ static void test_config_rules(void **state)
 	assert_int_equal(engine_queue_add(e, now, &bad), 0);
 	bad = conf("other", "7777", STRAT_ROUND_ROBIN);
 	bad.connect_timeout_s = 0;
+	assert_int_equal(engine_queue_add(e, now, &bad), 0);
+	/* A zero retry delay would ring a failing phone in a loop. */
+	bad = conf("other", "7777", STRAT_ROUND_ROBIN);
+	bad.retry_rejected_s = 0;
+	assert_int_equal(engine_queue_add(e, now, &bad), 0);
+	bad = conf("other", "7777", STRAT_ROUND_ROBIN);
+	bad.retry_timeout_s = 0;
+	assert_int_equal(engine_queue_add(e, now, &bad), 0);
+	bad = conf("other", "7777", STRAT_ROUND_ROBIN);
+	bad.retry_unreachable_s = 0;
 	assert_int_equal(engine_queue_add(e, now, &bad), 0);
 	bad = cf;
 	snprintf(bad.name, sizeof(bad.name), "renamed");
@@ -1516,11 +1561,212 @@ static void test_pickup_missed_goes_back(void **state)
 	assert_int_equal(offered_to(), a1);
 	assert_true(engine_offer_failed(e, now, the_offer()->offer, "rejected"));
 	drain();
-	/* A refused pickup is a miss, but not a reason to force anyone away. */
+	/* A refused pickup is a miss, but not a reason to force anyone away;
+	 * it starts a rest like any miss, so the call waits in line. */
 	assert_int_equal(count_event(EV_CALL_MISS), 1);
 	assert_true(mview(a1).ready);
-	assert_int_equal(count_kind(ACT_OFFER), 1);      /* back to the line: a1 again */
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_int_equal(mview(a1).retry_left_ms, 5000);
+	/* The manager may ring the resting phone again: a pickup ends the rest. */
+	assert_true(engine_call_pickup(e, now, c2, a1) != 0);
+	drain();
+	assert_int_equal(offered_to(), a1);
+	assert_int_equal(mview(a1).retry_left_ms, 0);
 	(void)mgr;
+}
+
+/* ---- retry policy ---- */
+
+/* Fails the single offer of the last drain with `reason` and checks the
+ * agent's rest; returns the member. */
+static eng_id fail_offer(const char *reason, eng_ms rest_ms)
+{
+	eng_id m = offered_to();
+
+	assert_true(engine_offer_failed(e, now, the_offer()->offer, reason));
+	drain();
+	assert_int_equal(mview(m).retry_left_ms, rest_ms);
+	return m;
+}
+
+/* Each reason rests the agent for its own delay, and the waiting call is
+ * offered again exactly when that rest ends, not a millisecond before. */
+static void test_retry_delay_per_reason(void **state)
+{
+	static const struct { const char *reason; eng_ms rest; } cases[] = {
+		{ "rejected", 7000 }, { "timeout", 11000 }, { "unreachable", 13000 },
+		{ "500", 13000 },     /* any other reason: unreachable */
+		{ NULL, 7000 },       /* no reason: rejected */
+	};
+	eng_id q = queue("rd", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), c;
+
+	(void)state;
+	qset(q, "retry_rejected", "7");
+	qset(q, "retry_timeout", "11");
+	qset(q, "retry_unreachable", "13");
+	c = enter(q);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		eng_ms t0 = now;
+
+		assert_int_equal(fail_offer(cases[i].reason, cases[i].rest), a1);
+		assert_int_equal(count_kind(ACT_OFFER), 0);
+		assert_int_equal(engine_next_deadline(e), t0 + cases[i].rest);
+		now += 2000;
+		assert_int_equal(mview(a1).retry_left_ms, cases[i].rest - 2000);
+		tick_to(t0 + cases[i].rest - 1);
+		assert_int_equal(count_kind(ACT_OFFER), 0);
+		tick_to(t0 + cases[i].rest);
+		assert_int_equal(the_offer()->call, c);
+	}
+	/* The ring timeout is a "timeout" miss. */
+	tick_to(now + 15000);
+	assert_string_equal(find_event(EV_CALL_MISS)->reason, "timeout");
+	assert_int_equal(mview(a1).retry_left_ms, 11000);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_int_equal(mview(a1).missed_total, 6);
+}
+
+/* A call whose only agent rests keeps its place: a later call does not pass
+ * it, and it is the one offered when the rest ends. */
+static void test_retry_call_keeps_place(void **state)
+{
+	eng_id q = queue("kp", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), c1, c2;
+	eng_ms t0 = now;
+
+	(void)state;
+	c1 = enter(q);
+	fail_offer("rejected", 5000);
+	now += 1000;
+	c2 = enter(q);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_int_equal(cview(c1).position, 1);
+	assert_int_equal(cview(c2).position, 2);
+	assert_int_equal(qstats(q).waiting, 2);
+	assert_int_equal(qstats(q).ready, 1);        /* resting still counts ready */
+	tick_to(t0 + 5000);
+	assert_int_equal(offered_to(), a1);
+	assert_int_equal(the_offer()->call, c1);
+}
+
+/* The rest is the agent's, in every queue, for the delay of the queue whose
+ * offer was missed. */
+static void test_retry_rest_in_every_queue(void **state)
+{
+	eng_id q1 = queue("r1", STRAT_ROUND_ROBIN), q2 = queue("r2", STRAT_MOST_IDLE);
+	eng_id a1 = agent("1001", q1), c2;
+	eng_ms t0 = now;
+
+	(void)state;
+	assert_true(engine_assign(e, now, q2, a1, false, true));
+	qset(q1, "retry_rejected", "20");
+	drain();
+	enter(q1);
+	fail_offer("rejected", 20000);
+	c2 = enter(q2);                               /* q2's own delay (5 s) does not apply */
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	tick_to(t0 + 19999);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	/* At 20 s both queues are marked; the older call (q1's) goes first. */
+	tick_to(t0 + 20000);
+	assert_int_equal(offered_to(), a1);
+	assert_int_equal(the_offer()->queue, q1);
+	(void)c2;
+}
+
+/* A local failure (our side could not place the offer) is not the agent's
+ * miss: no counter, no event, no force_away; but the agent rests 1 s, so the
+ * call is not offered to it again in the same instant. */
+static void test_retry_local_failure(void **state)
+{
+	eng_id q = queue("lf", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), a2 = agent("1002", q), c;
+	eng_ms t0 = now;
+	struct eng_member_view v;
+
+	(void)state;
+	qset(q, "force_away", "yes");
+	assert_true(engine_agent_away(e, now, a2, "lunch"));
+	drain();
+	c = enter(q);
+	assert_int_equal(fail_offer("local", ENG_RETRY_LOCAL_MS), a1);
+	assert_int_equal(count_event(EV_CALL_MISS), 0);
+	assert_int_equal(count_event(EV_AGENT_AWAY), 0);
+	assert_int_equal(count_kind(ACT_CANCEL_OFFER), 0);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	v = mview(a1);
+	assert_true(v.ready);
+	assert_false(v.missed);
+	assert_int_equal(v.missed_total, 0);
+	assert_int_equal(qstats(q).missed, 0);
+	/* Another agent takes it at once if there is one... */
+	assert_true(engine_agent_ready(e, now, a2));
+	drain();
+	assert_int_equal(offered_to(), a2);
+	assert_int_equal(fail_offer("local", ENG_RETRY_LOCAL_MS), a2);
+	/* ...and nobody gets it again before the rest is over. */
+	tick_to(t0 + ENG_RETRY_LOCAL_MS - 1);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	tick_to(t0 + ENG_RETRY_LOCAL_MS);
+	assert_int_equal(offered_to(), a1);
+	assert_int_equal(the_offer()->call, c);
+}
+
+/* Round robin goes on to the next agent when the one whose turn it is rests. */
+static void test_rr_skips_resting_agent(void **state)
+{
+	eng_id q = queue("rs", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), a2 = agent("1002", q), a3 = agent("1003", q);
+	eng_id c1, c2;
+	eng_ms t0 = now;
+
+	(void)state;
+	c1 = enter(q);
+	assert_int_equal(fail_offer("rejected", 5000), a1);
+	assert_int_equal(answer(), a2);
+	c2 = enter(q);
+	assert_int_equal(answer(), a3);
+	assert_true(engine_talk_end(e, now, c1));
+	drain();
+	/* After a3 comes a1, who rests: a2 takes it. */
+	enter(q);
+	assert_int_equal(answer(), a2);
+	assert_true(engine_talk_end(e, now, c2));
+	drain();
+	/* After a2: a3 is free again, a1 still rests. */
+	enter(q);
+	assert_int_equal(answer(), a3);
+	tick_to(t0 + 5000);
+	enter(q);
+	assert_int_equal(offered_to(), a1);
+}
+
+/* A rest outlives status changes (the phone is the same), and a member
+ * removed while resting leaves no deadline behind. */
+static void test_retry_rest_outlives_status(void **state)
+{
+	eng_id q = queue("ro", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q);
+	eng_ms t0 = now;
+
+	(void)state;
+	enter(q);
+	fail_offer("unreachable", 30000);
+	assert_true(engine_agent_away(e, now, a1, "x"));
+	assert_true(engine_agent_ready(e, now, a1));
+	assert_true(engine_agent_logout(e, now, a1));
+	assert_true(engine_agent_login(e, now, a1));
+	drain();
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_int_equal(mview(a1).retry_left_ms, 30000);
+	tick_to(t0 + 30000);
+	assert_int_equal(offered_to(), a1);
+	tick_to(now + 15000);                         /* ring timeout: a 5 s rest */
+	assert_true(engine_agent_logout(e, now, a1));
+	assert_true(engine_member_remove(e, now, a1));
+	drain();
+	assert_int_equal(engine_next_deadline(e), t0 + 600000);   /* the call's timeout */
 }
 
 /* ---- skills ---- */
@@ -2052,7 +2298,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_rr_order_and_cursor),
 		T(test_rr_miss_cursor_per_call),
-		T(test_rr_only_one_available_reoffered),
+		T(test_rr_only_one_available_rests),
 		T(test_most_idle_selection),
 		T(test_most_idle_retry_on_reject),
 		T(test_most_idle_force_away_moves_on),
@@ -2097,6 +2343,12 @@ int main(void)
 		T(test_bump),
 		T(test_pickup),
 		T(test_pickup_missed_goes_back),
+		T(test_retry_delay_per_reason),
+		T(test_retry_call_keeps_place),
+		T(test_retry_rest_in_every_queue),
+		T(test_retry_local_failure),
+		T(test_rr_skips_resting_agent),
+		T(test_retry_rest_outlives_status),
 		T(test_skills_strict),
 		T(test_skills_loose),
 		T(test_skill_changes_apply),

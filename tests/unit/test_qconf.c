@@ -58,6 +58,9 @@ static void test_defaults(void **state)
 	assert_int_equal(c.recovery_s, 5);
 	assert_int_equal(c.recovery_extend_s, 0);
 	assert_int_equal(c.call_limit, 0);
+	assert_int_equal(c.retry_rejected_s, 5);
+	assert_int_equal(c.retry_timeout_s, 5);
+	assert_int_equal(c.retry_unreachable_s, 30);
 	assert_false(c.recovery_multi || c.timeout_if_empty || c.force_away ||
 	             c.record || c.show_agents || c.paused);
 	assert_string_equal(c.hold, "position,pause:2,file:music.wav,wait,repeat");
@@ -147,6 +150,34 @@ static void test_timeouts(void **state)
 	ok(&c, "recovery_extend", "30", "30");
 	bad(&c, "recovery_extend", "3601");
 	bad(&c, "recovery_extend", "x");
+}
+
+/* Retry delays: 1..3600 s; 0 is refused (a phone failing at once would be
+ * rung again at once, in a loop). */
+static void test_retry_delays(void **state)
+{
+	static const char *const keys[] = { "retry_rejected", "retry_timeout", "retry_unreachable" };
+	struct eng_queue_conf c = base();
+	char err2[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+		ok(&c, keys[i], "1", "1");
+		ok(&c, keys[i], "3600", "3600");
+		bad(&c, keys[i], "0");
+		bad(&c, keys[i], "3601");
+		bad(&c, keys[i], "-1");
+		bad(&c, keys[i], "5s");
+		bad(&c, keys[i], "");
+	}
+	ok(&c, "retry_rejected", "7", "7");
+	ok(&c, "retry_timeout", "11", "11");
+	ok(&c, "retry_unreachable", "13", "13");
+	assert_int_equal(c.retry_rejected_s, 7);
+	assert_int_equal(c.retry_timeout_s, 11);
+	assert_int_equal(c.retry_unreachable_s, 13);
+	assert_int_equal(qconf_set(&c, "retry_rejected", "0", err2, sizeof(err2)), -1);
+	assert_string_equal(err2, "retry_rejected: 0 is out of range 1..3600");
 }
 
 static void test_booleans(void **state)
@@ -269,12 +300,13 @@ static void test_keys_roundtrip(void **state)
 	ok(&c, "force_away", "yes", "yes");
 	ok(&c, "zero_out", "voicemail:1001", "voicemail:1001");
 	ok(&c, "call_limit", "3", "3");
+	ok(&c, "retry_unreachable", "60", "60");
 	for (; keys[n]; n++) {
 		assert_int_equal(qconf_get(&c, keys[n], buf, sizeof(buf)), 0);
 		if (qconf_set(&d, keys[n], buf, err, sizeof(err)) != 0 && strcmp(keys[n], "number") != 0)
 			fail_msg("%s=%s does not round-trip: %s", keys[n], buf, err);
 	}
-	assert_int_equal(n, 19);
+	assert_int_equal(n, 22);
 	assert_memory_equal(&c, &d, sizeof(c));
 }
 
@@ -329,6 +361,7 @@ int main(void)
 		cmocka_unit_test(test_strategy),
 		cmocka_unit_test(test_call_limit),
 		cmocka_unit_test(test_timeouts),
+		cmocka_unit_test(test_retry_delays),
 		cmocka_unit_test(test_booleans),
 		cmocka_unit_test(test_destinations),
 		cmocka_unit_test(test_escalation_queue),

@@ -5,7 +5,17 @@
  * checked against it on the way (an offer must name an agent the model says
  * is available, unless the test just asked for a pickup), then the engine's
  * views are compared with the model: queue lines in order (FIFO, except
- * bumps), agents' activity, and no timer overrun after a tick.
+ * bumps), agents' activity and retry rests, and no timer overrun after a tick.
+ *
+ * Retry policy: some phones fail every offer at once, inside the drain that
+ * carries the offer (as the SIP layer may), with every reason, "local"
+ * included. The model keeps each agent's rest (from the miss and the queue's
+ * retry delay for its reason, or ENG_RETRY_LOCAL_MS) and checks that no agent
+ * is offered a queue call before its rest is over, and that one drain carries
+ * at most SIM_DRAIN_OFFERS offers: a phone rung again in the same instant
+ * would loop for ever and trip that cap. Time moves only by ticks, between
+ * events, so rests end as they would in callqd. The whole run is made with
+ * force_away off in every queue, then on in every queue.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,12 +36,17 @@
 #define SIM_CALLS 40000
 #define SIM_OFFERS 200000
 #define SIM_SKILLS 3
+#define SIM_BAD_EVERY 11                /* every 11th agent's phone fails every offer */
+#define SIM_DRAIN_OFFERS (2 * SIM_AGENTS)
 
 struct sim_member {
 	bool logged, ready, recovering;
 	bool active[SIM_QUEUES + 1];        /* assigned and active */
 	bool skill[SIM_SKILLS];
 	eng_id offer, call;
+	eng_id ended;                       /* its last offer that is over */
+	eng_ms rest_until;                  /* no queue offer before this */
+	unsigned fails;                     /* bad phone: offers failed so far */
 };
 
 struct sim_call {
@@ -45,6 +60,8 @@ struct sim_offer {
 	eng_id call, member;
 	eng_ms expires;
 	unsigned char state;                /* 0 unused, 1 ringing, 2 over */
+	bool cancelled;                     /* ended by ACT_CANCEL_OFFER */
+	bool local;                         /* failed with "local": no miss */
 };
 
 struct sim_line {
@@ -61,6 +78,8 @@ static struct sim_line line[SIM_QUEUES + 1];
 static bool paused[SIM_QUEUES + 1];
 static eng_id pickup_call, pickup_member;
 static unsigned long ev_count[EV_CALL_BUMP + 1], rel_count[REL_TRANSFER + 1];
+static unsigned long local_fails, bad_fails, rest_returns;
+static const char *const fail_reasons[] = { "rejected", "unreachable", "timeout", "local" };
 static const char *const skill_names[SIM_SKILLS] = { "us", "fr", "vip" };
 
 /* ---- the model's queue lines ---- */
@@ -125,8 +144,16 @@ static void sim_offer(const struct eng_action *a)
 		assert_true(m->active[a->queue] && !paused[a->queue]);
 		if (a->queue == 5)      /* skills-strict */
 			assert_true(sim_has_skill(m, calls[a->call].skills));
+		/* The retry policy: not before the rest after a miss is over. */
+		assert_true(a->at >= m->rest_until);
+		rest_returns += m->rest_until > 0;
+		m->rest_until = 0;
+	} else {
+		m->rest_until = 0;      /* a pickup ends the rest */
+		pickup_call = pickup_member = 0;
 	}
-	offers[a->offer] = (struct sim_offer){ a->call, a->member, a->at + a->timeout_ms, 1 };
+	offers[a->offer] = (struct sim_offer){ a->call, a->member, a->at + a->timeout_ms, 1, false,
+	                                       false };
 	m->offer = a->offer;
 }
 
@@ -135,6 +162,46 @@ static void sim_offer_over(eng_id offer)
 	assert_int_equal(offers[offer].state, 1);
 	offers[offer].state = 2;
 	mem[offers[offer].member].offer = 0;
+	mem[offers[offer].member].ended = offer;
+}
+
+/* The rest a miss starts: the queue's retry delay for the reason, from the
+ * miss, or for a ring timeout from the expiry (a late tick rests the agent
+ * as an on-time tick would have). */
+static eng_ms sim_rest_end(const struct eng_action *a, const struct sim_offer *o)
+{
+	const struct eng_queue_conf *c = engine_queue_conf(e, a->queue);
+	unsigned s = c->retry_unreachable_s;
+
+	if (strcmp(a->reason, "rejected") == 0)
+		s = c->retry_rejected_s;
+	else if (strcmp(a->reason, "timeout") == 0)
+		s = c->retry_timeout_s;
+	return (o->cancelled ? o->expires : a->at) + (eng_ms)s * 1000;
+}
+
+/* Our side could not place the offer: no miss follows, but a short rest. */
+static void sim_local_failed(eng_id offer)
+{
+	sim_offer_over(offer);
+	offers[offer].local = true;
+	mem[offers[offer].member].rest_until = now + ENG_RETRY_LOCAL_MS;
+	local_fails++;
+}
+
+/* A bad phone fails the offer it was just given, before the drain goes on.
+ * The offer may be over already (a later action of the same transition
+ * cancels it): then the engine refuses the failure as stale. */
+static void sim_bad_phone(const struct eng_action *a)
+{
+	struct sim_member *m = &mem[a->member];
+	const char *reason = fail_reasons[m->fails++ % 4];
+
+	if (!engine_offer_failed(e, now, a->offer, reason))
+		return;
+	bad_fails++;
+	if (strcmp(reason, "local") == 0)
+		sim_local_failed(a->offer);
 }
 
 static void sim_event(const struct eng_action *a)
@@ -162,6 +229,9 @@ static void sim_event(const struct eng_action *a)
 	case EV_CALL_MISS:
 		if (m->offer && offers[m->offer].call == a->call)
 			sim_offer_over(m->offer);
+		assert_int_equal(offers[m->ended].call, a->call);
+		assert_false(offers[m->ended].local);          /* a local failure is no miss */
+		m->rest_until = sim_rest_end(a, &offers[m->ended]);
 		break;
 	case EV_CALL_END:
 		assert_int_equal(m->call, a->call);
@@ -204,6 +274,7 @@ static void sim_apply(const struct eng_action *a)
 		break;
 	case ACT_CANCEL_OFFER:
 		sim_offer_over(a->offer);
+		offers[a->offer].cancelled = true;
 		break;
 	case ACT_BRIDGE:
 		sim_offer_over(a->offer);
@@ -222,9 +293,16 @@ static void sim_apply(const struct eng_action *a)
 static void sim_drain(void)
 {
 	struct eng_action a;
+	unsigned offered = 0;
 
-	while (engine_next_action(e, &a))
+	while (engine_next_action(e, &a)) {
 		sim_apply(&a);
+		if (a.kind != ACT_OFFER)
+			continue;
+		assert_true(++offered <= SIM_DRAIN_OFFERS);    /* no offer storm */
+		if (a.member % SIM_BAD_EVERY == 0)
+			sim_bad_phone(&a);
+	}
 	pickup_call = pickup_member = 0;
 }
 
@@ -254,6 +332,7 @@ static void sim_check_member(eng_id id, bool ticked)
 	struct eng_member_view v;
 
 	assert_true(engine_member_view(e, now, id, &v));
+	assert_int_equal(v.retry_left_ms, m->rest_until > now ? m->rest_until - now : 0);
 	assert_int_equal(v.logged_in, m->logged);
 	assert_int_equal(v.ready, m->ready);
 	assert_false(m->offer && m->call);
@@ -291,6 +370,8 @@ static void sim_check(bool ticked)
 
 /* ---- setup ---- */
 
+static bool force_away;
+
 static eng_id sim_queue(const char *name, enum eng_strategy s, const char *const *kv)
 {
 	struct eng_queue_conf c;
@@ -303,6 +384,7 @@ static eng_id sim_queue(const char *name, enum eng_strategy s, const char *const
 	c.timeout_s = 40;
 	c.connect_timeout_s = 6;
 	c.recovery_s = 3;
+	c.force_away = force_away;
 	for (; kv && kv[0]; kv += 2)
 		if (qconf_set(&c, kv[0], kv[1], err, sizeof(err)) != 0)
 			fail_msg("%s", err);
@@ -332,13 +414,16 @@ static void sim_skills(void)
 static void sim_setup(void)
 {
 	static const char *const q1[] = { "escalation_queue", "q2", "escalation_dest", "queue:q3",
-	                                  "zero_out", "voicemail:1", NULL };
-	static const char *const q2[] = { "escalation_dest", "voicemail:2", "force_away", "yes", NULL };
+	                                  "zero_out", "voicemail:1", "retry_rejected", "2", NULL };
+	static const char *const q2[] = { "escalation_dest", "voicemail:2", "retry_timeout", "1",
+	                                  NULL };
 	static const char *const q3[] = { "timeout_if_empty", "yes", "escalation_dest", "queue:q4",
-	                                  "call_limit", "15", NULL };
+	                                  "call_limit", "15", "retry_unreachable", "4", NULL };
 	static const char *const q4[] = { "escalation_queue", "q5", "zero_out", "queue:q1",
-	                                  "recovery_extend", "5", "recovery_multi", "yes", NULL };
-	static const char *const q5[] = { "escalation_dest", "uri:sip:overflow@example.com", NULL };
+	                                  "recovery_extend", "5", "recovery_multi", "yes",
+	                                  "retry_rejected", "1", "retry_unreachable", "1", NULL };
+	static const char *const q5[] = { "escalation_dest", "uri:sip:overflow@example.com",
+	                                  "retry_timeout", "9", NULL };
 	static const char *const q6[] = { "zero_out", "queue:q1", "call_limit", "3", NULL };
 
 	sim_queue("q1", STRAT_ROUND_ROBIN, q1);
@@ -502,8 +587,13 @@ static void sim_step(void)
 			assert_true(engine_offer_answered(e, now, o));
 	} else if (r < 65) {
 		if ((o = sim_live_offer())) {
-			assert_true(engine_offer_failed(e, now, o, "rejected"));
-			assert_int_equal(offers[o].state, 1);
+			const char *reason = fail_reasons[sim_rand(4)];
+
+			assert_true(engine_offer_failed(e, now, o, reason));
+			if (strcmp(reason, "local") == 0)
+				sim_local_failed(o);
+			else
+				assert_int_equal(offers[o].state, 1);
 		}
 	} else if (r < 67) {
 		o = 1 + sim_rand(SIM_OFFERS - 1);
@@ -546,11 +636,25 @@ static void sim_wind_down(void)
 	}
 }
 
-static void test_simulation(void **state)
+static void sim_reset(void)
+{
+	memset(mem, 0, sizeof(mem));
+	memset(calls, 0, sizeof(calls));
+	memset(offers, 0, sizeof(offers));
+	memset(line, 0, sizeof(line));
+	memset(paused, 0, sizeof(paused));
+	memset(ev_count, 0, sizeof(ev_count));
+	memset(rel_count, 0, sizeof(rel_count));
+	pickup_call = pickup_member = 0;
+	local_fails = bad_fails = rest_returns = 0;
+}
+
+static void sim_run(bool with_force_away)
 {
 	unsigned long released = 0;
 
-	(void)state;
+	sim_reset();
+	force_away = with_force_away;
 	srand(20261126);
 	e = engine_new();
 	engine_seed(e, 77);
@@ -581,16 +685,35 @@ static void test_simulation(void **state)
 	assert_true(rel_count[REL_ABANDONED] > 500);
 	assert_true(rel_count[REL_ENDED] > 500);
 	assert_true(rel_count[REL_HANGUP] > 100);
-	print_message("%lu calls: %lu answered, %lu escalations, %lu transfers, %lu misses\n",
-	              released, ev_count[EV_CALL_ANSWER], ev_count[EV_CALL_ESCALATE],
-	              ev_count[EV_CALL_TRANSFER], ev_count[EV_CALL_MISS]);
+	print_message("force_away=%s: %lu calls: %lu answered, %lu escalations, %lu transfers, "
+	              "%lu misses, %lu failed at once by bad phones, %lu local failures, "
+	              "%lu offers after a rest\n",
+	              force_away ? "yes" : "no", released, ev_count[EV_CALL_ANSWER],
+	              ev_count[EV_CALL_ESCALATE], ev_count[EV_CALL_TRANSFER], ev_count[EV_CALL_MISS],
+	              bad_fails, local_fails, rest_returns);
+	assert_true(bad_fails > 100);
+	assert_true(local_fails > 30);
+	assert_true(rest_returns > 100);
 	engine_free(e);
+}
+
+static void test_simulation(void **state)
+{
+	(void)state;
+	sim_run(false);
+}
+
+static void test_simulation_force_away(void **state)
+{
+	(void)state;
+	sim_run(true);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_simulation),
+		cmocka_unit_test(test_simulation_force_away),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -251,6 +251,9 @@ static void test_migration_002_keeps_data(void **state)
 	assert_string_equal(sup->lang, def.lang);
 	assert_int_equal(sup->wait_estimate, def.wait_estimate);
 	assert_int_equal(sup->service_level_s, def.service_level_s);
+	assert_int_equal(sup->retry_rejected_s, def.retry_rejected_s);     /* 003 */
+	assert_int_equal(sup->retry_timeout_s, def.retry_timeout_s);
+	assert_int_equal(sup->retry_unreachable_s, def.retry_unreachable_s);
 	assert_non_null(engine_member_find(e, "1100"));
 	engine_free(e);
 	store_close(s);
@@ -397,6 +400,9 @@ static void test_queue_round_trip(void **state)
 	snprintf(c.lang, sizeof c.lang, "fr");
 	c.wait_estimate = WAIT_THROUGHPUT;
 	c.service_level_s = 45;
+	c.retry_rejected_s = 2;
+	c.retry_timeout_s = 3600;
+	c.retry_unreachable_s = 90;
 	assert_int_equal(store_queue_put(s, &c, false), STORE_OK);
 	struct eng_queue_conf q2 = queue_conf("q2", "7002");
 	assert_int_equal(store_queue_put(s, &q2, true), STORE_OK);
