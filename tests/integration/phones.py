@@ -123,8 +123,12 @@ class ToneSender:
 
 def read_wav_samples(path):
     """Mono 16-bit samples of a WAV, reading up to the end of the file whatever its header says (a recording
-    still being written has a stale data size). Multi-channel files give their first channel."""
+    still being written has a stale data size, and linphonec's has 44 zero bytes where the header will be:
+    taken as 16-bit mono). Multi-channel files give their first channel."""
     data = path.read_bytes()
+    if len(data) >= 44 and data[:44] == bytes(44):
+        body = data[44:len(data) - len(data) % 2]
+        return list(struct.unpack(f"<{len(body) // 2}h", body))
     check(data[:4] == b"RIFF" and data[8:12] == b"WAVE", f"{path} is not a WAV file")
     pos, channels = 12, 1
     while pos + 8 <= len(data):
@@ -420,6 +424,81 @@ class Baresip:
         files = self.recordings()
         check(files, f"baresip {self.login} recorded no call in {self.rec}")
         return read_wav_samples(files[index])
+
+
+# ---------------------------------------------------------------------------------------------- linphonec
+
+class Linphonec:
+    """linphonec 5.1 as the phone of member login, driven through its console on stdin: auto-answers (-a), plays
+    a sine of tone_hz into calls and records what it hears (`soundcard use files`, `play`, `record`). Its
+    SIP port is set from the console (`ports sip N`): linphonec 5.1 ignores [sip] sip_port in its rc file."""
+
+    def __init__(self, env, login, tone_hz=1300, transport="udp"):
+        check(shutil.which("linphonec"), "linphonec not found (scripts/deps.sh installs linphone-cli)")
+        self.env, self.login, self.transport = env, login, transport
+        self.ip = unique_ip()
+        self.sip_port = free_tcp_udp_port(self.ip)
+        rtp_lo, rtp_hi = port_range(self.ip)
+        self.dir = env.workdir / f"linphonec{login}"
+        (self.dir / ".local" / "share" / "linphone").mkdir(parents=True)
+        self.record_path = self.dir / "heard.wav"
+        write_tone_wav(self.dir / "tone.wav", tone_hz)
+        proxy = f"<sip:{env.daemon.address};transport={transport}>"
+        (self.dir / "linphonerc").write_text("\n".join([
+            "[sip]",
+            f"bind_address={self.ip}",
+            f"contact=sip:{login}@{self.ip}",
+            "default_proxy=0",
+            "register_only_when_network_is_up=0",
+            "auto_net_state_mon=0",
+            "guess_hostname=0",
+            "ping_with_options=0",
+            "inc_timeout=30",
+            "[rtp]",
+            f"audio_rtp_port={rtp_lo}-{rtp_hi}",
+            f"bind_address={self.ip}",
+            "[sound]",
+            "echocancellation=0",
+            "[video]",
+            "enabled=0",
+            "[proxy_0]",
+            f"reg_proxy={proxy}",
+            f"reg_identity=sip:{login}@{env.daemon.address}",
+            "reg_expires=600",
+            "reg_sendregister=1",
+            "[auth_info_0]",
+            f"username={login}",
+            f"passwd=secret{login}",
+            "realm=callq",
+            "",
+        ]))
+        self.process = Process(env, f"linphonec{login}", ["linphonec", "-c", self.dir / "linphonerc", "-a", "-d", "5", "-l", self.dir / "linphonec.log"],
+                               self.dir, stdin=subprocess.PIPE, extra_env={"HOME": str(self.dir)})
+        env.add_cleanup(self._quit)
+        for command in (f"ports sip {self.sip_port}", "soundcard use files", f"play {self.dir / 'tone.wav'}",
+                        f"record {self.record_path}"):
+            self.command(command)
+
+    def command(self, line):
+        """Types one line at linphonec's prompt."""
+        check(self.process.running(), f"linphonec {self.login} exited ({self.process.proc.returncode})")
+        self.process.proc.stdin.write((line + "\n").encode())
+        self.process.proc.stdin.flush()
+
+    def _quit(self):
+        if self.process.running():
+            try:
+                self.command("quit")
+                self.process.proc.wait(timeout=3)
+            except (OSError, subprocess.TimeoutExpired, TestFailure):
+                pass
+
+    def wait_registered(self, timeout=15):
+        wait_contacts(self.env, self.login, 1, timeout)
+
+    def heard(self):
+        check(self.record_path.exists(), f"linphonec {self.login} recorded nothing at {self.record_path}")
+        return read_wav_samples(self.record_path)
 
 
 # ---------------------------------------------------------------------------------------------- Kamailio
