@@ -567,9 +567,20 @@ class Env:
         self.ctl = self.daemon.ctl
         self.sipps = []
         self.rtp_ports = []
+        self.cleanups = []
+        self.diagnostic_hooks = []
 
     def start(self):
         self.daemon.start()
+
+    def add_cleanup(self, fn):
+        """fn() runs at close (last added first), before the sipps are killed and callqd stops; its errors are
+        ignored. Processes a test starts itself (real phones, proxies) stop this way even when the test fails."""
+        self.cleanups.append(fn)
+
+    def add_diagnostic(self, fn):
+        """fn() returns text added to the diagnostics printed when the test fails."""
+        self.diagnostic_hooks.append(fn)
 
     def rtp_port(self, ip=HOST):
         port = RtpPort(ip)
@@ -621,7 +632,13 @@ class Env:
         return self.wait_row(timeout, "agent.show", login, **expected)
 
     def close(self):
-        """Kills every sipp, closes every socket, stops callqd. Returns a complaint about callqd's exit, or None."""
+        """Runs the cleanups, kills every sipp, closes every socket, stops callqd. Returns a complaint about
+        callqd's exit, or None."""
+        for fn in reversed(self.cleanups):
+            try:
+                fn()
+            except Exception:
+                pass
         for s in self.sipps:
             s.kill()
         for port in self.rtp_ports:
@@ -637,4 +654,6 @@ class Env:
         for port in self.rtp_ports:
             if port.errors:
                 parts.append(f"rtp port {port.port}: {port.errors[:3]}")
+        for fn in self.diagnostic_hooks:
+            parts.append(fn())
         return "\n".join(parts)
