@@ -13,9 +13,10 @@ INSERT INTO members (login, name, role, sip_ha1) VALUES
 	('1100', 'Manager 1100', 'manager', '999173b651b12128259a4fb4a8e5be74'),
 	('1900', 'Admin 1900',   'admin',   '55815812d7e722e3a6df1ba308e52b5a');
 
--- The control-socket password is the SIP one, stored as a salted PBKDF2 hash:
--- callq_pwhash() is core/pwhash.c, registered on the store's connection.
-UPDATE members SET password_hash = callq_pwhash('secret' || login);
+-- The control-socket password is separate from the SIP one: pass<login>, stored
+-- as a salted PBKDF2 hash (callq_pwhash() is core/pwhash.c, registered on the
+-- store's connection).
+UPDATE members SET password_hash = callq_pwhash('pass' || login);
 
 -- Agents are active in both queues (still logged out); 1100 manages both.
 INSERT INTO queue_members (queue_id, member_id, is_manager, active)

@@ -8,8 +8,8 @@ ALTER TABLE queues ADD COLUMN wait_estimate TEXT;
 ALTER TABLE queues ADD COLUMN service_level INTEGER CHECK (service_level >= 0);
 
 -- Control-socket password: "pbkdf2-sha256$ITER$SALTHEX$HASHHEX" (core/pwhash.h).
--- '' = none yet (a database from version 1): the first successful auth with
--- the SIP password sets it.
+-- '' = none (e.g. a database from version 1): that member cannot `auth` until
+-- an admin sets one (member.set LOGIN control_password=..).
 ALTER TABLE members ADD COLUMN password_hash TEXT NOT NULL DEFAULT '';
 
 -- Skills are global; the integer key keeps creation order (skill.list).

@@ -13,6 +13,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include <sofia-sip/su_wait.h>
 
@@ -26,6 +28,8 @@ typedef struct sipua sipua_t;
 typedef struct ctl_server ctl_server_t;
 typedef struct events events_t;
 typedef struct window window_t;
+typedef struct worker worker_t;
+struct throttle;
 
 #define APP_FEATURES_MAX 32
 
@@ -37,6 +41,8 @@ struct app {
 	media_t *media;
 	sipua_t *sip;
 	ctl_server_t *ctl;
+	worker_t *worker;          /* slow control requests (ctl/worker.h) */
+	struct throttle *auth_throttle;   /* failed control logins (ctl/throttle.h) */
 	events_t *events;          /* subscribers of the event stream */
 	window_t *window;          /* rolling `stats` counters (report/window.h) */
 	su_timer_t *timer;
@@ -64,12 +70,17 @@ const char *app_feature(const struct app *a, const char *dialed, const char **ar
 const char *app_feature_run(struct app *a, eng_id m, const char *action, const char *arg);
 /* Starts the periodic refresh of what waiting callers are told. */
 void app_announce_start(struct app *a);
-/* supervise.c: recordings and spy. */
+/* supervise.c: recordings and spy. A recording's file name:
+ * DIR/KIND-YYYYmmdd-HHMMSS-WHO-CALL-SEQ.wav (seq tells apart files of one second). */
+void app_rec_name(char *out, size_t cap, const char *dir, const char *kind, const char *who,
+                  eng_id call, time_t t, uint32_t seq);
 void app_record_call(struct app *a, eng_id call, eng_id q, eng_id m, media_leg caller,
                      media_leg agent);
 /* Records what `leg` says into box's voicemail; the recording id or 0. */
 uint32_t app_record_voicemail(struct app *a, const char *box, media_leg leg);
 void app_record_event(struct app *a, const struct media_event *ev);
+/* Admins: always. Managers: only while the agent has a call (ringing or
+ * talking) in a queue they manage. */
 bool app_may_supervise(const struct app *a, eng_id supervisor, eng_id agent);
 /* Joins `listener` to the call of agent_login; false if not allowed or not on a call. */
 bool app_spy(struct app *a, eng_id supervisor, const char *agent_login, media_leg listener,

@@ -15,10 +15,13 @@
 #include <sofia-sip/su_wait.h>
 
 #include "app/app.h"
+#include "core/fsmode.h"
 #include "core/log.h"
 #include "ctl/events.h"
 #include "ctl/server.h"
+#include "ctl/throttle.h"
 #include "ctl/verbs.h"
+#include "ctl/worker.h"
 #include "report/window.h"
 #include "sip/sip.h"
 
@@ -149,9 +152,37 @@ static int watch_signals(struct app *a)
 	return fd < 0 ? -1 : watch_fd(a, fd, on_signal);
 }
 
+/* Private files: the database (its SIP HA1s are password-equivalent) and
+ * recordings are 0600 in 0700 folders. The database's folder keeps group
+ * search (0710) when the control socket lives there too, so group members
+ * can still reach the socket (0660) but list and read nothing. */
+static int private_files(const struct conf *c)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+	char dbdir[CONF_STR_MAX], ctldir[CONF_STR_MAX], path[CONF_STR_MAX + 16];
+	fsmode_dirname(c->db, dbdir, sizeof dbdir);
+	fsmode_dirname(c->control, ctldir, sizeof ctldir);
+	if (fsmode_dir(c->recordings, 0700) < 0 ||
+	    fsmode_dir(dbdir, strcmp(dbdir, ctldir) ? 0700 : 0710) < 0) {
+		log_error("app", "cannot make the recordings and database folders private: %s",
+		          strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		snprintf(path, sizeof path, "%s%s", c->db, suffixes[i]);
+		if (fsmode_narrow(path, 0600) < 0) {
+			log_error("app", "%s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int start(struct app *a)
 {
 	char err[512];
+	if (private_files(&a->conf) < 0)
+		return -1;
 	a->store = store_open(a->conf.db, err, sizeof err);
 	if (!a->store) {
 		log_error("app", "database %s: %s", a->conf.db, err);
@@ -187,11 +218,19 @@ static int start(struct app *a)
 	if (window_fill(a->window, a->engine, a->conf.db, app_wallclock_ms(), err, sizeof err) !=
 	    REPORT_OK)
 		log_error("app", "stats counters start empty: journal: %s", err);
+	a->auth_throttle = malloc(sizeof *a->auth_throttle);
+	a->worker = worker_new(a->root, WORKER_THREADS, WORKER_QUEUE_MAX, err, sizeof err);
+	if (!a->worker || !a->auth_throttle) {
+		log_error("app", "control workers: %s", a->worker ? "out of memory" : err);
+		return -1;
+	}
+	throttle_init(a->auth_throttle);
 	a->ctl = ctl_server_new(a->root, a->conf.control, verbs_line, verbs_close, a, err, sizeof err);
 	if (!a->ctl) {
 		log_error("app", "control socket: %s", err);
 		return -1;
 	}
+	ctl_server_set_idle(a->ctl, a->conf.ctl_idle_timeout_s);
 	if (watch_fd(a, media_event_fd(a->media), on_media) < 0 || watch_signals(a) < 0 ||
 	    media_start(a->media) < 0) {
 		log_error("app", "cannot start the event loop: %s", strerror(errno));
@@ -206,7 +245,10 @@ static void stop(struct app *a)
 {
 	while (a->nwaits > 0)
 		su_root_deregister(a->root, a->waits[--a->nwaits]);
+	/* Workers first: their finishing jobs look connections up. */
+	worker_free(a->worker);
 	ctl_server_free(a->ctl);
+	free(a->auth_throttle);
 	events_free(a->events);
 	window_free(a->window);
 	sipua_free(a->sip);
@@ -225,11 +267,13 @@ int main(int argc, char **argv)
 {
 	static struct app app;
 	sigset_t set;
+	/* Everything callqd creates (database, recordings) is the owner's only;
+	 * the control socket is set 0660 explicitly. */
+	umask(077);
 	block_signals(&set);
 	if (read_args(argc, argv, &app.conf) < 0)
 		return 2;
 	log_set_level(app.conf.log_level);
-	mkdir(app.conf.recordings, 0750);
 	su_init();
 	app.root = su_root_create(NULL);
 	if (!app.root) {

@@ -7,7 +7,8 @@
  * disk ends the recording, not the call). Voicemail uses the same rows.
  *
  * Spy: a manager or admin joins an agent's live call from their phone; a
- * manager only for agents of queues they manage.
+ * manager only when the call itself is in a queue they manage (the agent
+ * sharing some other queue with them is not enough).
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,15 +20,26 @@
 
 #define APP_VOICEMAIL_MAX_S 120
 
-static void app_rec_path(struct app *a, char *out, size_t cap, const char *kind, const char *who,
-                         eng_id call)
+void app_rec_name(char *out, size_t cap, const char *dir, const char *kind, const char *who,
+                  eng_id call, time_t t, uint32_t seq)
 {
 	char stamp[32];
-	time_t t = time(NULL);
 	struct tm tm;
 	localtime_r(&t, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-	snprintf(out, cap, "%s/%s-%s-%s-%u.wav", a->conf.recordings, kind, stamp, who, call);
+	snprintf(out, cap, "%s/%s-%s-%s-%u-%u.wav", dir, kind, stamp, who, call, seq);
+}
+
+/* The sequence makes names unique within a run (two voicemails to one box in
+ * the same second); starting it from the clock keeps a quick restart from
+ * reusing a name, and the recorder never overwrites one (O_EXCL). */
+static void app_rec_path(struct app *a, char *out, size_t cap, const char *kind, const char *who,
+                         eng_id call)
+{
+	static uint32_t seq;
+	if (!seq)
+		seq = (uint32_t)(app_wallclock_ms() % 1000000000);
+	app_rec_name(out, cap, a->conf.recordings, kind, who, call, time(NULL), ++seq);
 }
 
 static void app_rec_track(struct app *a, uint32_t rec, struct store_recording *row)
@@ -92,20 +104,17 @@ void app_record_event(struct app *a, const struct media_event *ev)
 
 bool app_may_supervise(const struct app *a, eng_id supervisor, eng_id agent)
 {
-	struct eng_member_view sv;
-	if (!engine_member_view(a->engine, app_now(), supervisor, &sv) || sv.role == ROLE_AGENT)
+	struct eng_member_view sv, av;
+	struct eng_call_view cv;
+	eng_ms now = app_now();
+	bool manager = false, active;
+	if (!engine_member_view(a->engine, now, supervisor, &sv) || sv.role == ROLE_AGENT)
 		return false;
 	if (sv.role == ROLE_ADMIN)
 		return true;
-	eng_id qs[1024];
-	size_t n = engine_queue_ids(a->engine, qs, 1024);
-	for (size_t i = 0; i < n; i++) {
-		bool manager, active;
-		if (engine_is_member(a->engine, qs[i], supervisor, &manager, &active) && manager &&
-		    engine_is_member(a->engine, qs[i], agent, &manager, &active))
-			return true;
-	}
-	return false;
+	return engine_member_view(a->engine, now, agent, &av) && av.call &&
+	       engine_call_view(a->engine, now, av.call, &cv) &&
+	       engine_is_member(a->engine, cv.queue, supervisor, &manager, &active) && manager;
 }
 
 bool app_spy(struct app *a, eng_id supervisor, const char *agent_login, media_leg listener,

@@ -24,6 +24,7 @@ void conf_defaults(struct conf *c)
 	c->rtp_timeout_s = 60;
 	c->max_calls = 4000;
 	c->journal_days = 90;
+	c->ctl_idle_timeout_s = 300;
 }
 
 static int conf_uint(const char *v, unsigned lo, unsigned hi, unsigned *out)
@@ -87,6 +88,8 @@ int conf_set(struct conf *c, const char *k, const char *v, char *err, size_t err
 		rc = conf_uint(v, 1, 1000000, &c->max_calls);
 	else if (!strcmp(k, "journal_days"))
 		rc = conf_uint(v, 0, 36500, &c->journal_days);
+	else if (!strcmp(k, "ctl_idle_timeout"))
+		rc = conf_uint(v, 1, 86400, &c->ctl_idle_timeout_s);
 	else {
 		snprintf(err, errlen, "unknown key '%s'", k);
 		return -1;

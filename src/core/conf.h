@@ -28,6 +28,7 @@ struct conf {
 	unsigned rtp_timeout_s;
 	unsigned max_calls;        /* calls in progress beyond which INVITEs get 503 */
 	unsigned journal_days;     /* journal retention; 0 keeps everything */
+	unsigned ctl_idle_timeout_s;   /* control connections: to authenticate, between requests */
 };
 
 void conf_defaults(struct conf *c);

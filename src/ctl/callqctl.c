@@ -670,7 +670,10 @@ static void cq_usage(FILE *f)
 	           "       callqctl [-s SOCKET] top [QUEUE]\n"
 	           "  Sends one request, or each line of stdin when no VERB is given.\n"
 	           "  `top` is a live dashboard (q quits); without a terminal, one snapshot.\n"
-	           "  SOCKET defaults to $CALLQ_SOCK, else %s. `callqctl help` lists the verbs.\n",
+	           "  SOCKET defaults to $CALLQ_SOCK, else %s. `callqctl help` lists the verbs.\n"
+	           "  Other users than root and callqd's own start with `auth LOGIN PASSWORD`, the\n"
+	           "  member's control password (member.add/member.set control_password=..), not its\n"
+	           "  SIP password.\n",
 	        CQ_DEFAULT_SOCK);
 }
 

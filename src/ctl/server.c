@@ -2,12 +2,15 @@
 #include "ctl/server.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -16,8 +19,8 @@
 /* A reply of 256 KiB is thousands of rows; a client that lets more pile up
  * is not reading and gets dropped. */
 #define CTL_OUT_MAX (256 * 1024)
-/* Each connection may hold CTL_OUT_MAX of memory: cap their number. */
-#define CTL_CONN_MAX 128
+/* Idle connections are looked at this often. */
+#define CTL_SWEEP_MS 500
 #define CTL_BACKLOG 64
 /* Accepts per wakeup, so a connection storm cannot hog the loop. */
 #define CTL_ACCEPT_BURST 16
@@ -29,7 +32,12 @@ struct ctl_conn {
 	int index;                  /* su_root registration */
 	su_wait_t wait;
 	uid_t uid;
+	uint64_t id;                /* unique for the server's life, never reused */
 	void *user;
+	bool privileged;            /* root or our own uid: may use the reserved slots */
+	bool authed, streaming;     /* set by the handler; decide the idle timeout */
+	bool held;                  /* a request is in progress: no next line yet */
+	int64_t accepted_ms, active_ms;   /* monotonic: connect, last request */
 	bool dead;                  /* to be closed by the server, never by a handler */
 	bool eof;                   /* client sent EOF: flush what is pending, then close */
 	int mask;                   /* events registered with su_root */
@@ -49,8 +57,14 @@ struct ctl_server {
 	ctl_line_fn on_line;
 	ctl_close_fn on_close;
 	void *ctx;
+	int pump_fd;                /* eventfd: readable while some connection has a line waiting */
+	int pump_index;
+	su_wait_t pump_wait;
+	su_timer_t *sweeper;        /* closes idle connections */
+	unsigned idle_ms;
+	uint64_t next_id;
 	struct ctl_conn *conns;
-	unsigned nconns;
+	unsigned nconns, nprivileged;
 	bool bound;                 /* the socket file is ours to unlink */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
@@ -68,6 +82,7 @@ static void ctl_conn_close(struct ctl_conn *c)
 		}
 	}
 	s->nconns--;
+	s->nprivileged -= c->privileged;
 	su_root_deregister(s->root, c->index);
 	close(c->fd);
 	if (s->on_close)
@@ -108,10 +123,33 @@ static void ctl_conn_kill(struct ctl_conn *c, const char *why)
 	su_timer_set_interval(c->srv->reaper, ctl_reap_timer, c->srv, 0);
 }
 
-/* Reads until EOF; waits to write only while output is pending. */
+static int64_t ctl_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool ctl_conn_has_line(const struct ctl_conn *c)
+{
+	return memchr(c->in, '\n', c->in_len) != NULL;
+}
+
+/* Wakes the pump: some connection has a complete line waiting its turn. */
+static void ctl_pump_arm(ctl_server_t *s)
+{
+	uint64_t one = 1;
+	ssize_t w = write(s->pump_fd, &one, sizeof one);
+	(void)w;                    /* already readable if the counter is full */
+}
+
+/* Reads until EOF, but not while a line already waits its turn or a request
+ * is in progress: what the client sends meanwhile waits in the socket. Waits
+ * to write only while output is pending. */
 static void ctl_update_mask(struct ctl_conn *c)
 {
-	int mask = (c->eof ? 0 : SU_WAIT_IN) | (c->out_len ? SU_WAIT_OUT : 0);
+	bool reading = !c->eof && !c->held && !ctl_conn_has_line(c);
+	int mask = (reading ? SU_WAIT_IN : 0) | (c->out_len ? SU_WAIT_OUT : 0);
 	if (mask == c->mask)
 		return;
 	c->mask = mask;
@@ -175,36 +213,122 @@ void *ctl_conn_user(const ctl_conn_t *c)
 	return c->user;
 }
 
+uint64_t ctl_conn_id(const ctl_conn_t *c)
+{
+	return c->id;
+}
+
+void ctl_conn_set_authed(ctl_conn_t *c, bool authed)
+{
+	c->authed = authed;
+}
+
+void ctl_conn_set_streaming(ctl_conn_t *c, bool streaming)
+{
+	c->streaming = streaming;
+}
+
+void ctl_conn_hold(ctl_conn_t *c)
+{
+	c->held = true;
+	ctl_update_mask(c);
+}
+
+void ctl_conn_resume(ctl_conn_t *c)
+{
+	c->held = false;
+	c->active_ms = ctl_now_ms();
+	if (c->dead)
+		return;
+	if (ctl_conn_has_line(c))
+		ctl_pump_arm(c->srv);
+	ctl_update_mask(c);
+}
+
+void ctl_conn_end(ctl_conn_t *c)
+{
+	if (c->dead)
+		return;
+	c->eof = true;
+	c->in_len = 0;
+	ctl_conn_flush(c);
+}
+
+ctl_conn_t *ctl_server_conn(ctl_server_t *s, uint64_t id)
+{
+	for (struct ctl_conn *c = s->conns; c; c = c->next)
+		if (c->id == id && !c->dead)
+			return c;
+	return NULL;
+}
+
+void ctl_server_each(ctl_server_t *s, void (*fn)(void *arg, ctl_conn_t *c), void *arg)
+{
+	for (struct ctl_conn *c = s->conns; c; c = c->next)
+		if (!c->dead)
+			fn(arg, c);
+}
+
+void ctl_server_set_idle(ctl_server_t *s, unsigned seconds)
+{
+	s->idle_ms = seconds * 1000;
+}
+
 /* ---- reading lines ---- */
 
-/* Hands every complete line in the input buffer to the handler, then keeps
- * the unfinished rest. Stops early if the handler got the connection killed. */
-static void ctl_conn_lines(struct ctl_conn *c)
+/* Hands the first complete line in the input buffer to the handler and keeps
+ * the rest: one request per connection per loop turn, so a pipelined burst
+ * cannot keep the loop from SIP. Skips the tail of an overlong line. */
+static void ctl_conn_one_line(struct ctl_conn *c)
 {
 	ctl_server_t *s = c->srv;
-	size_t start = 0;
 	char *nl;
-	while (!c->dead && (nl = memchr(c->in + start, '\n', c->in_len - start)) != NULL) {
-		char *line = c->in + start;
-		start = (size_t)(nl - c->in) + 1;
-		if (c->discarding) {
-			c->discarding = false;
-			continue;
+	while (!c->dead && !c->held && (nl = memchr(c->in, '\n', c->in_len)) != NULL) {
+		size_t start = (size_t)(nl - c->in) + 1;
+		bool skip = c->discarding;
+		c->discarding = false;
+		if (!skip) {
+			static char line[CTL_LINE_MAX + 1];
+			memcpy(line, c->in, start);
+			line[start - 1] = '\0';
+			if (start > 1 && line[start - 2] == '\r')
+				line[start - 2] = '\0';
+			memmove(c->in, c->in + start, c->in_len - start);
+			c->in_len -= start;
+			c->active_ms = ctl_now_ms();
+			s->on_line(s->ctx, c, line);
+			break;
 		}
-		*nl = '\0';
-		if (nl > line && nl[-1] == '\r')
-			nl[-1] = '\0';
-		s->on_line(s->ctx, c, line);
+		memmove(c->in, c->in + start, c->in_len - start);
+		c->in_len -= start;
 	}
-	memmove(c->in, c->in + start, c->in_len - start);
-	c->in_len -= start;
-	if (c->in_len == sizeof c->in) {
+	if (c->in_len == sizeof c->in && !ctl_conn_has_line(c)) {
 		/* No newline within CTL_LINE_MAX + 1 bytes: the line is too long. */
 		if (!c->discarding)
 			ctl_conn_send(c, "ERR invalid line too long\n", 26);
 		c->discarding = true;
 		c->in_len = 0;
 	}
+	if (!c->dead && !c->held && ctl_conn_has_line(c))
+		ctl_pump_arm(s);
+	if (!c->dead)
+		ctl_update_mask(c);
+}
+
+/* The pump: one waiting line of every connection that has one. */
+static int ctl_pump_event(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
+{
+	(void)magic;
+	(void)w;
+	ctl_server_t *s = arg;
+	uint64_t n;
+	ssize_t r = read(s->pump_fd, &n, sizeof n);
+	(void)r;
+	for (struct ctl_conn *c = s->conns; c; c = c->next)
+		if (!c->dead && !c->held && ctl_conn_has_line(c))
+			ctl_conn_one_line(c);
+	ctl_reap(s);
+	return 0;
 }
 
 /* One read per wakeup keeps clients fair; the poll is level-triggered. */
@@ -226,7 +350,7 @@ static void ctl_conn_read(struct ctl_conn *c)
 		return;
 	}
 	c->in_len += (size_t)n;
-	ctl_conn_lines(c);
+	ctl_conn_one_line(c);
 }
 
 static int ctl_conn_event(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
@@ -254,7 +378,7 @@ static uid_t ctl_peer_uid(int fd)
 	return cred.uid;
 }
 
-static void ctl_conn_new(ctl_server_t *s, int fd)
+static void ctl_conn_new(ctl_server_t *s, int fd, uid_t uid, bool privileged)
 {
 	struct ctl_conn *c = calloc(1, sizeof *c);
 	char *out = malloc(CTL_OUT_MAX);
@@ -268,7 +392,10 @@ static void ctl_conn_new(ctl_server_t *s, int fd)
 	c->srv = s;
 	c->fd = fd;
 	c->out = out;
-	c->uid = ctl_peer_uid(fd);
+	c->uid = uid;
+	c->id = ++s->next_id;
+	c->privileged = privileged;
+	c->accepted_ms = c->active_ms = ctl_now_ms();
 	c->mask = SU_WAIT_IN;
 	c->index = su_root_register(s->root, &c->wait, ctl_conn_event, c, 0);
 	if (c->index < 0) {
@@ -281,6 +408,14 @@ static void ctl_conn_new(ctl_server_t *s, int fd)
 	c->next = s->conns;
 	s->conns = c;
 	s->nconns++;
+	s->nprivileged += privileged;
+}
+
+bool ctl_slot_admit(unsigned nconns, unsigned nprivileged, bool privileged)
+{
+	if (nconns >= CTL_CONN_MAX)
+		return false;
+	return privileged || nconns - nprivileged < CTL_CONN_MAX - CTL_CONN_RESERVED;
 }
 
 static void ctl_refuse(int fd)
@@ -303,10 +438,12 @@ static int ctl_accept_event(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_
 				log_warn("ctl", "accept: %s", strerror(errno));
 			return 0;
 		}
-		if (s->nconns >= CTL_CONN_MAX)
+		uid_t uid = ctl_peer_uid(fd);
+		bool privileged = uid == 0 || uid == getuid();
+		if (!ctl_slot_admit(s->nconns, s->nprivileged, privileged))
 			ctl_refuse(fd);
 		else
-			ctl_conn_new(s, fd);
+			ctl_conn_new(s, fd, uid, privileged);
 	}
 	return 0;
 }
@@ -365,6 +502,36 @@ static int ctl_listen(ctl_server_t *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* Unauthenticated connections get idle_ms from connect to authenticate;
+ * any connection is closed after idle_ms without a request, unless it is
+ * streaming events (a wallboard listens, it does not ask). A connection in
+ * the middle of a request is never idle. */
+static void ctl_sweep(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
+{
+	(void)magic;
+	(void)t;
+	ctl_server_t *s = arg;
+	int64_t now = ctl_now_ms();
+	for (struct ctl_conn *c = s->conns; c; c = c->next) {
+		if (c->dead || c->held)
+			continue;
+		if (!c->authed && now - c->accepted_ms >= s->idle_ms)
+			ctl_conn_kill(c, "did not authenticate in time");
+		else if (!c->streaming && now - c->active_ms >= s->idle_ms)
+			ctl_conn_kill(c, "idle");
+	}
+	ctl_reap(s);
+}
+
+static int ctl_register_pump(ctl_server_t *s)
+{
+	s->pump_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->pump_fd < 0 || su_wait_create(&s->pump_wait, s->pump_fd, SU_WAIT_IN) != 0)
+		return -1;
+	s->pump_index = su_root_register(s->root, &s->pump_wait, ctl_pump_event, s, 0);
+	return s->pump_index < 0 ? -1 : 0;
+}
+
 static int ctl_register(ctl_server_t *s, char *err, size_t errlen)
 {
 	if (su_wait_create(&s->wait, s->fd, SU_WAIT_ACCEPT) != 0 ||
@@ -372,8 +539,13 @@ static int ctl_register(ctl_server_t *s, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot register with the event loop", s->path);
 		return -1;
 	}
+	if (ctl_register_pump(s) != 0) {
+		snprintf(err, errlen, "%s: cannot register the line pump", s->path);
+		return -1;
+	}
 	s->reaper = su_timer_create(su_root_task(s->root), 0);
-	if (!s->reaper) {
+	s->sweeper = su_timer_create(su_root_task(s->root), CTL_SWEEP_MS);
+	if (!s->reaper || !s->sweeper || su_timer_set_for_ever(s->sweeper, ctl_sweep, s) != 0) {
 		snprintf(err, errlen, "%s: cannot create a timer", s->path);
 		return -1;
 	}
@@ -388,7 +560,8 @@ ctl_server_t *ctl_server_new(su_root_t *root, const char *path, ctl_line_fn on_l
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	*s = (ctl_server_t){ .root = root, .fd = -1, .index = -1, .on_line = on_line,
+	*s = (ctl_server_t){ .root = root, .fd = -1, .index = -1, .pump_fd = -1, .pump_index = -1,
+	                     .idle_ms = CTL_IDLE_DEFAULT_S * 1000, .on_line = on_line,
 	                     .on_close = on_close, .ctx = ctx };
 	if (strlen(path) >= sizeof s->path) {
 		snprintf(err, errlen, "%s: socket path too long", path);
@@ -411,6 +584,12 @@ void ctl_server_free(ctl_server_t *s)
 		ctl_conn_close(s->conns);
 	if (s->reaper)
 		su_timer_destroy(s->reaper);
+	if (s->sweeper)
+		su_timer_destroy(s->sweeper);
+	if (s->pump_index >= 0)
+		su_root_deregister(s->root, s->pump_index);
+	if (s->pump_fd >= 0)
+		close(s->pump_fd);
 	if (s->index >= 0)
 		su_root_deregister(s->root, s->index);
 	if (s->fd >= 0)

@@ -9,18 +9,39 @@
  * connection is only marked dead: it is closed (and on_close called) when the
  * callback now running returns, so a handler never sees a freed conn. On EOF
  * an unfinished line is discarded; replies already queued are still written
- * before the close. At most 128 connections; more are refused with
- * "ERR busy too many connections". The socket file is created mode 0660; a
- * stale socket file is replaced, a live one (another server) is an error.
+ * before the close. At most 128 connections, the last 8 of them kept for
+ * root and callqd's own uid (a flood by other users never locks the local
+ * administrator out); more are refused with "ERR busy too many connections".
+ * The socket file is created mode 0660 (group members, e.g. a local
+ * wallboard, may connect); a stale socket file is replaced, a live one
+ * (another server) is an error.
+ *
+ * Fairness: one request per connection per loop turn. After a line the
+ * connection waits for the next turn (an eventfd "pump" registered with the
+ * loop, polled together with SIP), so a pipelined burst cannot monopolise
+ * the loop. A handler that answers later (work on another thread) holds the
+ * connection (ctl_conn_hold): its next lines wait unread until
+ * ctl_conn_resume. Connections are found again by id (ctl_server_conn), so
+ * late work never touches a closed connection.
+ *
+ * Idle timeout (ctl_server_set_idle, default 300 s): a connection the handler
+ * has not marked authenticated is closed that long after it connected; any
+ * connection is closed after that long without a request, unless the
+ * handler marked it streaming (an event subscriber).
  */
 #ifndef CALLQ_SERVER_H
 #define CALLQ_SERVER_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <sofia-sip/su_wait.h>
+
+#define CTL_CONN_MAX 128        /* each may hold 256 KiB of replies */
+#define CTL_CONN_RESERVED 8     /* of them, only for root and our own uid */
+#define CTL_IDLE_DEFAULT_S 300
 
 typedef struct ctl_server ctl_server_t;
 typedef struct ctl_conn ctl_conn_t;
@@ -33,6 +54,14 @@ typedef void (*ctl_close_fn)(void *ctx, ctl_conn_t *c);
 ctl_server_t *ctl_server_new(su_root_t *root, const char *path, ctl_line_fn on_line,
                              ctl_close_fn on_close, void *ctx, char *err, size_t errlen);
 void ctl_server_free(ctl_server_t *s);   /* closes every connection, unlinks the path */
+void ctl_server_set_idle(ctl_server_t *s, unsigned seconds);
+/* The live connection with this id, or NULL (closed or closing). */
+ctl_conn_t *ctl_server_conn(ctl_server_t *s, uint64_t id);
+/* Calls fn for every live connection; fn may end or kill connections. */
+void ctl_server_each(ctl_server_t *s, void (*fn)(void *arg, ctl_conn_t *c), void *arg);
+/* May a new connection take a slot, with nconns open of which nprivileged
+ * are root's or our own uid's? */
+bool ctl_slot_admit(unsigned nconns, unsigned nprivileged, bool privileged);
 
 /* Queue bytes to the client and write what the socket takes now. Returns
  * false if the connection is dead (overflow, write error): it stays valid
@@ -41,5 +70,13 @@ bool ctl_conn_send(ctl_conn_t *c, const char *data, size_t len);
 uid_t ctl_conn_uid(const ctl_conn_t *c);
 void ctl_conn_set_user(ctl_conn_t *c, void *user);
 void *ctl_conn_user(const ctl_conn_t *c);
+uint64_t ctl_conn_id(const ctl_conn_t *c);
+void ctl_conn_set_authed(ctl_conn_t *c, bool authed);
+void ctl_conn_set_streaming(ctl_conn_t *c, bool streaming);
+/* No further line is handed over until ctl_conn_resume. */
+void ctl_conn_hold(ctl_conn_t *c);
+void ctl_conn_resume(ctl_conn_t *c);
+/* Reads nothing more; closes once the replies queued so far are written. */
+void ctl_conn_end(ctl_conn_t *c);
 
 #endif

@@ -14,13 +14,13 @@
 #include "core/log.h"
 #include "core/pwhash.h"
 #include "ctl/events.h"
-#include "sip/digest.h"
-#include "sip/sip.h"
+#include "ctl/throttle.h"
 
 #define VERBS_REPLY_MAX (256 * 1024)
 /* Failed auths a connection gets for free; after the n-th failure beyond
  * them auth is refused for 2^n seconds (n at most AUTH_LOCK_SHIFT_MAX). A
- * refusal, not a sleep: the SIP loop runs this code and must never wait. */
+ * refusal, not a sleep: the SIP loop runs this code and must never wait.
+ * Failures are also counted per login across connections (ctl/throttle.h). */
 #define AUTH_FREE_FAILS 2
 #define AUTH_LOCK_SHIFT_MAX 10
 
@@ -36,7 +36,8 @@ struct conn_state {
 
 static void v_send(struct vctx *v, const char *s, size_t n)
 {
-	ctl_conn_send(v->conn, s, n);
+	if (v->conn)
+		ctl_conn_send(v->conn, s, n);
 }
 
 static void v_reply(struct vctx *v, const char *head, const char *fmt, va_list ap)
@@ -224,39 +225,27 @@ bool v_name_ok(struct vctx *v, const char *name, const char *what)
 
 static void v_help(struct vctx *v);
 
-/* A member from before stored hashes (schema version 1) has none yet: its
- * SIP password is checked against the digest HA1 instead, and on success
- * hashed and stored, so the fallback is used once per member. */
-static bool v_password_upgrade(struct vctx *v, const struct eng_member_view *mv, const char *pw)
-{
-	char ha1[33], hash[PWHASH_TEXT_MAX];
-	const char *want = sipua_ha1(v->app->sip, mv->login);
-	digest_ha1(mv->login, SIP_REALM, pw, ha1);
-	if (!want || strlen(want) != strlen(ha1) || !pwhash_equal(want, ha1, strlen(ha1)))
-		return false;
-	struct store_member m = { .login = mv->login, .name = mv->name, .role = mv->role,
-		                  .pwhash = hash, .record = store_member_record(v->app->store, mv->login) };
-	if (pwhash_make(pw, hash, sizeof hash) != 0 ||
-	    store_member_put(v->app->store, &m, false) != STORE_OK)
-		log_warn("ctl", "could not store a password hash for %s", mv->login);
-	else
-		log_info("ctl", "stored a password hash for %s", mv->login);
-	return true;
-}
-
-/* Unknown logins cost as much as known ones, so timing does not tell which
- * logins exist. */
-static bool v_password_ok(struct vctx *v, const struct eng_member_view *mv, const char *pw)
-{
+/* What the password check on a worker needs. stored "" (unknown login, or
+ * a member without a control password): a hash is computed anyway, so
+ * timing does not tell which logins exist, and the check fails. */
+struct v_auth_arg {
+	char login[ENG_NAME_MAX];
+	char pw[CTL_LINE_MAX];
 	char stored[PWHASH_TEXT_MAX];
-	if (!mv) {
+	bool ok;
+};
+
+static void v_auth_run(struct vjob *j)
+{
+	struct v_auth_arg *a = j->arg;
+	if (a->stored[0]) {
+		a->ok = pwhash_verify(a->pw, a->stored);
+	} else {
 		static const uint8_t salt[PWHASH_SALT_LEN];
-		pwhash_make_salted(pw, salt, PWHASH_ITER, stored, sizeof stored);
-		return false;
+		char dummy[PWHASH_TEXT_MAX];
+		pwhash_make_salted(a->pw, salt, PWHASH_ITER, dummy, sizeof dummy);
+		a->ok = false;
 	}
-	if (!store_member_pwhash(v->app->store, mv->login, stored, sizeof stored))
-		return false;
-	return stored[0] ? pwhash_verify(pw, stored) : v_password_upgrade(v, mv, pw);
 }
 
 static void v_auth_failed(struct vctx *v, struct conn_state *cs, const char *login)
@@ -272,10 +261,35 @@ static void v_auth_failed(struct vctx *v, struct conn_state *cs, const char *log
 	v_err(v, "denied", "bad login or password");
 }
 
+/* Back on the loop: the member may have been deleted meanwhile. */
+static void v_auth_finish(struct vjob *j)
+{
+	struct v_auth_arg *a = j->arg;
+	struct vctx *v = &j->v;
+	struct eng_member_view mv;
+	eng_id m = engine_member_find(v->app->engine, a->login);
+	bool ok = a->ok && m && engine_member_view(v->app->engine, v->now, m, &mv);
+	throttle_done(v->app->auth_throttle, a->login, v->now, ok);
+	if (!v->conn)
+		return;
+	struct conn_state *cs = (struct conn_state *)v->who;
+	if (!ok) {
+		v_auth_failed(v, cs, a->login);
+		return;
+	}
+	cs->auth_fails = 0;
+	v->who->authed = true;
+	v->who->role = mv.role;
+	snprintf(v->who->login, sizeof v->who->login, "%s", a->login);
+	ctl_conn_set_authed(v->conn, true);
+	v_ok(v, "%s %s", a->login, engine_role_name(mv.role));
+}
+
 static void v_auth(struct vctx *v)
 {
 	struct conn_state *cs = (struct conn_state *)v->who;
 	const char *login = ctl_word(v->req, 0), *pw = ctl_word(v->req, 1);
+	int64_t wait_ms;
 	if (!login || !pw) {
 		v_err(v, "usage", "auth LOGIN PASSWORD");
 		return;
@@ -285,18 +299,24 @@ static void v_auth(struct vctx *v)
 		      (long long)((cs->auth_retry_at - v->now + 999) / 1000));
 		return;
 	}
-	struct eng_member_view mv;
-	eng_id m = engine_member_find(v->app->engine, login);
-	bool known = m && engine_member_view(v->app->engine, v->now, m, &mv);
-	if (!v_password_ok(v, known ? &mv : NULL, pw)) {
-		v_auth_failed(v, cs, login);
+	if (!throttle_begin(v->app->auth_throttle, login, v->now, &wait_ms)) {
+		v_err(v, "denied", "too many attempts for this login, retry in %lld s",
+		      (long long)((wait_ms + 999) / 1000 + (wait_ms == 0)));
 		return;
 	}
-	cs->auth_fails = 0;
-	v->who->authed = true;
-	v->who->role = mv.role;
-	snprintf(v->who->login, sizeof v->who->login, "%s", login);
-	v_ok(v, "%s %s", login, engine_role_name(mv.role));
+	struct vjob *j = v_job_new(v, sizeof(struct v_auth_arg), false, v_auth_run, v_auth_finish);
+	if (!j) {
+		throttle_cancel(v->app->auth_throttle, login);
+		return;
+	}
+	struct v_auth_arg *a = j->arg;
+	snprintf(a->login, sizeof a->login, "%s", login);
+	snprintf(a->pw, sizeof a->pw, "%s", pw);
+	if (!engine_member_find(v->app->engine, login) ||
+	    !store_member_pwhash(v->app->store, login, a->stored, sizeof a->stored))
+		a->stored[0] = '\0';
+	if (!v_async(v, j))
+		throttle_cancel(v->app->auth_throttle, login);
 }
 
 static void v_whoami(struct vctx *v)
@@ -357,7 +377,7 @@ static bool v_allowed(const struct session *who, enum need need)
 	return true;
 }
 
-static struct session *v_session(ctl_conn_t *c)
+struct session *v_session(ctl_conn_t *c)
 {
 	struct conn_state *cs = ctl_conn_user(c);
 	if (cs)
@@ -369,9 +389,25 @@ static struct session *v_session(ctl_conn_t *c)
 	if (uid == 0 || uid == getuid()) {
 		cs->who.authed = true;
 		cs->who.role = ROLE_ADMIN;
+		ctl_conn_set_authed(c, true);
 	}
 	ctl_conn_set_user(c, cs);
 	return &cs->who;
+}
+
+/* A member's role as it is now; a deleted member is no longer authenticated. */
+static void v_session_refresh(struct app *a, struct session *who, eng_ms now)
+{
+	struct eng_member_view mv;
+	if (!who->authed || !who->login[0])
+		return;
+	eng_id m = engine_member_find(a->engine, who->login);
+	if (m && engine_member_view(a->engine, now, m, &mv)) {
+		who->role = mv.role;
+		return;
+	}
+	who->authed = false;
+	who->login[0] = '\0';
 }
 
 void verbs_line(void *ctx, ctl_conn_t *c, char *line)
@@ -386,6 +422,7 @@ void verbs_line(void *ctx, ctl_conn_t *c, char *line)
 		v_err(&v, "internal", "out of memory");
 		return;
 	}
+	v_session_refresh(v.app, v.who, v.now);
 	if (ctl_parse(line, &req, &perr) < 0) {
 		v_err(&v, "usage", "%s", perr);
 		return;

@@ -11,8 +11,11 @@
 #include "app/app.h"
 #include "ctl/proto.h"
 #include "ctl/verbs.h"
+#include "ctl/worker.h"
 #include "store/store.h"
 
+/* role is looked up again at every request (verbs_line): a demotion takes
+ * effect at once, a deleted member's session is no longer authenticated. */
 struct session {
 	bool authed;
 	enum eng_role role;
@@ -38,6 +41,38 @@ struct verb {
 	void (*fn)(struct vctx *v);
 	const char *usage;
 };
+
+/* Slow verbs (auth, report, activity, media.import) finish off the SIP loop:
+ * the verb checks permissions on the loop, copies what the work needs into
+ * the job's argument block (v_job_new: zeroed, `size` bytes; the request
+ * line does not outlive the verb) and calls v_async. `run` then executes on
+ * a worker thread and may only read its argument, fill j->v's rows (v_row)
+ * or set j->code/j->msg; `finish` executes back on the loop with j->v.conn
+ * and j->v.who current again — or j->v.conn NULL if the connection has gone
+ * (nothing is sent then) — and replies. Until then the connection's next
+ * lines wait. The argument block is wiped before it is freed. */
+struct vjob {
+	struct worker_job w;
+	uint64_t conn;
+	struct vctx v;
+	char code[16], msg[256];   /* an error from run, or "" */
+	void (*run)(struct vjob *j);
+	void (*finish)(struct vjob *j);
+	char *rowbuf;
+	size_t size;
+	void *arg;
+};
+struct vjob *v_job_new(struct vctx *v, size_t size, bool rows, void (*run)(struct vjob *j),
+                       void (*finish)(struct vjob *j));
+/* Submits j and holds the connection; false (j freed, ERR busy replied) when
+ * the workers' queue is full. */
+bool v_async(struct vctx *v, struct vjob *j);
+/* The session of a connection, made on first use (root and our uid: admin). */
+struct session *v_session(ctl_conn_t *c);
+/* Closes every control connection authenticated as login (after the replies
+ * queued on it are written), ending its event stream too: called when the
+ * member is demoted, deleted, loses a queue or gets a new control password. */
+void v_end_sessions(struct vctx *v, const char *login);
 
 /* Replies: exactly one per request. Rows are collected, then v_finish_rows
  * sends "OK <n> rows" and the rows. */

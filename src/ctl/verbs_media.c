@@ -1,4 +1,5 @@
-/* verbs_media.c — supervision and media files: spy, recordings, media.import. */
+/* verbs_media.c — supervision and media files: spy, recordings, media.import
+ * (the import reads and converts files on a worker thread: struct vjob). */
 #include "ctl/verbs_int.h"
 
 #include <stdio.h>
@@ -8,10 +9,13 @@
 #include "core/log.h"
 #include "sip/sip.h"
 
+/* The supervisor's own phone rings; only an admin may name another LOGIN
+ * (the local administrator, who is no member, must). */
 static void v_spy(struct vctx *v)
 {
 	const char *agent = ctl_word(v->req, 0), *mode_s = ctl_get(v->req, "mode");
-	const char *ring = ctl_word(v->req, 1) ? ctl_word(v->req, 1) : v->who->login;
+	const char *named = ctl_word(v->req, 1);
+	const char *ring = named ? named : v->who->login;
 	enum media_spy_mode mode = MEDIA_LISTEN;
 	eng_id target = v_member(v, agent), me = v_self(v);
 	if (!target)
@@ -20,11 +24,15 @@ static void v_spy(struct vctx *v)
 		v_err(v, "invalid", "mode must be listen, whisper or barge");
 		return;
 	}
-	/* The supervisor is the connection's member; an admin on the local socket
-	 * acts for the member whose phone rings. */
-	if (!me && ring[0])
-		me = engine_member_find(v->app->engine, ring);
-	if (!me || !app_may_supervise(v->app, me, target)) {
+	if (named && v->who->role != ROLE_ADMIN && strcmp(named, v->who->login) != 0) {
+		v_err(v, "denied", "only an admin may ring another member's phone");
+		return;
+	}
+	/* An admin rings the named member's phone and acts for that member. */
+	if (named && v->who->role == ROLE_ADMIN)
+		me = engine_member_find(v->app->engine, named);
+	if (!me || !app_may_supervise(v->app, me, target) ||
+	    (me != v_self(v) && v->who->role != ROLE_ADMIN)) {
 		v_err(v, "denied", "not allowed to supervise %s", agent);
 		return;
 	}
@@ -55,8 +63,13 @@ static void v_recordings(struct vctx *v)
 	}
 	static const char *const kinds[] = { "call", "voicemail" };
 	static const char *const states[] = { "recording", "done", "failed" };
+	/* Others' recordings: a manager sees those of the queues it manages. */
+	bool filter = v->who->role != ROLE_ADMIN && mid != v_self(v);
 	size_t n = store_recordings(v->app->store, q, m, rows, 500);
 	for (size_t i = 0; i < n; i++) {
+		eng_id rq = rows[i].queue[0] ? engine_queue_find(v->app->engine, rows[i].queue) : 0;
+		if (filter && !(rq && v_manages(v, rq)))
+			continue;
 		struct ctl_out *o = v_row(v);
 		ctl_out_kvu(o, "id", (unsigned long long)rows[i].id);
 		ctl_out_kv(o, "kind", kinds[rows[i].kind]);
@@ -81,10 +94,36 @@ static bool v_media_name_ok(const char *name)
 	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/") == n;
 }
 
+struct vm_import {
+	media_t *media;
+	char src[CTL_LINE_MAX];
+	char name[256];
+	char dst[CONF_STR_MAX + 256];
+};
+
+/* Worker: convert, then reload (the clip table has its own lock). */
+static void vm_import_run(struct vjob *j)
+{
+	struct vm_import *im = j->arg;
+	if (media_import(im->src, im->dst, j->msg, sizeof j->msg) < 0 ||
+	    media_reload(im->media, im->name, j->msg, sizeof j->msg) < 0)
+		snprintf(j->code, sizeof j->code, "invalid");
+}
+
+static void vm_import_finish(struct vjob *j)
+{
+	struct vm_import *im = j->arg;
+	if (j->code[0]) {
+		v_err(&j->v, j->code, "%s", j->msg);
+		return;
+	}
+	log_info("ctl", "media %s imported from %s", im->name, im->src);
+	v_ok(&j->v, "%s imported; hold loops play it from their next pass", im->name);
+}
+
 static void v_media_import(struct vctx *v)
 {
 	const char *src = ctl_word(v->req, 0), *name = ctl_word(v->req, 1);
-	char dst[CONF_STR_MAX + 256], err[256];
 	if (!src || !name) {
 		v_err(v, "usage", "media.import SOURCE-FILE NAME.wav");
 		return;
@@ -93,14 +132,16 @@ static void v_media_import(struct vctx *v)
 		v_err(v, "invalid", "name must be a relative .wav path of letters, digits, _ . - /");
 		return;
 	}
-	snprintf(dst, sizeof dst, "%s/%s", v->app->conf.media, name);
-	if (media_import(src, dst, err, sizeof err) < 0 ||
-	    media_reload(v->app->media, name, err, sizeof err) < 0) {
-		v_err(v, "invalid", "%s", err);
+	struct vjob *j = v_job_new(v, sizeof(struct vm_import), false, vm_import_run,
+	                           vm_import_finish);
+	if (!j)
 		return;
-	}
-	log_info("ctl", "media %s imported from %s", name, src);
-	v_ok(v, "%s imported; hold loops play it from their next pass", name);
+	struct vm_import *im = j->arg;
+	im->media = v->app->media;
+	snprintf(im->src, sizeof im->src, "%s", src);
+	snprintf(im->name, sizeof im->name, "%s", name);
+	snprintf(im->dst, sizeof im->dst, "%s/%s", v->app->conf.media, name);
+	v_async(v, j);
 }
 
 const struct verb verbs_media[] = {

@@ -19,22 +19,36 @@ static bool v_role_arg(struct vctx *v, const char *s, enum eng_role *role)
 	return false;
 }
 
-/* One password, two secrets: the SIP digest HA1 (MD5, which digest auth
- * needs) and the control socket's salted slow hash. False after replying. */
-static bool v_secrets(struct vctx *v, const char *login, const char *pw, char ha1[33],
-                      char hash[PWHASH_TEXT_MAX])
+/* Two independent secrets: the SIP password becomes the digest HA1 (MD5,
+ * which digest auth needs; password-equivalent for SIP only), the control
+ * password a salted slow hash. Either may be NULL (not given). False after
+ * replying. */
+static bool v_secrets(struct vctx *v, const char *login, const char *pw, const char *cpw,
+                      char ha1[33], char hash[PWHASH_TEXT_MAX])
 {
-	if (pwhash_make(pw, hash, PWHASH_TEXT_MAX) != 0) {
+	if ((pw && !*pw) || (cpw && !*cpw)) {
+		v_err(v, "invalid", "a password must not be empty");
+		return false;
+	}
+	if (cpw && pwhash_make(cpw, hash, PWHASH_TEXT_MAX) != 0) {
 		v_err(v, "internal", "cannot hash the password (no randomness)");
 		return false;
 	}
-	digest_ha1(login, SIP_REALM, pw, ha1);
+	if (pw)
+		digest_ha1(login, SIP_REALM, pw, ha1);
 	return true;
+}
+
+static bool v_role_rank_lower(enum eng_role now, enum eng_role before)
+{
+	static const int rank[] = { [ROLE_AGENT] = 0, [ROLE_MANAGER] = 1, [ROLE_ADMIN] = 2 };
+	return rank[now] < rank[before];
 }
 
 static void v_member_add(struct vctx *v)
 {
 	const char *login = ctl_word(v->req, 0), *pw = ctl_get(v->req, "password");
+	const char *cpw = ctl_get(v->req, "control_password");
 	const char *name = ctl_get(v->req, "name"), *rs = ctl_get(v->req, "role");
 	const char *rec = ctl_get(v->req, "record");
 	enum eng_role role = ROLE_AGENT;
@@ -43,7 +57,8 @@ static void v_member_add(struct vctx *v)
 	if (!v_name_ok(v, login, "login"))
 		return;
 	if (!pw || !*pw) {
-		v_err(v, "usage", "member.add LOGIN name=.. password=.. role=agent|manager|admin");
+		v_err(v, "usage", "member.add LOGIN name=.. password=.. [control_password=..] "
+		                  "role=agent|manager|admin");
 		return;
 	}
 	if ((rs && !v_role_arg(v, rs, &role)))
@@ -56,10 +71,10 @@ static void v_member_add(struct vctx *v)
 		v_err(v, "exists", "member '%s' exists", login);
 		return;
 	}
-	if (!v_secrets(v, login, pw, ha1, hash))
+	if (!v_secrets(v, login, pw, cpw, ha1, hash))
 		return;
 	struct store_member sm = { .login = login, .name = name ? name : login, .role = role,
-		                   .ha1 = ha1, .pwhash = hash, .record = record };
+		                   .ha1 = ha1, .pwhash = cpw ? hash : NULL, .record = record };
 	if (!v_store_ok(v, store_member_put(v->app->store, &sm, true), login))
 		return;
 	engine_member_add(v->app->engine, login, name ? name : login, role);
@@ -67,9 +82,11 @@ static void v_member_add(struct vctx *v)
 	v_ok(v, "member %s added", login);
 }
 
+/* A demotion or a new control password ends the member's control sessions. */
 static void v_member_set(struct vctx *v)
 {
 	const char *login = ctl_word(v->req, 0), *pw = ctl_get(v->req, "password");
+	const char *cpw = ctl_get(v->req, "control_password");
 	const char *rs = ctl_get(v->req, "role"), *rec = ctl_get(v->req, "record");
 	eng_id m = v_member(v, login);
 	struct eng_member_view mv;
@@ -85,14 +102,10 @@ static void v_member_set(struct vctx *v)
 		v_err(v, "invalid", "record must be yes or no");
 		return;
 	}
-	if (pw && !*pw) {
-		v_err(v, "invalid", "password must not be empty");
-		return;
-	}
-	if (pw && !v_secrets(v, login, pw, ha1, hash))
+	if (!v_secrets(v, login, pw, cpw, ha1, hash))
 		return;
 	struct store_member sm = { .login = login, .name = name, .role = role,
-		                   .ha1 = pw ? ha1 : NULL, .pwhash = pw ? hash : NULL,
+		                   .ha1 = pw ? ha1 : NULL, .pwhash = cpw ? hash : NULL,
 		                   .record = record };
 	if (!v_store_ok(v, store_member_put(v->app->store, &sm, false), login))
 		return;
@@ -100,6 +113,8 @@ static void v_member_set(struct vctx *v)
 	if (pw)
 		sipua_cred(v->app->sip, login, ha1);
 	v_ok(v, "member %s updated", login);
+	if (cpw || v_role_rank_lower(role, mv.role))
+		v_end_sessions(v, login);
 }
 
 static void v_member_del(struct vctx *v)
@@ -116,6 +131,7 @@ static void v_member_del(struct vctx *v)
 	sipua_forget(v->app->sip, login);
 	if (v_store_ok(v, store_member_del(v->app->store, login), login))
 		v_ok(v, "member %s deleted", login);
+	v_end_sessions(v, login);
 }
 
 static const char *v_activity(enum eng_agent_activity a)
@@ -198,9 +214,11 @@ static void v_member_show(struct vctx *v)
 
 const struct verb verbs_member[] = {
 	{ "member.add", NEED_ADMIN, v_member_add,
-	  "member.add LOGIN name=.. password=.. role=agent|manager|admin [record=yes|no]" },
+	  "member.add LOGIN name=.. password=SIP-PASSWORD [control_password=..] "
+	  "role=agent|manager|admin [record=yes|no]" },
 	{ "member.set", NEED_ADMIN, v_member_set,
-	  "member.set LOGIN [name=..] [password=..] [role=..] [record=yes|no]" },
+	  "member.set LOGIN [name=..] [password=SIP-PASSWORD] [control_password=..] [role=..] "
+	  "[record=yes|no]" },
 	{ "member.del", NEED_ADMIN, v_member_del, "member.del LOGIN" },
 	{ "member.list", NEED_MANAGER, v_member_list, "member.list" },
 	{ "member.show", NEED_AGENT, v_member_show, "member.show [LOGIN]" },

@@ -293,13 +293,33 @@ static void v_queue_delete(struct vctx *v)
 
 /* ---- membership ---- */
 
+/* Managers assign and unassign only agents (members whose global role is
+ * agent), in queues they manage; making a queue manager is for admins. */
+static bool v_may_assign(struct vctx *v, eng_id q, eng_id m, bool manager)
+{
+	struct eng_member_view mv;
+	if (!v_need_queue(v, q))
+		return false;
+	if (v->who->role == ROLE_ADMIN)
+		return true;
+	if (manager) {
+		v_err(v, "denied", "only an admin makes queue managers");
+		return false;
+	}
+	if (!engine_member_view(v->app->engine, v->now, m, &mv) || mv.role != ROLE_AGENT) {
+		v_err(v, "denied", "managers assign agents only");
+		return false;
+	}
+	return true;
+}
+
 static void v_queue_assign(struct vctx *v)
 {
 	const char *qn = ctl_word(v->req, 0), *login = ctl_word(v->req, 1);
 	const char *rs = ctl_get(v->req, "role"), *act = ctl_get(v->req, "active");
-	bool manager = rs && !strcmp(rs, "manager"), active = false;
+	bool manager = rs && !strcmp(rs, "manager"), active = false, was_manager = false, was_active;
 	eng_id q = v_queue(v, qn), m = q ? v_member(v, login) : 0;
-	if (!m || !v_need_queue(v, q))
+	if (!m || !v_may_assign(v, q, m, manager))
 		return;
 	if (rs && strcmp(rs, "agent") && strcmp(rs, "manager")) {
 		v_err(v, "invalid", "role must be agent or manager");
@@ -311,17 +331,20 @@ static void v_queue_assign(struct vctx *v)
 	}
 	if (!v_store_ok(v, store_assign(v->app->store, qn, login, manager, active), login))
 		return;
+	bool was_member = engine_is_member(v->app->engine, q, m, &was_manager, &was_active);
 	engine_assign(v->app->engine, v->now, q, m, manager, active);
 	app_engine_done(v->app);
 	v_ok(v, "%s assigned to %s as %s%s", login, qn, manager ? "manager" : "agent",
 	     active ? "" : " (paused)");
+	if (was_member && was_manager && !manager)
+		v_end_sessions(v, login);
 }
 
 static void v_queue_unassign(struct vctx *v)
 {
 	const char *qn = ctl_word(v->req, 0), *login = ctl_word(v->req, 1);
 	eng_id q = v_queue(v, qn), m = q ? v_member(v, login) : 0;
-	if (!m || !v_need_queue(v, q))
+	if (!m || !v_may_assign(v, q, m, false))
 		return;
 	if (!engine_unassign(v->app->engine, v->now, q, m)) {
 		v_err(v, "notfound", "%s is not in %s", login, qn);
@@ -330,6 +353,7 @@ static void v_queue_unassign(struct vctx *v)
 	app_engine_done(v->app);
 	if (v_store_ok(v, store_unassign(v->app->store, qn, login), login))
 		v_ok(v, "%s removed from %s", login, qn);
+	v_end_sessions(v, login);
 }
 
 static void v_queue_members(struct vctx *v)

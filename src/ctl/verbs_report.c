@@ -1,5 +1,7 @@
 /* verbs_report.c — supervision verbs: subscribe (the event stream), activity
  * (the past hour's agent activity) and report (performance indicators).
+ * activity and report read the journal on a worker thread (struct vjob):
+ * the checks and the engine lookups happen on the loop first.
  *
  * Who sees what: admins any queue and member; anyone else only the queues
  * they belong to (subscribe, activity), and for report the queues they manage
@@ -65,27 +67,32 @@ static void v_subscribe(struct vctx *v)
 		v_err(v, "internal", "out of memory");
 		return;
 	}
+	ctl_conn_set_streaming(v->conn, true);
 	v_ok(v, "subscribed");
 }
 
 /* ---- shared ---- */
 
-static bool vr_open(struct vctx *v, struct report_db *r)
+/* Worker side: the error of a failed report for j's reply; closes the database. */
+static void vr_fail(struct vjob *j, struct report_db *r, int rc)
 {
-	if (report_open(r, v->app->conf.db) == REPORT_OK)
-		return true;
-	v_err(v, "internal", "%s", report_errmsg(r));
-	return false;
+	if (rc == REPORT_TOO_LARGE) {
+		snprintf(j->code, sizeof j->code, "busy");
+		snprintf(j->msg, sizeof j->msg, "range too large");
+	} else {
+		snprintf(j->code, sizeof j->code, "internal");
+		snprintf(j->msg, sizeof j->msg, "report: %s", report_errmsg(r));
+	}
+	report_close(r);
 }
 
-/* Replies with the error of a failed report; closes the database. */
-static void vr_fail(struct vctx *v, struct report_db *r, int rc)
+/* Loop side: the rows, or the worker's error. */
+static void vr_finish(struct vjob *j)
 {
-	if (rc == REPORT_TOO_LARGE)
-		v_err(v, "busy", "range too large");
+	if (j->code[0])
+		v_err(&j->v, j->code, "%s", j->msg);
 	else
-		v_err(v, "internal", "report: %s", report_errmsg(r));
-	report_close(r);
+		v_finish_rows(&j->v);
 }
 
 /* A positive number from key=value, or `def` when absent. */
@@ -112,17 +119,21 @@ static void vr_iso_time(int64_t unix_ms, char *buf, size_t cap)
 /* ---- activity ---- */
 
 struct vr_activity {
-	struct vctx *v;
-	const char *only;           /* show only this member's lines, or NULL */
+	char db[CONF_STR_MAX];
+	char queue[ENG_NAME_MAX];
+	char only[ENG_NAME_MAX];    /* show only this member's lines, or "" */
+	int64_t from, to;
+	unsigned limit;
+	struct vjob *j;
 };
 
 static void vr_activity_row(void *ctx, const struct report_activity *a)
 {
 	struct vr_activity *act = ctx;
 	char when[32];
-	if (act->only && strcmp(act->only, a->member) != 0)
+	if (act->only[0] && strcmp(act->only, a->member) != 0)
 		return;
-	struct ctl_out *o = v_row(act->v);
+	struct ctl_out *o = v_row(&act->j->v);
 	vr_iso_time(a->t_ms, when, sizeof when);
 	ctl_out_kv(o, "time", when);
 	ctl_out_kv(o, "member", a->member);
@@ -135,6 +146,22 @@ static void vr_activity_row(void *ctx, const struct report_activity *a)
 		ctl_out_kvu(o, "wait", (unsigned long long)(a->value / 1000));
 	if (!strcmp(a->what, "ended"))
 		ctl_out_kvu(o, "talk", (unsigned long long)(a->value / 1000));
+}
+
+static void vr_activity_run(struct vjob *j)
+{
+	struct vr_activity *act = j->arg;
+	struct report_db r;
+	act->j = j;
+	if (report_open(&r, act->db) != REPORT_OK) {
+		vr_fail(j, &r, REPORT_FAILED);
+		return;
+	}
+	int rc = report_activity(&r, act->queue, act->from, act->to, act->limit, vr_activity_row, act);
+	if (rc != REPORT_OK)
+		vr_fail(j, &r, rc);
+	else
+		report_close(&r);
 }
 
 static void v_activity(struct vctx *v)
@@ -150,21 +177,18 @@ static void v_activity(struct vctx *v)
 		return;
 	}
 	const struct eng_queue_conf *qc = engine_queue_conf(v->app->engine, q);
-	struct vr_activity act = { .v = v };
+	struct vjob *j = v_job_new(v, sizeof(struct vr_activity), true, vr_activity_run, vr_finish);
+	if (!j)
+		return;
+	struct vr_activity *act = j->arg;
+	snprintf(act->db, sizeof act->db, "%s", v->app->conf.db);
+	snprintf(act->queue, sizeof act->queue, "%s", qc->name);
 	if (v->who->role == ROLE_AGENT && !qc->show_agents)
-		act.only = v->who->login;
-	struct report_db r;
-	if (!vr_open(v, &r))
-		return;
-	int64_t to = app_wallclock_ms();
-	int rc = report_activity(&r, qc->name, to - window * 1000, to + 1, (unsigned)limit,
-	                         vr_activity_row, &act);
-	if (rc != REPORT_OK) {
-		vr_fail(v, &r, rc);
-		return;
-	}
-	report_close(&r);
-	v_finish_rows(v);
+		snprintf(act->only, sizeof act->only, "%s", v->who->login);
+	act->to = app_wallclock_ms() + 1;
+	act->from = act->to - 1 - window * 1000;
+	act->limit = (unsigned)limit;
+	v_async(v, j);
 }
 
 /* ---- report ---- */
@@ -225,6 +249,14 @@ static bool vr_range(struct vctx *v, int64_t *from, int64_t *to)
 	return true;
 }
 
+struct vr_report {
+	char db[CONF_STR_MAX];
+	struct report_row rows[REPORT_ROWS_MAX];
+	size_t n;                   /* 0: every queue and member (admins) */
+	int64_t from, to;
+	bool csv;
+};
+
 static void vr_row_kv(struct vctx *v, const struct report_row *row)
 {
 	struct ctl_out *o = v_row(v);
@@ -259,6 +291,30 @@ static void vr_rows_csv(struct vctx *v, const struct report_row *rows, size_t n)
 	}
 }
 
+static void vr_report_run(struct vjob *j)
+{
+	struct vr_report *rp = j->arg;
+	struct report_db r;
+	if (report_open(&r, rp->db) != REPORT_OK) {
+		vr_fail(j, &r, REPORT_FAILED);
+		return;
+	}
+	int rc = rp->n ? REPORT_OK : report_all_subjects(&r, rp->rows, REPORT_ROWS_MAX, &rp->n);
+	if (rc == REPORT_OK)
+		rc = report_run(&r, rp->from, rp->to, rp->rows, rp->n);
+	if (rc != REPORT_OK) {
+		vr_fail(j, &r, rc);
+		return;
+	}
+	report_close(&r);
+	if (rp->csv) {
+		vr_rows_csv(&j->v, rp->rows, rp->n);
+	} else {
+		for (size_t i = 0; i < rp->n; i++)
+			vr_row_kv(&j->v, &rp->rows[i]);
+	}
+}
+
 static void v_report(struct vctx *v)
 {
 	static struct report_row rows[REPORT_ROWS_MAX];
@@ -275,24 +331,17 @@ static void v_report(struct vctx *v)
 		v_err(v, "usage", "name the queue= or agent= to report on");
 		return;
 	}
-	struct report_db r;
-	if (!vr_open(v, &r))
+	struct vjob *j = v_job_new(v, sizeof(struct vr_report), true, vr_report_run, vr_finish);
+	if (!j)
 		return;
-	int rc = n ? REPORT_OK : report_all_subjects(&r, rows, REPORT_ROWS_MAX, &n);
-	if (rc == REPORT_OK)
-		rc = report_run(&r, from, to, rows, n);
-	if (rc != REPORT_OK) {
-		vr_fail(v, &r, rc);
-		return;
-	}
-	report_close(&r);
-	if (format && !strcmp(format, "csv")) {
-		vr_rows_csv(v, rows, n);
-	} else {
-		for (size_t i = 0; i < n; i++)
-			vr_row_kv(v, &rows[i]);
-	}
-	v_finish_rows(v);
+	struct vr_report *rp = j->arg;
+	snprintf(rp->db, sizeof rp->db, "%s", v->app->conf.db);
+	memcpy(rp->rows, rows, n * sizeof rows[0]);
+	rp->n = n;
+	rp->from = from;
+	rp->to = to;
+	rp->csv = format && !strcmp(format, "csv");
+	v_async(v, j);
 }
 
 const struct verb verbs_report[] = {

@@ -4,6 +4,7 @@
 #include "media/record.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sndfile.h>
 #include <stdatomic.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define RECORD_POLL_NS 5000000L
 
@@ -82,11 +84,22 @@ static void rec_open(struct recorder *w, struct rec *r)
 	SF_INFO info = { .samplerate = 8000, .channels = (int)r->channels,
 	                 .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
 	r->opened = true;
+	/* A new file only, owner-only, never through a symbolic link: nothing
+	 * planted at the path (a link to another file, an older recording) is
+	 * written over. */
+	int fd = open(r->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		char why[96];
+		snprintf(why, sizeof why, "%s", strerror(errno));
+		rec_fail(w, r, why);
+		return;
+	}
 	errno = 0;
-	r->sf = sf_open(r->path, SFM_WRITE, &info);
+	r->sf = sf_open_fd(fd, SFM_WRITE, &info, SF_TRUE);
 	if (!r->sf) {
 		char why[96];
 		snprintf(why, sizeof why, "%s", errno ? strerror(errno) : sf_strerror(NULL));
+		close(fd);
 		rec_fail(w, r, why);
 		return;
 	}

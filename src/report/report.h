@@ -3,9 +3,9 @@
  * so they survive a restart of callqd.
  *
  * Each request opens its own read-only connection (report_open) whose
- * statements are interrupted after REPORT_BUDGET_MS: reports run on the SIP
- * loop, and a huge range must fail fast ("range too large") instead of
- * stalling calls. Everything is over a half-open range [from, to) of wall
+ * statements are interrupted after REPORT_BUDGET_MS: reports run on a
+ * control worker thread (ctl/worker.h), and a huge range must still fail
+ * fast ("range too large") instead of holding a worker. Everything is over a half-open range [from, to) of wall
  * clock milliseconds; `to` must not be in the future (callers clip it to
  * now), because states still open at `to` are counted up to `to`.
  *

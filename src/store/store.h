@@ -56,12 +56,14 @@ int store_load(store_t *s, engine_t *e, eng_ms now,
 enum store_err store_queue_put(store_t *s, const struct eng_queue_conf *c, bool create);
 enum store_err store_queue_del(store_t *s, const char *name);
 
-/* Members. Both secrets are derived from the member's one password. */
+/* Members. Two independent secrets: the SIP password's digest HA1 and the
+ * control password's slow hash. */
 struct store_member {
 	const char *login, *name;
 	enum eng_role role;
 	const char *ha1;            /* SIP: MD5("login:realm:password") hex; NULL keeps the old one */
-	const char *pwhash;         /* control socket: core/pwhash.h text; NULL keeps the old one */
+	const char *pwhash;         /* control socket: core/pwhash.h text; NULL keeps the old one
+	                             * ("" on a new member: no control password, no `auth`) */
 	bool record;
 };
 enum store_err store_member_put(store_t *s, const struct store_member *m, bool create);

@@ -13,7 +13,7 @@ from harness import CALLQCTL, check
 
 AGENT, MANAGER, OTHER, ADMIN = "1001", "1100", "2100", "1900"
 ROLES = (AGENT, MANAGER, OTHER, ADMIN)
-PASSWORDS = {AGENT: "secret1001", MANAGER: "secret1100", OTHER: "pw2100", ADMIN: "secret1900"}
+PASSWORDS = {AGENT: "pass1001", MANAGER: "pass1100", OTHER: "pw2100", ADMIN: "pass1900"}
 
 
 def session(env, lines):
@@ -47,7 +47,8 @@ def outcome(reply):
 
 def setup_identities(env):
     """Queue `other` managed by 2100 with agent 2001 in it; a second support agent 1002 stays as the target."""
-    env.ctl.ok("member.add", OTHER, "name=Other Manager", f"password={PASSWORDS[OTHER]}", "role=manager")
+    env.ctl.ok("member.add", OTHER, "name=Other Manager", "password=sip2100",
+               f"control_password={PASSWORDS[OTHER]}", "role=manager")
     env.ctl.ok("member.add", "2001", "name=Other Agent", "password=pw2001", "role=agent")
     env.ctl.ok("queue.create", "other", "number=6900")
     env.ctl.ok("queue.assign", "other", OTHER, "role=manager")
@@ -192,28 +193,36 @@ def test_what_each_role_sees(env):
 
 
 def test_passwords_hashed_and_checked(env):
-    env.ctl.ok("member.add", "2002", "name=New", "password=first pw", "role=agent")
+    env.ctl.ok("member.add", "2002", "name=New", "password=sip first", 'control_password=first pw', "role=agent")
+    env.ctl.ok("member.add", "2003", "name=No Control", "password=sip2003", "role=agent")
     db = env.workdir / "run" / "callq.db"
     with sqlite3.connect(db) as conn:
-        stored = dict(conn.execute("SELECT login, password_hash FROM members"))
+        stored = dict(conn.execute("SELECT login, password_hash FROM members WHERE password_hash != ''"))
+    check("2003" not in stored, "a member added without control_password has a control password")
     for login, value in stored.items():
-        check(value.startswith("pbkdf2-sha256$") and "secret" not in value and "first" not in value,
+        check(value.startswith("pbkdf2-sha256$") and "pass" not in value and "first" not in value,
               f"{login}'s control password is not stored as a salted hash: {value!r}")
         iterations = int(value.split("$")[1])
         check(iterations >= 50000, f"{login}: {iterations} iterations")
     check(len(set(stored.values())) == len(stored), "two members share a hash: no salt?")
 
     check(outcome(as_member(env, "2002", "whoami", "first pw")) == "ok", "new member's password refused")
-    env.ctl.ok("member.set", "2002", "password=second")
+    sip, _ = session(env, ['auth 2002 "sip first"', "whoami"])
+    check(sip[0].startswith("ERR denied"), f"the SIP password opened the control socket: {sip}")
+    nopw, _ = session(env, ["auth 2003 sip2003", "whoami"])
+    check(nopw[0].startswith("ERR denied"), f"a member without a control password authenticated: {nopw}")
+    env.ctl.ok("member.set", "2002", "control_password=second")
     auth, _ = session(env, ['auth 2002 "first pw"', "whoami"])
     check(auth[0].startswith("ERR denied"), f"old password still accepted: {auth}")
     check(outcome(as_member(env, "2002", "whoami", "second")) == "ok", "changed password refused")
+    env.ctl.ok("member.set", "2002", "password=new sip")
+    check(outcome(as_member(env, "2002", "whoami", "second")) == "ok", "a new SIP password changed the control one")
     env.daemon.restart()
     check(outcome(as_member(env, "2002", "whoami", "second")) == "ok", "password lost by a restart")
 
 
 def test_failed_auth_slowed_and_logged(env):
-    replies = session(env, ["auth 1001 wrong1", "auth 1001 wrong2", "auth 1001 wrong3", "auth 1001 secret1001",
+    replies = session(env, ["auth 1001 wrong1", "auth 1001 wrong2", "auth 1001 wrong3", "auth 1001 pass1001",
                             "whoami"])
     heads = [r[0] for r in replies]
     check(all(h == "ERR denied bad login or password" for h in heads[:3]), f"failed auths: {heads}")
@@ -223,16 +232,17 @@ def test_failed_auth_slowed_and_logged(env):
     check(log.count("failed auth for '1001'") == 3, f"failed auths not logged:\n{env.daemon.log_tail()}")
     check(not any(f"wrong{n}" in log for n in (1, 2, 3)), "a password reached the log")
 
-    # The wait is per connection and ends: here a connection waits it out, then authenticates.
+    # The wait ends: here a connection waits it out, then authenticates (another login: 1001 has had
+    # its three free failures across connections).
     p = subprocess.Popen([str(CALLQCTL), "-s", env.daemon.socket_path], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, text=True)
     for n in range(3):
-        p.stdin.write(f"auth 1001 bad{n}\n")
+        p.stdin.write(f"auth 1002 bad{n}\n")
     p.stdin.flush()
     time.sleep(2.3)
-    out, _ = p.communicate("auth 1001 secret1001\nwhoami\n", timeout=10)
+    out, _ = p.communicate("auth 1002 pass1002\nwhoami\n", timeout=10)
     lines = out.splitlines()
-    check(lines[3] == "OK 1001 agent", f"auth after the wait: {lines}")
+    check(lines[3] == "OK 1002 agent", f"auth after the wait: {lines}")
     check(outcome(as_member(env, AGENT, "whoami")) == "ok", "a fresh connection was refused")
     unknown, _ = session(env, ["auth 9999 secret", "whoami"])
     check(unknown[0] == "ERR denied bad login or password", f"unknown login: {unknown}")

@@ -149,14 +149,14 @@ def ctl_session(env, *lines):
 def test_report_permissions_and_arguments(env):
     env.ctl.ok("queue.create", "solo", "number=6010")
     sub = Subscriber(env.daemon.socket_path,
-                     requests=["auth 1001 secret1001", "subscribe solo", "subscribe support"])
+                     requests=["auth 1001 pass1001", "subscribe solo", "subscribe support"])
     replies = sub.received()
     sub.close()
     check(replies[0].startswith("OK"), f"auth: {replies}")
     check(replies[1].startswith("ERR denied"), f"an agent subscribed to a queue it is not in: {replies}")
     check(replies[2] == "OK subscribed", f"subscribe support: {replies}")
 
-    out = ctl_session(env, "auth 1001 secret1001", "report agent=1002 from=1", "report queue=support from=1",
+    out = ctl_session(env, "auth 1001 pass1001", "report agent=1002 from=1", "report queue=support from=1",
                       "report agent=1001 from=1", "activity solo")
     check(out[0].startswith("OK"), f"auth: {out}")
     check(out[1].startswith("ERR denied") and out[2].startswith("ERR denied"), f"agent reports: {out}")

@@ -1,7 +1,8 @@
 /* test_record.c — the recording writer on its own: frames in, a readable
- * stereo or mono WAV out with MEV_RECORD_DONE; a full disk (/dev/full) and an
- * unwritable folder give MEV_RECORD_FAILED; a stuck disk makes the ring drop
- * and count frames instead of blocking the producer. */
+ * stereo or mono WAV out with MEV_RECORD_DONE; a path that exists already (a
+ * file, a symbolic link) and an unwritable folder give MEV_RECORD_FAILED and
+ * nothing is written over or through; a writer slower than the producer makes
+ * the ring drop and count frames instead of blocking the producer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -114,71 +115,90 @@ static void test_stereo(void **state)
 static void test_failures(void **state)
 {
 	(void)state;
-	char path[128];
+	char path[128], existing[128], link[128], target[128];
 	struct recorder *w = recorder_new(on_event, NULL);
 	int16_t s[RECORD_FRAME] = { 0 };
 	assert_null(rec_new(w, 1, 1, "", 1, 0));
 	assert_null(rec_new(w, 1, 1, "/tmp/x.wav", 3, 0));
 
-	struct rec *full = rec_new(w, 1, 5, "/dev/full", 1, 0);
-	for (int i = 0; i < 3 && !rec_failed(full); i++)
-		rec_push(w, full, s);
+	snprintf(existing, sizeof existing, "%s/old.wav", dir);
+	FILE *f = fopen(existing, "w");
+	assert_non_null(f);
+	fputs("keep", f);
+	fclose(f);
+	snprintf(target, sizeof target, "%s/elsewhere", dir);
+	snprintf(link, sizeof link, "%s/link.wav", dir);
+	assert_int_equal(symlink(target, link), 0);
+	struct rec *old = rec_new(w, 1, 5, existing, 1, 0);
+	rec_push(w, old, s);
+	struct rec *viasym = rec_new(w, 4, 8, link, 1, 0);
+	rec_push(w, viasym, s);
 	snprintf(path, sizeof path, "%s/missing/dir/x.wav", dir);
 	struct rec *nodir = rec_new(w, 2, 6, path, 1, 0);
 	rec_push(w, nodir, s);
 	struct rec *never = rec_new(w, 3, 7, path, 2, 0);
 	rec_abort(w, never, "the legs are not bridged");
-	assert_true(wait_events(3));
-	for (int i = 0; i < 200 && !(rec_failed(full) && rec_failed(nodir)); i++)
+	assert_true(wait_events(4));
+	for (int i = 0; i < 200 && !(rec_failed(old) && rec_failed(nodir) && rec_failed(viasym)); i++)
 		usleep(10000);
-	assert_true(rec_failed(full));
+	assert_true(rec_failed(old));
+	assert_true(rec_failed(viasym));
 	assert_true(rec_failed(nodir));
-	rec_finish(w, full);                 /* no second event */
+	rec_finish(w, old);                  /* no second event */
+	rec_finish(w, viasym);
 	rec_finish(w, nodir);
 	recorder_free(w);
-	assert_int_equal(nevents, 3);
-	for (int i = 0; i < 3; i++) {
+	assert_int_equal(nevents, 4);
+	for (int i = 0; i < 4; i++) {
 		assert_int_equal(events[i].kind, MEV_RECORD_FAILED);
 		print_message("record %u: %s\n", events[i].record, events[i].error);
-		if (events[i].record == 1)
-			assert_string_equal(events[i].error, "No space left on device");
+		if (events[i].record == 1 || events[i].record == 4)
+			assert_string_equal(events[i].error, "File exists");
 		if (events[i].record == 2)
 			assert_string_equal(events[i].error, "No such file or directory");
 		if (events[i].record == 3)
 			assert_string_equal(events[i].error, "the legs are not bridged");
 	}
+	char kept[16] = "";
+	f = fopen(existing, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(kept, sizeof kept, f));
+	fclose(f);
+	assert_string_equal(kept, "keep");
+	assert_int_equal(access(target, F_OK), -1);     /* the link led nowhere new */
+	struct stat st;
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
 }
 
-/* A FIFO blocks the writer in open() until someone reads it: the ring fills
- * and the producer goes on, dropping. */
+/* The writer polls every few milliseconds and writes far slower than frames
+ * are pushed (a header update per frame): pushing well past the ring's size
+ * in one go fills it, and the producer goes on, dropping, never waiting. */
 static void test_overflow(void **state)
 {
 	(void)state;
 	char path[96];
-	snprintf(path, sizeof path, "%s/fifo", dir);
-	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof path, "%s/slow.wav", dir);
 	struct recorder *w = recorder_new(on_event, NULL);
 	struct rec *r = rec_new(w, 9, 1, path, 1, 0);
 	int16_t s[RECORD_FRAME] = { 0 };
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (int i = 0; i < RECORD_RING + 100; i++)
+	for (int i = 0; i < RECORD_RING + 2000; i++)
 		rec_push(w, r, s);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
 	assert_true(ms < 500);
 	rec_finish(w, r);
-	int fd = open(path, O_RDONLY | O_NONBLOCK);  /* unblocks the writer */
 	assert_true(wait_events(1));
-	print_message("fifo: %s, %u frames dropped\n",
+	print_message("slow writer: %s, %u frames dropped\n",
 	              events[0].kind == MEV_RECORD_DONE ? "done" : events[0].error,
 	              events[0].frames_dropped);
 	assert_true(events[0].frames_dropped >= 100);
-	char sink[4096];
-	while (read(fd, sink, sizeof sink) > 0)
-		;
 	recorder_free(w);
-	close(fd);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
 }
 
 int main(void)

@@ -35,6 +35,7 @@ struct fx {
 	ctl_conn_t *closed[MAX_SEEN];
 	int send_failures;
 	ctl_conn_t *sub;        /* the connection that sent "sub" */
+	ctl_conn_t *held;       /* the connection that sent "hold" */
 	int64_t worst_step_ms;
 };
 
@@ -63,6 +64,14 @@ static void on_line(void *ctx, ctl_conn_t *c, char *line)
 	}
 	if (strcmp(line, "sub") == 0)
 		f->sub = c;
+	if (strcmp(line, "hold") == 0) {
+		f->held = c;
+		ctl_conn_hold(c);
+	}
+	if (strcmp(line, "stream") == 0) {
+		ctl_conn_set_authed(c, true);
+		ctl_conn_set_streaming(c, true);
+	}
 	static char reply[CTL_LINE_MAX + 16];
 	int n = snprintf(reply, sizeof reply, "echo %s\n", line);
 	f->send_failures += !ctl_conn_send(c, reply, (size_t)n);
@@ -75,6 +84,8 @@ static void on_close(void *ctx, ctl_conn_t *c)
 		f->closed[f->closes++] = c;
 	if (f->sub == c)
 		f->sub = NULL;
+	if (f->held == c)
+		f->held = NULL;
 }
 
 static int setup(void **state)
@@ -336,6 +347,82 @@ static void test_refuses_non_socket_path(void **state)
 	unlink(path);
 }
 
+/* A burst of pipelined lines is handled one per loop turn, not all at once. */
+static void test_one_line_per_turn(void **state)
+{
+	struct fx *f = *state;
+	struct inbox in = { 0 };
+	int fd = client(f);
+	put(fd, "a\nb\nc\n");
+	int64_t until = now_ms() + 3000;
+	while (f->nseen == 0 && now_ms() < until)
+		step(f);
+	assert_int_equal(f->nseen, 1);
+	step(f);
+	assert_int_equal(f->nseen, 2);
+	assert_true(await(f, fd, &in, "echo c\n"));
+	assert_string_equal(in.buf, "echo a\necho b\necho c\n");
+	close(fd);
+}
+
+/* A held connection's next lines wait until it is resumed; it is found by id
+ * while open, not after. */
+static void test_hold_and_resume(void **state)
+{
+	struct fx *f = *state;
+	struct inbox in = { 0 };
+	int fd = client(f);
+	put(fd, "hold\nnext\n");
+	assert_true(await(f, fd, &in, "echo hold\n"));
+	for (int i = 0; i < 20; i++)
+		step(f);
+	assert_int_equal(f->nseen, 1);
+	assert_non_null(f->held);
+	uint64_t id = ctl_conn_id(f->held);
+	assert_ptr_equal(ctl_server_conn(f->srv, id), f->held);
+	ctl_conn_resume(f->held);
+	assert_true(await(f, fd, &in, "echo next\n"));
+	close(fd);
+	assert_true(await_closes(f, 1));
+	assert_null(ctl_server_conn(f->srv, id));
+}
+
+/* Idle and unauthenticated connections are closed; a streaming one stays. */
+static void test_idle_timeout(void **state)
+{
+	struct fx *f = *state;
+	struct inbox in = { 0 };
+	ctl_server_set_idle(f->srv, 1);
+	int quiet = client(f), streaming = client(f);
+	put(streaming, "stream\n");
+	assert_true(await(f, streaming, &in, "echo stream\n"));
+	int64_t t0 = now_ms();
+	assert_true(await_closes(f, 1));
+	int64_t took = now_ms() - t0;
+	assert_true(took >= 500 && took < 2500);
+	for (int64_t until = now_ms() + 1500; now_ms() < until;)
+		step(f);
+	assert_int_equal(f->closes, 1);                 /* the streaming one is still open */
+	char c;
+	assert_int_equal(recv(quiet, &c, 1, MSG_DONTWAIT), 0);   /* EOF */
+	close(quiet);
+	close(streaming);
+}
+
+/* The last CTL_CONN_RESERVED slots are for root and our own uid. */
+static void test_slot_admit(void **state)
+{
+	(void)state;
+	unsigned open = CTL_CONN_MAX - CTL_CONN_RESERVED;
+	assert_true(ctl_slot_admit(open - 1, 0, false));
+	assert_false(ctl_slot_admit(open, 0, false));
+	assert_true(ctl_slot_admit(open, 0, true));
+	assert_true(ctl_slot_admit(open, 3, false));            /* privileged ones use the reserve */
+	assert_true(ctl_slot_admit(CTL_CONN_MAX - 1, CTL_CONN_RESERVED, true));
+	assert_false(ctl_slot_admit(CTL_CONN_MAX, CTL_CONN_RESERVED, true));
+	assert_false(ctl_slot_admit(CTL_CONN_MAX - 1, CTL_CONN_RESERVED - 1, false));
+}
+
 int main(void)
 {
 	su_init();
@@ -348,6 +435,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_overflow_outside_handler, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_non_socket_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_line_per_turn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hold_and_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
+		cmocka_unit_test(test_slot_admit),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	su_deinit();

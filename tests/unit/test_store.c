@@ -333,12 +333,14 @@ static void test_seed_demo(void **state)
 		assert_int_equal(v.role, want[i].role);
 		assert_false(v.logged_in);
 		assert_string_equal(cred_of(&creds, want[i].login), want[i].ha1);
-		/* The control-socket password is the SIP one, salted and hashed. */
-		char hash[PWHASH_TEXT_MAX], pw[32];
-		snprintf(pw, sizeof pw, "secret%s", want[i].login);
+		/* The control-socket password is its own (pass<login>), salted and
+		 * hashed; the SIP password (secret<login>) does not open it. */
+		char hash[PWHASH_TEXT_MAX], pw[32], sip[32];
+		snprintf(pw, sizeof pw, "pass%s", want[i].login);
+		snprintf(sip, sizeof sip, "secret%s", want[i].login);
 		assert_true(store_member_pwhash(s, want[i].login, hash, sizeof hash));
 		assert_true(pwhash_verify(pw, hash));
-		assert_false(pwhash_verify("secret", hash));
+		assert_false(pwhash_verify(sip, hash));
 	}
 	assert_int_equal(raw_int(f->path, "SELECT count(DISTINCT password_hash) FROM members"), 5);
 	for (int i = 0; i < 3; i++) {
