@@ -1,0 +1,87 @@
+"""Transfers from agents' phones (REFER, blind and attended with Replaces) and members calling each other by
+extension, over real SIP and RTP."""
+import re
+import sqlite3
+import time
+
+from harness import check, wait_for
+from test_routing import tone_arrives
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+class ReferPhone:
+    """An agent's phone (sipp) that answers callqd's INVITE, then 2 s later REFERs the call to refer_to and
+    answers the NOTIFYs (scenarios/agent_refer.xml)."""
+
+    def __init__(self, env, login, refer_to, answer_ms=1000):
+        self.login = login
+        self.rtp = env.rtp_port()
+        self.sipp = env.sipp(f"phone{login}", "register.xml", service=login, ooc="agent_refer.xml",
+                             keys=[("expires", 3600), ("rtpport", self.rtp.port), ("refer_to", refer_to)],
+                             args=["-au", login, "-ap", f"secret{login}", "-d", answer_ms], timeout_s=120)
+        self.sipp.wait_event("REGISTERED", 10)
+
+
+def notify_bodies(sipp):
+    """(Subscription-State, sipfrag status line) of every NOTIFY the phone received, in order."""
+    out = []
+    for direction, text in sipp.messages():
+        if direction == "received" and text.startswith("NOTIFY "):
+            head, _, body = text.partition("\n\n")
+            state = re.search(r"^Subscription-State:\s*(.*)$", head, re.M | re.I)
+            ctype = re.search(r"^Content-Type:\s*(.*)$", head, re.M | re.I)
+            check(ctype and ctype.group(1).lower().startswith("message/sipfrag"),
+                  f"NOTIFY without a message/sipfrag body:\n{text}")
+            out.append((state.group(1) if state else "", body.strip().splitlines()[0] if body.strip() else ""))
+    return out
+
+
+def check_notifies(phone, final):
+    """The phone got NOTIFY 100 Trying (active) first and `final` (terminated) last."""
+    got = wait_for(lambda: (lambda n: n if n and "terminated" in n[-1][0] else None)(notify_bodies(phone.sipp)),
+                   35, f"a terminating NOTIFY at {phone.login}")
+    check(got[-1][1] == final, f"last NOTIFY says {got[-1][1]!r}, expected {final!r}: {got}")
+    return got
+
+
+def journal(env, call=None):
+    """(event, call, queue, member, reason) rows of the journal, optionally of one call."""
+    db = env.workdir / "run" / "callq.db"
+    with sqlite3.connect(str(db), timeout=5) as conn:
+        rows = conn.execute("SELECT event, call, queue, member, reason FROM journal ORDER BY id").fetchall()
+    return [r for r in rows if call is None or r[1] == call]
+
+
+def wait_journal(env, event, reason=None, timeout=10):
+    def seen():
+        return [r for r in journal(env) if r[0] == event and (reason is None or r[4] == reason)]
+    return wait_for(seen, timeout, f"journal event {event} {reason or ''}")[0]
+
+
+def sip_uri(env, user, headers=""):
+    return f"sip:{user}@{env.daemon.address}{headers}"
+
+
+# ---------------------------------------------------------------------------------------------- tests
+
+def test_blind_transfer_to_queue(env):
+    phone = ReferPhone(env, "1001", sip_uri(env, "6001"))
+    env.make_ready("1001")
+    env.ctl.ok("agent.pause", "sales", "1001")        # the transferred caller waits in sales
+    call = env.call("6000", duration_ms=20000)
+    phone.sipp.wait_event("ACCEPTED", 15)
+    got = check_notifies(phone, "SIP/2.0 200 OK")
+    check(got[0] == (got[0][0], "SIP/2.0 100 Trying") and "active" in got[0][0],
+          f"first NOTIFY should be an active 100 Trying: {got}")
+    phone.sipp.wait_event("BYE", 10)                  # callqd hangs up the agent's leg
+    rows = wait_for(lambda: [r for r in env.ctl.ok("calls", "sales").rows if r.get("caller_number") == "5551234"],
+                    10, "the caller waiting in sales")
+    check(rows[0].get("talking") in (None, "no", "0"), f"caller should be waiting in sales: {rows[0]}")
+    transfer = wait_journal(env, "call.transfer", "queue:sales")
+    events = [r[0] for r in journal(env, transfer[1])]
+    check(events.index("call.end") < events.index("call.transfer"), f"call.end must come first: {events}")
+    check(transfer[2] == "support", f"transfer journaled in {transfer[2]}, expected support")
+    env.wait_stats("support", handled=1, missed=0)
+    env.wait_agent("1001", activity="recovery")
+    check(call.sipp.running(), "the caller's call ended")
