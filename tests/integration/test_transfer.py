@@ -85,3 +85,105 @@ def test_blind_transfer_to_queue(env):
     env.wait_stats("support", handled=1, missed=0)
     env.wait_agent("1001", activity="recovery")
     check(call.sipp.running(), "the caller's call ended")
+
+
+def test_blind_transfer_to_member(env):
+    target = env.phone("1002")                        # not logged in: only the transfer rings it
+    phone = ReferPhone(env, "1001", sip_uri(env, "1002"))
+    env.make_ready("1001")
+    call = env.call("6000", duration_ms=25000)
+    phone.sipp.wait_event("ACCEPTED", 15)
+    target.sipp.wait_event("ANSWERED", 15)
+    got = check_notifies(phone, "SIP/2.0 200 OK")
+    check(got[0][1] == "SIP/2.0 100 Trying", f"first NOTIFY should be 100 Trying: {got}")
+    phone.sipp.wait_event("BYE", 10)
+    tone_arrives(call.rtp, target.rtp, "caller -> transfer target")
+    tone_arrives(target.rtp, call.rtp, "transfer target -> caller")
+    transfer = wait_journal(env, "call.transfer", "member:1002")
+    events = [r[0] for r in journal(env, transfer[1])]
+    check(events.index("call.end") < events.index("call.transfer"), f"call.end must come first: {events}")
+    env.wait_stats("support", handled=1, missed=0, waiting=0)
+    env.wait_agent("1001", activity="recovery")
+
+
+def test_refer_from_stranger_refused(env):
+    phone = env.phone("1001")
+    env.make_ready("1001")
+    call = env.call("6000", duration_ms=6000, scenario="caller_refer.xml")
+    call.sipp.wait_event("REFUSED", 15)
+    env.wait_agent("1001", activity="oncall")        # the call goes on, untouched
+    check(not [r for r in journal(env) if r[0] == "call.transfer"], "a refused REFER transferred the call")
+    call.sipp.expect_success(20)
+    phone.sipp.wait_event("BYE", 10)
+
+
+def test_extension_call(env):
+    target = env.phone("1002")
+    a_rtp = env.rtp_port()
+    dialer = env.sipp("ext1001", "ext_call.xml", service="1002", keys=[
+        ("rtpport", a_rtp.port), ("fmts", "0 101"), ("attrs", "a=rtpmap:101 telephone-event/8000"),
+        ("from_user", "1001")], args=["-d", 12000, "-au", "1001", "-ap", "secret1001",
+                                      "-auth_uri", f"1002@{env.daemon.address}"])
+    dialer.wait_event("ANSWERED", 15)
+    target.sipp.wait_event("ANSWERED", 15)
+    a_rtp.wait_packets(1, 5, "RTP from callqd")
+    tone_arrives(a_rtp, target.rtp, "1001 -> 1002")
+    tone_arrives(target.rtp, a_rtp, "1002 -> 1001")
+    check(env.ctl.row("stats", "support").get("waiting") == "0", "an extension call entered a queue")
+    dialer.expect_success(20)
+    target.sipp.wait_event("BYE", 10)                 # 1001's BYE ends 1002's leg too
+
+
+def consult_dialog(sipp):
+    """(Call-ID, our tag, callqd's tag) of the dialog a sipp caller set up."""
+    for direction, text in sipp.messages():
+        if direction == "received" and text.startswith("SIP/2.0 200") and re.search(r"^CSeq:\s*\d+ INVITE", text,
+                                                                                      re.M | re.I):
+            call_id = re.search(r"^Call-ID:\s*(\S+)", text, re.M | re.I).group(1)
+            from_tag = re.search(r"^From:.*;tag=([^;\s]+)", text, re.M | re.I).group(1)
+            to_tag = re.search(r"^To:.*;tag=([^;\s]+)", text, re.M | re.I).group(1)
+            return call_id, from_tag, to_tag
+    raise AssertionError("no 200 OK to the consultation INVITE")
+
+
+def test_attended_transfer(env):
+    target = env.phone("1002")
+    # 1001 calls 1002 by extension first (the consultation call; it stays up until callqd ends it).
+    consult = env.call("1002", scenario="feature.xml", from_user="1001", auth=("1001", "secret1001"))
+    target.sipp.wait_event("ANSWERED", 15)
+    call_id, from_tag, to_tag = consult_dialog(consult.sipp)
+    replaces = f"{call_id};to-tag={to_tag};from-tag={from_tag}".replace("@", "%40").replace(";", "%3B") \
+        .replace("=", "%3D")
+    phone = ReferPhone(env, "1001", sip_uri(env, "1002", f"?Replaces={replaces}"))
+    env.make_ready("1001")
+    call = env.call("6000", duration_ms=25000)
+    phone.sipp.wait_event("ACCEPTED", 15)
+    got = check_notifies(phone, "SIP/2.0 200 OK")
+    check(got[0][1] == "SIP/2.0 100 Trying", f"first NOTIFY should be 100 Trying: {got}")
+    phone.sipp.wait_event("BYE", 10)                  # both of 1001's legs are hung up
+    consult.sipp.expect_success(15)
+    check(target.sipp.count("INVITE") == 1, "callqd rang 1002 again instead of reusing the consultation leg")
+    tone_arrives(call.rtp, target.rtp, "caller -> 1002")
+    tone_arrives(target.rtp, call.rtp, "1002 -> caller")
+    transfer = wait_journal(env, "call.transfer", "member:1002")
+    events = [r[0] for r in journal(env, transfer[1])]
+    check(events.index("call.end") < events.index("call.transfer"), f"call.end must come first: {events}")
+    env.wait_stats("support", handled=1, missed=0, waiting=0)
+
+
+def test_attended_transfer_needs_own_dialog(env):
+    target = env.phone("1002")
+    # 1003's consultation call to 1002: 1001 may not name it in a Replaces.
+    consult = env.call("1002", scenario="feature.xml", from_user="1003", auth=("1003", "secret1003"))
+    target.sipp.wait_event("ANSWERED", 15)
+    call_id, from_tag, to_tag = consult_dialog(consult.sipp)
+    replaces = f"{call_id};to-tag={to_tag};from-tag={from_tag}".replace("@", "%40").replace(";", "%3B") \
+        .replace("=", "%3D")
+    phone = ReferPhone(env, "1001", sip_uri(env, "1002", f"?Replaces={replaces}"))
+    env.make_ready("1001")
+    env.call("6000", duration_ms=15000)
+    wait_for(lambda: 403 in phone.sipp.responses("REFER"), 15, "403 to the REFER")
+    # The test phone gives up on the 403 and hangs up: the call ends as a plain call, not a transfer.
+    wait_journal(env, "call.end")
+    check(not [r for r in journal(env) if r[0] == "call.transfer"], "a refused REFER transferred the call")
+    check(consult.sipp.running(), "the other member's consultation call was touched")
