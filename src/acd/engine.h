@@ -159,7 +159,8 @@ enum eng_release {
 	REL_REFUSED,      /* never entered: limit, empty, paused queue */
 	REL_HANGUP,       /* operator call.hangup, or daemon shutdown */
 	REL_TRANSFER,     /* sent to a destination outside the queues: see `dest`
-	                     (escalation_dest, zero_out, or "hangup") */
+	                     (escalation_dest, zero_out, "hangup", or the agent's
+	                     transfer: engine_call_transfer) */
 };
 
 struct eng_action {
@@ -172,7 +173,8 @@ struct eng_action {
 	int64_t value;              /* ACT_EVENT: see enum eng_event */
 	char reason[ENG_REASON_MAX];/* ACT_EVENT: reason text, may be "" */
 	char dest[ENG_DEST_MAX];    /* ACT_RELEASE with REL_TRANSFER: "member:L", "group:A+B",
-	                               "voicemail:L", "uri:sip:...", "hangup" */
+	                               "voicemail:L", "uri:sip:...", "hangup"; after
+	                               engine_call_transfer also "queue:NAME" */
 };
 
 /* Counters shown by `stats`. Definitions (also in the README):

@@ -5,6 +5,7 @@ import sqlite3
 import time
 
 from harness import check, wait_for
+from test_media_calls import recording_row
 from test_routing import tone_arrives
 
 
@@ -91,8 +92,12 @@ def test_blind_transfer_to_member(env):
     target = env.phone("1002")                        # not logged in: only the transfer rings it
     phone = ReferPhone(env, "1001", sip_uri(env, "1002"))
     env.make_ready("1001")
+    env.ctl.ok("queue.set", "support", "record=yes")
     call = env.call("6000", duration_ms=25000)
     phone.sipp.wait_event("ACCEPTED", 15)
+    # The guide: recorded until the agent who answered from the queue leaves the call.
+    row = recording_row(env, "call", status="done", queue="support", agent="1001")
+    check(int(row["duration"]) <= 3, f"recording lasted {row['duration']} s; 1001 talked 2 s before the REFER")
     target.sipp.wait_event("ANSWERED", 15)
     got = check_notifies(phone, "SIP/2.0 200 OK")
     check(got[0][1] == "SIP/2.0 100 Trying", f"first NOTIFY should be 100 Trying: {got}")
