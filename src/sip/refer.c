@@ -296,8 +296,7 @@ void refer_gone(struct dialog *l)
 		l->referred->referrer = NULL;
 		l->referred = NULL;
 	}
-	if (l->referrer) {
-		l->referrer->referred = NULL;
-		l->referrer = NULL;
-	}
+	/* The caller hung up before the transfer was through: the agent's phone
+	 * hears so, and its leg ends. */
+	refer_outcome(l, 487);
 }

@@ -192,3 +192,15 @@ def test_attended_transfer_needs_own_dialog(env):
     wait_journal(env, "call.end")
     check(not [r for r in journal(env) if r[0] == "call.transfer"], "a refused REFER transferred the call")
     check(consult.sipp.running(), "the other member's consultation call was touched")
+
+
+def test_blind_transfer_caller_hangs_up(env):
+    target = env.phone("1002", mode="ring")
+    phone = ReferPhone(env, "1001", sip_uri(env, "1002"))
+    env.make_ready("1001")
+    call = env.call("6000", duration_ms=6000)         # gone while 1002's phone still rings
+    target.sipp.wait_event("INVITE", 15)
+    call.sipp.expect_success(20)
+    check_notifies(phone, "SIP/2.0 487 Request Terminated")
+    phone.sipp.wait_event("BYE", 10)
+    target.sipp.wait_event("CANCEL", 10)
