@@ -228,11 +228,10 @@ static bool refer_agent_ok(const struct dialog *a)
 	       !a->referred && !a->refer_event[0];
 }
 
-void refer_request(struct sipua *s, nua_t *nua, nua_handle_t *nh, struct dialog *l,
-                   const sip_t *sip, tagi_t tags[])
+void refer_request(nua_t *nua, nua_handle_t *nh, struct dialog *l, const sip_t *sip,
+                   tagi_t tags[])
 {
 	char replaces[512];
-	(void)s;
 	if (!l) {
 		bool in_dialog = sip->sip_to && sip->sip_to->a_tag;
 		refer_refuse(nua, nh, in_dialog ? 481 : 403,

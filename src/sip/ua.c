@@ -397,7 +397,7 @@ static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *n
 			dialog_spy_response(l, status, sip);
 		break;
 	case nua_i_refer:
-		refer_request(s, nua, nh, l, sip, tags);
+		refer_request(nua, nh, l, sip, tags);
 		break;
 	case nua_r_notify:
 		if (l)

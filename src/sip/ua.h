@@ -125,8 +125,8 @@ void transfer_gone(struct dialog *l);
 /* refer.c */
 /* A REFER: on an agent's leg of a queue call (blind, or attended with
  * Replaces naming the agent's extension call); anything else is refused. */
-void refer_request(struct sipua *s, nua_t *nua, nua_handle_t *nh, struct dialog *l,
-                   const sip_t *sip, tagi_t tags[]);
+void refer_request(nua_t *nua, nua_handle_t *nh, struct dialog *l, const sip_t *sip,
+                   tagi_t tags[]);
 /* The response to a NOTIFY we sent on l. */
 void refer_notified(struct dialog *l, int status);
 /* Where a caller sent on by REFER ended up (200, or the failure): the final
