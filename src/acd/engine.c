@@ -902,7 +902,8 @@ static void engine_apply_pending(engine_t *e, eng_ms now, struct eng_member *m)
  * during the call, and the agent into recovery. An agent who logged out skips
  * recovery: nothing would be offered to them anyway, and recovery would
  * outlive the session. */
-static void engine_finish(engine_t *e, eng_ms now, struct eng_call *c, enum eng_release why)
+static void engine_finish_to(engine_t *e, eng_ms now, struct eng_call *c, enum eng_release why,
+                             const char *dest)
 {
 	struct eng_queue *q = c->q;
 	struct eng_member *m = engine_member(e, c->member);
@@ -912,7 +913,9 @@ static void engine_finish(engine_t *e, eng_ms now, struct eng_call *c, enum eng_
 	q->talk_sum += talk;
 	q->last_handle[q->nhandles++ % ENG_LAST_HANDLES] = talk + (eng_ms)q->conf.recovery_s * 1000;
 	engine_event(e, now, EV_CALL_END, c->id, q->id, m->id, talk, NULL);
-	engine_release(e, now, c, why, NULL);
+	if (dest)
+		engine_event(e, now, EV_CALL_TRANSFER, c->id, q->id, 0, 0, dest);
+	engine_release(e, now, c, why, dest);
 	m->call = 0;
 	m->last_end = now;
 	engine_apply_pending(e, now, m);
@@ -927,6 +930,11 @@ static void engine_finish(engine_t *e, eng_ms now, struct eng_call *c, enum eng_
 		m->activity = ACTV_IDLE;
 	}
 	engine_sync(e, m);
+}
+
+static void engine_finish(engine_t *e, eng_ms now, struct eng_call *c, enum eng_release why)
+{
+	engine_finish_to(e, now, c, why, NULL);
 }
 
 /* ---- dispatch ---- */
@@ -2244,4 +2252,17 @@ bool engine_role_parse(const char *s, enum eng_role *out)
 const char *engine_event_name(enum eng_event ev)
 {
 	return engine_name_of(engine_event_names, ENG_COUNT(engine_event_names), (unsigned)ev);
+}
+
+/* ---- transfers by the agent ---- */
+
+bool engine_call_transfer(engine_t *e, eng_ms now, eng_id call, const char *dest)
+{
+	struct eng_call *c = engine_call(e, call);
+
+	if (!c || c->state != CALL_TALKING || !dest || !*dest)
+		return false;
+	engine_finish_to(e, now, c, REL_TRANSFER, dest);
+	engine_dispatch(e, now);
+	return true;
 }

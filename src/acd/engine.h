@@ -159,7 +159,8 @@ enum eng_release {
 	REL_REFUSED,      /* never entered: limit, empty, paused queue */
 	REL_HANGUP,       /* operator call.hangup, or daemon shutdown */
 	REL_TRANSFER,     /* sent to a destination outside the queues: see `dest`
-	                     (escalation_dest, zero_out, or "hangup") */
+	                     (escalation_dest, zero_out, "hangup", or the agent's
+	                     transfer: engine_call_transfer) */
 };
 
 struct eng_action {
@@ -172,7 +173,8 @@ struct eng_action {
 	int64_t value;              /* ACT_EVENT: see enum eng_event */
 	char reason[ENG_REASON_MAX];/* ACT_EVENT: reason text, may be "" */
 	char dest[ENG_DEST_MAX];    /* ACT_RELEASE with REL_TRANSFER: "member:L", "group:A+B",
-	                               "voicemail:L", "uri:sip:...", "hangup" */
+	                               "voicemail:L", "uri:sip:...", "hangup"; after
+	                               engine_call_transfer also "queue:NAME" */
 };
 
 /* Counters shown by `stats`. Definitions (also in the README):
@@ -308,6 +310,14 @@ bool engine_offer_answered(engine_t *e, eng_ms now, eng_id offer);
 bool engine_offer_failed(engine_t *e, eng_ms now, eng_id offer, const char *reason);
 /* Either side of a bridged call hung up. */
 bool engine_talk_end(engine_t *e, eng_ms now, eng_id call);
+/* The agent of a talking call sends the caller on (a REFER from the agent's
+ * phone): the call ends for the agent like any talk end (EV_CALL_END, the
+ * agent to recovery, pending logout/away applied), then EV_CALL_TRANSFER with
+ * reason = dest and ACT_RELEASE with REL_TRANSFER and dest ("member:L",
+ * "queue:NAME", "uri:..."). A "queue:NAME" dest is released like the others:
+ * the adapter enters the caller into NAME as a new call. False unless the
+ * call is talking and dest is not empty. */
+bool engine_call_transfer(engine_t *e, eng_ms now, eng_id call, const char *dest);
 bool engine_call_view(const engine_t *e, eng_ms now, eng_id call, struct eng_call_view *out);
 /* Waiting and talking calls of queue q: waiting/ringing ones in offer order
  * (position 1..n), then talking ones (position 0). Returns how many were

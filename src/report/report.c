@@ -323,7 +323,10 @@ static void rp_talk(struct report_row *row, int64_t talk)
 void report_count_call(struct report_row *qrow, struct report_zero_out *zero,
                        const struct report_call *e)
 {
-	if (e->ev == EV_CALL_ABANDON && strcmp(e->reason, "zero_out") == 0) {
+	/* A call.transfer after #0 or after an agent's talk (the agent transferred
+	 * the call) follows the call's own abandon or end: not a miss. */
+	if ((e->ev == EV_CALL_ABANDON && strcmp(e->reason, "zero_out") == 0) ||
+	    e->ev == EV_CALL_END) {
 		zero->call = e->call;
 		zero->run = e->run;
 	}
@@ -349,7 +352,7 @@ void report_count_call(struct report_row *qrow, struct report_zero_out *zero,
 		break;
 	case EV_CALL_TRANSFER:
 		/* Sent out of the queues (escalation_dest, no skill): missed here;
-		 * a #0 transfer follows its abandon event for the same call. */
+		 * a #0 or agent's transfer follows an abandon or end of the call. */
 		qrow->missed += !(e->call == zero->call && e->run == zero->run);
 		break;
 	case EV_CALL_ANSWER:

@@ -108,8 +108,9 @@ struct report_call {
 	const char *reason;         /* "" if none */
 };
 
-/* The last call that left with #0 (zero: none yet): its call.transfer, which
- * follows, is not a miss. Tracked over every queue's events. */
+/* The last call that left with #0 or whose talk ended (zero: none yet): a
+ * call.transfer that follows (#0, or the agent transferred the call) is not a
+ * miss. Tracked over every queue's events. */
 struct report_zero_out {
 	int64_t call, run;
 };

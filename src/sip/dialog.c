@@ -179,6 +179,7 @@ void dialog_terminated(struct dialog *l)
 	l->closing = true; /* the dialog is over: nothing more may be sent on it */
 	dialog_report(l);
 	transfer_gone(l);
+	refer_gone(l);
 	if (l->kind == DLG_AGENT)
 		dialog_detach_agent(l);
 	else if (l->kind == DLG_CALLER || l->kind == DLG_FEATURE)
@@ -386,6 +387,7 @@ void sipua_offer(sipua_t *s, const struct eng_action *a)
 	l->call = a->call;
 	l->offer = a->offer;
 	l->caller = caller;
+	snprintf(l->member, sizeof l->member, "%s", mv.login);
 	caller->agent = l;
 	log_info("sip", "call %u: offering to %s at %s", a->call, mv.login, b[0].uri);
 }

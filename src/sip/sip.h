@@ -7,6 +7,9 @@
  *                     -> answered, caller leg on hold, engine_call_enter
  *   INVITE *5x        feature code from an authenticated member: answered,
  *                     confirmation prompt, BYE
+ *   INVITE LOGIN      another member's extension, from a member: answered, that
+ *                     member's phones rung (internal.c)
+ *   REFER             from an agent's phone on a queue call: transfer (refer.c)
  * What the engine asks (app.c calls these for each action):
  *   sip_offer         INVITE to the member's newest registered contact
  *   sip_cancel_offer  CANCEL (or BYE if it raced to 200)

@@ -4,7 +4,8 @@
  * queues or the caller zeroes out: dest is "member:LOGIN" (ring that member's
  * phones), "group:A+B" (ring several members at once; the first answer wins,
  * the rest are cancelled), "uri:sip:..." (any SIP address), "voicemail:LOGIN"
- * (a prompt, then the caller's message recorded) or "hangup". From then on the
+ * (a prompt, then the caller's message recorded) or "hangup"; after an
+ * agent's REFER (refer.c) also "queue:NAME" (a new entry into that queue). From then on the
  * caller leg and the legs placed for it belong to this file alone: they end
  * by either side's BYE, by every leg failing, or by the ring timeout.
  */
@@ -33,6 +34,7 @@ static void transfer_cancel_others(struct dialog *caller, const struct dialog *k
 static void transfer_give_up(struct dialog *caller, const char *why)
 {
 	log_info("sip", "call %u: transfer ends: %s", caller->call, why);
+	refer_outcome(caller, 480);
 	if (caller->ring_timer) {
 		su_timer_destroy(caller->ring_timer);
 		caller->ring_timer = NULL;
@@ -93,11 +95,41 @@ static unsigned transfer_ring_group(struct dialog *caller, const char *list)
 	return placed;
 }
 
+/* A caller sent to a queue by its agent (REFER) enters it as a new call and
+ * hears that queue's hold loop. */
+static void transfer_enter_queue(struct dialog *caller, const char *name)
+{
+	struct sipua *s = caller->sip;
+	struct app *app = s->app;
+	eng_ms now = app_now();
+	eng_id q = engine_queue_find(app->engine, name);
+	const struct eng_queue_conf *qc = q ? engine_queue_conf(app->engine, q) : NULL;
+	struct eng_call_info ci = { caller->number, caller->name, qc ? qc->number : "", "" };
+	eng_id call = qc ? engine_call_enter(app->engine, now, q, &ci) : 0;
+	if (!call || idmap_put(&s->calls, call, caller) < 0) {
+		if (call)
+			engine_call_hangup(app->engine, now, call);
+		transfer_give_up(caller, "the queue refused the call");
+		return;
+	}
+	caller->call = call;
+	caller->reported = false;
+	media_leg_hold(app->media, caller->mleg, qc->hold, qc->lang[0] ? qc->lang : "en");
+	log_info("sip", "call %u: entered %s by transfer", call, name);
+	refer_outcome(caller, 200);
+}
+
 void transfer_start(struct dialog *caller, const char *dest)
 {
 	struct sipua *s = caller->sip;
 	unsigned placed = 0;
 	log_info("sip", "call %u: transfer to %s", caller->call, dest);
+	if (caller->peer)
+		return;   /* connected already: an attended transfer (refer.c) */
+	if (!strncmp(dest, "queue:", 6)) {
+		transfer_enter_queue(caller, dest + 6);
+		return;
+	}
 	if (!strncmp(dest, "member:", 7))
 		placed = transfer_ring_member(caller, dest + 7);
 	else if (!strncmp(dest, "group:", 6))
@@ -158,6 +190,7 @@ void transfer_response(struct dialog *o, int status, const sip_t *sip)
 	o->peer = caller;
 	media_bridge(caller->sip->app->media, caller->mleg, o->mleg);
 	log_info("sip", "call %u: transfer answered", caller->call);
+	refer_outcome(caller, 200);
 }
 
 void transfer_gone(struct dialog *l)
@@ -183,6 +216,7 @@ void transfer_gone(struct dialog *l)
 	transfer_cancel_others(l, NULL);
 	if (l->peer) {
 		l->peer->peer = NULL;
+		l->peer->caller = NULL;   /* l is about to be freed */
 		dialog_hangup(l->peer);
 	}
 }

@@ -1,5 +1,6 @@
 /* ua.c — the nua user agent: event dispatch, REGISTER, and routing of
- * incoming INVITEs (trunk or member, queue number or feature code). */
+ * incoming INVITEs (trunk or member; queue number, feature code, or a
+ * member's extension). */
 #include "sip/ua.h"
 
 #include <arpa/inet.h>
@@ -313,7 +314,9 @@ static void ua_invite(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip_t
 	const char *arg;
 	bool feature = inv.member[0] && app_feature(app, inv.dialed, &arg);
 	eng_id q = feature ? 0 : engine_queue_by_number(app->engine, inv.dialed);
-	if (!feature && !q) {
+	bool extension = !feature && !q && inv.member[0] &&
+	                 engine_member_find(app->engine, inv.dialed);
+	if (!feature && !q && !extension) {
 		nua_respond(nh, SIP_404_NOT_FOUND, TAG_END());
 		log_info("sip", "INVITE to unknown number '%s'", inv.dialed);
 		return;
@@ -323,6 +326,8 @@ static void ua_invite(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip_t
 		return;
 	if (feature)
 		ua_feature(s, nh, &inv, &r);
+	else if (extension)
+		internal_call(s, nh, inv.member, inv.caller_name, inv.dialed, &r);
 	else
 		ua_enter_queue(s, nh, q, &inv, &r);
 }
@@ -391,6 +396,13 @@ static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *n
 		else if (l && l->kind == DLG_SPY)
 			dialog_spy_response(l, status, sip);
 		break;
+	case nua_i_refer:
+		refer_request(nua, nh, l, sip, tags);
+		break;
+	case nua_r_notify:
+		if (l)
+			refer_notified(l, status);
+		break;
 	case nua_i_info:
 		if (l)
 			ua_info(l, sip);
@@ -457,6 +469,8 @@ sipua_t *sipua_new(struct app *app, char *err, size_t errlen)
 	                    NUTAG_APPL_METHOD("REGISTER"), NUTAG_ALLOW("REGISTER"),
 	                    /* DTMF by SIP INFO (ua_info); without this nua answers INFO 405. */
 	                    NUTAG_ALLOW("INFO"),
+	                    /* REFER is answered by refer.c (202 or a refusal), not by nua. */
+	                    NUTAG_APPL_METHOD("REFER"),
 	                    SIPTAG_USER_AGENT_STR("callq"), SIPTAG_SERVER_STR("callq"), TAG_END());
 	s->fail_timer = su_timer_create(su_root_task(app->root), 0);
 	if (!s->nua || !s->fail_timer) {

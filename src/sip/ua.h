@@ -48,11 +48,20 @@ struct dialog {
 	struct dialog *peer;
 	su_timer_t *ring_timer;
 	char voicemail[ENG_NAME_MAX];/* caller: box to record into once the prompt ends */
-	/* Spying (feature code *57-*59, or DLG_SPY): whose call, for whom, how. */
+	/* Spying (feature code *57-*59, or DLG_SPY): whose call, for whom, how.
+	 * An extension call (internal.c) keeps the member it rings in `target`. */
 	bool spying;
 	eng_id supervisor;
 	char target[ENG_NAME_MAX];
 	enum media_spy_mode spy_mode;
+	/* Transfers by REFER (refer.c) and extension calls (internal.c). */
+	char member[ENG_NAME_MAX];  /* agent leg, extension call: whose phone it is; else "" */
+	struct dialog *referrer;    /* caller: the agent leg whose REFER sent it on, until told */
+	struct dialog *referred;    /* agent leg: the caller its REFER sent on, until told */
+	char refer_event[48];       /* agent leg: Event of the REFER's subscription, "" if none */
+	bool refer_final;           /* agent leg: the last NOTIFY went out; BYE when it is answered */
+	bool refer_inflight;        /* agent leg: a NOTIFY awaits its answer */
+	int refer_pending;          /* agent leg: final status to NOTIFY after that answer, or 0 */
 	bool answered;           /* 2xx sent (caller, feature) or received (agent) */
 	bool closing;            /* we sent BYE, CANCEL or a final error */
 	bool reported;           /* the engine knows this leg is over (or never knew it) */
@@ -112,5 +121,24 @@ void transfer_start(struct dialog *caller, const char *dest);
 void transfer_response(struct dialog *out, int status, const sip_t *sip);
 /* A caller or outbound leg of a transfer has terminated. */
 void transfer_gone(struct dialog *l);
+
+/* refer.c */
+/* A REFER: on an agent's leg of a queue call (blind, or attended with
+ * Replaces naming the agent's extension call); anything else is refused. */
+void refer_request(nua_t *nua, nua_handle_t *nh, struct dialog *l, const sip_t *sip,
+                   tagi_t tags[]);
+/* The response to a NOTIFY we sent on l. */
+void refer_notified(struct dialog *l, int status);
+/* Where a caller sent on by REFER ended up (200, or the failure): the final
+ * NOTIFY to the agent's phone. Nothing if no REFER sent it. */
+void refer_outcome(struct dialog *caller, int status);
+/* l has terminated: forget the REFER links through it. */
+void refer_gone(struct dialog *l);
+
+/* internal.c */
+/* An authenticated member's phone dialed another member's login: answered,
+ * and that member's phones ring (transfer.c); the first answer is bridged. */
+void internal_call(struct sipua *s, nua_handle_t *nh, const char *from, const char *name,
+                   const char *login, const struct sdpneg *r);
 
 #endif

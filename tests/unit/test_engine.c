@@ -2292,6 +2292,60 @@ static void test_soak_one_release_per_call(void **state)
 	assert_true(ev_count[EV_RECOVERY_START] > 50);
 }
 
+/* ---- transfers by the agent (REFER) ---- */
+
+static void test_agent_transfer(void **state)
+{
+	eng_id q = queue("tr", STRAT_ROUND_ROBIN), a1 = agent("1001", q), a2, c;
+	const struct eng_action *rel;
+	struct eng_queue_stats st;
+
+	(void)state;
+	qset(q, "recovery", "5");
+	c = enter(q);
+	/* Not talking yet: no transfer. */
+	assert_false(engine_call_transfer(e, now, c, "member:1002"));
+	answer();
+	assert_false(engine_call_transfer(e, now, c, ""));
+	assert_false(engine_call_transfer(e, now, c + 100, "member:1002"));
+	drain();
+	assert_int_equal(nacts, 0);
+	now += 3000;
+	assert_true(engine_call_transfer(e, now, c, "member:1002"));
+	drain();
+	/* Ended for the agent, then the transfer, then the one release. */
+	assert_true(event_index(EV_CALL_END) < event_index(EV_CALL_TRANSFER));
+	assert_int_equal(find_event(EV_CALL_END)->value, 3000);
+	assert_int_equal(find_event(EV_CALL_END)->member, a1);
+	assert_string_equal(find_event(EV_CALL_TRANSFER)->reason, "member:1002");
+	assert_int_equal(find_event(EV_CALL_TRANSFER)->call, c);
+	assert_int_equal(count_kind(ACT_RELEASE), 1);
+	rel = find_kind(ACT_RELEASE);
+	assert_int_equal(rel->release, REL_TRANSFER);
+	assert_string_equal(rel->dest, "member:1002");
+	assert_int_equal(rel->call, c);
+	assert_int_equal(rel->member, a1);
+	assert_int_equal(mview(a1).activity, ACTV_RECOVERY);
+	assert_non_null(find_event(EV_RECOVERY_START));
+	st = qstats(q);
+	assert_int_equal(st.handled, 1);
+	assert_int_equal(st.missed, 0);
+	assert_int_equal(st.waiting, 0);
+	/* The call is gone from the engine. */
+	assert_false(engine_talk_end(e, now, c));
+	assert_false(engine_call_transfer(e, now, c, "member:1002"));
+	/* After recovery the agent takes the next call; a transfer to a queue is
+	 * released the same way (the adapter makes the new entry). */
+	a2 = agent("1002", q);
+	tick_to(now + 5000);
+	c = enter(q);
+	assert_int_equal(answer(), a2);
+	assert_true(engine_call_transfer(e, now, c, "queue:tr"));
+	drain();
+	assert_string_equal(find_kind(ACT_RELEASE)->dest, "queue:tr");
+	assert_int_equal(qstats(q).waiting, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2357,6 +2411,7 @@ int main(void)
 		T(test_recovery_extend_multi),
 		T(test_wait_estimators_backlog),
 		T(test_soak_one_release_per_call),
+		T(test_agent_transfer),
 #undef T
 	};
 

@@ -431,6 +431,27 @@ static void test_parse_time(void **state)
 	assert_false(report_parse_time("", &t));
 }
 
+/* An agent's transfer (REFER) ends the call for the agent, then sends it on:
+ * handled and talked, not missed. */
+static void test_agent_transfer_not_missed(void **state)
+{
+	struct fx *f = *state;
+	struct report_row q;
+	struct report_db r;
+	ev(f, 1, "call.enter", 1, "support", "", 0, "");
+	ev(f, 2, "call.offer", 1, "support", "1001", 0, "");
+	ev(f, 3, "call.answer", 1, "support", "1001", 2000, "");
+	ev(f, 13, "call.end", 1, "support", "1001", 10000, "");
+	ev(f, 13, "call.transfer", 1, "support", "", 0, "queue:sales");
+	assert_int_equal(report_open(&r, f->path), REPORT_OK);
+	assert_int_equal(report_queue_window(&r, "support", T0, T0 + HOUR, 0, &q), REPORT_OK);
+	report_close(&r);
+	assert_int_equal(q.offered, 1);
+	assert_int_equal(q.handled, 1);
+	assert_int_equal(q.missed, 0);
+	assert_int_equal(report_avg_talk_ms(&q), 10000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -443,6 +464,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_activity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_members, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agent_transfer_not_missed, setup, teardown),
 		cmocka_unit_test(test_csv_quoting),
 		cmocka_unit_test(test_parse_time),
 	};
