@@ -23,12 +23,12 @@ static bool dialog_allows_update(const sip_t *sip)
 	return sip && sip->sip_allow && sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE");
 }
 
-/* Handle settings of a dialog: INFO and REFER in it are nua's to answer (only
- * out-of-dialog ones are ours, ua.c); a session refresh that falls to us goes
- * by UPDATE when the peer allows it (RFC 4028 9). */
+/* Handle settings of a dialog: re-INVITEs are ours to answer, INFO and REFER
+ * in it nua's (only out-of-dialog ones are ours, ua.c); a session refresh
+ * that falls to us goes by UPDATE when the peer allows it (RFC 4028 9). */
 static void dialog_hparams(struct dialog *l, const sip_t *peer)
 {
-	nua_set_hparams(l->nh, NUTAG_APPL_METHOD(NULL),
+	nua_set_hparams(l->nh, NUTAG_APPL_METHOD(NULL), NUTAG_APPL_METHOD("INVITE"),
 	                TAG_IF(dialog_allows_update(peer), NUTAG_UPDATE_REFRESH(1)), TAG_END());
 }
 
