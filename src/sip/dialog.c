@@ -193,8 +193,9 @@ void dialog_ack(struct dialog *l, const sip_t *sip)
 	dialog_hold(l, r.hold);
 }
 
-/* ACK to the 2xx of a refresh re-INVITE that nua sent without SDP: the 2xx
- * holds the peer's offer, the ACK our answer (RFC 3264 via RFC 3261 13.2.1). */
+/* ACK to the 2xx of a refresh re-INVITE that nua sent without SDP (on a
+ * dialog the peer started: nua has no INVITE of ours to resend): the 2xx
+ * holds the peer's offer, the ACK our answer (RFC 3261 13.2.1). */
 static void dialog_ack_offer(struct dialog *l, const sip_t *sip)
 {
 	struct sipua *s = l->sip;
@@ -218,12 +219,20 @@ static void dialog_ack_offer(struct dialog *l, const sip_t *sip)
 
 bool dialog_invite_response(struct dialog *l, int status, const sip_t *sip)
 {
+	struct sdpneg r;
 	bool refresh = !l->offered;
+	/* On a dialog we started, nua refreshes by resending our INVITE, offer
+	 * and all: its 2xx answers, like the first one. */
+	bool ours = l->kind != DLG_CALLER && l->kind != DLG_FEATURE;
 	if (status >= 200 && status < 300) {
-		if (refresh)
+		if (refresh && !ours) {
 			dialog_ack_offer(l, sip);
-		else
+		} else {
 			nua_ack(l->nh, TAG_END());
+			if (refresh && l->mleg && !l->closing && sip && sip->sip_payload &&
+			    dialog_apply_answer(l, sip, &r))
+				dialog_hold(l, r.hold);
+		}
 		if (!refresh && dialog_allows_update(sip))
 			nua_set_hparams(l->nh, NUTAG_UPDATE_REFRESH(1), TAG_END());
 	}

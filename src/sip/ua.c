@@ -290,13 +290,20 @@ static bool ua_authorize(struct sipua *s, nua_t *nua, nua_handle_t *nh, const si
 	return false;
 }
 
-static bool ua_offer_sdp(nua_handle_t *nh, const sip_t *sip, struct sdpneg *r)
+static bool ua_offer_sdp(struct sipua *s, nua_handle_t *nh, const sip_t *sip, struct sdpneg *r)
 {
 	char err[128];
 	const sip_payload_t *pl = sip->sip_payload;
 	if (!pl || sdpneg_parse(pl->pl_data, pl->pl_len, r, err, sizeof err) < 0) {
 		nua_respond(nh, 488, "Not Acceptable Here (SDP)", TAG_END());
 		log_info("sip", "INVITE rejected: %s", pl ? err : "no SDP offer");
+		return false;
+	}
+	/* Our RTP socket has one family: rtp_ip's. */
+	if (!strchr(r->ip, ':') != !strchr(s->app->conf.rtp_ip, ':')) {
+		nua_respond(nh, 488, "Not Acceptable Here (address family)", TAG_END());
+		log_info("sip", "INVITE rejected: media address %s, but rtp_ip is %s", r->ip,
+		         s->app->conf.rtp_ip);
 		return false;
 	}
 	if (r->ncodecs == 0) {
@@ -401,7 +408,7 @@ static void ua_invite(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip_t
 		return;
 	}
 	struct sdpneg r;
-	if (!ua_offer_sdp(nh, sip, &r))
+	if (!ua_offer_sdp(s, nh, sip, &r))
 		return;
 	if (feature)
 		ua_feature(s, nh, &inv, &r);
@@ -522,15 +529,23 @@ static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *n
 
 #define UA_SOFIA_LINES_PER_S 5
 
-/* Sofia's own diagnostics ("received garbage", "Connection refused") go
- * through our log, a few lines a second at most, so a flood of junk
- * datagrams cannot grow the log without bound. */
+/* Sofia's own diagnostics ("Connection refused") go through our log, a few
+ * lines a second at most, so a flood of junk datagrams cannot grow the log
+ * without bound. "received garbage" is what Sofia says of a phone's UDP
+ * keep-alive ("\r\n\r\n", every 30 s or so, RFC 5626 4.4): the same line for
+ * junk and keep-alive alike, so it goes to the debug level only. */
 static void ua_sofia_log(void *stream, char const *fmt, va_list ap)
 {
 	static eng_ms window;
 	static unsigned lines, dropped;
 	char text[512];
 	(void)stream;
+	if (strstr(fmt, "received garbage")) {
+		vsnprintf(text, sizeof text, fmt, ap);
+		text[strcspn(text, "\r\n")] = 0;
+		log_debug("sofia", "%s", text);
+		return;
+	}
 	eng_ms now = app_now();
 	if (now - window >= 1000) {
 		if (dropped)
