@@ -80,14 +80,14 @@ static int load_store(struct app *a)
 	size_t n = store_trunk_acl(a->store, acl, 64);
 	for (size_t i = 0; i < n; i++)
 		if (sipua_acl_add(a->sip, acl[i].cidr) < 0)
-			log_warn("app", "trunk ACL entry '%s' ignored: not an IPv4 CIDR", acl[i].cidr);
+			log_warn("app", "trunk ACL entry '%s' ignored: not an IPv4 or IPv6 CIDR", acl[i].cidr);
 	static struct store_reg regs[1024];
-	n = store_regs(a->store, regs, 1024);
 	time_t now = time(NULL);
+	store_reg_prune(a->store, now);
+	n = store_regs(a->store, regs, 1024);
 	for (size_t i = 0; i < n; i++)
 		if (regs[i].expires_unix > now)
-			sipua_bind(a->sip, regs[i].login, regs[i].contact,
-			         (unsigned)(regs[i].expires_unix - now));
+			sipua_bind(a->sip, &regs[i], (unsigned)(regs[i].expires_unix - now));
 	return 0;
 }
 

@@ -8,6 +8,18 @@
 
 void acl_init(struct acl *a) { a->n = 0; }
 
+/* Whether the first `bits` bits of x and y agree. */
+static bool acl_prefix_eq(const uint8_t *x, const uint8_t *y, unsigned bits)
+{
+	unsigned whole = bits / 8, rest = bits % 8;
+	if (memcmp(x, y, whole))
+		return false;
+	if (!rest)
+		return true;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return (x[whole] & mask) == (y[whole] & mask);
+}
+
 int acl_add(struct acl *a, const char *cidr)
 {
 	char ip[64];
@@ -17,30 +29,49 @@ int acl_add(struct acl *a, const char *cidr)
 		return -1;
 	memcpy(ip, cidr, len);
 	ip[len] = 0;
-	long bits = 32;
+	uint8_t net[16] = { 0 };
+	int family = strchr(ip, ':') ? AF_INET6 : AF_INET;
+	long max = family == AF_INET6 ? 128 : 32, bits = max;
+	if (inet_pton(family, ip, net) != 1)
+		return -1;
 	if (slash) {
 		char *end;
 		bits = strtol(slash + 1, &end, 10);
-		if (end == slash + 1 || *end || bits < 0 || bits > 32)
+		if (end == slash + 1 || *end || bits < 0 || bits > max)
 			return -1;
 	}
-	struct in_addr in;
-	if (inet_pton(AF_INET, ip, &in) != 1)
-		return -1;
-	uint32_t mask = bits ? ~0u << (32 - bits) : 0;
-	a->e[a->n].mask = mask;
-	a->e[a->n].net = ntohl(in.s_addr) & mask;
+	a->e[a->n].family = family;
+	a->e[a->n].bits = (unsigned)bits;
+	memset(a->e[a->n].net, 0, sizeof a->e[a->n].net);
+	/* Keep only the network part, so "10.1.2.3/8" means 10.0.0.0/8. */
+	for (unsigned i = 0; i < (unsigned)max / 8; i++) {
+		unsigned keep = (unsigned)bits > i * 8 ? (unsigned)bits - i * 8 : 0;
+		a->e[a->n].net[i] = keep >= 8 ? net[i] : (uint8_t)(net[i] & (0xff << (8 - keep)));
+	}
 	a->n++;
 	return 0;
 }
 
 bool acl_allows(const struct acl *a, const struct sockaddr *sa)
 {
-	if (!sa || sa->sa_family != AF_INET)
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	const uint8_t *addr;
+	int family;
+	if (!sa)
 		return false;
-	uint32_t addr = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+	if (sa->sa_family == AF_INET) {
+		family = AF_INET;
+		addr = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+	} else if (sa->sa_family == AF_INET6) {
+		addr = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		family = memcmp(addr, v4mapped, 12) ? AF_INET6 : AF_INET;
+		if (family == AF_INET)
+			addr += 12;
+	} else {
+		return false;
+	}
 	for (unsigned i = 0; i < a->n; i++)
-		if ((addr & a->e[i].mask) == a->e[i].net)
+		if (a->e[i].family == family && acl_prefix_eq(addr, a->e[i].net, a->e[i].bits))
 			return true;
 	return false;
 }

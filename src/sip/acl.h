@@ -1,7 +1,10 @@
 /* acl.h — the trunk ACL: which source networks may send calls without auth.
  *
- * IPv4 CIDR entries ("127.0.0.1/32", "10.0.0.0/8"); an address matches if any
- * entry contains it. An empty list lets no unauthenticated call in.
+ * CIDR entries of either family ("127.0.0.1/32", "10.0.0.0/8", "::1/128",
+ * "2001:db8::/32"; no prefix means the single address); an address matches
+ * if any entry of its family contains it. An IPv4 address mapped into IPv6
+ * (::ffff:a.b.c.d, from a dual-stack socket) is matched as IPv4. An empty
+ * list lets no unauthenticated call in.
  */
 #ifndef CALLQ_ACL_H
 #define CALLQ_ACL_H
@@ -13,7 +16,11 @@
 #define ACL_MAX 64
 
 struct acl {
-	struct { uint32_t net, mask; } e[ACL_MAX];
+	struct {
+		int family;          /* AF_INET or AF_INET6 */
+		uint8_t net[16];     /* network bytes (4 used for IPv4) */
+		unsigned bits;
+	} e[ACL_MAX];
 	unsigned n;
 };
 

@@ -12,8 +12,27 @@
 #include <string.h>
 
 #include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_util.h>
+#include <sofia-sip/url.h>
 
 #include "core/log.h"
+
+/* Whether the peer's Allow (INVITE or 2xx) names UPDATE. */
+static bool dialog_allows_update(const sip_t *sip)
+{
+	return sip && sip->sip_allow && sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE");
+}
+
+/* Handle settings of a dialog: re-INVITEs and REFERs (refer.c answers 202 or a
+ * refusal itself) are ours to answer, INFO in it nua's (out-of-dialog ones
+ * are refused in ua.c); a session refresh
+ * that falls to us goes by UPDATE when the peer allows it (RFC 4028 9). */
+static void dialog_hparams(struct dialog *l, const sip_t *peer)
+{
+	nua_set_hparams(l->nh, NUTAG_APPL_METHOD(NULL), NUTAG_APPL_METHOD("INVITE"),
+	                NUTAG_APPL_METHOD("REFER"),
+	                TAG_IF(dialog_allows_update(peer), NUTAG_UPDATE_REFRESH(1)), TAG_END());
+}
 
 struct dialog *dialog_new(struct sipua *s, enum dialog_kind kind, nua_handle_t *nh)
 {
@@ -23,6 +42,14 @@ struct dialog *dialog_new(struct sipua *s, enum dialog_kind kind, nua_handle_t *
 	l->kind = kind;
 	l->sip = s;
 	l->nh = nh;
+	if (nh) {
+		/* Made for an incoming INVITE, the request nua is delivering now. */
+		msg_t *msg = nua_current_request(s->nua);
+		const sip_t *req = msg ? sip_object(msg) : NULL;
+		snprintf(l->transport, sizeof l->transport, "%s",
+		         route_transport(req && req->sip_via ? req->sip_via->v_protocol : NULL));
+		dialog_hparams(l, req);
+	}
 	l->live_next = s->live;
 	if (s->live)
 		s->live->live_prev = l;
@@ -55,17 +82,34 @@ static int dialog_remote(struct dialog *l, const struct sdpneg *r)
 	return media_leg_quiet(m, l->mleg, r->quiet);
 }
 
-/* 200 OK with our SDP, in answer to the remote's offer. */
+/* Our Contact for this dialog, naming its transport; false (nua's own
+ * Contact then) when we listen on a wildcard address. */
+static bool dialog_contact(const struct dialog *l, char *out, size_t cap)
+{
+	const struct conf *c = &l->sip->app->conf;
+	if (!strcmp(c->sip_listen, "0.0.0.0") || !strcmp(c->sip_listen, "::") ||
+	    !strcmp(c->sip_listen, "*"))
+		return false;
+	return route_contact(out, cap, "", c->sip_listen, c->sip_port, l->transport) == 0;
+}
+
+/* 200 OK to an INVITE with our SDP: an answer to the remote's offer, or
+ * (remote NULL) an offer of what we have. */
 static int dialog_respond_sdp(struct dialog *l, const struct sdpneg *remote)
 {
 	struct sipua *s = l->sip;
-	char sdp[1024];
-	size_t n = sdpneg_build(sdp, sizeof sdp, s->app->conf.rtp_ip, l->port, remote->codecs,
-	                        remote->ncodecs, remote->dtmf_pt, ++s->sdp_version, remote->reply_dir);
+	static const int ours[] = { 0, 8 };
+	char sdp[1024], contact[ROUTE_URI_MAX];
+	size_t n = remote ? sdpneg_build(sdp, sizeof sdp, s->app->conf.rtp_ip, l->port, remote->codecs,
+	                                 remote->ncodecs, remote->dtmf_pt, ++s->sdp_version,
+	                                 remote->reply_dir)
+	                  : sdpneg_build(sdp, sizeof sdp, s->app->conf.rtp_ip, l->port, ours, 2, 101,
+	                                 ++s->sdp_version, "sendrecv");
 	if (!n)
 		return -1;
-	nua_respond(l->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-	            SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+	bool own = dialog_contact(l, contact, sizeof contact);
+	nua_respond(l->nh, SIP_200_OK, TAG_IF(own, SIPTAG_CONTACT_STR(contact)),
+	            SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
 	return 0;
 }
 
@@ -100,6 +144,17 @@ void dialog_reinvite(struct dialog *l, const sip_t *sip)
 	struct sdpneg r;
 	char err[128];
 	const sip_payload_t *pl = sip->sip_payload;
+	if (l->mleg && !l->closing && !pl) {
+		/* An offerless re-INVITE (a session refresh, RFC 4028): we offer what
+		 * we have, and the ACK brings the answer (dialog_ack). */
+		if (dialog_respond_sdp(l, NULL) < 0) {
+			nua_respond(l->nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+			return;
+		}
+		l->offer_in_200 = true;
+		log_info("sip", "call %u: re-INVITE without SDP, offered ours", l->call);
+		return;
+	}
 	if (!l->mleg || l->closing || !pl ||
 	    sdpneg_parse(pl->pl_data, pl->pl_len, &r, err, sizeof err) < 0 || r.ncodecs == 0) {
 		nua_respond(l->nh, 488, "Not Acceptable Here", TAG_END());
@@ -111,6 +166,81 @@ void dialog_reinvite(struct dialog *l, const sip_t *sip)
 	}
 	log_info("sip", "call %u: re-INVITE%s", l->call, r.hold ? " (hold)" : "");
 	dialog_hold(l, r.hold);
+}
+
+/* The remote's answer to our offer, applied to the leg; false if unusable. */
+static bool dialog_apply_answer(struct dialog *l, const sip_t *sip, struct sdpneg *r)
+{
+	char err[128];
+	const sip_payload_t *pl = sip ? sip->sip_payload : NULL;
+	if (pl && sdpneg_parse(pl->pl_data, pl->pl_len, r, err, sizeof err) == 0 && r->ncodecs > 0 &&
+	    dialog_remote(l, r) == 0)
+		return true;
+	log_warn("sip", "call %u: answer without usable SDP (%s)", l->call, pl ? err : "no body");
+	return false;
+}
+
+void dialog_ack(struct dialog *l, const sip_t *sip)
+{
+	struct sdpneg r;
+	if (!l->offer_in_200)
+		return;
+	l->offer_in_200 = false;
+	if (!l->mleg || l->closing)
+		return;
+	if (!dialog_apply_answer(l, sip, &r)) {
+		dialog_hangup(l);
+		return;
+	}
+	dialog_hold(l, r.hold);
+}
+
+/* ACK to the 2xx of a refresh re-INVITE that nua sent without SDP (on a
+ * dialog the peer started: nua has no INVITE of ours to resend): the 2xx
+ * holds the peer's offer, the ACK our answer (RFC 3261 13.2.1). */
+static void dialog_ack_offer(struct dialog *l, const sip_t *sip)
+{
+	struct sipua *s = l->sip;
+	struct sdpneg r;
+	char sdp[1024];
+	const sip_payload_t *pl = sip ? sip->sip_payload : NULL;
+	if (!pl || !l->mleg || l->closing) {
+		nua_ack(l->nh, TAG_END());
+		return;
+	}
+	if (!dialog_apply_answer(l, sip, &r) ||
+	    !sdpneg_build(sdp, sizeof sdp, s->app->conf.rtp_ip, l->port, r.codecs, r.ncodecs,
+	                  r.dtmf_pt, ++s->sdp_version, r.reply_dir)) {
+		nua_ack(l->nh, TAG_END());
+		dialog_hangup(l);
+		return;
+	}
+	nua_ack(l->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+	dialog_hold(l, r.hold);
+}
+
+bool dialog_invite_response(struct dialog *l, int status, const sip_t *sip)
+{
+	struct sdpneg r;
+	bool refresh = !l->offered;
+	/* On a dialog we started, nua refreshes by resending our INVITE, offer
+	 * and all: its 2xx answers, like the first one. */
+	bool ours = l->kind != DLG_CALLER && l->kind != DLG_FEATURE;
+	if (status >= 200 && status < 300) {
+		if (refresh && !ours) {
+			dialog_ack_offer(l, sip);
+		} else {
+			nua_ack(l->nh, TAG_END());
+			if (refresh && l->mleg && !l->closing && sip && sip->sip_payload &&
+			    dialog_apply_answer(l, sip, &r))
+				dialog_hold(l, r.hold);
+		}
+		if (!refresh && dialog_allows_update(sip))
+			nua_set_hparams(l->nh, NUTAG_UPDATE_REFRESH(1), TAG_END());
+	}
+	if (status >= 200)
+		l->offered = false;
+	return refresh;
 }
 
 /* A leg that will never carry audio gives its RTP port back at once: an
@@ -205,15 +335,9 @@ static const char *dialog_miss_reason(int status)
 bool dialog_take_answer(struct dialog *l, const sip_t *sip)
 {
 	struct sdpneg r;
-	char err[128];
-	const sip_payload_t *pl = sip ? sip->sip_payload : NULL;
 	if (!l->mleg)
 		return false;   /* given up already (dialog_drop_media): a BYE follows */
-	if (pl && sdpneg_parse(pl->pl_data, pl->pl_len, &r, err, sizeof err) == 0 && r.ncodecs > 0 &&
-	    dialog_remote(l, &r) == 0)
-		return true;
-	log_warn("sip", "answer without usable SDP (%s)", pl ? err : "no body");
-	return false;
+	return dialog_apply_answer(l, sip, &r);
 }
 
 /* A final response to our INVITE to an agent. */
@@ -268,26 +392,66 @@ static void dialog_display(char *out, size_t cap, const char *name)
 	out[k] = 0;
 }
 
-int dialog_place(struct dialog *l, const char *uri, const struct dialog *caller)
+/* The transport a SIP URI asks for (";transport=tcp"), else UDP. */
+static void dialog_uri_transport(struct dialog *l, const char *uri)
+{
+	char t[REG_TRANSPORT_MAX] = "";
+	url_t *u = url_make(NULL, uri);
+	if (!u || url_param(u->url_params, "transport", t, sizeof t) <= 0)
+		snprintf(t, sizeof t, "%s", u && u->url_type == url_sips ? "tls" : "udp");
+	su_free(NULL, u);
+	snprintf(l->transport, sizeof l->transport, "%s", route_transport(t));
+}
+
+/* The INVITE to uri; with a binding, sent along its flow or Path. */
+static int dialog_invite(struct dialog *l, const char *uri, const struct reg_binding *b,
+                         const struct dialog *caller)
 {
 	struct sipua *s = l->sip;
 	unsigned port;
-	char sdp[1024], from[256], user[ENG_NUMBER_MAX], disp[ENG_NAME_MAX];
+	char sdp[1024], from[256], user[ENG_NUMBER_MAX], disp[ENG_NAME_MAX], host[REG_HOST_MAX + 16];
+	char flow[ROUTE_URI_MAX] = "", contact[ROUTE_URI_MAX];
 	static const int codecs[] = { 0, 8 };
-	if (dialog_media(l, &port) < 0)
+	if (dialog_media(l, &port) < 0 || (b && route_flow(flow, sizeof flow, b) < 0))
 		return -1;
 	size_t n = sdpneg_build(sdp, sizeof sdp, s->app->conf.rtp_ip, port, codecs, 2, 101,
 	                        ++s->sdp_version, "sendrecv");
 	dialog_uri_user(user, sizeof user, caller->number);
 	dialog_display(disp, sizeof disp, caller->name);
-	snprintf(from, sizeof from, "\"%s\" <sip:%s@%s>", disp, user, s->app->conf.sip_listen);
+	if (route_hostport(host, sizeof host, s->app->conf.sip_listen, s->app->conf.sip_port) < 0)
+		return -1;
+	/* From names our host only (no port), as before; brackets for IPv6. */
+	*strrchr(host, ':') = 0;
+	snprintf(from, sizeof from, "\"%s\" <sip:%s@%s>", disp, user, host);
+	if (b)
+		snprintf(l->transport, sizeof l->transport, "%s", b->transport);
+	else
+		dialog_uri_transport(l, uri);
+	bool own = dialog_contact(l, contact, sizeof contact);
 	l->nh = nua_handle(s->nua, l, NUTAG_URL(uri), SIPTAG_TO_STR(uri), SIPTAG_FROM_STR(from),
 	                   TAG_END());
 	if (!n || !l->nh)
 		return -1;
-	nua_invite(l->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
-	           TAG_END());
+	dialog_hparams(l, NULL);
+	if (flow[0] || (b && b->path[0]))
+		nua_set_hparams(l->nh, TAG_IF(flow[0], NUTAG_PROXY(flow)),
+		                TAG_IF(b && b->path[0], NUTAG_INITIAL_ROUTE_STR(b ? b->path : NULL)),
+		                TAG_END());
+	l->offered = true;
+	nua_invite(l->nh, TAG_IF(own, SIPTAG_CONTACT_STR(contact)),
+	           SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
 	return 0;
+}
+
+int dialog_place(struct dialog *l, const char *uri, const struct dialog *caller)
+{
+	return dialog_invite(l, uri, NULL, caller);
+}
+
+int dialog_place_binding(struct dialog *l, const struct reg_binding *b,
+                         const struct dialog *caller)
+{
+	return dialog_invite(l, b->uri, b, caller);
 }
 
 void dialog_discard(struct dialog *l)
@@ -377,7 +541,8 @@ void sipua_offer(sipua_t *s, const struct eng_action *a)
 		return;
 	}
 	struct dialog *l = dialog_new(s, DLG_AGENT, NULL);
-	if (!l || dialog_place(l, b[0].uri, caller) < 0 || idmap_put(&s->offers, a->offer, l) < 0) {
+	if (!l || dialog_place_binding(l, &b[0], caller) < 0 ||
+	    idmap_put(&s->offers, a->offer, l) < 0) {
 		log_error("sip", "offer %u: cannot create agent leg", a->offer);
 		if (l)
 			dialog_discard(l);
@@ -389,7 +554,9 @@ void sipua_offer(sipua_t *s, const struct eng_action *a)
 	l->caller = caller;
 	snprintf(l->member, sizeof l->member, "%s", mv.login);
 	caller->agent = l;
-	log_info("sip", "call %u: offering to %s at %s", a->call, mv.login, b[0].uri);
+	log_info("sip", "call %u: offering to %s at %s (from %s:%u over %s%s%s)", a->call, mv.login,
+	         b[0].uri, b[0].src[0] ? b[0].src : "?", b[0].src_port, b[0].transport,
+	         b[0].path[0] ? ", Path " : "", b[0].path);
 }
 
 void sipua_cancel_offer(sipua_t *s, const struct eng_action *a)
@@ -435,7 +602,7 @@ int sipua_spy_call(sipua_t *s, eng_id supervisor, const char *login, const char 
 	struct dialog *l = dialog_new(s, DLG_SPY, NULL);
 	if (!l)
 		return -1;
-	if (dialog_place(l, b[0].uri, &me) < 0) {
+	if (dialog_place_binding(l, &b[0], &me) < 0) {
 		dialog_discard(l);
 		return -1;
 	}

@@ -83,15 +83,31 @@ static void registrar_expire(struct reg_member *m, eng_ms now)
 			registrar_drop(m, i);
 }
 
-int registrar_bind(registrar_t *r, const char *login, const char *uri, eng_ms now,
+/* The same binding: same Contact, or the same phone instance and flow
+ * (RFC 5626 4.2: instance and reg-id identify it whatever its Contact). */
+static bool registrar_same(const struct reg_binding *a, const struct reg_binding *b)
+{
+	if (!strcmp(a->uri, b->uri))
+		return true;
+	return a->instance[0] && !strcmp(a->instance, b->instance) && a->reg_id == b->reg_id;
+}
+
+static bool registrar_fits(const struct reg_binding *b)
+{
+	return memchr(b->uri, 0, sizeof b->uri) && memchr(b->src, 0, sizeof b->src) &&
+	       memchr(b->transport, 0, sizeof b->transport) && memchr(b->path, 0, sizeof b->path) &&
+	       memchr(b->instance, 0, sizeof b->instance) && b->uri[0];
+}
+
+int registrar_bind(registrar_t *r, const char *login, const struct reg_binding *b, eng_ms now,
                    unsigned expires_s)
 {
 	struct reg_member *m = registrar_find(r, login);
-	if (!m || strlen(uri) >= REG_URI_MAX)
+	if (!m || !registrar_fits(b))
 		return -1;
 	registrar_expire(m, now);
 	for (unsigned i = 0; i < m->n; i++)
-		if (!strcmp(m->b[i].uri, uri))
+		if (registrar_same(&m->b[i], b))
 			registrar_drop(m, i--);
 	if (expires_s == 0)
 		return 0;
@@ -99,7 +115,7 @@ int registrar_bind(registrar_t *r, const char *login, const char *uri, eng_ms no
 		return -1;
 	/* Newest first: the most recently registered phone is rung first. */
 	memmove(&m->b[1], &m->b[0], m->n * sizeof m->b[0]);
-	strcpy(m->b[0].uri, uri);
+	m->b[0] = *b;
 	m->b[0].expires = now + (eng_ms)expires_s * 1000;
 	m->n++;
 	return 0;

@@ -115,14 +115,14 @@ int sdpneg_parse(const char *body, size_t len, struct sdpneg *out, char *err, si
 		goto out;
 	}
 	const sdp_connection_t *c = m->m_connections ? m->m_connections : s->sdp_connection;
-	if (!c || !c->c_address || c->c_addrtype != sdp_addr_ip4) {
-		snprintf(err, errlen, "no IPv4 connection address");
+	if (!c || !c->c_address || (c->c_addrtype != sdp_addr_ip4 && c->c_addrtype != sdp_addr_ip6)) {
+		snprintf(err, errlen, "no IPv4 or IPv6 connection address");
 		goto out;
 	}
 	snprintf(out->ip, sizeof out->ip, "%s", c->c_address);
 	out->port = m->m_port;
 	sdpneg_media(m, out);
-	if (!strcmp(out->ip, "0.0.0.0")) {
+	if (!strcmp(out->ip, "0.0.0.0") || !strcmp(out->ip, "::")) {
 		out->hold = true;
 		out->quiet = true;
 		out->reply_dir = "recvonly";
@@ -149,16 +149,17 @@ size_t sdpneg_build(char *buf, size_t cap, const char *ip, unsigned port, const 
 		snprintf(maps + ml, sizeof maps - ml,
 		         "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", dtmf_pt, dtmf_pt);
 	}
+	const char *fam = strchr(ip, ':') ? "IP6" : "IP4";
 	int n = snprintf(buf, cap,
 	                 "v=0\r\n"
-	                 "o=callq %u %u IN IP4 %s\r\n"
+	                 "o=callq %u %u IN %s %s\r\n"
 	                 "s=callq\r\n"
-	                 "c=IN IP4 %s\r\n"
+	                 "c=IN %s %s\r\n"
 	                 "t=0 0\r\n"
 	                 "m=audio %u RTP/AVP%s\r\n"
 	                 "%s"
 	                 "a=ptime:20\r\n"
 	                 "a=%s\r\n",
-	                 session_id, session_id, ip, ip, port, fmts, maps, dir);
+	                 session_id, session_id, fam, ip, fam, ip, port, fmts, maps, dir);
 	return (n < 0 || (size_t)n >= cap) ? 0 : (size_t)n;
 }

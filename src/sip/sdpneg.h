@@ -5,6 +5,7 @@
  * keeps what the media engine needs: address, port, the codecs both sides
  * have in the remote's order of preference, the telephone-event payload type,
  * and whether the remote put us on hold. sdpneg_build writes our side.
+ * Addresses are IPv4 or IPv6 (c=IN IP6); c=0.0.0.0 or c=:: means hold.
  */
 #ifndef CALLQ_SDPNEG_H
 #define CALLQ_SDPNEG_H

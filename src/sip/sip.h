@@ -41,7 +41,7 @@ int sipua_cred(sipua_t *s, const char *login, const char *ha1);
 void sipua_forget(sipua_t *s, const char *login);
 const char *sipua_ha1(sipua_t *s, const char *login);
 /* Restores a binding saved before a restart. */
-int sipua_bind(sipua_t *s, const char *login, const char *uri, unsigned expires_s);
+int sipua_bind(sipua_t *s, const struct store_reg *r, unsigned expires_s);
 /* Live registrations of a member. */
 unsigned sipua_contacts(sipua_t *s, const char *login);
 /* Source networks allowed to send calls without auth. */

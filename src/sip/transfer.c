@@ -50,13 +50,15 @@ static void transfer_ring_timeout(su_root_magic_t *m, su_timer_t *t, su_timer_ar
 	transfer_give_up((struct dialog *)arg, "nobody answered");
 }
 
-static unsigned transfer_ring_uri(struct dialog *caller, const char *uri)
+/* Rings uri, or (uri NULL) registered phone b the way it registered. */
+static unsigned transfer_ring_uri(struct dialog *caller, const char *uri,
+                                  const struct reg_binding *b)
 {
 	struct dialog *o = dialog_new(caller->sip, DLG_OUTBOUND, NULL);
 	if (!o)
 		return 0;
-	if (dialog_place(o, uri, caller) < 0) {
-		log_warn("sip", "call %u: cannot ring %s", caller->call, uri);
+	if ((uri ? dialog_place(o, uri, caller) : dialog_place_binding(o, b, caller)) < 0) {
+		log_warn("sip", "call %u: cannot ring %s", caller->call, uri ? uri : b->uri);
 		dialog_discard(o);
 		return 0;
 	}
@@ -74,7 +76,7 @@ static unsigned transfer_ring_member(struct dialog *caller, const char *login)
 	size_t n = registrar_contacts(s->reg, login, app_now(), b, REG_CONTACTS_MAX);
 	unsigned placed = 0;
 	for (size_t i = 0; i < n && caller->nout < DLG_FORK_MAX; i++)
-		placed += transfer_ring_uri(caller, b[i].uri);
+		placed += transfer_ring_uri(caller, NULL, &b[i]);
 	return placed;
 }
 
@@ -135,7 +137,7 @@ void transfer_start(struct dialog *caller, const char *dest)
 	else if (!strncmp(dest, "group:", 6))
 		placed = transfer_ring_group(caller, dest + 6);
 	else if (!strncmp(dest, "uri:", 4))
-		placed = transfer_ring_uri(caller, dest + 4);
+		placed = transfer_ring_uri(caller, dest + 4, NULL);
 	else if (!strncmp(dest, "voicemail:", 10)) {
 		/* The prompt first; its end (MEV_PLAYED) starts the recording. */
 		snprintf(caller->voicemail, sizeof caller->voicemail, "%s", dest + 10);

@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta_tag.h>
+#include <sofia-sip/tport_tag.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/su_tag.h>
@@ -26,29 +28,35 @@ static const char *ua_ha1(void *ctx, const char *user)
 	return registrar_ha1(((struct sipua *)ctx)->reg, user);
 }
 
+/* The address (text, no port) and socket address the current request came
+ * from, of either family; "?" if unknown. */
 static const char *ua_source(nua_t *nua, char *buf, size_t cap, const struct sockaddr **sa)
 {
 	msg_t *msg = nua_current_request(nua);
 	su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
 	*sa = ai ? ai->ai_addr : NULL;
 	snprintf(buf, cap, "?");
-	if (ai && ai->ai_addr && ai->ai_addr->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, buf, (socklen_t)cap);
+	if (*sa && (*sa)->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)*sa)->sin_addr, buf, (socklen_t)cap);
+	else if (*sa && (*sa)->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)*sa)->sin6_addr, buf, (socklen_t)cap);
 	return buf;
 }
 
-static uint32_t ua_ipv4(const struct sockaddr *sa)
+static unsigned ua_port(const struct sockaddr *sa)
 {
-	return sa && sa->sa_family == AF_INET
-	               ? ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr)
-	               : 0;
+	if (sa && sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	if (sa && sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	return 0;
 }
 
 /* Refuses a source that is guessing passwords; true if it was refused. */
 static bool ua_guarded(struct sipua *s, nua_t *nua, nua_handle_t *nh, const struct sockaddr *sa,
                        bool with_this)
 {
-	if (!guard_blocked(&s->guard, ua_ipv4(sa), app_now()))
+	if (!guard_blocked(&s->guard, sa, app_now()))
 		return false;
 	nua_respond(nh, 403, "Too Many Failed Attempts", TAG_IF(with_this, NUTAG_WITH_THIS(nua)),
 	            TAG_END());
@@ -59,14 +67,13 @@ static bool ua_guarded(struct sipua *s, nua_t *nua, nua_handle_t *nh, const stru
 static void ua_digest_outcome(struct sipua *s, const struct sockaddr *sa, const char *src,
                               const char *who, enum digest_result r)
 {
-	uint32_t ip = ua_ipv4(sa);
 	if (r == DIGEST_OK) {
-		guard_ok(&s->guard, ip);
+		guard_ok(&s->guard, sa);
 	} else if (r == DIGEST_BAD) {
 		log_warn("sip", "bad credentials for '%s' from %s", who, src);
-		if (guard_fail(&s->guard, ip, app_now()))
+		if (guard_fail(&s->guard, sa, app_now()))
 			log_warn("sip", "%s: too many failed attempts, refused for %lld ms", src,
-			         (long long)guard_blocked(&s->guard, ip, app_now()));
+			         (long long)guard_blocked(&s->guard, sa, app_now()));
 	}
 }
 
@@ -82,7 +89,8 @@ static unsigned ua_expires(const sip_t *sip, const sip_contact_t *m)
 	return e > REG_EXPIRES_MAX ? REG_EXPIRES_MAX : (unsigned)e;
 }
 
-static void ua_reply_contacts(struct sipua *s, nua_t *nua, nua_handle_t *nh, const char *login)
+static void ua_reply_contacts(struct sipua *s, nua_t *nua, nua_handle_t *nh, const char *login,
+                              const sip_t *sip)
 {
 	struct reg_binding b[REG_CONTACTS_MAX];
 	eng_ms now = app_now();
@@ -94,37 +102,110 @@ static void ua_reply_contacts(struct sipua *s, nua_t *nua, nua_handle_t *nh, con
 		len += (size_t)snprintf(list + len, sizeof list - len, "%s<%s>;expires=%lld",
 		                        i ? ", " : "", b[i].uri,
 		                        (long long)((b[i].expires - now + 999) / 1000));
+	/* RFC 3327 5.3: the Path we stored goes back to the phone. */
 	nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), TAG_IF(n, SIPTAG_CONTACT_STR(list)),
-	            TAG_END());
+	            TAG_IF(sip->sip_path, SIPTAG_PATH(sip->sip_path)), TAG_END());
 }
 
-static void ua_bind(struct sipua *s, const char *login, const sip_t *sip)
+/* The Path of a REGISTER as one string, "<uri1>,<uri2>"; -1 if too long. */
+static int ua_path(const sip_t *sip, char *out, size_t cap)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	size_t len = 0;
+	int rc = 0;
+	out[0] = 0;
+	for (const sip_path_t *p = sip->sip_path; p && rc == 0; p = p->r_next) {
+		char *u = url_as_string(home, p->r_url);
+		int n = u ? snprintf(out + len, cap - len, "%s<%s>", len ? "," : "", u) : -1;
+		if (n < 0 || (size_t)n >= cap - len)
+			rc = -1;
+		else
+			len += (size_t)n;
+	}
+	su_home_deinit(home);
+	return rc;
+}
+
+/* A Contact parameter's value without quotes ("+sip.instance", "reg-id"). */
+static void ua_param(const sip_contact_t *m, const char *name, char *out, size_t cap)
+{
+	const char *v = msg_params_find(m->m_params, name);
+	size_t len = v ? strlen(v) : 0;
+	if (len >= 2 && v[0] == '"' && v[len - 1] == '"')
+		v++, len -= 2;
+	out[0] = 0;
+	if (len && len < cap)
+		snprintf(out, cap, "%.*s", (int)len, v);
+}
+
+/* How this REGISTER reached us: source, transport, Path. */
+static int ua_flow(nua_t *nua, const sip_t *sip, struct reg_binding *b)
+{
+	const struct sockaddr *sa;
+	const char *t = route_transport(sip->sip_via ? sip->sip_via->v_protocol : NULL);
+	memset(b, 0, sizeof *b);
+	ua_source(nua, b->src, sizeof b->src, &sa);
+	b->src_port = ua_port(sa);
+	if (!b->src_port)
+		b->src[0] = 0;
+	snprintf(b->transport, sizeof b->transport, "%s", t[0] ? t : "udp");
+	return ua_path(sip, b->path, sizeof b->path);
+}
+
+/* Copies a field between the registrar's and the store's records, cut to
+ * cap (their sizes match, so nothing is cut in practice). */
+static void ua_copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+/* The store keeps the member's bindings as the registrar has them. */
+static void ua_store_bindings(struct sipua *s, const char *login)
+{
+	struct reg_binding b[REG_CONTACTS_MAX];
+	size_t n = registrar_contacts(s->reg, login, app_now(), b, REG_CONTACTS_MAX);
+	int64_t unix_now = ua_unix_now();
+	store_reg_prune(s->app->store, unix_now);
+	store_reg_del(s->app->store, login, NULL);
+	for (size_t i = 0; i < n; i++) {
+		struct store_reg r = { .src_port = b[i].src_port, .reg_id = b[i].reg_id };
+		r.expires_unix = unix_now + (b[i].expires - app_now() + 999) / 1000;
+		ua_copy(r.login, sizeof r.login, login);
+		ua_copy(r.contact, sizeof r.contact, b[i].uri);
+		ua_copy(r.src, sizeof r.src, b[i].src);
+		ua_copy(r.transport, sizeof r.transport, b[i].transport);
+		ua_copy(r.path, sizeof r.path, b[i].path);
+		ua_copy(r.instance, sizeof r.instance, b[i].instance);
+		store_reg_put(s->app->store, &r);
+	}
+}
+
+static void ua_bind(struct sipua *s, nua_t *nua, const char *login, const sip_t *sip)
 {
 	su_home_t home[1] = { SU_HOME_INIT(home) };
 	eng_ms now = app_now();
+	struct reg_binding b;
+	char reg_id[16];
+	if (ua_flow(nua, sip, &b) < 0)
+		log_warn("sip", "REGISTER %s: Path too long, ignored", login);
 	for (const sip_contact_t *m = sip->sip_contact; m; m = m->m_next) {
 		unsigned exp = ua_expires(sip, m);
 		if (m->m_url->url_type == url_any) {
-			if (exp == 0) {
+			if (exp == 0)
 				registrar_unbind_all(s->reg, login);
-				store_reg_del(s->app->store, login, NULL);
-			}
 			continue;
 		}
 		char *uri = url_as_string(home, m->m_url);
-		if (!uri || registrar_bind(s->reg, login, uri, now, exp) < 0) {
+		snprintf(b.uri, sizeof b.uri, "%s", uri ? uri : "");
+		ua_param(m, "+sip.instance", b.instance, sizeof b.instance);
+		ua_param(m, "reg-id", reg_id, sizeof reg_id);
+		b.reg_id = (unsigned)strtoul(reg_id, NULL, 10);
+		if (!uri || strlen(uri) >= sizeof b.uri || registrar_bind(s->reg, login, &b, now, exp) < 0)
 			log_warn("sip", "REGISTER %s: cannot bind %s", login, uri ? uri : "?");
-			continue;
-		}
-		if (exp) {
-			struct store_reg r = { .expires_unix = ua_unix_now() + exp };
-			snprintf(r.login, sizeof r.login, "%s", login);
-			snprintf(r.contact, sizeof r.contact, "%s", uri);
-			store_reg_put(s->app->store, &r);
-		} else {
-			store_reg_del(s->app->store, login, uri);
-		}
 	}
+	ua_store_bindings(s, login);
 	su_home_deinit(home);
 }
 
@@ -151,10 +232,11 @@ static void ua_register(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip
 	} else if (r == DIGEST_BAD) {
 		nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
 	} else {
-		ua_bind(s, login, sip);
-		log_info("sip", "REGISTER %s from %s: %u contact(s)", login, src,
+		ua_bind(s, nua, login, sip);
+		log_info("sip", "REGISTER %s from %s port %u over %s: %u contact(s)", login, src,
+		         ua_port(sa), route_transport(sip->sip_via ? sip->sip_via->v_protocol : NULL),
 		         sipua_contacts(s, login));
-		ua_reply_contacts(s, nua, nh, login);
+		ua_reply_contacts(s, nua, nh, login, sip);
 	}
 	nua_handle_destroy(nh);
 }
@@ -209,13 +291,20 @@ static bool ua_authorize(struct sipua *s, nua_t *nua, nua_handle_t *nh, const si
 	return false;
 }
 
-static bool ua_offer_sdp(nua_handle_t *nh, const sip_t *sip, struct sdpneg *r)
+static bool ua_offer_sdp(struct sipua *s, nua_handle_t *nh, const sip_t *sip, struct sdpneg *r)
 {
 	char err[128];
 	const sip_payload_t *pl = sip->sip_payload;
 	if (!pl || sdpneg_parse(pl->pl_data, pl->pl_len, r, err, sizeof err) < 0) {
 		nua_respond(nh, 488, "Not Acceptable Here (SDP)", TAG_END());
 		log_info("sip", "INVITE rejected: %s", pl ? err : "no SDP offer");
+		return false;
+	}
+	/* Our RTP socket has one family: rtp_ip's. */
+	if (!strchr(r->ip, ':') != !strchr(s->app->conf.rtp_ip, ':')) {
+		nua_respond(nh, 488, "Not Acceptable Here (address family)", TAG_END());
+		log_info("sip", "INVITE rejected: media address %s, but rtp_ip is %s", r->ip,
+		         s->app->conf.rtp_ip);
 		return false;
 	}
 	if (r->ncodecs == 0) {
@@ -322,7 +411,7 @@ static void ua_invite(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip_t
 		return;
 	}
 	struct sdpneg r;
-	if (!ua_offer_sdp(nh, sip, &r))
+	if (!ua_offer_sdp(s, nh, sip, &r))
 		return;
 	if (feature)
 		ua_feature(s, nh, &inv, &r);
@@ -373,11 +462,36 @@ static void ua_state(nua_handle_t *nh, struct dialog *l, tagi_t tags[])
 		nua_handle_destroy(nh);
 }
 
+/* Requests outside any dialog that callq does not serve: INFO gets 481 (RFC
+ * 6086: INFO only within a dialog), REFER 403 (no transfers from outside a
+ * call). MESSAGE, SUBSCRIBE, NOTIFY and PUBLISH are not in our Allow, so nua
+ * answers them 405 itself; a BYE or UPDATE that matches no dialog gets 481
+ * from nua. In a dialog, these come with the dialog bound to the handle and
+ * are not ours to refuse. True if the request was answered here. */
+static bool ua_out_of_dialog(nua_t *nua, nua_event_t event, nua_handle_t *nh, const sip_t *sip)
+{
+	char src[64];
+	const struct sockaddr *sa;
+	if (event == nua_i_info)
+		nua_respond(nh, 481, "No Dialog For INFO", NUTAG_WITH_THIS(nua), TAG_END());
+	else if (event == nua_i_refer)
+		nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+	else
+		return false;
+	log_debug("sip", "%s outside a dialog from %s refused",
+	          sip && sip->sip_request ? sip->sip_request->rq_method_name : "request",
+	          ua_source(nua, src, sizeof src, &sa));
+	nua_handle_destroy(nh);
+	return true;
+}
+
 static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *nua,
                      struct sipua *s, nua_handle_t *nh, struct dialog *l, sip_t const *sip,
                      tagi_t tags[])
 {
 	(void)phrase;
+	if (!l && ua_out_of_dialog(nua, event, nh, sip))
+		return;
 	switch (event) {
 	case nua_i_register:
 		ua_register(s, nua, nh, sip);
@@ -389,6 +503,8 @@ static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *n
 			ua_invite(s, nua, nh, sip);
 		break;
 	case nua_r_invite:
+		if (l && dialog_invite_response(l, status, sip))
+			break;
 		if (l && l->kind == DLG_AGENT)
 			dialog_agent_response(l, status, sip);
 		else if (l && l->kind == DLG_OUTBOUND)
@@ -407,6 +523,10 @@ static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *n
 		if (l)
 			ua_info(l, sip);
 		break;
+	case nua_i_ack:
+		if (l)
+			dialog_ack(l, sip);
+		break;
 	case nua_i_state:
 		ua_state(nh, l, tags);
 		break;
@@ -421,15 +541,23 @@ static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *n
 
 #define UA_SOFIA_LINES_PER_S 5
 
-/* Sofia's own diagnostics ("received garbage", "Connection refused") go
- * through our log, a few lines a second at most, so a flood of junk
- * datagrams cannot grow the log without bound. */
+/* Sofia's own diagnostics ("Connection refused") go through our log, a few
+ * lines a second at most, so a flood of junk datagrams cannot grow the log
+ * without bound. "received garbage" is what Sofia says of a phone's UDP
+ * keep-alive ("\r\n\r\n", every 30 s or so, RFC 5626 4.4): the same line for
+ * junk and keep-alive alike, so it goes to the debug level only. */
 static void ua_sofia_log(void *stream, char const *fmt, va_list ap)
 {
 	static eng_ms window;
 	static unsigned lines, dropped;
 	char text[512];
 	(void)stream;
+	if (strstr(fmt, "received garbage")) {
+		vsnprintf(text, sizeof text, fmt, ap);
+		text[strcspn(text, "\r\n")] = 0;
+		log_debug("sofia", "%s", text);
+		return;
+	}
 	eng_ms now = app_now();
 	if (now - window >= 1000) {
 		if (dropped)
@@ -463,18 +591,35 @@ sipua_t *sipua_new(struct app *app, char *err, size_t errlen)
 	idmap_init(&s->calls);
 	idmap_init(&s->offers);
 	idmap_init(&s->mlegs);
-	snprintf(url, sizeof url, "sip:%s:%u", app->conf.sip_listen, app->conf.sip_port);
-	s->nua = nua_create(app->root, ua_event, s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
-	                    NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
-	                    NUTAG_APPL_METHOD("REGISTER"), NUTAG_ALLOW("REGISTER"),
-	                    /* DTMF by SIP INFO (ua_info); without this nua answers INFO 405. */
-	                    NUTAG_ALLOW("INFO"),
-	                    /* REFER is answered by refer.c (202 or a refusal), not by nua. */
-	                    NUTAG_APPL_METHOD("REFER"),
-	                    SIPTAG_USER_AGENT_STR("callq"), SIPTAG_SERVER_STR("callq"), TAG_END());
+	char hp[REG_HOST_MAX + 16];
+	if (route_hostport(hp, sizeof hp, app->conf.sip_listen, app->conf.sip_port) < 0) {
+		snprintf(err, errlen, "sip_listen '%s' is too long", app->conf.sip_listen);
+		sipua_free(s);
+		return NULL;
+	}
+	snprintf(url, sizeof url, "sip:%s", hp);
+	s->nua = nua_create(
+		app->root, ua_event, s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0),
+		/* We ACK 2xx ourselves: a refresh answered with an offer needs our answer in it. */
+		NUTAG_AUTOACK(0),
+		/* Only what callq serves: the rest (MESSAGE, SUBSCRIBE, NOTIFY, PUBLISH) gets 405. */
+		SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, UPDATE, INFO, REFER, REGISTER"),
+		/* Answered by us outside dialogs (REGISTER, ua_out_of_dialog); dialog handles
+		 * leave INFO and REFER to nua (dialog_new). */
+		NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("INFO"), NUTAG_APPL_METHOD("REFER"),
+		/* RFC 4028: the peer refreshes where it may; where we must, UPDATE if the peer
+		 * allows it (dialog.c), else a re-INVITE whose answer goes in our ACK. */
+		NUTAG_SESSION_REFRESHER(nua_remote_refresher),
+		/* Responses go where the request came from, NAT or not (RFC 3581). */
+		NTATAG_SERVER_RPORT(2), NTATAG_CLIENT_RPORT(1),
+		/* A phone's TCP connection is how we reach it: keep it while its binding
+		 * may live, and answer its CRLF keep-alive pings (RFC 5626 4.4.1). */
+		TPTAG_IDLE((REG_EXPIRES_MAX + 120) * 1000u), TPTAG_PONG2PING(1),
+		SIPTAG_USER_AGENT_STR("callq"), SIPTAG_SERVER_STR("callq"), TAG_END());
 	s->fail_timer = su_timer_create(su_root_task(app->root), 0);
 	if (!s->nua || !s->fail_timer) {
-		snprintf(err, errlen, "cannot listen on %s (address in use?)", url);
+		snprintf(err, errlen, "cannot listen on %s (address in use, or not an address of this host?)",
+		         url);
 		sipua_free(s);
 		return NULL;
 	}
@@ -551,9 +696,15 @@ void sipua_forget(sipua_t *s, const char *login) { registrar_forget(s->reg, logi
 
 const char *sipua_ha1(sipua_t *s, const char *login) { return registrar_ha1(s->reg, login); }
 
-int sipua_bind(sipua_t *s, const char *login, const char *uri, unsigned expires_s)
+int sipua_bind(sipua_t *s, const struct store_reg *r, unsigned expires_s)
 {
-	return registrar_bind(s->reg, login, uri, app_now(), expires_s);
+	struct reg_binding b = { .src_port = r->src_port, .reg_id = r->reg_id };
+	ua_copy(b.uri, sizeof b.uri, r->contact);
+	ua_copy(b.src, sizeof b.src, r->src);
+	ua_copy(b.transport, sizeof b.transport, r->transport);
+	ua_copy(b.path, sizeof b.path, r->path);
+	ua_copy(b.instance, sizeof b.instance, r->instance);
+	return registrar_bind(s->reg, r->login, &b, app_now(), expires_s);
 }
 
 unsigned sipua_contacts(sipua_t *s, const char *login)

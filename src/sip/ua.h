@@ -15,6 +15,7 @@
 #include "sip/digest.h"
 #include "sip/guard.h"
 #include "sip/registrar.h"
+#include "sip/route.h"
 #include "sip/sdpneg.h"
 #include "sip/sip.h"
 
@@ -62,6 +63,9 @@ struct dialog {
 	bool refer_final;           /* agent leg: the last NOTIFY went out; BYE when it is answered */
 	bool refer_inflight;        /* agent leg: a NOTIFY awaits its answer */
 	int refer_pending;          /* agent leg: final status to NOTIFY after that answer, or 0 */
+	char transport[REG_TRANSPORT_MAX]; /* of the dialog's first hop; our Contact names it */
+	bool offered;            /* our INVITE in progress carries an offer: its 2xx answers */
+	bool offer_in_200;       /* our 200 to an offerless re-INVITE offered: the ACK answers */
 	bool answered;           /* 2xx sent (caller, feature) or received (agent) */
 	bool closing;            /* we sent BYE, CANCEL or a final error */
 	bool reported;           /* the engine knows this leg is over (or never knew it) */
@@ -107,6 +111,15 @@ void dialog_free(struct dialog *l);
 void dialog_agent_response(struct dialog *l, int status, const sip_t *sip);
 /* Places an INVITE to `uri` for `caller` (From: the caller's number and name). */
 int dialog_place(struct dialog *l, const char *uri, const struct dialog *caller);
+/* The same to a registered phone, reached the way its REGISTER came (route.h). */
+int dialog_place_binding(struct dialog *l, const struct reg_binding *b,
+                         const struct dialog *caller);
+/* A response to an INVITE we sent: ACKs a 2xx (with our answer when the 2xx
+ * offers). True if it answered a re-INVITE (a session refresh by nua), which
+ * is then handled in full; false for the initial INVITE's responses. */
+bool dialog_invite_response(struct dialog *l, int status, const sip_t *sip);
+/* The ACK to our 2xx; it carries the answer when our 2xx offered. */
+void dialog_ack(struct dialog *l, const sip_t *sip);
 /* A final response to a supervisor's phone rung by `spy`. */
 void dialog_spy_response(struct dialog *l, int status, const sip_t *sip);
 /* A DTMF digit from the leg (RFC 4733 or SIP INFO). */

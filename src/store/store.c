@@ -36,6 +36,7 @@ enum store_stmt {
 	ST_ACL,
 	ST_REG_PUT,
 	ST_REG_DEL,
+	ST_REG_PRUNE,
 	ST_REGS,
 	ST_SKILL_UPSERT,
 	ST_SKILL_RULES_CLEAR,
@@ -92,12 +93,19 @@ static const char *const store_sql[ST_COUNT] = {
 	              " AND member_id = " MEMBER_ID,
 	[ST_FEATURES] = "SELECT code, action FROM feature_codes ORDER BY code",
 	[ST_ACL] = "SELECT cidr FROM trunk_acl ORDER BY rowid",
-	[ST_REG_PUT] = "INSERT INTO registrations (member_id, contact, expires_unix) "
-	               "SELECT id, :contact, :expires FROM members WHERE login = :login "
-	               "ON CONFLICT (member_id, contact) DO UPDATE SET expires_unix = excluded.expires_unix",
+	[ST_REG_PUT] = "INSERT INTO registrations (member_id, contact, expires_unix, src, src_port, "
+	               "transport, path, instance, reg_id) "
+	               "SELECT id, :contact, :expires, :src, :src_port, :transport, :path, :instance, "
+	               ":reg_id FROM members WHERE login = :login "
+	               "ON CONFLICT (member_id, contact) DO UPDATE SET expires_unix = excluded.expires_unix, "
+	               "src = excluded.src, src_port = excluded.src_port, "
+	               "transport = excluded.transport, path = excluded.path, "
+	               "instance = excluded.instance, reg_id = excluded.reg_id",
 	[ST_REG_DEL] = "DELETE FROM registrations WHERE member_id = " MEMBER_ID
-	               " AND contact = :contact",
-	[ST_REGS] = "SELECT m.login, r.contact, r.expires_unix FROM registrations r "
+	               " AND (:contact IS NULL OR contact = :contact)",
+	[ST_REG_PRUNE] = "DELETE FROM registrations WHERE expires_unix <= :now",
+	[ST_REGS] = "SELECT m.login, r.contact, r.expires_unix, r.src, r.src_port, r.transport, "
+	            "r.path, r.instance, r.reg_id FROM registrations r "
 	            "JOIN members m ON m.id = r.member_id ORDER BY m.login, r.contact",
 	/* An upsert, not INSERT OR REPLACE: replacing would give the skill a new
 	 * id (its place in creation order) and cascade away its members. */
@@ -1028,6 +1036,12 @@ enum store_err store_reg_put(store_t *s, const struct store_reg *r)
 	bind_text(st, ":login", r->login);
 	bind_text(st, ":contact", r->contact);
 	bind_int(st, ":expires", r->expires_unix);
+	bind_text(st, ":src", r->src);
+	bind_int(st, ":src_port", r->src_port);
+	bind_text(st, ":transport", r->transport[0] ? r->transport : "udp");
+	bind_text(st, ":path", r->path);
+	bind_text(st, ":instance", r->instance);
+	bind_int(st, ":reg_id", r->reg_id);
 	return store_change(s, st);
 }
 
@@ -1041,6 +1055,15 @@ enum store_err store_reg_del(store_t *s, const char *login, const char *contact)
 	return store_change(s, st);
 }
 
+void store_reg_prune(store_t *s, int64_t now_unix)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_REG_PRUNE);
+	if (!st)
+		return;
+	bind_int(st, ":now", now_unix);
+	store_change(s, st);
+}
+
 size_t store_regs(store_t *s, struct store_reg *out, size_t max)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_REGS);
@@ -1049,6 +1072,12 @@ size_t store_regs(store_t *s, struct store_reg *out, size_t max)
 		store_copy(out[n].login, sizeof out[n].login, sqlite3_column_text(st, 0));
 		store_copy(out[n].contact, sizeof out[n].contact, sqlite3_column_text(st, 1));
 		out[n].expires_unix = sqlite3_column_int64(st, 2);
+		store_copy(out[n].src, sizeof out[n].src, sqlite3_column_text(st, 3));
+		out[n].src_port = (unsigned)sqlite3_column_int(st, 4);
+		store_copy(out[n].transport, sizeof out[n].transport, sqlite3_column_text(st, 5));
+		store_copy(out[n].path, sizeof out[n].path, sqlite3_column_text(st, 6));
+		store_copy(out[n].instance, sizeof out[n].instance, sqlite3_column_text(st, 7));
+		out[n].reg_id = (unsigned)sqlite3_column_int(st, 8);
 		n++;
 	}
 	if (st)

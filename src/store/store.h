@@ -125,11 +125,26 @@ size_t store_features(store_t *s, struct store_feature *out, size_t max);
 struct store_acl { char cidr[64]; };
 size_t store_trunk_acl(store_t *s, struct store_acl *out, size_t max);
 
-/* Registrations, kept so a restart still reaches the phones. */
-struct store_reg { char login[ENG_NAME_MAX]; char contact[256]; int64_t expires_unix; };
+/* Registrations, kept so a restart still reaches the phones: the Contact and
+ * how the REGISTER came (source, transport, Path, RFC 5626 instance and
+ * reg-id; sizes as in sip/registrar.h). */
+struct store_reg {
+	char login[ENG_NAME_MAX];
+	char contact[256];
+	char src[64];
+	unsigned src_port;
+	char transport[8];
+	char path[512];
+	char instance[128];
+	unsigned reg_id;
+	int64_t expires_unix;
+};
 enum store_err store_reg_put(store_t *s, const struct store_reg *r);
+/* contact NULL: every registration of login. */
 enum store_err store_reg_del(store_t *s, const char *login, const char *contact);
 size_t store_regs(store_t *s, struct store_reg *out, size_t max);
+/* Deletes registrations that expired before now_unix. */
+void store_reg_prune(store_t *s, int64_t now_unix);
 
 /* The journal: one row per engine event (actions other than ACT_EVENT are
  * ignored); t_unix_ms is wall-clock time. Queue and member ids are stored as

@@ -86,6 +86,34 @@ static void test_build_round_trip(void **state)
 	assert_int_equal(sdpneg_build(buf, 40, "127.0.0.1", 20000, codecs, 2, 101, 7, "sendrecv"), 0);
 }
 
+static void test_ipv6(void **state)
+{
+	(void)state;
+	struct sdpneg r;
+	char buf[1024];
+	const char *sdp = "v=0\r\no=- 1 1 IN IP6 2001:db8::5\r\ns=-\r\nc=IN IP6 2001:db8::5\r\n"
+	                  "t=0 0\r\nm=audio 4000 RTP/AVP 8\r\n";
+	assert_int_equal(parse(sdp, &r), 0);
+	assert_string_equal(r.ip, "2001:db8::5");
+	assert_int_equal(r.port, 4000);
+	assert_int_equal(r.codecs[0], 8);
+	assert_false(r.hold);
+	const char *held = "v=0\r\no=- 1 1 IN IP6 ::1\r\ns=-\r\nc=IN IP6 ::\r\nt=0 0\r\n"
+	                   "m=audio 4000 RTP/AVP 0\r\n";
+	assert_int_equal(parse(held, &r), 0);
+	assert_true(r.hold);
+	assert_string_equal(r.reply_dir, "recvonly");
+	int codecs[] = { 0 };
+	assert_true(sdpneg_build(buf, sizeof buf, "::1", 20000, codecs, 1, 0, 3, "sendrecv") > 0);
+	assert_non_null(strstr(buf, "o=callq 3 3 IN IP6 ::1\r\n"));
+	assert_non_null(strstr(buf, "c=IN IP6 ::1\r\n"));
+	assert_int_equal(parse(buf, &r), 0);
+	assert_string_equal(r.ip, "::1");
+	/* IPv4 stays IPv4 */
+	assert_true(sdpneg_build(buf, sizeof buf, "10.0.0.1", 20000, codecs, 1, 0, 3, "sendrecv") > 0);
+	assert_non_null(strstr(buf, "c=IN IP4 10.0.0.1\r\n"));
+}
+
 /* Found by tests/fuzz/fuzz_sdp: Sofia-SIP's parse_media looped forever,
  * allocating, on these m= lines (a non-RTP proto whose format list has a word
  * starting outside its TOKEN set, or a tab it does not skip). Each must now be
@@ -132,6 +160,7 @@ int main(void)
 		cmocka_unit_test(test_hold_and_media_level_c),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_build_round_trip),
+		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_fuzz_sofia_media_loop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -743,6 +743,45 @@ static void test_registrations(void **state)
 	store_close(s);
 }
 
+/* Version 4: how a REGISTER came is kept; expired rows are pruned; NULL
+ * deletes every row of a member. */
+static void test_registration_flows(void **state)
+{
+	struct fixture *f = *state;
+	store_t *s = open_ok(f->path);
+	assert_int_equal(put_member(s, "4001", "E", ROLE_AGENT, "h", false, true), STORE_OK);
+	struct store_reg r = { .login = "4001", .contact = "sip:4001@10.0.0.1:5062;ob",
+		               .src = "2001:db8::7", .src_port = 40123, .transport = "tcp",
+		               .path = "<sip:127.0.0.5:5090;lr>", .instance = "<urn:uuid:1>",
+		               .reg_id = 1, .expires_unix = 500 };
+	assert_int_equal(store_reg_put(s, &r), STORE_OK);
+	struct store_reg old = { .login = "4001", .contact = "sip:4001@10.0.0.2", .expires_unix = 100 };
+	assert_int_equal(store_reg_put(s, &old), STORE_OK);
+	struct store_reg bad = r;
+	snprintf(bad.transport, sizeof bad.transport, "sctp");
+	snprintf(bad.contact, sizeof bad.contact, "sip:4001@10.0.0.3");
+	assert_int_equal(store_reg_put(s, &bad), STORE_FAILED);
+	store_close(s);
+
+	s = open_ok(f->path);
+	struct store_reg out[4];
+	assert_int_equal(store_regs(s, out, 4), 2);
+	assert_string_equal(out[0].src, "2001:db8::7");
+	assert_int_equal(out[0].src_port, 40123);
+	assert_string_equal(out[0].transport, "tcp");
+	assert_string_equal(out[0].path, "<sip:127.0.0.5:5090;lr>");
+	assert_string_equal(out[0].instance, "<urn:uuid:1>");
+	assert_int_equal(out[0].reg_id, 1);
+	assert_string_equal(out[1].transport, "udp");
+	assert_string_equal(out[1].src, "");
+	store_reg_prune(s, 100);
+	assert_int_equal(store_regs(s, out, 4), 1);
+	assert_string_equal(out[0].contact, "sip:4001@10.0.0.1:5062;ob");
+	assert_int_equal(store_reg_del(s, "4001", NULL), STORE_OK);
+	assert_int_equal(store_regs(s, out, 4), 0);
+	store_close(s);
+}
+
 static void test_locked_database_is_busy(void **state)
 {
 	struct fixture *f = *state;
@@ -854,6 +893,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_skill_bad_pattern_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recordings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_registration_flows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_database_is_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_bulk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_retention, setup, teardown),
