@@ -12,7 +12,11 @@
 # Then: no call listed, no agent ringing or in recovery once recovery is over, SIGTERM exit status 0,
 # no AddressSanitizer/UBSan/LeakSanitizer report in callqd's stderr, and in the journal every call.enter has
 # exactly one ending (answer followed by exactly one end, abandon, timeout or transfer) and no refused call
-# entered. Work dir build/soak/ (callqd.log, sipp logs, database). Exit 0 when all of that holds.
+# entered; and enough happened for all that to mean something: at least one caller per 3 s of traffic, each
+# of them in the journal, at least one call in 20 answered (and at least 3), at least 2 s of talk per
+# answered call on average, and at most 4 missed offers per call (a tight offer loop would show here). An
+# empty journal or no call answered fails. Work dir build/soak/ (callqd.log, sipp logs, database). Exit 0
+# when all of that holds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_RUN=${1:-600}
@@ -69,7 +73,7 @@ try:
     for login in ("1001", "1002", "1003"):
         if login not in assigned:
             ctl.ok("queue.assign", "support", login, "active=yes")
-        ctl.run("agent.resume", "support", login)
+        ctl.ok("agent.resume", "support", login)
     phones = {}
     for login, mode, ms in (("1001", "answer", 800), ("1002", "reject", 500), ("1003", "ring", 0),
                             ("1004", "answer", 300), ("1005", "answer", 2500)):
@@ -91,7 +95,7 @@ try:
         try:
             dest = wait_for(lambda: port.received() and port.peer(), 10, "RTP")
         except TestFailure:
-            return
+            return                                        # hung up before callqd's RTP reached it
         end = time.monotonic() + seconds
         while time.monotonic() < end and not stop.is_set():
             port.send_tone(dest, pt, count=10)
@@ -161,7 +165,7 @@ try:
         # Every agent back to ready, so nothing is left waiting for a status change; the callers finish.
         for login in phones:
             env.make_ready(login)
-            ctl.run("agent.resume", "support", login)
+            ctl.ok("agent.resume", "support", login)
         deadline = time.monotonic() + 60
         for c in callers:
             try:
@@ -235,8 +239,23 @@ for key, evs in events.items():
             problems.append(f"call {key[1]}: answered but {evs.count('call.end')} call.end: {evs}")
             continue
     tally[ends[0]] = tally.get(ends[0], 0) + 1
-say(f"journal: {len(events)} calls; endings {tally}; {counts['callers']} callers "
-    f"({counts['talkers']} sending audio), {counts['ctl']} status changes ({counts['ctl_err']} refused)")
+answered = tally.get("call.answer", 0)
+talk_s = sum(v or 0 for (v,) in db.execute("SELECT value FROM journal WHERE event = 'call.end'")) / 1000
+misses = db.execute("SELECT count(*) FROM journal WHERE event = 'call.miss'").fetchone()[0]
+say(f"journal: {len(events)} calls; endings {tally}; {answered} answered, {talk_s:.0f} s of talk, {misses} missed "
+    f"offers; {counts['callers']} callers ({counts['talkers']} sending audio), {counts['ctl']} status changes "
+    f"({counts['ctl_err']} refused)")
+# Enough traffic for the accounting to mean something: an empty journal or no answer is a failure.
+if counts["callers"] < DURATION / 3:
+    problems.append(f"only {counts['callers']} callers in {DURATION:g} s, expected at least {DURATION / 3:.0f}")
+if len(events) < counts["callers"]:
+    problems.append(f"{counts['callers']} callers but only {len(events)} calls in the journal")
+if answered < max(3, len(events) / 20):
+    problems.append(f"only {answered} of {len(events)} calls answered")
+if talk_s < 2 * answered:
+    problems.append(f"{talk_s:.1f} s of talk over {answered} answered calls, expected at least 2 s each")
+if misses > 4 * len(events):
+    problems.append(f"{misses} missed offers for {len(events)} calls: more than 4 per call")
 if len(problems) > 20:
     problems = problems[:20] + [f"... and {len(problems) - 20} more"]
 for p in problems:

@@ -7,13 +7,16 @@ import math
 import os
 import random
 import re
+import resource
 import shlex
 import signal
 import socket
+import sqlite3
 import struct
 import subprocess
 import threading
 import time
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +34,36 @@ class TestFailure(AssertionError):
     pass
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run on this machine. run.py prints it as SKIP and counts it as skipped, never
+    as passed. allowed=True is only for what this machine can never offer (a hardware or kernel limit); any
+    other skip (a missing package: scripts/deps.sh installs it) makes run.py, and so `make check`, fail."""
+
+    def __init__(self, reason, allowed=False):
+        super().__init__(reason)
+        self.reason, self.allowed = reason, allowed
+
+
+# Checks the running test has made: every check() and every wait_for() that saw its condition, on the test's
+# own thread (a helper thread's checks are not the test's). run.py resets it and fails a test that made none.
+checks_made = 0
+
+
+def _count_check():
+    global checks_made
+    if threading.current_thread() is threading.main_thread():
+        checks_made += 1
+
+
 def check(condition, message):
+    _count_check()
+    if not condition:
+        raise TestFailure(message)
+
+
+def _require(condition, message):
+    """A precondition of the harness itself (a binary exists, a packet parses): fails like check() but is not
+    one of the test's checks."""
     if not condition:
         raise TestFailure(message)
 
@@ -43,6 +75,7 @@ def wait_for(probe, timeout, what, interval=0.1):
     while True:
         last = probe()
         if last:
+            _count_check()
             return last
         if time.monotonic() >= deadline:
             raise TestFailure(f"timed out after {timeout:g}s waiting for {what} (last seen: {last!r})")
@@ -58,27 +91,46 @@ def _bindable(ip, port, kind):
             return False
 
 
+def _outside_ephemeral(lo, hi):
+    """The parts [a, b) of [lo, hi) that the kernel never picks for a socket bound to port 0
+    (/proc/sys/net/ipv4/ip_local_port_range), so nothing but an explicit bind can take a port there."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        eph_lo, eph_hi = (int(x) for x in f.read().split())
+    return [(a, b) for a, b in ((lo, min(hi, eph_lo)), (max(lo, eph_hi + 1), hi)) if b > a]
+
+
+# free_port hands out ports from 15000-19999 and 60000-65535, outside the ephemeral range: below the RTP
+# windows (rtp_window, 20000 up) and the bench scripts' RTP ranges (10000 up), and never twice in one run.
+_FREE_PORT_SPANS = ((15000, 20000), (60000, 65536))
+_handed_out = set()
+
+
 def free_port(ip=HOST, tcp_too=False, plus=()):
-    """A port free for UDP on ip (and TCP, and port+k for each k in plus), found by binding port 0."""
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.bind((ip, 0))
-            port = s.getsockname()[1]
+    """A port for a process the test starts (callqd, sipp) to bind: free for UDP on ip (and TCP, and port+k
+    for each k in plus). It lies outside the ephemeral range, so no socket bound to port 0 (ours, sipp's, or
+    another program's) can take it between this check and the child's bind, and it is never handed out twice."""
+    spans = [span for lo, hi in _FREE_PORT_SPANS for span in _outside_ephemeral(lo, hi)]
+    _require(spans, "no port range outside the ephemeral range for free_port")
+    weights = [b - a for a, b in spans]
+    for _ in range(500):
+        a, b = random.choices(spans, weights)[0]
+        port = random.randrange(a, b)
+        ports = [port] + [port + k for k in plus]
+        if any(p >= b or p in _handed_out for p in ports):
+            continue
         if tcp_too and not _bindable(ip, port, socket.SOCK_STREAM):
             continue
-        if all(port + k < 65536 and _bindable(ip, port + k, socket.SOCK_DGRAM) for k in plus):
+        if all(_bindable(ip, p, socket.SOCK_DGRAM) for p in ports):
+            _handed_out.update(ports)
             return port
-    raise TestFailure(f"no free port on {ip}")
+    raise TestFailure(f"no free port on {ip} in {spans}")
 
 
 def rtp_window(size=2000):
     """A random even port range [lo, lo+size) inside 20000-60000 that avoids the kernel's ephemeral ports,
     so callqd's RTP ports never collide with the sockets the tests and sipp bind to port 0."""
-    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-        eph_lo, eph_hi = (int(x) for x in f.read().split())
-    spans = [(20000, min(eph_lo, 60000)), (max(eph_hi + 1, 20000), 60000)]
-    spans = [(a, b) for a, b in spans if b - a >= size]
-    check(spans, "no room for an RTP port window outside the ephemeral port range")
+    spans = [(a, b) for a, b in _outside_ephemeral(20000, 60000) if b - a >= size]
+    _require(spans, "no room for an RTP port window outside the ephemeral port range")
     a, b = random.choice(spans)
     lo = random.randrange(a, b - size + 1) & ~1
     return lo, lo + size - 1
@@ -173,12 +225,34 @@ class RtpPacket:
     def __init__(self, arrival, source, data):
         self.arrival, self.source = arrival, source
         first, second, self.seq, self.ts, self.ssrc = struct.unpack("!BBHII", data[:12])
-        check(first >> 6 == 2, f"RTP version {first >> 6} from {source}")
+        _require(first >> 6 == 2, f"RTP version {first >> 6} from {source}")
         header = 12 + 4 * (first & 0x0F)
         if first & 0x10:
             header += 4 + 4 * struct.unpack("!H", data[header + 2:header + 4])[0]
         end = len(data) - (data[-1] if first & 0x20 else 0)
         self.pt, self.marker, self.payload = second & 0x7F, bool(second & 0x80), data[header:end]
+
+
+class Background:
+    """fn(*args) on a thread of its own. join() fails the test if fn raised or is still running, and returns
+    what fn returned: a helper thread's failure is never swallowed."""
+
+    def __init__(self, fn, *args):
+        self.result, self.error = None, None
+        self.thread = threading.Thread(target=self._run, args=(fn, args), daemon=True)
+        self.thread.start()
+
+    def _run(self, fn, args):
+        try:
+            self.result = fn(*args)
+        except BaseException:
+            self.error = traceback.format_exc().rstrip()
+
+    def join(self, timeout, what):
+        self.thread.join(timeout)
+        check(not self.thread.is_alive(), f"{what}: still running after {timeout:g}s")
+        check(self.error is None, f"{what} failed:\n{self.error}")
+        return self.result
 
 
 class RtpPort:
@@ -192,6 +266,7 @@ class RtpPort:
         self.port = self.sock.getsockname()[1]
         self.packets = []
         self.errors = []
+        self.sent = 0                   # packets send_tone has sent from this port
         self.lock = threading.Lock()
         self.running = True
         self.thread = threading.Thread(target=self._receive, daemon=True)
@@ -242,6 +317,7 @@ class RtpPort:
             header = struct.pack("!BBHII", 0x80, pt | (0x80 if i == 0 else 0), (seq + i) & 0xFFFF,
                                  (ts + 160 * i) & 0xFFFFFFFF, ssrc)
             self.sock.sendto(header + payload, dest)
+            self.sent += 1
 
     def close(self):
         self.running = False
@@ -311,7 +387,7 @@ class Ctl:
 
     def run(self, *args):
         args = [str(a) for a in args]
-        check(CALLQCTL.exists(), f"{CALLQCTL.relative_to(ROOT)} not found: run `make` first")
+        _require(CALLQCTL.exists(), f"{CALLQCTL.relative_to(ROOT)} not found: run `make` first")
         try:
             p = subprocess.run([str(CALLQCTL), "-s", self.socket_path, *args], capture_output=True, text=True,
                                timeout=10, stdin=subprocess.DEVNULL)
@@ -346,6 +422,7 @@ class Daemon:
         self.conf_path = workdir / "callq.conf"
         self.sip_port = free_port(tcp_too=True)
         self.rtp_min, self.rtp_max = rtp_window()
+        self.file_size_limit = None     # bytes: RLIMIT_FSIZE for callqd, SIGXFSZ ignored (writes fail EFBIG)
         self.proc = None
         self.ctl = Ctl(socket_path)
         (workdir / "run" / "recordings").mkdir(parents=True, exist_ok=True)
@@ -371,10 +448,11 @@ class Daemon:
         return f"{HOST}:{self.sip_port}"
 
     def start(self, timeout=10):
-        check(CALLQD.exists(), f"{CALLQD.relative_to(ROOT)} not found: run `make` first")
+        _require(CALLQD.exists(), f"{CALLQD.relative_to(ROOT)} not found: run `make` first")
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen([str(CALLQD), "-c", str(self.conf_path)], cwd=self.workdir,
-                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                         preexec_fn=self._limits if self.file_size_limit else None)
 
         def ready():
             check(self.proc.poll() is None, f"callqd exited with {self.proc.returncode} while starting")
@@ -388,6 +466,11 @@ class Daemon:
             return self.ctl.run("whoami").ok
 
         wait_for(ready, timeout, "callqd to answer `whoami` on its control socket", interval=0.1)
+
+    def _limits(self):
+        """In the child before exec: a write past file_size_limit fails with EFBIG instead of killing callqd."""
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (self.file_size_limit, self.file_size_limit))
 
     def stop(self):
         """SIGTERM, then SIGKILL after 5 s. Returns a complaint if the exit was not clean, else None."""
@@ -624,6 +707,23 @@ class Env:
             raise TestFailure(f"timed out after {timeout:g}s waiting for `{' '.join(map(str, args))}` to show "
                               f"{expected}; last row: {last}") from None
         return last
+
+    def journal(self, event=None, **where):
+        """callqd's journal rows committed so far (dicts, oldest first), of this event and these column values."""
+        db = sqlite3.connect(str(self.workdir / "run" / "callq.db"), timeout=5)
+        db.row_factory = sqlite3.Row
+        try:
+            rows = [dict(r) for r in db.execute("SELECT * FROM journal ORDER BY id")]
+        finally:
+            db.close()
+        return [r for r in rows if (event is None or r["event"] == event)
+                and all(str(r.get(k)) == str(v) for k, v in where.items())]
+
+    def wait_journal(self, event, timeout=10, count=1, **where):
+        """Waits until the journal (committed in batches) holds count rows of event with these column values;
+        returns them."""
+        return wait_for(lambda: len(self.journal(event, **where)) >= count and self.journal(event, **where),
+                        timeout, f"{count} {event} {where} in callqd's journal")
 
     def wait_stats(self, queue, timeout=15, **expected):
         return self.wait_row(timeout, "stats", queue, **expected)

@@ -9,13 +9,14 @@ Traces go to build/integration/selftest/. The last line is `selftest: N passed, 
 import hashlib
 import re
 import shutil
+import socket
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import HOST, ROOT, Sipp, TestFailure, check  # noqa: E402
+from harness import HOST, ROOT, Sipp, TestFailure, _bindable, check, free_port, wait_for  # noqa: E402
 
 WORKDIR = ROOT / "build" / "integration" / "selftest"
 
@@ -33,7 +34,9 @@ class Bench:
     def sipp(self, name, scenario, remote, service, keys=(), args=(), ooc=None):
         s = Sipp(WORKDIR, name, scenario, remote, service, keys=keys, args=args, ooc=ooc, timeout_s=20)
         self.sipps.append(s)
-        time.sleep(0.2)
+        # The next sipp may send to this one at once: wait until it has bound its SIP port.
+        wait_for(lambda: not s.running() or not _bindable(HOST, s.port, socket.SOCK_DGRAM), 5,
+                 f"sipp {name} to bind port {s.port}")
         return s
 
     def close(self):
@@ -47,7 +50,7 @@ def registrar(bench, password="secret1001", expires=3600):
 
 def phone(bench, registrar_peer, mode, password="secret1001"):
     return bench.sipp(f"{bench.name}-phone", "register.xml", f"{HOST}:{registrar_peer.port}", "1001",
-                      keys=[("expires", 3600), ("rtpport", 40000)], args=["-au", "1001", "-ap", password, "-d", 500],
+                      keys=[("expires", 3600), ("rtpport", free_port())], args=["-au", "1001", "-ap", password, "-d", 500],
                       ooc=f"agent_{mode}.xml")
 
 
@@ -61,7 +64,7 @@ def caller(bench, peer, scenario, service="6000", from_user="5551234", auth=None
     if auth:
         args += ["-au", auth[0], "-ap", auth[1], "-auth_uri", f"{service}@{HOST}:{peer.port}"]
     return bench.sipp(f"{bench.name}-caller", scenario, f"{HOST}:{peer.port}", service,
-                      keys=[("rtpport", 40002), ("fmts", "0 8 101"), ("attrs", "a=rtpmap:101 telephone-event/8000"),
+                      keys=[("rtpport", free_port()), ("fmts", "0 8 101"), ("attrs", "a=rtpmap:101 telephone-event/8000"),
                             ("from_user", from_user)], args=args)
 
 

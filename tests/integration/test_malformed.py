@@ -375,8 +375,11 @@ def test_malformed_sip_corpus(env):
 
 def test_invite_flood(env):
     """2,000 INVITEs in about 2 s from one source: half to an unknown number, half to 6000 with an SDP nobody
-    can answer. Each gets 404 or 488 (or 503 under overload); nothing enters a queue; callqd stays up."""
+    can answer. Each gets 404 or 488 (503 only for a few, under overload); nothing enters a queue; callqd
+    stays up. A valid INVITE sent from another source in the middle of the flood is answered 200 like any
+    call, and a normal call goes through afterwards: a daemon that refused everything would fail here."""
     raw = RawSip(env)
+    legit, legit_media = RawSip(env), env.rtp_port()
     bad_sdp = sdp_offer(4000, fmts="18", extra="a=rtpmap:18 G729/8000")
     sent = {}
     codes = {}
@@ -398,6 +401,7 @@ def test_invite_flood(env):
                     wrong.append(f"{kind}: {msg.first}")
             raw.ack(text, msg)
 
+    legit_text, legit_cid = legit.request("INVITE", "6000", from_user="5550777", body=sdp_offer(legit_media.port))
     start = time.monotonic()
     for i in range(2000):
         if i % 2:
@@ -407,12 +411,18 @@ def test_invite_flood(env):
             text, cid = raw.request("INVITE", "6000", body=bad_sdp)
             sent[cid] = ("bad-sdp", text)
         raw.send(text)
+        if i == 1000:
+            legit.send(legit_text)
         if i % 50 == 49:
             drain(0.0)
             ahead = start + (i + 1) * 0.001 - time.monotonic()
             if ahead > 0:
                 time.sleep(ahead)
     took = time.monotonic() - start
+    answer = legit.final(legit_cid, timeout=10)
+    check(answer is not None and answer.status == 200,
+          f"a valid INVITE sent during the flood got {answer}, expected 200 like any call")
+    legit.ack(legit_text, answer)
     deadline = time.monotonic() + 15
     while len(codes) < len(sent) and time.monotonic() < deadline:
         drain(0.5)
@@ -420,10 +430,17 @@ def test_invite_flood(env):
     answered = len(codes)
     check(answered >= 0.95 * len(sent), f"only {answered} of {len(sent)} flood INVITEs got a final response "
                                        f"within 15 s (sent in {took:.1f} s)")
+    overloaded = sum(1 for c in codes.values() if c == 503)
+    check(overloaded <= 0.1 * len(sent), f"{overloaded} of {len(sent)} flood INVITEs got 503 instead of their "
+                                         "404 or 488")
     alive(env, "the INVITE flood")
+    rows = env.ctl.ok("calls", "support").rows
+    check([r.get("caller_number") for r in rows] == ["5550777"],
+          f"calls support after the flood: only the valid call should be there: {rows}")
+    legit.bye(legit_text, answer)
+    check(legit.final(legit_cid, timeout=3, method="BYE") is not None, "no response to the valid call's BYE")
     no_calls(env)
-    stats = env.ctl.row("stats", "support")
-    check(stats.get("waiting") == "0", f"stats support after the flood: {stats}")
+    env.wait_stats("support", waiting=0, abandoned=1)
     normal_call_works(env)
     no_calls(env)
 
@@ -444,20 +461,23 @@ def _digest(user, password, realm, nonce, uri, qop, method="REGISTER"):
 
 
 def test_register_brute_force(env):
-    """10 REGISTERs for 1001 with a wrong password from one source: the first few are challenged and refused,
-    then the source is shut out (403 Too Many Failed Attempts, no challenge); the log says so and never holds
-    the password or the digest responses."""
+    """10 REGISTERs for 1001 with a wrong password from one source: the first 5 are challenged and refused
+    with 403 (the README promises 5 bad digests before the shut-out), then the source is shut out for 1 s
+    (403 Too Many Failed Attempts, no challenge); the log says so and never holds the password or the
+    digest responses."""
     raw = RawSip(env)
     password = f"Wr0ngPass-{_rand(6)}"
     uri = f"sip:{raw.server[0]}:{raw.server[1]}"
     history, responses_sent = [], []
     call_id = _rand(16)
     cseq = 1
+    fifth_refused = None
     for attempt in range(10):
         text, _ = raw.request("REGISTER", "1001", from_user="1001", call_id=call_id, cseq=cseq,
                               extra=["Expires: 60"])
         text = text.replace(f"REGISTER sip:1001@{raw.server[0]}:{raw.server[1]}", f"REGISTER {uri}", 1)
         cseq += 1
+        sent = time.monotonic()
         raw.send(text)
         first = raw.final(call_id, timeout=3, method="REGISTER")
         check(first is not None, f"attempt {attempt + 1}: no response to REGISTER")
@@ -474,16 +494,22 @@ def test_register_brute_force(env):
             raw.send(text)
             second = raw.final(call_id, timeout=3, method="REGISTER")
             check(second is not None, f"attempt {attempt + 1}: no response to the REGISTER with credentials")
-            history.append((401, second.status, second.reason))
+            history.append((401, second.status, second.reason, sent))
+            if len(history) == 5:
+                fifth_refused = time.monotonic()
         else:
-            history.append((first.status, None, first.reason))
-    challenged = [h for h in history if h[0] == 401]
-    check(all(h[1] == 403 for h in challenged), f"a wrong password was not refused with 403: {history}")
-    check(2 <= len(challenged) <= 6, f"{len(challenged)} of 10 attempts were challenged, expected the source to "
-                                     f"be shut out after a few: {history}")
-    tail = history[-3:]
-    check(all(h[0] == 403 and h[1] is None and "Too Many" in h[2] for h in tail),
-          f"the last attempts were not refused at once with 403 Too Many Failed Attempts: {history}")
+            history.append((first.status, None, first.reason, sent))
+    shown = [h[:3] for h in history]
+    check(all(h[0] == 401 and h[1] == 403 for h in history[:5]),
+          f"the first 5 attempts were not each challenged and refused with 403: {shown}")
+    check(history[5][:2] == (403, None) and "Too Many" in history[5][2],
+          f"the 6th attempt, right after 5 bad digests, was not refused at once with 403 Too Many Failed "
+          f"Attempts: {shown}")
+    # The shut-out lasts 1 s: what was sent within it is refused at once; later ones may be challenged again.
+    within = [h for h in history[5:] if h[3] < fifth_refused + 0.9]
+    check(all(h[:2] == (403, None) and "Too Many" in h[2] for h in within),
+          f"attempts within the 1 s shut-out were not refused at once: {shown}")
+    check(all(h[0] in (401, 403) and h[1] in (403, None) for h in history), f"unexpected answers: {shown}")
     # A password on the control socket, wrong too: refused, never logged.
     reply = env.ctl.run("auth", "1001", password)
     check(reply.status == "ERR", f"auth with a wrong password: {reply!r}")

@@ -17,8 +17,8 @@ def test_register_bad_password(env):
     sipp = env.sipp("register1001", "register_denied.xml", service="1001", args=["-au", "1001", "-ap", "wrong"])
     sipp.expect_success(20)
     codes = sipp.responses("REGISTER")
-    check(codes and codes[0] == 401 and codes[-1] in (401, 403) and 200 not in codes,
-          f"REGISTER responses {codes}, expected a 401 challenge then 401 or 403")
+    check(codes == [401, 403], f"REGISTER responses {codes}, expected a 401 challenge then 403 (README: a wrong "
+                               "password gets 403)")
     row = env.ctl.row("member.show", "1001")
     check(row.get("contacts") == "0", f"1001 has contacts after a refused REGISTER: {row}")
 
@@ -30,5 +30,5 @@ def test_register_expiry(env):
     check(row.get("contacts") == "1", f"1001 not registered right after a 200: {row}")
     env.wait_row(10, "member.show", "1001", contacts=0)
     lasted = time.monotonic() - registered
-    check(lasted >= 1.5, f"the 2 s registration vanished after {lasted:.1f} s")
+    check(lasted >= 1.0, f"the 2 s registration vanished after {lasted:.1f} s")
     check(phone.sipp.running(), "the phone's sipp died")

@@ -91,7 +91,10 @@ def test_report_events_and_restart(env):
     call_b.sipp.expect_success(20)
     env.wait_stats("support", abandoned=1, waiting=0)
     env.wait_agent("1001", activity="idle", timeout=10)
-    time.sleep(1.2)   # past the recovery end, and past the journal's batching delay
+    # The journal commits in batches: wait for the last event of the schedule, then for the clock to pass the
+    # second it happened in, since the report's `to` is a whole second and excludes itself.
+    last = env.wait_journal("agent.recovery_end", member="1001")[-1]
+    wait_for(lambda: time.time() >= last["t_ms"] // 1000 + 1, 3, "the clock to pass the last event's second")
     end = int(time.time())
 
     # The event stream: one call's life in order.

@@ -1,5 +1,5 @@
-"""The short soak: scripts/soak.sh for 45 s (ASan+UBSan callqd, mixed traffic, accounting; `make soak` runs
-the long form). Its own daemon, phones and work directory (build/soak/); the harness's callqd idles meanwhile."""
+"""The short soak: scripts/soak.sh for 45 s (ASan+UBSan callqd, mixed traffic, accounting with minimum calls,
+answers and talk time; `make soak` runs the long form). Its own daemon, phones and work directory (build/soak/); the harness's callqd idles meanwhile."""
 import signal
 import subprocess
 
@@ -19,3 +19,7 @@ def test_soak_short(env):
     text = out.read_text(errors="replace")
     summary = [line for line in text.splitlines() if line.startswith("soak: ")]
     check(p.returncode == 0, f"scripts/soak.sh {SOAK_SECONDS} exited {p.returncode}:\n" + "\n".join(summary[-25:]))
+    # soak.sh fails on an empty journal, no call answered, too little talk or too many misses: its verdict
+    # and the accounting line it came from must both be there.
+    check(summary and summary[-1] == "soak: PASS", f"scripts/soak.sh gave no verdict:\n" + "\n".join(summary[-25:]))
+    check(any(line.startswith("soak: journal: ") for line in summary), "scripts/soak.sh printed no accounting")

@@ -14,7 +14,8 @@ def test_unreachable_agents_do_not_stall(env):
     for _ in range(20):
         began = time.monotonic()
         env.ctl.ok("whoami")
-        check(time.monotonic() - began < 1.0, "whoami took over a second: the loop is stalled")
+        took = time.monotonic() - began
+        check(took < 3.0, f"whoami took {took:.1f} s (callqctl start included): the loop is stalled")
         time.sleep(0.1)
     elapsed = time.monotonic() - started
     row = env.ctl.row("stats", "support")

@@ -35,28 +35,40 @@ static const struct sockaddr *v6(const char *text)
 	return (const struct sockaddr *)s;
 }
 
+/* README: "after 5 bad digests from one source address, that address gets 403
+ * ... for 1 s, then 2 s, 4 s … up to 5 minutes". Pinned here as literals, not
+ * taken from guard.h, so a change of the constants fails this test. */
 static void test_blocks_double(void **state)
 {
 	(void)state;
 	struct guard *g = malloc(sizeof *g);
 	guard_init(g);
-	uint32_t ip = 0x7f000001;
-	for (int i = 1; i < GUARD_FREE_FAILS; i++) {
+	uint32_t ip = 0x7f000001, other = 0x7f000002;
+	for (int i = 1; i < 5; i++) {
 		assert_false(guard_fail(g, v4(ip), 1000));
 		assert_int_equal(guard_blocked(g, v4(ip), 1000), 0);
 	}
+	/* another address with 4 failures of its own stays free */
+	for (int i = 1; i < 5; i++)
+		assert_false(guard_fail(g, v4(other), 1000));
 	assert_true(guard_fail(g, v4(ip), 1000));
 	assert_int_equal(guard_blocked(g, v4(ip), 1000), 1000);
+	assert_int_equal(guard_blocked(g, v4(other), 1000), 0);
 	assert_int_equal(guard_blocked(g, v4(ip), 2000), 0);
 	assert_true(guard_fail(g, v4(ip), 2000));
 	assert_int_equal(guard_blocked(g, v4(ip), 2000), 2000);
+	assert_true(guard_fail(g, v4(ip), 4000));
+	assert_int_equal(guard_blocked(g, v4(ip), 4000), 4000);
 	for (int i = 0; i < 20; i++)
 		guard_fail(g, v4(ip), 5000);
-	assert_int_equal(guard_blocked(g, v4(ip), 5000), GUARD_MAX_BLOCK_S * 1000);
-	/* another address is not affected; success clears */
-	assert_int_equal(guard_blocked(g, v4(ip + 1), 5000), 0);
+	assert_int_equal(guard_blocked(g, v4(ip), 5000), 300 * 1000);
+	/* the other address's fifth failure blocks it, for 1 s: records are per address */
+	assert_true(guard_fail(g, v4(other), 5000));
+	assert_int_equal(guard_blocked(g, v4(other), 5000), 1000);
+	/* success clears only that address */
 	guard_ok(g, v4(ip));
 	assert_int_equal(guard_blocked(g, v4(ip), 5000), 0);
+	assert_int_equal(guard_blocked(g, v4(other), 5000), 1000);
 	free(g);
 }
 
@@ -65,13 +77,18 @@ static void test_flood_is_bounded(void **state)
 	(void)state;
 	struct guard *g = malloc(sizeof *g);
 	guard_init(g);
-	uint32_t victim = 0x0a000001;
-	for (int i = 0; i < GUARD_FREE_FAILS; i++)
+	uint32_t victim = 0x0a000001, last = 0x0b000000 + 3 * GUARD_SLOTS;
+	for (int i = 0; i < 5; i++)
 		guard_fail(g, v4(victim), 100);
+	assert_int_equal(guard_blocked(g, v4(victim), 150), 950);
 	/* Many new sources evict the stalest entries, never grow the table. */
 	for (uint32_t a = 1; a <= 3 * GUARD_SLOTS; a++)
 		guard_fail(g, v4(0x0b000000 + a), 200 + a);
 	assert_int_equal(guard_blocked(g, v4(victim), 150), 0);
+	/* the table still works after the flood: the newest source is remembered */
+	for (int i = 1; i < 5; i++)
+		guard_fail(g, v4(last), 10000);
+	assert_int_equal(guard_blocked(g, v4(last), 10000), 1000);
 	assert_int_equal(guard_blocked(g, NULL, 150), 0);
 	free(g);
 }
