@@ -20,6 +20,7 @@
 #include "ctl/server.h"
 #include "ctl/verbs.h"
 #include "report/window.h"
+#include "sip/gateway.h"
 #include "sip/sip.h"
 
 static void usage(void)
@@ -78,6 +79,13 @@ static int load_store(struct app *a)
 	for (size_t i = 0; i < n; i++)
 		if (sipua_acl_add(a->sip, acl[i].cidr) < 0)
 			log_warn("app", "trunk ACL entry '%s' ignored: not an IPv4 CIDR", acl[i].cidr);
+	static struct store_gateway gws[GATEWAY_MAX];
+	char err[200];
+	n = store_gateways(a->store, gws, GATEWAY_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (gateway_conf_check(&gws[i], err, sizeof err) < 0 ||
+		    gateway_put(sipua_gateways(a->sip), &gws[i]) < 0)
+			log_warn("app", "gateway '%s' ignored: %s", gws[i].name, err);
 	static struct store_reg regs[1024];
 	n = store_regs(a->store, regs, 1024);
 	time_t now = time(NULL);

@@ -44,3 +44,17 @@ bool acl_allows(const struct acl *a, const struct sockaddr *sa)
 			return true;
 	return false;
 }
+
+int acl_del(struct acl *a, const char *cidr)
+{
+	struct acl one;
+	acl_init(&one);
+	if (acl_add(&one, cidr) < 0)
+		return -1;
+	unsigned k = 0, n = a->n;
+	for (unsigned i = 0; i < n; i++)
+		if (a->e[i].net != one.e[0].net || a->e[i].mask != one.e[0].mask)
+			a->e[k++] = a->e[i];
+	a->n = k;
+	return (int)(n - k);
+}

@@ -269,17 +269,25 @@ static void dialog_display(char *out, size_t cap, const char *name)
 
 int dialog_place(struct dialog *l, const char *uri, const struct dialog *caller)
 {
+	char from[128], user[ENG_NUMBER_MAX];
+	dialog_uri_user(user, sizeof user, caller->number);
+	snprintf(from, sizeof from, "sip:%s@%s", user, l->sip->app->conf.sip_listen);
+	return dialog_place_as(l, uri, from, caller);
+}
+
+int dialog_place_as(struct dialog *l, const char *uri, const char *from_uri,
+                    const struct dialog *caller)
+{
 	struct sipua *s = l->sip;
 	unsigned port;
-	char sdp[1024], from[256], user[ENG_NUMBER_MAX], disp[ENG_NAME_MAX];
+	char sdp[1024], from[512], disp[ENG_NAME_MAX];
 	static const int codecs[] = { 0, 8 };
 	if (dialog_media(l, &port) < 0)
 		return -1;
 	size_t n = sdpneg_build(sdp, sizeof sdp, s->app->conf.rtp_ip, port, codecs, 2, 101,
 	                        ++s->sdp_version, "sendrecv");
-	dialog_uri_user(user, sizeof user, caller->number);
 	dialog_display(disp, sizeof disp, caller->name);
-	snprintf(from, sizeof from, "\"%s\" <sip:%s@%s>", disp, user, s->app->conf.sip_listen);
+	snprintf(from, sizeof from, "\"%s\" <%s>", disp, from_uri);
 	l->nh = nua_handle(s->nua, l, NUTAG_URL(uri), SIPTAG_TO_STR(uri), SIPTAG_FROM_STR(from),
 	                   TAG_END());
 	if (!n || !l->nh)
