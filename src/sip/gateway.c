@@ -267,6 +267,13 @@ static void gw_drop_handle(struct gw *w)
 	w->nh = NULL;
 }
 
+/* The domain of From/To: the gateway's host without its port. */
+static void gw_domain(const struct gw *w, char *out, size_t cap)
+{
+	size_t len = w->host[0] == '[' ? strcspn(w->host, "]") + 1 : strcspn(w->host, ":");
+	snprintf(out, cap, "%.*s", (int)len, w->host);
+}
+
 static const char *gw_from_user(const struct gw *w)
 {
 	return w->c.from_user[0] ? w->c.from_user : w->c.username;
@@ -274,9 +281,10 @@ static const char *gw_from_user(const struct gw *w)
 
 static void gw_start(struct gw *w)
 {
-	char aor[STORE_GW_URI_MAX + STORE_GW_NAME_MAX + 16], expires[16];
+	char aor[STORE_GW_URI_MAX + STORE_GW_NAME_MAX + 16], domain[STORE_GW_URI_MAX], expires[16];
 	struct sipua *s = w->g->s;
-	snprintf(aor, sizeof aor, "<sip:%s@%s>", w->c.username, w->host);
+	gw_domain(w, domain, sizeof domain);
+	snprintf(aor, sizeof aor, "<sip:%s@%s>", w->c.username, domain);
 	snprintf(expires, sizeof expires, "%u", w->c.expires);
 	w->retry_at_unix = 0;
 	w->auth_sent = false;
@@ -517,7 +525,7 @@ int gateway_place(struct dialog *l, const char *target, const struct dialog *cal
 {
 	gateways_t *g = l->sip->gw;
 	char name[STORE_GW_NAME_MAX], number[GATEWAY_NUMBER_MAX], uri[STORE_GW_URI_MAX + 40];
-	char from[STORE_GW_URI_MAX + STORE_GW_NAME_MAX + 8];
+	char from[STORE_GW_URI_MAX + STORE_GW_NAME_MAX + 8], domain[STORE_GW_URI_MAX];
 	struct gw *w;
 	if (!strncmp(target, "uri:", 4))
 		target += 4;
@@ -533,8 +541,9 @@ int gateway_place(struct dialog *l, const char *target, const struct dialog *cal
 	} else if (!(w = gw_by_host(g, target))) {
 		return dialog_place(l, target, caller);
 	}
+	gw_domain(w, domain, sizeof domain);
 	snprintf(from, sizeof from, "sip:%s@%s", gw_from_user(w)[0] ? gw_from_user(w) : "anonymous",
-	         w->host);
+	         domain);
 	snprintf(l->gateway, sizeof l->gateway, "%s", w->c.name);
 	log_info("sip", "call %u: via gateway %s to %s", caller->call, w->c.name, target);
 	return dialog_place_as(l, target, from, caller);

@@ -14,7 +14,7 @@
  *   from_user  the user part of From on calls ("" = username)
  *
  * Registration. One nua handle per registering gateway, REGISTER with
- * From/To username@HOST and our own Contact. A 401/407 is answered once
+ * From/To username@HOST (without the port) and our own Contact. A 401/407 is answered once
  * (nua_authenticate with the realm of the challenge); another 401/407 in the
  * same attempt, a 403, any other final error or a timeout is a failure: the
  * handle is dropped and the next attempt waits gateway_backoff_ms(failures)
@@ -25,7 +25,7 @@
  * and shutdown unregister.
  *
  * Calls. A destination `gateway:NAME/NUMBER` is an INVITE to
- * sip:NUMBER@HOST[:PORT][;transport=..] with From sip:FROM_USER@HOST, where
+ * sip:NUMBER@HOST[:PORT][;transport=..] with From sip:FROM_USER@HOST (no port), where
  * FROM_USER is the gateway's from_user, else its username (providers accept
  * only their account as From; the caller's name stays the display name). A
  * `uri:sip:X@HOST` destination whose host (and port, if any) matches a
