@@ -252,6 +252,15 @@ static struct gw *gw_find(const gateways_t *g, const char *name)
 	return NULL;
 }
 
+/* A replaced registration of this name still being unregistered. */
+static bool gw_leaving_named(const gateways_t *g, const char *name)
+{
+	for (unsigned i = 0; i < g->n; i++)
+		if (g->v[i]->leaving && !strcmp(g->v[i]->c.name, name))
+			return true;
+	return false;
+}
+
 static struct gw *gw_by_nh(const gateways_t *g, const nua_handle_t *nh)
 {
 	for (unsigned i = 0; i < g->n; i++)
@@ -376,6 +385,21 @@ static void gw_leave(gateways_t *g, struct gw *w)
 	gw_free(g, w);
 }
 
+/* A replaced gateway's unregistration is over (answered or given up): free
+ * it and start its replacement, which waited so that this un-REGISTER cannot
+ * remove the binding the new REGISTER makes (both name the same Contact). */
+static void gw_gone(gateways_t *g, struct gw *w)
+{
+	char name[STORE_GW_NAME_MAX];
+	snprintf(name, sizeof name, "%s", w->c.name);
+	gw_drop_handle(w);
+	gw_free(g, w);
+	struct gw *next = gw_find(g, name);
+	if (next && next->c.reg && !next->nh && next->state == GW_UNREGISTERED &&
+	    !gw_leaving_named(g, name))
+		gw_start(next);
+}
+
 bool gateway_response(gateways_t *g, nua_handle_t *nh, int status, const char *phrase,
                       const sip_t *sip)
 {
@@ -385,8 +409,7 @@ bool gateway_response(gateways_t *g, nua_handle_t *nh, int status, const char *p
 	if (status < 200)
 		return true;
 	if (w->leaving) {
-		gw_drop_handle(w);
-		gw_free(g, w);
+		gw_gone(g, w);
 		return true;
 	}
 	if (status < 300) {
@@ -424,15 +447,13 @@ int gateway_put(gateways_t *g, const struct store_gateway *c)
 		gw_leave(g, old);
 	/* Slots are full only of unregistrations nobody answers: give up the oldest. */
 	for (unsigned i = 0; g->n == GW_SLOTS && i < g->n; i++)
-		if (g->v[i]->leaving) {
-			gw_drop_handle(g->v[i]);
-			gw_free(g, g->v[i]);
-		}
+		if (g->v[i]->leaving)
+			gw_gone(g, g->v[i]);
 	w->c = *c;
 	w->g = g;
 	w->state = GW_UNREGISTERED;
 	g->v[g->n++] = w;
-	if (c->reg)
+	if (c->reg && !gw_leaving_named(g, c->name))
 		gw_start(w);
 	return 0;
 }
