@@ -6,6 +6,7 @@
  */
 #include "acd/qconf.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -196,6 +197,26 @@ static bool qconf_uri_valid(const char *s)
 	return true;
 }
 
+/* NAME/NUMBER: a gateway name, then digits, * or # (a leading + allowed).
+ * Whether the gateway exists is seen when the call is placed. */
+static bool qconf_gateway_valid(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	char name[ENG_NAME_MAX];
+	size_t len = slash ? (size_t)(slash - s) : 0;
+	if (!slash || len == 0 || len >= sizeof name)
+		return false;
+	memcpy(name, s, len);
+	name[len] = 0;
+	const char *num = slash + 1 + (slash[1] == '+');
+	if (!qconf_name_valid(name) || !*num || strlen(num) >= ENG_NUMBER_MAX)
+		return false;
+	for (; *num; num++)
+		if (!isdigit((unsigned char)*num) && *num != '*' && *num != '#')
+			return false;
+	return true;
+}
+
 bool qconf_dest_valid(const char *s)
 {
 	if (!s)
@@ -214,6 +235,8 @@ bool qconf_dest_valid(const char *s)
 		return qconf_group_valid(s + 6);
 	if (strncmp(s, "uri:", 4) == 0)
 		return qconf_uri_valid(s + 4);
+	if (strncmp(s, "gateway:", 8) == 0)
+		return qconf_gateway_valid(s + 8);
 	return false;
 }
 
@@ -370,7 +393,7 @@ int qconf_set(struct eng_queue_conf *c, const char *key, const char *value,
 		if (*value && !qconf_dest_valid(value))
 			return qconf_fail(err, errlen, key,
 			                  "must be queue:NAME, member:LOGIN, group:L1+L2, voicemail:LOGIN, "
-			                  "uri:sip:..., hangup or empty");
+			                  "uri:sip:..., gateway:NAME/NUMBER, hangup or empty");
 		return qconf_set_text(c, sp, value);
 	case QT_NAME:
 		if (*value && !qconf_name_valid(value))

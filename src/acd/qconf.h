@@ -33,7 +33,8 @@ int qconf_get(const struct eng_queue_conf *c, const char *key, char *buf, size_t
 /* Queue, member and skill names: [A-Za-z0-9_.-]{1,63}. */
 bool qconf_name_valid(const char *s);
 
-/* queue:NAME | member:LOGIN | group:L1+L2.. | voicemail:LOGIN | uri:sip(s):.. | hangup */
+/* queue:NAME | member:LOGIN | group:L1+L2.. | voicemail:LOGIN | uri:sip(s):..
+ * | gateway:NAME/NUMBER | hangup */
 bool qconf_dest_valid(const char *s);
 
 #endif

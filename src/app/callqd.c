@@ -23,6 +23,7 @@
 #include "ctl/verbs.h"
 #include "ctl/worker.h"
 #include "report/window.h"
+#include "sip/gateway.h"
 #include "sip/sip.h"
 
 static void usage(void)
@@ -81,6 +82,13 @@ static int load_store(struct app *a)
 	for (size_t i = 0; i < n; i++)
 		if (sipua_acl_add(a->sip, acl[i].cidr) < 0)
 			log_warn("app", "trunk ACL entry '%s' ignored: not an IPv4 or IPv6 CIDR", acl[i].cidr);
+	static struct store_gateway gws[GATEWAY_MAX];
+	char err[200];
+	n = store_gateways(a->store, gws, GATEWAY_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (gateway_conf_check(&gws[i], err, sizeof err) < 0 ||
+		    gateway_put(sipua_gateways(a->sip), &gws[i]) < 0)
+			log_warn("app", "gateway '%s' ignored: %s", gws[i].name, err);
 	static struct store_reg regs[1024];
 	time_t now = time(NULL);
 	store_reg_prune(a->store, now);

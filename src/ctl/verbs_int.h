@@ -97,11 +97,13 @@ bool v_need_sees(struct vctx *v, eng_id q);
 eng_id v_target(struct vctx *v, const char *login);
 bool v_store_ok(struct vctx *v, enum store_err e, const char *what);
 bool v_name_ok(struct vctx *v, const char *name, const char *what);
+/* dest "gateway:NAME/NUMBER" names a configured gateway (verbs_gateway.c). */
+bool v_gateway_exists(struct vctx *v, const char *key, const char *dest);
 /* One member's row (member.show, agent.show, queue.members). */
 void v_member_row(struct vctx *v, eng_id m);
 
 /* The tables, each ending with an entry whose name is NULL. */
 extern const struct verb verbs_queue[], verbs_member[], verbs_agent[], verbs_call[], verbs_skill[],
-	verbs_report[], verbs_media[];
+	verbs_report[], verbs_media[], verbs_gateway[];
 
 #endif

@@ -99,6 +99,8 @@ static bool v_dest_ok(struct vctx *v, const char *key, const char *dest)
 		return v_member_exists(v, key, dest + 10);
 	if (!strncmp(dest, "group:", 6))
 		return v_group_ok(v, key, dest + 6);
+	if (!strncmp(dest, "gateway:", 8))
+		return v_gateway_exists(v, key, dest);
 	return true;
 }
 

@@ -75,3 +75,18 @@ bool acl_allows(const struct acl *a, const struct sockaddr *sa)
 			return true;
 	return false;
 }
+
+int acl_del(struct acl *a, const char *cidr)
+{
+	struct acl one;
+	acl_init(&one);
+	if (acl_add(&one, cidr) < 0)
+		return -1;
+	unsigned k = 0, n = a->n;
+	for (unsigned i = 0; i < n; i++)
+		if (a->e[i].family != one.e[0].family || a->e[i].bits != one.e[0].bits ||
+		    memcmp(a->e[i].net, one.e[0].net, sizeof one.e[0].net) != 0)
+			a->e[k++] = a->e[i];
+	a->n = k;
+	return (int)(n - k);
+}

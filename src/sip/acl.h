@@ -26,6 +26,8 @@ struct acl {
 
 void acl_init(struct acl *a);
 int acl_add(struct acl *a, const char *cidr);      /* -1 if malformed or full */
+/* Removes every entry equal to cidr; how many, or -1 if malformed. */
+int acl_del(struct acl *a, const char *cidr);
 bool acl_allows(const struct acl *a, const struct sockaddr *sa);
 
 #endif

@@ -403,26 +403,32 @@ static void dialog_uri_transport(struct dialog *l, const char *uri)
 	snprintf(l->transport, sizeof l->transport, "%s", route_transport(t));
 }
 
-/* The INVITE to uri; with a binding, sent along its flow or Path. */
+/* The INVITE to uri; with a binding, sent along its flow or Path. From is
+ * from_uri (a gateway's account), or by default the caller's number at our
+ * host; either way the caller's name is its display name. */
 static int dialog_invite(struct dialog *l, const char *uri, const struct reg_binding *b,
-                         const struct dialog *caller)
+                         const char *from_uri, const struct dialog *caller)
 {
 	struct sipua *s = l->sip;
 	unsigned port;
-	char sdp[1024], from[256], user[ENG_NUMBER_MAX], disp[ENG_NAME_MAX], host[REG_HOST_MAX + 16];
+	char sdp[1024], from[512], user[ENG_NUMBER_MAX], disp[ENG_NAME_MAX], host[REG_HOST_MAX + 16];
 	char flow[ROUTE_URI_MAX] = "", contact[ROUTE_URI_MAX];
 	static const int codecs[] = { 0, 8 };
 	if (dialog_media(l, &port) < 0 || (b && route_flow(flow, sizeof flow, b) < 0))
 		return -1;
 	size_t n = sdpneg_build(sdp, sizeof sdp, s->app->conf.rtp_ip, port, codecs, 2, 101,
 	                        ++s->sdp_version, "sendrecv");
-	dialog_uri_user(user, sizeof user, caller->number);
 	dialog_display(disp, sizeof disp, caller->name);
-	if (route_hostport(host, sizeof host, s->app->conf.sip_listen, s->app->conf.sip_port) < 0)
-		return -1;
-	/* From names our host only (no port), as before; brackets for IPv6. */
-	*strrchr(host, ':') = 0;
-	snprintf(from, sizeof from, "\"%s\" <sip:%s@%s>", disp, user, host);
+	if (from_uri) {
+		snprintf(from, sizeof from, "\"%s\" <%s>", disp, from_uri);
+	} else {
+		if (route_hostport(host, sizeof host, s->app->conf.sip_listen, s->app->conf.sip_port) < 0)
+			return -1;
+		/* From names our host only (no port), as before; brackets for IPv6. */
+		*strrchr(host, ':') = 0;
+		dialog_uri_user(user, sizeof user, caller->number);
+		snprintf(from, sizeof from, "\"%s\" <sip:%s@%s>", disp, user, host);
+	}
 	if (b)
 		snprintf(l->transport, sizeof l->transport, "%s", b->transport);
 	else
@@ -445,13 +451,19 @@ static int dialog_invite(struct dialog *l, const char *uri, const struct reg_bin
 
 int dialog_place(struct dialog *l, const char *uri, const struct dialog *caller)
 {
-	return dialog_invite(l, uri, NULL, caller);
+	return dialog_invite(l, uri, NULL, NULL, caller);
+}
+
+int dialog_place_as(struct dialog *l, const char *uri, const char *from_uri,
+                    const struct dialog *caller)
+{
+	return dialog_invite(l, uri, NULL, from_uri, caller);
 }
 
 int dialog_place_binding(struct dialog *l, const struct reg_binding *b,
                          const struct dialog *caller)
 {
-	return dialog_invite(l, b->uri, b, caller);
+	return dialog_invite(l, b->uri, b, NULL, caller);
 }
 
 void dialog_discard(struct dialog *l)

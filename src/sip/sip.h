@@ -46,6 +46,10 @@ int sipua_bind(sipua_t *s, const struct store_reg *r, unsigned expires_s);
 unsigned sipua_contacts(sipua_t *s, const char *login);
 /* Source networks allowed to send calls without auth. */
 int sipua_acl_add(sipua_t *s, const char *cidr);
+/* Removes the entries equal to cidr (acl.del); how many, or -1 if malformed. */
+int sipua_acl_del(sipua_t *s, const char *cidr);
+/* The outbound gateways (sip/gateway.h), for the gateway.* verbs. */
+struct gateways *sipua_gateways(sipua_t *s);
 /* Calls in progress (caller legs), for overload shedding and status. */
 unsigned sipua_active_calls(const sipua_t *s);
 

@@ -3,9 +3,11 @@
  * The engine lets go of a call with REL_TRANSFER when it escalates past the
  * queues or the caller zeroes out: dest is "member:LOGIN" (ring that member's
  * phones), "group:A+B" (ring several members at once; the first answer wins,
- * the rest are cancelled), "uri:sip:..." (any SIP address), "voicemail:LOGIN"
- * (a prompt, then the caller's message recorded) or "hangup"; after an
- * agent's REFER (refer.c) also "queue:NAME" (a new entry into that queue). From then on the
+ * the rest are cancelled), "uri:sip:..." (any SIP address; through a gateway
+ * if its host is one's), "gateway:NAME/NUMBER" (an outside number through
+ * that gateway, see gateway.h), "voicemail:LOGIN" (a prompt, then the
+ * caller's message recorded) or "hangup"; after an agent's REFER (refer.c)
+ * also "queue:NAME" (a new entry into that queue). From then on the
  * caller leg and the legs placed for it belong to this file alone: they end
  * by either side's BYE, by every leg failing, or by the ring timeout.
  */
@@ -57,7 +59,7 @@ static unsigned transfer_ring_uri(struct dialog *caller, const char *uri,
 	struct dialog *o = dialog_new(caller->sip, DLG_OUTBOUND, NULL);
 	if (!o)
 		return 0;
-	if ((uri ? dialog_place(o, uri, caller) : dialog_place_binding(o, b, caller)) < 0) {
+	if ((uri ? gateway_place(o, uri, caller) : dialog_place_binding(o, b, caller)) < 0) {
 		log_warn("sip", "call %u: cannot ring %s", caller->call, uri ? uri : b->uri);
 		dialog_discard(o);
 		return 0;
@@ -136,8 +138,8 @@ void transfer_start(struct dialog *caller, const char *dest)
 		placed = transfer_ring_member(caller, dest + 7);
 	else if (!strncmp(dest, "group:", 6))
 		placed = transfer_ring_group(caller, dest + 6);
-	else if (!strncmp(dest, "uri:", 4))
-		placed = transfer_ring_uri(caller, dest + 4, NULL);
+	else if (!strncmp(dest, "uri:", 4) || !strncmp(dest, "gateway:", 8))
+		placed = transfer_ring_uri(caller, dest, NULL);   /* gateway_place reads both */
 	else if (!strncmp(dest, "voicemail:", 10)) {
 		/* The prompt first; its end (MEV_PLAYED) starts the recording. */
 		snprintf(caller->voicemail, sizeof caller->voicemail, "%s", dest + 10);

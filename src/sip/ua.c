@@ -485,11 +485,28 @@ static bool ua_out_of_dialog(nua_t *nua, nua_event_t event, nua_handle_t *nh, co
 	return true;
 }
 
+/* A 401/407 to an INVITE we placed: a leg through a gateway answers it once
+ * with the gateway's credentials; otherwise the leg ends here, since nua
+ * would wait for credentials that never come. */
+static bool ua_challenged(struct sipua *s, struct dialog *l, int status, const sip_t *sip)
+{
+	if ((status != 401 && status != 407) || l->kind != DLG_OUTBOUND)
+		return false;
+	if (l->gateway[0] && !l->gateway_authed && !l->closing &&
+	    gateway_authenticate(s->gw, l->gateway, l->nh, sip) == 0) {
+		l->gateway_authed = true;
+		return true;
+	}
+	log_info("sip", "call %u: outbound leg refused with %d (no credentials left)", l->call,
+	         status);
+	dialog_terminated(l);
+	return true;
+}
+
 static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *nua,
                      struct sipua *s, nua_handle_t *nh, struct dialog *l, sip_t const *sip,
                      tagi_t tags[])
 {
-	(void)phrase;
 	if (!l && ua_out_of_dialog(nua, event, nh, sip))
 		return;
 	switch (event) {
@@ -502,8 +519,12 @@ static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *n
 		else
 			ua_invite(s, nua, nh, sip);
 		break;
+	case nua_r_register:
+	case nua_r_unregister:
+		gateway_response(s->gw, nh, status, phrase, sip);
+		break;
 	case nua_r_invite:
-		if (l && dialog_invite_response(l, status, sip))
+		if (l && (dialog_invite_response(l, status, sip) || ua_challenged(s, l, status, sip)))
 			break;
 		if (l && l->kind == DLG_AGENT)
 			dialog_agent_response(l, status, sip);
@@ -617,7 +638,8 @@ sipua_t *sipua_new(struct app *app, char *err, size_t errlen)
 		TPTAG_IDLE((REG_EXPIRES_MAX + 120) * 1000u), TPTAG_PONG2PING(1),
 		SIPTAG_USER_AGENT_STR("callq"), SIPTAG_SERVER_STR("callq"), TAG_END());
 	s->fail_timer = su_timer_create(su_root_task(app->root), 0);
-	if (!s->nua || !s->fail_timer) {
+	s->gw = gateways_new(s);
+	if (!s->nua || !s->fail_timer || !s->gw) {
 		snprintf(err, errlen, "cannot listen on %s (address in use, or not an address of this host?)",
 		         url);
 		sipua_free(s);
@@ -638,6 +660,7 @@ void sipua_free(sipua_t *s)
 	if (s->fail_timer)
 		su_timer_destroy(s->fail_timer);
 	free(s->failing);
+	gateways_free(s->gw);
 	if (s->nua)
 		nua_destroy(s->nua);
 	registrar_free(s->reg);
@@ -657,7 +680,7 @@ static void ua_drain(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
 {
 	(void)m;
 	struct sipua *s = (struct sipua *)arg;
-	if (s->live && app_now() < s->drain_until) {
+	if ((s->live || gateway_pending(s->gw)) && app_now() < s->drain_until) {
 		su_timer_set_interval(t, ua_drain, arg, UA_DRAIN_POLL_MS);
 		return;
 	}
@@ -681,6 +704,7 @@ void sipua_shutdown(sipua_t *s, void (*done)(void *ctx), void *ctx)
 	}
 	for (struct dialog *l = s->live; l; l = l->live_next)
 		dialog_hangup(l);
+	gateway_shutdown(s->gw);
 	s->drain_until = app_now() + UA_DRAIN_MS;
 	s->drain = su_timer_create(su_root_task(app->root), 0);
 	if (!s->drain || su_timer_set_interval(s->drain, ua_drain, (su_timer_arg_t *)s, 0) < 0)
@@ -714,6 +738,10 @@ unsigned sipua_contacts(sipua_t *s, const char *login)
 }
 
 int sipua_acl_add(sipua_t *s, const char *cidr) { return acl_add(&s->acl, cidr); }
+
+int sipua_acl_del(sipua_t *s, const char *cidr) { return acl_del(&s->acl, cidr); }
+
+gateways_t *sipua_gateways(sipua_t *s) { return s->gw; }
 
 unsigned sipua_active_calls(const sipua_t *s) { return s->ncallers; }
 

@@ -13,6 +13,7 @@
 #include "core/idmap.h"
 #include "sip/acl.h"
 #include "sip/digest.h"
+#include "sip/gateway.h"
 #include "sip/guard.h"
 #include "sip/registrar.h"
 #include "sip/route.h"
@@ -49,6 +50,10 @@ struct dialog {
 	struct dialog *peer;
 	su_timer_t *ring_timer;
 	char voicemail[ENG_NAME_MAX];/* caller: box to record into once the prompt ends */
+	/* Outbound through a gateway (gateway.c): whose credentials answer a
+	 * challenge, and whether they were sent already (once per leg). */
+	char gateway[STORE_GW_NAME_MAX];
+	bool gateway_authed;
 	/* Spying (feature code *57-*59, or DLG_SPY): whose call, for whom, how.
 	 * An extension call (internal.c) keeps the member it rings in `target`. */
 	bool spying;
@@ -79,6 +84,7 @@ struct sipua {
 	struct acl acl;
 	struct digest digest;
 	struct guard guard;        /* slows password guessing per source */
+	gateways_t *gw;            /* outbound gateways (gateway.h) */
 	struct idmap calls;      /* engine call id -> caller leg */
 	struct idmap offers;     /* engine offer id -> agent leg */
 	struct idmap mlegs;      /* media leg -> leg, for media events */
@@ -120,6 +126,9 @@ int dialog_place_binding(struct dialog *l, const struct reg_binding *b,
 bool dialog_invite_response(struct dialog *l, int status, const sip_t *sip);
 /* The ACK to our 2xx; it carries the answer when our 2xx offered. */
 void dialog_ack(struct dialog *l, const sip_t *sip);
+/* The same with From <from_uri> (the caller's name as display name). */
+int dialog_place_as(struct dialog *l, const char *uri, const char *from_uri,
+                    const struct dialog *caller);
 /* A final response to a supervisor's phone rung by `spy`. */
 void dialog_spy_response(struct dialog *l, int status, const sip_t *sip);
 /* A DTMF digit from the leg (RFC 4733 or SIP INFO). */

@@ -1117,3 +1117,87 @@ uint64_t store_journal_dropped(const store_t *s)
 {
 	return store_jnl_dropped(s->jnl);
 }
+
+/* ---- trunk ACL and gateways (control verbs; rare, so prepared per call) ---- */
+
+static enum store_err store_prep(store_t *s, const char *sql, sqlite3_stmt **st)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) {
+		store_set_err(s, sqlite3_errmsg(s->db));
+		return STORE_FAILED;
+	}
+	return STORE_OK;
+}
+
+/* Prepares sql, binds :a (text), runs it as a change, finalizes. */
+static enum store_err store_change1(store_t *s, const char *sql, const char *a)
+{
+	sqlite3_stmt *st;
+	if (store_prep(s, sql, &st) != STORE_OK)
+		return STORE_FAILED;
+	bind_text(st, ":a", a);
+	enum store_err r = store_change(s, st);
+	sqlite3_finalize(st);
+	return r;
+}
+
+enum store_err store_acl_add(store_t *s, const char *cidr)
+{
+	return store_change1(s, "INSERT INTO trunk_acl (cidr) VALUES (:a)", cidr);
+}
+
+enum store_err store_acl_del(store_t *s, const char *cidr)
+{
+	return store_change1(s, "DELETE FROM trunk_acl WHERE cidr = :a", cidr);
+}
+
+#define GW_COLS "name, uri, username, password, realm, register, expires, from_user"
+
+enum store_err store_gateway_put(store_t *s, const struct store_gateway *g, bool create)
+{
+	sqlite3_stmt *st;
+	const char *sql = create ? "INSERT INTO gateways (" GW_COLS ") VALUES (:name, :uri, "
+	                           ":username, :password, :realm, :register, :expires, :from_user)"
+	                         : "UPDATE gateways SET (" GW_COLS ") = (:name, :uri, :username, "
+	                           ":password, :realm, :register, :expires, :from_user) "
+	                           "WHERE name = :name";
+	if (store_prep(s, sql, &st) != STORE_OK)
+		return STORE_FAILED;
+	bind_text(st, ":name", g->name);
+	bind_text(st, ":uri", g->uri);
+	bind_text(st, ":username", g->username);
+	bind_text(st, ":password", g->password);
+	bind_text(st, ":realm", g->realm);
+	bind_int(st, ":register", g->reg);
+	bind_int(st, ":expires", g->expires);
+	bind_text(st, ":from_user", g->from_user);
+	enum store_err r = store_change(s, st);
+	sqlite3_finalize(st);
+	return r;
+}
+
+enum store_err store_gateway_del(store_t *s, const char *name)
+{
+	return store_change1(s, "DELETE FROM gateways WHERE name = :a", name);
+}
+
+size_t store_gateways(store_t *s, struct store_gateway *out, size_t max)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+	if (store_prep(s, "SELECT " GW_COLS " FROM gateways ORDER BY name", &st) != STORE_OK)
+		return 0;
+	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
+		struct store_gateway *g = &out[n++];
+		store_copy(g->name, sizeof g->name, sqlite3_column_text(st, 0));
+		store_copy(g->uri, sizeof g->uri, sqlite3_column_text(st, 1));
+		store_copy(g->username, sizeof g->username, sqlite3_column_text(st, 2));
+		store_copy(g->password, sizeof g->password, sqlite3_column_text(st, 3));
+		store_copy(g->realm, sizeof g->realm, sqlite3_column_text(st, 4));
+		g->reg = sqlite3_column_int(st, 5) != 0;
+		g->expires = (unsigned)sqlite3_column_int(st, 6);
+		store_copy(g->from_user, sizeof g->from_user, sqlite3_column_text(st, 7));
+	}
+	sqlite3_finalize(st);
+	return n;
+}

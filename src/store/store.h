@@ -125,6 +125,32 @@ size_t store_features(store_t *s, struct store_feature *out, size_t max);
 struct store_acl { char cidr[64]; };
 size_t store_trunk_acl(store_t *s, struct store_acl *out, size_t max);
 
+/* acl.add / acl.del: the text as given (the caller validates it). EXISTS if
+ * already listed; NOTFOUND if not listed. */
+enum store_err store_acl_add(store_t *s, const char *cidr);
+enum store_err store_acl_del(store_t *s, const char *cidr);
+
+/* Outbound gateways (sip/gateway.h validates them). The password is kept in
+ * clear: a digest answer needs it or HA1, and HA1 depends on the realm the
+ * provider names in its challenge (see db/migrations/005-gateways.sql). */
+#define STORE_GW_NAME_MAX 64
+#define STORE_GW_URI_MAX 256
+#define STORE_GW_SECRET_MAX 128
+struct store_gateway {
+	char name[STORE_GW_NAME_MAX];
+	char uri[STORE_GW_URI_MAX];          /* sip:HOST[:PORT][;transport=..] */
+	char username[STORE_GW_NAME_MAX];
+	char password[STORE_GW_SECRET_MAX];
+	char realm[STORE_GW_SECRET_MAX];     /* "" = the challenge's */
+	bool reg;                            /* register with the provider */
+	unsigned expires;                    /* seconds asked for in REGISTER */
+	char from_user[STORE_GW_NAME_MAX];   /* "" = username */
+};
+/* create: insert (EXISTS if the name is taken); else update (NOTFOUND). */
+enum store_err store_gateway_put(store_t *s, const struct store_gateway *g, bool create);
+enum store_err store_gateway_del(store_t *s, const char *name);
+size_t store_gateways(store_t *s, struct store_gateway *out, size_t max);
+
 /* Registrations, kept so a restart still reaches the phones: the Contact and
  * how the REGISTER came (source, transport, Path, RFC 5626 instance and
  * reg-id; sizes as in sip/registrar.h). */

@@ -71,8 +71,27 @@ static void test_acl_ipv6(void **state)
 	assert_false(allows(&a, "8.8.8.8"));
 }
 
+static void test_acl_del(void **state)
+{
+	(void)state;
+	struct acl a;
+	acl_init(&a);
+	assert_int_equal(acl_add(&a, "127.0.0.7/32"), 0);
+	assert_int_equal(acl_add(&a, "10.0.0.0/8"), 0);
+	assert_int_equal(acl_add(&a, "127.0.0.7"), 0);
+	assert_true(allows(&a, "127.0.0.7"));
+	assert_int_equal(acl_del(&a, "127.0.0.7"), 2);     /* "/32" is implied: both copies go */
+	assert_false(allows(&a, "127.0.0.7"));
+	assert_true(allows(&a, "10.9.9.9"));
+	assert_int_equal(acl_del(&a, "10.0.0.0/16"), 0);   /* a different network */
+	assert_int_equal(acl_del(&a, "10.0.0.0/99"), -1);
+	assert_int_equal(acl_del(&a, "10.0.0.0/8"), 1);
+	assert_false(allows(&a, "10.9.9.9"));
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = { cmocka_unit_test(test_acl), cmocka_unit_test(test_acl_ipv6) };
+	const struct CMUnitTest tests[] = { cmocka_unit_test(test_acl), cmocka_unit_test(test_acl_ipv6),
+	                                    cmocka_unit_test(test_acl_del) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -218,6 +218,14 @@ static void test_destinations(void **state)
 		ok(&c, keys[i], "uri:sip:help@example.com", "uri:sip:help@example.com");
 		ok(&c, keys[i], "uri:sips:help@example.com:5061", "uri:sips:help@example.com:5061");
 		ok(&c, keys[i], "hangup", "hangup");
+		ok(&c, keys[i], "gateway:prov/15551234", "gateway:prov/15551234");
+		ok(&c, keys[i], "gateway:prov.2/+4930123*9#", "gateway:prov.2/+4930123*9#");
+		bad(&c, keys[i], "gateway:prov");
+		bad(&c, keys[i], "gateway:/123");
+		bad(&c, keys[i], "gateway:prov/");
+		bad(&c, keys[i], "gateway:prov/12a");
+		bad(&c, keys[i], "gateway:prov/1+2");
+		bad(&c, keys[i], "gateway:bad name/123");
 		ok(&c, keys[i], "", "");
 		bad(&c, keys[i], "queue:");
 		bad(&c, keys[i], "queue:bad name");

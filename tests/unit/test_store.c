@@ -876,6 +876,53 @@ static void test_journal_names_and_close_flushes(void **state)
 	                 1);
 }
 
+static void test_gateways_and_acl_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	store_t *s = open_ok(f->path);
+	struct store_gateway g = { .name = "prov", .uri = "sip:sip.example.net;transport=tcp",
+		                   .username = "acct", .password = "s3cret!", .realm = "example",
+		                   .reg = true, .expires = 600, .from_user = "+15550100" };
+	assert_int_equal(store_gateway_put(s, &g, true), STORE_OK);
+	assert_int_equal(store_gateway_put(s, &g, true), STORE_EXISTS);
+	struct store_gateway other = { .name = "zz", .uri = "sip:10.0.0.9", .expires = 3600 };
+	assert_int_equal(store_gateway_put(s, &other, false), STORE_NOTFOUND);
+	assert_int_equal(store_gateway_put(s, &other, true), STORE_OK);
+	assert_int_equal(store_acl_add(s, "10.1.0.0/16"), STORE_OK);
+	assert_int_equal(store_acl_add(s, "10.1.0.0/16"), STORE_EXISTS);
+	store_close(s);
+
+	s = open_ok(f->path);
+	struct store_gateway out[4];
+	assert_int_equal(store_gateways(s, out, 4), 2);
+	assert_string_equal(out[0].name, "prov");
+	assert_string_equal(out[0].uri, "sip:sip.example.net;transport=tcp");
+	assert_string_equal(out[0].username, "acct");
+	assert_string_equal(out[0].password, "s3cret!");
+	assert_string_equal(out[0].realm, "example");
+	assert_true(out[0].reg);
+	assert_int_equal(out[0].expires, 600);
+	assert_string_equal(out[0].from_user, "+15550100");
+	assert_false(out[1].reg);
+	g.reg = false;
+	snprintf(g.password, sizeof g.password, "new");
+	assert_int_equal(store_gateway_put(s, &g, false), STORE_OK);
+	assert_int_equal(store_gateways(s, out, 4), 2);
+	assert_false(out[0].reg);
+	assert_string_equal(out[0].password, "new");
+	assert_int_equal(store_gateway_del(s, "zz"), STORE_OK);
+	assert_int_equal(store_gateway_del(s, "zz"), STORE_NOTFOUND);
+	assert_int_equal(store_gateways(s, out, 4), 1);
+
+	struct store_acl acl[4];
+	assert_int_equal(store_trunk_acl(s, acl, 4), 1);
+	assert_string_equal(acl[0].cidr, "10.1.0.0/16");
+	assert_int_equal(store_acl_del(s, "10.1.0.0/16"), STORE_OK);
+	assert_int_equal(store_acl_del(s, "10.1.0.0/16"), STORE_NOTFOUND);
+	assert_int_equal(store_trunk_acl(s, acl, 4), 0);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -898,6 +945,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_journal_bulk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_names_and_close_flushes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gateways_and_acl_round_trip, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
