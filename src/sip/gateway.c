@@ -542,6 +542,11 @@ static struct gw *gw_by_host(const gateways_t *g, const char *uri)
 	return NULL;
 }
 
+bool gateway_serves(const gateways_t *g, const char *uri)
+{
+	return gw_by_host(g, uri) != NULL;
+}
+
 int gateway_place(struct dialog *l, const char *target, const struct dialog *caller)
 {
 	gateways_t *g = l->sip->gw;

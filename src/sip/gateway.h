@@ -119,6 +119,8 @@ bool gateway_response(gateways_t *g, struct nua_handle_s *nh, int status, const 
 int gateway_authenticate(gateways_t *g, const char *name, struct nua_handle_s *nh,
                          const struct sip_s *sip);
 
+/* Whether a SIP URI's host (and port) is a configured gateway's. */
+bool gateway_serves(const gateways_t *g, const char *uri);
 /* Places leg l (a fresh dialog) towards `target` for `caller`:
  * "gateway:NAME/NUMBER", "uri:sip:..." or "sip:...". Through a gateway when
  * the target names one or its host matches one; else as dialog_place.

@@ -89,15 +89,24 @@ static struct dialog *refer_detach(struct dialog *a)
 	return caller;
 }
 
-/* Outside numbers: the one place such a Refer-To becomes a destination. For
- * now the SIP address itself ("uri:sip:NUMBER@HOST"); an outbound gateway
- * would name its route here instead. */
-static bool refer_outside_dest(const url_t *u, char *dest, size_t cap)
+/* Outside numbers: the one place such a Refer-To becomes a destination.
+ * Phones write an outside number at their registrar (us), so a Refer-To
+ * whose host is no gateway's goes out through the first configured gateway
+ * ("gateway:NAME/NUMBER"); one naming a gateway's host stays a SIP address
+ * (gateway_place then uses that gateway's account); with no gateway at all,
+ * the SIP address as written. */
+static bool refer_outside_dest(struct sipua *s, const url_t *u, char *dest, size_t cap)
 {
-	if (!u->url_host)
+	struct gateway_status first;
+	char uri[ENG_DEST_MAX - 4];   /* room for "uri:" in a destination */
+	if (!u->url_host ||
+	    (size_t)snprintf(uri, sizeof uri, "sip:%s@%s%s%s", u->url_user, u->url_host,
+	                     u->url_port ? ":" : "", u->url_port ? u->url_port : "") >= sizeof uri)
 		return false;
-	snprintf(dest, cap, "uri:sip:%s@%s%s%s", u->url_user, u->url_host, u->url_port ? ":" : "",
-	         u->url_port ? u->url_port : "");
+	if (!gateway_serves(s->gw, uri) && gateway_list(s->gw, &first, 1) == 1)
+		snprintf(dest, cap, "gateway:%s/%s", first.conf.name, u->url_user);
+	else
+		snprintf(dest, cap, "uri:%s", uri);
 	return true;
 }
 
@@ -115,7 +124,7 @@ static bool refer_dest(struct sipua *s, const url_t *u, char *dest, size_t cap)
 		snprintf(dest, cap, "member:%s", u->url_user);
 		return true;
 	}
-	return refer_outside_dest(u, dest, cap);
+	return refer_outside_dest(s, u, dest, cap);
 }
 
 static void refer_blind(nua_t *nua, struct dialog *a, const url_t *u, tagi_t tags[])

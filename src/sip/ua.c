@@ -495,6 +495,7 @@ static bool ua_challenged(struct sipua *s, struct dialog *l, int status, const s
 	if (l->gateway[0] && !l->gateway_authed && !l->closing &&
 	    gateway_authenticate(s->gw, l->gateway, l->nh, sip) == 0) {
 		l->gateway_authed = true;
+		l->offered = true;   /* nua resends our INVITE, offer and all: its 2xx answers */
 		return true;
 	}
 	log_info("sip", "call %u: outbound leg refused with %d (no credentials left)", l->call,

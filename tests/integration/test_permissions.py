@@ -247,13 +247,10 @@ def test_failed_auth_slowed_and_logged(env):
         p.stdin.write(f"auth 1002 bad{n}\n")
     p.stdin.flush()
     # The 2 s wait starts at the third refusal: read the refusals first, so the sleep cannot start early.
-    refusals = [p.stdout.readline().rstrip("
-") for _ in range(3)]
+    refusals = [p.stdout.readline().rstrip("\n") for _ in range(3)]
     check(all(r == "ERR denied bad login or password" for r in refusals), f"failed auths: {refusals}")
     time.sleep(2.5)
-    out, _ = p.communicate("auth 1002 pass1002
-whoami
-", timeout=10)
+    out, _ = p.communicate("auth 1002 pass1002\nwhoami\n", timeout=10)
     lines = refusals + out.splitlines()
     check(lines[3] == "OK 1002 agent", f"auth after the wait: {lines}")
     check(outcome(as_member(env, AGENT, "whoami")) == "ok", "a fresh connection was refused")
