@@ -204,3 +204,27 @@ def test_blind_transfer_caller_hangs_up(env):
     check_notifies(phone, "SIP/2.0 487 Request Terminated")
     phone.sipp.wait_event("BYE", 10)
     target.sipp.wait_event("CANCEL", 10)
+
+
+def test_blind_transfer_to_outside_number_through_gateway(env):
+    """An agent REFERs the caller to a number that is neither a queue nor a member: it goes out through
+    the first configured gateway, answering the provider's 407, and the caller talks to the provider."""
+    from test_gateway import PROVIDER_IP, check_digest, provider
+    prov_rtp = env.rtp_port(PROVIDER_IP)
+    prov = provider(env, "provider_call.xml", keys=[("rtpport", prov_rtp.port)])
+    env.ctl.ok("gateway.add", "out", f"uri=sip:{PROVIDER_IP}:{prov.port}", "username=gwuser",
+               "password=gwsecret")
+    phone = ReferPhone(env, "1001", sip_uri(env, "15557654"))
+    env.make_ready("1001")
+    call = env.call("6000", duration_ms=20000)
+    phone.sipp.wait_event("ACCEPTED", 15)
+    prov.wait_event("ANSWERED", 15)
+    check_notifies(phone, "SIP/2.0 200 OK")
+    tone_arrives(call.rtp, prov_rtp, "caller -> provider")
+    tone_arrives(prov_rtp, call.rtp, "provider -> caller")
+    invites = [t for d, t in prov.messages() if d == "received" and t.startswith("INVITE")]
+    check(invites and invites[0].startswith(f"INVITE sip:15557654@{PROVIDER_IP}:{prov.port}"),
+          f"INVITEs at the provider: {invites[:1]}")
+    check_digest(invites[-1], "Proxy-Authorization", "INVITE", "gwuser", "gwsecret")
+    wait_journal(env, "call.transfer", "gateway:out/15557654")
+    env.wait_stats("support", handled=1, missed=0)
