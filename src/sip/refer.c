@@ -1,7 +1,7 @@
 /* refer.c — transfers from agents' phones (REFER, RFC 3515).
  *
  * Only the agent's leg of a bridged queue call may transfer it; a REFER on
- * any other dialog gets 403, one outside a dialog 481 (with a To tag) or 403.
+ * any other dialog gets 403 (one outside a dialog is refused in ua.c).
  * nua leaves REFER to us (NUTAG_APPL_METHOD): we answer 202 ourselves, which
  * makes nua keep the implicit "refer" subscription that our NOTIFYs
  * (message/sipfrag) go out on.
@@ -241,13 +241,6 @@ void refer_request(nua_t *nua, nua_handle_t *nh, struct dialog *l, const sip_t *
                    tagi_t tags[])
 {
 	char replaces[512];
-	if (!l) {
-		bool in_dialog = sip->sip_to && sip->sip_to->a_tag;
-		refer_refuse(nua, nh, in_dialog ? 481 : 403,
-		             in_dialog ? "Call/Transaction Does Not Exist" : "Forbidden");
-		nua_handle_destroy(nh);
-		return;
-	}
 	const url_t *u = sip->sip_refer_to ? sip->sip_refer_to->r_url : NULL;
 	if (!u) {
 		refer_refuse(nua, nh, 400, "Missing Refer-To");

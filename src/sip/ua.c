@@ -464,7 +464,7 @@ static void ua_state(nua_handle_t *nh, struct dialog *l, tagi_t tags[])
 
 /* Requests outside any dialog that callq does not serve: INFO gets 481 (RFC
  * 6086: INFO only within a dialog), REFER 403 (no transfers from outside a
- * call). MESSAGE, SUBSCRIBE, NOTIFY and PUBLISH are not in our Allow, so nua
+ * call), or 481 when its To tag names a dialog we do not have. MESSAGE, SUBSCRIBE, NOTIFY and PUBLISH are not in our Allow, so nua
  * answers them 405 itself; a BYE or UPDATE that matches no dialog gets 481
  * from nua. In a dialog, these come with the dialog bound to the handle and
  * are not ours to refuse. True if the request was answered here. */
@@ -474,6 +474,8 @@ static bool ua_out_of_dialog(nua_t *nua, nua_event_t event, nua_handle_t *nh, co
 	const struct sockaddr *sa;
 	if (event == nua_i_info)
 		nua_respond(nh, 481, "No Dialog For INFO", NUTAG_WITH_THIS(nua), TAG_END());
+	else if (event == nua_i_refer && sip && sip->sip_to && sip->sip_to->a_tag)
+		nua_respond(nh, 481, "Call/Transaction Does Not Exist", NUTAG_WITH_THIS(nua), TAG_END());
 	else if (event == nua_i_refer)
 		nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
 	else

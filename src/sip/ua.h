@@ -145,7 +145,7 @@ void transfer_response(struct dialog *out, int status, const sip_t *sip);
 void transfer_gone(struct dialog *l);
 
 /* refer.c */
-/* A REFER: on an agent's leg of a queue call (blind, or attended with
+/* A REFER inside dialog l: on an agent's leg of a queue call (blind, or attended with
  * Replaces naming the agent's extension call); anything else is refused. */
 void refer_request(nua_t *nua, nua_handle_t *nh, struct dialog *l, const sip_t *sip,
                    tagi_t tags[]);
