@@ -108,3 +108,58 @@ $(FUZZ_B)/obj/%.o: %.c
 $(FUZZ_B)/obj/gen/sql_embed.o: $(B)/gen/sql_embed.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+# ---- install (issue 10) -----------------------------------------------------------------------
+# `make install [PREFIX=/usr/local] [DESTDIR=...]`: callqd in sbin, callqctl in bin, the media in
+# share/callq/media, the man pages (etc/man/), the systemd unit and its sysusers.d file; the schema
+# and migrations are compiled into callqd. /etc/callq/callq.conf is made from etc/callq.conf with the
+# paths of an installed system (state in /var/lib/callq, socket in /run/callq, no demo data), and
+# never overwrites one that exists. Nothing here needs root when DESTDIR is set, nor writes outside
+# it. `make uninstall` removes what install put there but the configuration and /var/lib/callq.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+SBINDIR     ?= $(PREFIX)/sbin
+DATADIR     ?= $(PREFIX)/share/callq
+MANDIR      ?= $(PREFIX)/share/man
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+CONFDIR     := /etc/callq
+STATEDIR    := /var/lib/callq
+RUNDIR      := /run/callq
+# The sample configuration's path settings, pointed at the installed layout.
+CONF_SED    := -e '1i \# Installed by make install from etc/callq.conf; see callq.conf(5). Phones on' \
+               -e '1i \# other machines need sip_listen and rtp_ip set to an address of this one.' \
+               -e 's|^db *=.*|db           = $(STATEDIR)/callq.db|' \
+               -e 's|^control *=.*|control      = $(RUNDIR)/callq.sock|' \
+               -e 's|^recordings *=.*|recordings   = $(STATEDIR)/recordings|' \
+               -e 's|^media *=.*|media        = $(DATADIR)/media|' \
+               -e 's|^seed_demo *=.*|seed_demo    = no|'
+
+.PHONY: install uninstall
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+	           $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(CONFDIR) \
+	           $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(B)/callqd $(DESTDIR)$(SBINDIR)/callqd
+	install -m 0755 $(B)/callqctl $(DESTDIR)$(BINDIR)/callqctl
+	for f in $$(cd media && find . -type f | sort); do \
+	  install -D -m 0644 media/$$f $(DESTDIR)$(DATADIR)/media/$$f || exit 1; done
+	install -m 0644 etc/man/callqctl.1 $(DESTDIR)$(MANDIR)/man1/callqctl.1
+	install -m 0644 etc/man/callq.conf.5 $(DESTDIR)$(MANDIR)/man5/callq.conf.5
+	install -m 0644 etc/man/callqd.8 $(DESTDIR)$(MANDIR)/man8/callqd.8
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' etc/callqd.service >$(DESTDIR)$(UNITDIR)/callqd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/callqd.service
+	install -m 0644 etc/callq.sysusers $(DESTDIR)$(SYSUSERSDIR)/callq.conf
+	@if [ -e $(DESTDIR)$(CONFDIR)/callq.conf ]; then \
+	  echo "install: kept $(DESTDIR)$(CONFDIR)/callq.conf as it was"; \
+	else sed $(CONF_SED) etc/callq.conf >$(DESTDIR)$(CONFDIR)/callq.conf && \
+	  chmod 0644 $(DESTDIR)$(CONFDIR)/callq.conf && \
+	  echo "install: wrote $(DESTDIR)$(CONFDIR)/callq.conf"; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/callqd $(DESTDIR)$(BINDIR)/callqctl \
+	      $(DESTDIR)$(MANDIR)/man1/callqctl.1 $(DESTDIR)$(MANDIR)/man5/callq.conf.5 \
+	      $(DESTDIR)$(MANDIR)/man8/callqd.8 $(DESTDIR)$(UNITDIR)/callqd.service \
+	      $(DESTDIR)$(SYSUSERSDIR)/callq.conf
+	rm -rf $(DESTDIR)$(DATADIR)
+	@echo "uninstall: left $(DESTDIR)$(CONFDIR)/callq.conf and $(STATEDIR) (database, recordings)"

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -186,9 +187,56 @@ static int private_files(const struct conf *c)
 	return 0;
 }
 
+/* Descriptors kept for everything not counted below: SQLite (store, journal,
+ * report readers), the event loop, SIP sockets and TCP connections. */
+#define FDS_OTHER 256
+
+/* What callqd may hold open at its busiest: two per RTP leg (RTP and RTCP),
+ * the legs bounded by the port range (one per even port) and by two per
+ * call; a recording file per bridged call; the control connections. */
+static unsigned long fds_needed(const struct conf *c, unsigned long *legs)
+{
+	unsigned long ports = (c->rtp_port_max - c->rtp_port_min) / 2 + 1;
+	unsigned long calls = c->max_calls;
+	*legs = ports < 2 * calls ? ports : 2 * calls;
+	return 2 * *legs + *legs / 2 + CTL_CONN_MAX + FDS_OTHER;
+}
+
+/* Raises the soft RLIMIT_NOFILE to the hard limit (the soft default, 1024,
+ * is for select() users; callqd polls) and says so when even that cannot
+ * cover the configuration. Never fatal: callqd runs with what it has. */
+static void raise_fd_limit(const struct conf *c)
+{
+	struct rlimit rl;
+	unsigned long legs, need = fds_needed(c, &legs);
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		log_warn("app", "cannot read the file descriptor limit: %s", strerror(errno));
+		return;
+	}
+	rlim_t was = rl.rlim_cur;
+	/* An unlimited hard limit still cannot pass the kernel's nr_open. */
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY ? rl.rlim_max : was > need ? was : need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		rl.rlim_cur = was;
+	if (rl.rlim_cur >= need) {
+		log_info("app", "file descriptors: limit %lu (was %lu), about %lu needed",
+		         (unsigned long)rl.rlim_cur, (unsigned long)was, need);
+		return;
+	}
+	log_warn("app",
+	         "file descriptor limit %lu (hard limit %lu) is below the %lu needed: 2 for each of "
+	         "%lu RTP legs (ports %u-%u, max_calls %u), %lu recordings, %d control connections, "
+	         "%d other; busy hours will fail calls for want of descriptors: raise the hard limit "
+	         "(LimitNOFILE= in the systemd unit, ulimit -Hn), narrow the port range or lower "
+	         "max_calls",
+	         (unsigned long)rl.rlim_cur, (unsigned long)rl.rlim_max, need, legs,
+	         c->rtp_port_min, c->rtp_port_max, c->max_calls, legs / 2, CTL_CONN_MAX, FDS_OTHER);
+}
+
 static int start(struct app *a)
 {
 	char err[512];
+	raise_fd_limit(&a->conf);
 	if (private_files(&a->conf) < 0)
 		return -1;
 	a->store = store_open(a->conf.db, err, sizeof err);

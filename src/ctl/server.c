@@ -24,6 +24,11 @@
 #define CTL_BACKLOG 64
 /* Accepts per wakeup, so a connection storm cannot hog the loop. */
 #define CTL_ACCEPT_BURST 16
+/* Out of descriptors, the listening socket stays readable: it is left out
+ * of the poll this long before the next try, and said so at most once per
+ * CTL_FULL_LOG_MS. */
+#define CTL_FULL_PAUSE_MS 100
+#define CTL_FULL_LOG_MS 1000
 
 struct ctl_conn {
 	ctl_server_t *srv;
@@ -61,6 +66,8 @@ struct ctl_server {
 	int pump_index;
 	su_wait_t pump_wait;
 	su_timer_t *sweeper;        /* closes idle connections */
+	su_timer_t *unpause;        /* polls the listening socket again after running out of fds */
+	int64_t full_logged_ms;     /* last "out of descriptors" log line */
 	unsigned idle_ms;
 	uint64_t next_id;
 	struct ctl_conn *conns;
@@ -426,6 +433,28 @@ static void ctl_refuse(int fd)
 	close(fd);
 }
 
+static void ctl_unpause(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
+{
+	(void)magic;
+	(void)t;
+	ctl_server_t *s = arg;
+	su_root_eventmask(s->root, s->index, s->fd, SU_WAIT_ACCEPT);
+}
+
+/* accept() failed for want of descriptors or memory: the pending connection
+ * stays queued and the socket readable, so polling it now would spin. */
+static void ctl_accept_pause(ctl_server_t *s, int err)
+{
+	int64_t now = ctl_now_ms();
+	if (now - s->full_logged_ms >= CTL_FULL_LOG_MS) {
+		s->full_logged_ms = now;
+		log_warn("ctl", "accept: %s (%u connections open); pausing accepts for %d ms",
+		         strerror(err), s->nconns, CTL_FULL_PAUSE_MS);
+	}
+	su_root_eventmask(s->root, s->index, s->fd, 0);
+	su_timer_set_interval(s->unpause, ctl_unpause, s, CTL_FULL_PAUSE_MS);
+}
+
 static int ctl_accept_event(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
 {
 	(void)magic;
@@ -433,6 +462,11 @@ static int ctl_accept_event(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_
 	ctl_server_t *s = arg;
 	for (int i = 0; i < CTL_ACCEPT_BURST; i++) {
 		int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		               errno == ENOMEM)) {
+			ctl_accept_pause(s, errno);
+			return 0;
+		}
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				log_warn("ctl", "accept: %s", strerror(errno));
@@ -544,8 +578,10 @@ static int ctl_register(ctl_server_t *s, char *err, size_t errlen)
 		return -1;
 	}
 	s->reaper = su_timer_create(su_root_task(s->root), 0);
+	s->unpause = su_timer_create(su_root_task(s->root), 0);
 	s->sweeper = su_timer_create(su_root_task(s->root), CTL_SWEEP_MS);
-	if (!s->reaper || !s->sweeper || su_timer_set_for_ever(s->sweeper, ctl_sweep, s) != 0) {
+	if (!s->reaper || !s->unpause || !s->sweeper ||
+	    su_timer_set_for_ever(s->sweeper, ctl_sweep, s) != 0) {
 		snprintf(err, errlen, "%s: cannot create a timer", s->path);
 		return -1;
 	}
@@ -584,6 +620,8 @@ void ctl_server_free(ctl_server_t *s)
 		ctl_conn_close(s->conns);
 	if (s->reaper)
 		su_timer_destroy(s->reaper);
+	if (s->unpause)
+		su_timer_destroy(s->unpause);
 	if (s->sweeper)
 		su_timer_destroy(s->sweeper);
 	if (s->pump_index >= 0)

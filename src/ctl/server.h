@@ -14,7 +14,10 @@
  * administrator out); more are refused with "ERR busy too many connections".
  * The socket file is created mode 0660 (group members, e.g. a local
  * wallboard, may connect); a stale socket file is replaced, a live one
- * (another server) is an error.
+ * (another server) is an error. When accept() fails for want of file
+ * descriptors (EMFILE, ENFILE) or memory, the listening socket is left out of
+ * the poll for 100 ms (it stays readable, so polling it would spin) and the
+ * waiting clients stay queued; a warning is logged at most once a second.
  *
  * Fairness: one request per connection per loop turn. After a line the
  * connection waits for the next turn (an eventfd "pump" registered with the
