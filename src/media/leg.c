@@ -87,6 +87,23 @@ bool leg_parse_addr(const char *ip, struct in6_addr *out)
 	return inet_pton(AF_INET6, ip, out) == 1;
 }
 
+static const struct in6_addr leg_loopback = { .s6_addr = { [10] = 0xFF, [11] = 0xFF, [12] = 127,
+                                                           [15] = 1 } };
+
+/* A phone on this host that binds its RTP socket to the wildcard (baresip
+ * does) names its own 127.x address but sends from 127.0.0.1, the kernel's
+ * source for loopback: when an allowed address is on loopback, 127.0.0.1 is
+ * taken as well. Only processes on this host can send from it. */
+void leg_allow(struct leg *l, enum leg_allow which, const struct in6_addr *addr)
+{
+	l->allow[which] = *addr;
+	l->allowed[which] = true;
+	l->allow_lo = false;
+	for (unsigned i = 0; i < ALLOW_N; i++)
+		if (l->allowed[i] && IN6_IS_ADDR_V4MAPPED(&l->allow[i]) && l->allow[i].s6_addr[12] == 127)
+			l->allow_lo = true;
+}
+
 /* Per packet: the source, as IPv4-mapped IPv6, against the allowed ones. */
 static bool leg_source_ok(const struct leg *l, const struct sockaddr_storage *from)
 {
@@ -104,7 +121,7 @@ static bool leg_source_ok(const struct leg *l, const struct sockaddr_storage *fr
 	for (unsigned i = 0; i < ALLOW_N; i++)
 		if (l->allowed[i] && !memcmp(&a, &l->allow[i], sizeof a))
 			return true;
-	return false;
+	return l->allow_lo && !memcmp(&a, &leg_loopback, sizeof a);
 }
 
 static void leg_foreign(struct media *m, struct leg *l, const struct sockaddr_storage *from)
@@ -323,8 +340,7 @@ int leg_set_remote(struct media *m, struct leg *l, const char *ip, unsigned port
 		log_error("media", "leg %u: bad remote %s:%u", l->id, ip, port);
 		return -1;
 	}
-	l->allow[ALLOW_SDP] = addr;
-	l->allowed[ALLOW_SDP] = true;
+	leg_allow(l, ALLOW_SDP, &addr);
 	if (l->dtmf_pt > 0)
 		rtp_profile_clear_payload(l->profile, l->dtmf_pt);
 	l->dtmf_pt = dtmf_pt > 0 && dtmf_pt < 128 && dtmf_pt != MEDIA_PCMU && dtmf_pt != MEDIA_PCMA

@@ -479,8 +479,7 @@ static void media_apply(struct media *m, const struct cmd *c)
 		               c->u.remote.dtmf_pt);
 		break;
 	case CMD_ALLOW:
-		l->allow[ALLOW_SIP] = c->u.allow;
-		l->allowed[ALLOW_SIP] = true;
+		leg_allow(l, ALLOW_SIP, &c->u.allow);
 		break;
 	case CMD_HOLD:
 		leg_hold(m, l, &c->u.hold.prog, c->u.hold.lang);

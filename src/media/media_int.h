@@ -68,9 +68,10 @@ struct leg {
 	int fd;
 	struct _RtpTransport *tr;          /* oRTP's receive path through leg_source_ok */
 
-	/* Who may send: IPv4 kept mapped into IPv6 so a check is one compare. */
+	/* Who may send: IPv4 kept mapped into IPv6 so a check is one compare.
+	 * allow_lo: an allowed address is 127/8, so 127.0.0.1 is taken too. */
 	struct in6_addr allow[ALLOW_N];
-	bool allowed[ALLOW_N];
+	bool allowed[ALLOW_N], allow_lo;
 	uint64_t rx_foreign;               /* packets dropped from other addresses */
 
 	bool has_remote, ready, timed_out, sent, tev_hit;
@@ -194,6 +195,7 @@ void leg_destroy(struct media *m, struct leg *l);
 int leg_set_remote(struct media *m, struct leg *l, const char *ip, unsigned port,
                    enum media_codec codec, int dtmf_pt);
 bool leg_parse_addr(const char *ip, struct in6_addr *out);   /* any thread */
+void leg_allow(struct leg *l, enum leg_allow which, const struct in6_addr *addr);
 void leg_program(struct leg *l, const struct holdloop *prog, const char *lang);
 void leg_hold(struct media *m, struct leg *l, const struct holdloop *prog, const char *lang);
 void leg_play(struct media *m, struct leg *l, struct clip *clip);

@@ -855,7 +855,8 @@ static void test_stranger_ignored(void **state)
 }
 
 /* Replies follow a new source only at an allowed address: the one the SDP
- * names (any port) and the signalling source given by media_leg_allow. */
+ * names (any port), the signalling source given by media_leg_allow, and
+ * 127.0.0.1 when one of those is on loopback. */
 static void test_latch_allowed_only(void **state)
 {
 	(void)state;
@@ -887,11 +888,18 @@ static void test_latch_allowed_only(void **state)
 	send_rtp(stranger, pa, 0, true, 2, 160, 0x6162, quiet, 160);
 	assert_int_equal(drain_for(stranger, 200, 0, NULL), 0);
 	assert_true(drain_for(nat, 50, 0, NULL) > 0);
+
+	/* A phone on this host naming 127.0.0.5 but bound to the wildcard sends from 127.0.0.1. */
+	unsigned rlo;
+	int lo = udp_socket(&rlo);
+	send_rtp(lo, pa, 0, true, 1, 0, 0x8181, quiet, 160);
+	assert_int_equal(recv_rtp(lo, pkt, sizeof pkt, 500), 12 + 160);
 	media_free(m);
 	close(sdp);
 	close(real);
 	close(nat);
 	close(stranger);
+	close(lo);
 }
 
 /* A re-INVITE moves the phone to a new address: its new stream (new SSRC,
