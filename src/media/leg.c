@@ -185,17 +185,16 @@ static void leg_tr_destroy(RtpTransport *t)
 /* Puts leg_tr_recvfrom under the session's RTP meta transport, which frees it. */
 static int leg_filter(struct leg *l)
 {
-	RtpTransport *meta = NULL;
+	RtpTransport *meta = NULL, *tr = calloc(1, sizeof *tr);
 	rtp_session_get_transports(l->rs, &meta, NULL);
-	l->tr = calloc(1, sizeof *l->tr);
-	if (!meta || !l->tr) {
-		free(l->tr);
+	if (!meta || !tr) {
+		free(tr);
 		return -1;
 	}
-	*l->tr = (RtpTransport){ .data = l, .session = l->rs, .t_getsocket = leg_tr_socket,
-	                         .t_sendto = leg_tr_sendto, .t_recvfrom = leg_tr_recvfrom,
-	                         .t_close = leg_tr_close, .t_destroy = leg_tr_destroy };
-	meta_rtp_transport_set_endpoint(meta, l->tr);
+	*tr = (RtpTransport){ .data = l, .session = l->rs, .t_getsocket = leg_tr_socket,
+	                      .t_sendto = leg_tr_sendto, .t_recvfrom = leg_tr_recvfrom,
+	                      .t_close = leg_tr_close, .t_destroy = leg_tr_destroy };
+	meta_rtp_transport_set_endpoint(meta, tr);
 	return 0;
 }
 

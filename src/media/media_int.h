@@ -32,7 +32,6 @@
 
 struct _RtpSession;
 struct _RtpProfile;
-struct _RtpTransport;
 struct epoll_event;
 
 enum leg_mode { LEG_SILENCE, LEG_HOLD, LEG_PLAY, LEG_BRIDGE };
@@ -66,7 +65,6 @@ struct leg {
 	struct _RtpSession *rs;
 	struct _RtpProfile *profile;       /* send profile: PCMU, PCMA, telephone-event */
 	int fd;
-	struct _RtpTransport *tr;          /* oRTP's receive path through leg_source_ok */
 
 	/* Who may send: IPv4 kept mapped into IPv6 so a check is one compare.
 	 * allow_lo: an allowed address is 127/8, so 127.0.0.1 is taken too. */
