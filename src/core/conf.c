@@ -22,6 +22,7 @@ void conf_defaults(struct conf *c)
 	snprintf(c->media, sizeof c->media, "media");
 	c->log_level = LOG_INFO;
 	c->rtp_timeout_s = 60;
+	c->rtp_quiet_timeout_s = 3600;
 	c->max_calls = 4000;
 	c->journal_days = 90;
 	c->ctl_idle_timeout_s = 300;
@@ -84,6 +85,8 @@ int conf_set(struct conf *c, const char *k, const char *v, char *err, size_t err
 		rc = conf_bool(v, &c->seed_demo);
 	else if (!strcmp(k, "rtp_timeout"))
 		rc = conf_uint(v, 0, 86400, &c->rtp_timeout_s);
+	else if (!strcmp(k, "rtp_quiet_timeout"))
+		rc = conf_uint(v, 0, 86400, &c->rtp_quiet_timeout_s);
 	else if (!strcmp(k, "max_calls"))
 		rc = conf_uint(v, 1, 1000000, &c->max_calls);
 	else if (!strcmp(k, "journal_days"))

@@ -6,12 +6,22 @@
  * RFC 4733 packets are recognised by oRTP through the send profile and handed
  * to the "telephone-event_packet" signal one per receive call; we parse them
  * ourselves so a digit is reported once, on the first packet of its event.
+ *
+ * Source check: oRTP's symmetric RTP re-latches to whoever sends a new SSRC,
+ * and takes RFC 4733 events from anyone. So the session's RTP transport gets
+ * our own endpoint (leg_tr_recvfrom) under oRTP's meta transport: it reads the
+ * socket and drops every packet whose source address is not one the leg
+ * allows, before oRTP parses, latches or queues it. What passes may latch, so
+ * replies only ever go to an allowed address. The check is a 16-byte compare
+ * against at most two stored addresses: no allocation, no lookup.
  */
 #include "media/media_int.h"
 
 #include "core/log.h"
 #include "media/g711.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <ortp/ortp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +70,134 @@ static void leg_on_ssrc_changed(RtpSession *rs, void *user, void *unused1, void 
 	rtp_session_resync(rs);
 }
 
+/* At most this many foreign packets are read and dropped per tick and leg: a
+ * flood faster than we read must not hold the media thread on one socket
+ * (the rest waits in the socket buffer, and the kernel drops what overflows). */
+#define LEG_FOREIGN_MAX 256
+
+bool leg_parse_addr(const char *ip, struct in6_addr *out)
+{
+	struct in_addr v4;
+	if (inet_pton(AF_INET, ip, &v4) == 1) {
+		memset(out, 0, sizeof *out);
+		out->s6_addr[10] = out->s6_addr[11] = 0xFF;
+		memcpy(&out->s6_addr[12], &v4, 4);
+		return true;
+	}
+	return inet_pton(AF_INET6, ip, out) == 1;
+}
+
+static const struct in6_addr leg_loopback = { .s6_addr = { [10] = 0xFF, [11] = 0xFF, [12] = 127,
+                                                           [15] = 1 } };
+
+/* A phone on this host that binds its RTP socket to the wildcard (baresip
+ * does) names its own 127.x address but sends from 127.0.0.1, the kernel's
+ * source for loopback: when an allowed address is on loopback, 127.0.0.1 is
+ * taken as well. Only processes on this host can send from it. */
+void leg_allow(struct leg *l, enum leg_allow which, const struct in6_addr *addr)
+{
+	l->allow[which] = *addr;
+	l->allowed[which] = true;
+	l->allow_lo = false;
+	for (unsigned i = 0; i < ALLOW_N; i++)
+		if (l->allowed[i] && IN6_IS_ADDR_V4MAPPED(&l->allow[i]) && l->allow[i].s6_addr[12] == 127)
+			l->allow_lo = true;
+}
+
+/* Per packet: the source, as IPv4-mapped IPv6, against the allowed ones. */
+static bool leg_source_ok(const struct leg *l, const struct sockaddr_storage *from)
+{
+	struct in6_addr a;
+	if (from->ss_family == AF_INET) {
+		const struct sockaddr_in *v4 = (const struct sockaddr_in *)from;
+		memset(&a, 0, 10);
+		a.s6_addr[10] = a.s6_addr[11] = 0xFF;
+		memcpy(&a.s6_addr[12], &v4->sin_addr, 4);
+	} else if (from->ss_family == AF_INET6) {
+		a = ((const struct sockaddr_in6 *)from)->sin6_addr;
+	} else {
+		return false;
+	}
+	for (unsigned i = 0; i < ALLOW_N; i++)
+		if (l->allowed[i] && !memcmp(&a, &l->allow[i], sizeof a))
+			return true;
+	return l->allow_lo && !memcmp(&a, &leg_loopback, sizeof a);
+}
+
+static void leg_foreign(struct media *m, struct leg *l, const struct sockaddr_storage *from)
+{
+	m->run.rx_foreign++;
+	if (l->rx_foreign++)
+		return;
+	char ip[INET6_ADDRSTRLEN] = "?";
+	const void *a = from->ss_family == AF_INET
+	                ? (const void *)&((const struct sockaddr_in *)from)->sin_addr
+	                : (const void *)&((const struct sockaddr_in6 *)from)->sin6_addr;
+	inet_ntop(from->ss_family, a, ip, sizeof ip);
+	log_warn("media", "leg %u: dropping RTP from %s, not an address of this call", l->id, ip);
+}
+
+/* oRTP's meta transport reads through this: allowed packets only. */
+static int leg_tr_recvfrom(RtpTransport *t, mblk_t *msg, int flags, struct sockaddr *from,
+                           socklen_t *fromlen)
+{
+	struct leg *l = t->data;
+	for (unsigned dropped = 0; dropped < LEG_FOREIGN_MAX; dropped++) {
+		struct sockaddr_storage src;
+		socklen_t len = sizeof src;
+		int n = rtp_session_recvfrom(t->session, TRUE, msg, flags, (struct sockaddr *)&src, &len);
+		if (n <= 0)
+			return n;
+		if (leg_source_ok(l, &src)) {
+			if (from && fromlen) {
+				memcpy(from, &src, len < *fromlen ? len : *fromlen);
+				*fromlen = len;
+			}
+			return n;
+		}
+		leg_foreign(l->m, l, &src);
+	}
+	errno = EAGAIN;                  /* the rest next tick */
+	return -1;
+}
+
+static int leg_tr_sendto(RtpTransport *t, mblk_t *msg, int flags, const struct sockaddr *to,
+                         socklen_t tolen)
+{
+	return rtp_session_sendto(t->session, TRUE, msg, flags, to, tolen);
+}
+
+static ortp_socket_t leg_tr_socket(RtpTransport *t)
+{
+	return ((struct leg *)t->data)->fd;
+}
+
+static void leg_tr_close(RtpTransport *t)
+{
+	(void)t;
+}
+
+static void leg_tr_destroy(RtpTransport *t)
+{
+	free(t);
+}
+
+/* Puts leg_tr_recvfrom under the session's RTP meta transport, which frees it. */
+static int leg_filter(struct leg *l)
+{
+	RtpTransport *meta = NULL, *tr = calloc(1, sizeof *tr);
+	rtp_session_get_transports(l->rs, &meta, NULL);
+	if (!meta || !tr) {
+		free(tr);
+		return -1;
+	}
+	*tr = (RtpTransport){ .data = l, .session = l->rs, .t_getsocket = leg_tr_socket,
+	                      .t_sendto = leg_tr_sendto, .t_recvfrom = leg_tr_recvfrom,
+	                      .t_close = leg_tr_close, .t_destroy = leg_tr_destroy };
+	meta_rtp_transport_set_endpoint(meta, tr);
+	return 0;
+}
+
 static struct leg *leg_bind(struct media *m, unsigned port)
 {
 	struct leg *l = calloc(1, sizeof *l);
@@ -87,9 +225,11 @@ static struct leg *leg_bind(struct media *m, unsigned port)
 	rtp_session_set_reuseaddr(rs, FALSE);
 	if (rtp_session_set_local_addr(rs, m->ip, (int)port, (int)port + 1) < 0)
 		goto fail;
+	l->fd = rtp_session_get_rtp_socket(rs);     /* before leg_filter: it answers from l->fd */
+	if (leg_filter(l) < 0)
+		goto fail;
 	rtp_session_signal_connect(rs, "telephone-event_packet", leg_on_tev, l);
 	rtp_session_signal_connect(rs, "ssrc_changed", leg_on_ssrc_changed, l);
-	l->fd = rtp_session_get_rtp_socket(rs);
 	l->codec = MEDIA_PCMU;
 	l->mode = LEG_SILENCE;
 	l->item = -1;
@@ -104,10 +244,14 @@ fail:
 	return NULL;
 }
 
-/* Ports other programs hold are skipped, but only this many in a row: past
- * that the range is as good as full, and searching it all on every new leg
- * would stall the SIP thread exactly when it is busiest. */
-#define LEG_BIND_TRIES 64
+/* Ports are drawn at random so nobody can tell the next call's port from
+ * the last; a few draws, then a scan of the free list from a random point so
+ * a nearly full range still works. Ports other programs hold are skipped, but
+ * only this many binds per leg: past that the range is as good as full, and
+ * trying it all on every new leg would stall the SIP thread exactly when it
+ * is busiest. */
+#define LEG_RANDOM_TRIES 8
+#define LEG_BIND_TRIES   64
 
 static void leg_no_port(struct media *m)
 {
@@ -117,26 +261,46 @@ static void leg_no_port(struct media *m)
 		          atomic_load(&m->bound));
 }
 
+/* Binds port index i if no leg holds it: the leg, or NULL (*binds counts tries). */
+static struct leg *leg_try_port(struct media *m, unsigned i, unsigned *binds)
+{
+	pthread_mutex_lock(&m->lock);
+	bool free_port = !m->port_busy[i];
+	m->port_busy[i] = 1;
+	pthread_mutex_unlock(&m->lock);
+	if (!free_port)
+		return NULL;
+	unsigned port = m->port_min + 2 * i;
+	struct leg *l = leg_bind(m, port);
+	(*binds)++;
+	if (l) {
+		l->port = port;
+		return l;
+	}
+	pthread_mutex_lock(&m->lock);
+	m->port_busy[i] = 0;                 /* another program holds it */
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
+}
+
 struct leg *leg_new(struct media *m, unsigned *port)
 {
-	unsigned nports = (m->port_max - m->port_min) / 2 + 1;
-	unsigned tries = nports < LEG_BIND_TRIES ? nports : LEG_BIND_TRIES;
-	if (atomic_load(&m->bound) >= nports)
-		tries = 0;
-	for (unsigned i = 0; i < tries; i++) {
-		pthread_mutex_lock(&m->lock);
-		unsigned p = m->next_port;
-		m->next_port = p + 2 > m->port_max ? m->port_min : p + 2;
-		pthread_mutex_unlock(&m->lock);
-		struct leg *l = leg_bind(m, p);
-		if (l) {
-			atomic_fetch_add(&m->bound, 1);
-			*port = p;
-			return l;
-		}
+	struct leg *l = NULL;
+	unsigned binds = 0;
+	if (atomic_load(&m->bound) < m->nports) {
+		for (unsigned k = 0; k < LEG_RANDOM_TRIES && !l && binds < LEG_BIND_TRIES; k++)
+			l = leg_try_port(m, arc4random_uniform(m->nports), &binds);
+		unsigned start = arc4random_uniform(m->nports);
+		for (unsigned k = 0; k < m->nports && !l && binds < LEG_BIND_TRIES; k++)
+			l = leg_try_port(m, (start + k) % m->nports, &binds);
 	}
-	leg_no_port(m);
-	return NULL;
+	if (!l) {
+		leg_no_port(m);
+		return NULL;
+	}
+	atomic_fetch_add(&m->bound, 1);
+	*port = l->port;
+	return l;
 }
 
 static void leg_release_segs(struct leg *l)
@@ -156,6 +320,12 @@ void leg_destroy(struct media *m, struct leg *l)
 	epoll_ctl(m->epfd, EPOLL_CTL_DEL, l->fd, NULL);
 	rtp_session_destroy(l->rs);
 	rtp_profile_destroy(l->profile);
+	if (l->rx_foreign)
+		log_info("media", "leg %u: %llu RTP packets from other addresses dropped", l->id,
+		         (unsigned long long)l->rx_foreign);
+	pthread_mutex_lock(&m->lock);
+	m->port_busy[(l->port - m->port_min) / 2] = 0;
+	pthread_mutex_unlock(&m->lock);
 	atomic_fetch_sub(&m->bound, 1);
 	free(l);
 }
@@ -163,10 +333,13 @@ void leg_destroy(struct media *m, struct leg *l)
 int leg_set_remote(struct media *m, struct leg *l, const char *ip, unsigned port,
                    enum media_codec codec, int dtmf_pt)
 {
-	if (rtp_session_set_remote_addr_and_port(l->rs, ip, (int)port, (int)port + 1) < 0) {
+	struct in6_addr addr;
+	if (!leg_parse_addr(ip, &addr) ||
+	    rtp_session_set_remote_addr_and_port(l->rs, ip, (int)port, (int)port + 1) < 0) {
 		log_error("media", "leg %u: bad remote %s:%u", l->id, ip, port);
 		return -1;
 	}
+	leg_allow(l, ALLOW_SDP, &addr);
 	if (l->dtmf_pt > 0)
 		rtp_profile_clear_payload(l->profile, l->dtmf_pt);
 	l->dtmf_pt = dtmf_pt > 0 && dtmf_pt < 128 && dtmf_pt != MEDIA_PCMU && dtmf_pt != MEDIA_PCMA
@@ -253,9 +426,10 @@ void leg_receive(struct media *m, struct leg *l)
 
 void leg_check_timeout(struct media *m, struct leg *l)
 {
-	if (!m->rtp_timeout_s || !l->has_remote || l->timed_out || l->quiet)
+	unsigned limit_s = l->quiet ? m->rtp_quiet_timeout_s : m->rtp_timeout_s;
+	if (!limit_s || !l->has_remote || l->timed_out)
 		return;
-	if (m->now_ns - l->last_rx_ns >= (int64_t)m->rtp_timeout_s * 1000000000L) {
+	if (m->now_ns - l->last_rx_ns >= (int64_t)limit_s * 1000000000L) {
 		l->timed_out = true;
 		media_emit(m, MEV_TIMEOUT, l->id, 0);
 	}

@@ -8,7 +8,6 @@
 
 #include "core/log.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <ortp/ortp.h>
 #include <stdarg.h>
@@ -79,9 +78,9 @@ static int media_setup(struct media *m, const struct media_conf *conf, char *err
 	m->port_max = conf->port_max;
 	if (m->port_min < 1024 || m->port_max > 65534 || m->port_min > m->port_max)
 		return media_fail(err, errlen, "media: RTP port range must hold an even port in 1024..65534");
-	m->next_port = m->port_min;
 	m->rtp_timeout_s = conf->rtp_timeout_s;
-	m->nslots = (m->port_max - m->port_min) / 2 + 1;
+	m->rtp_quiet_timeout_s = conf->rtp_quiet_timeout_s;
+	m->nports = m->nslots = (m->port_max - m->port_min) / 2 + 1;
 	if (m->nslots > MEDIA_MAX_SLOTS)
 		m->nslots = MEDIA_MAX_SLOTS;
 	m->ip = strdup(conf->ip);
@@ -89,8 +88,10 @@ static int media_setup(struct media *m, const struct media_conf *conf, char *err
 	m->slots = calloc(m->nslots, sizeof *m->slots);
 	m->active = calloc(m->nslots, sizeof *m->active);
 	m->epev = calloc(m->nslots, sizeof *m->epev);
+	m->port_busy = calloc(m->nports, 1);
 	m->recv_profile = rtp_profile_new("callq-recv");
-	if (!m->ip || !m->media_dir || !m->slots || !m->active || !m->epev || !m->recv_profile)
+	if (!m->ip || !m->media_dir || !m->slots || !m->active || !m->epev || !m->port_busy ||
+	    !m->recv_profile)
 		return media_fail(err, errlen, "media: out of memory");
 	rtp_profile_set_payload(m->recv_profile, MEDIA_PCMU, &payload_type_pcmu8000);
 	rtp_profile_set_payload(m->recv_profile, MEDIA_PCMA, &payload_type_pcma8000);
@@ -158,6 +159,7 @@ void media_free(media_t *m)
 	free(m->slots);
 	free(m->active);
 	free(m->epev);
+	free(m->port_busy);
 	recorder_free(m->recorder);        /* after the legs: they finish their recordings */
 	clips_free(m->clips);
 	if (m->recv_profile)
@@ -206,16 +208,23 @@ media_leg media_leg_new(media_t *m, unsigned *port)
 int media_leg_remote(media_t *m, media_leg leg, const char *ip, unsigned port,
                      enum media_codec codec, int dtmf_pt)
 {
-	unsigned char addr[sizeof(struct in6_addr)];
+	struct in6_addr addr;
 	struct cmd c = { .kind = CMD_REMOTE, .id = leg };
 	if (!ip || strlen(ip) >= sizeof c.u.remote.ip || port == 0 || port > 65535 ||
-	    (codec != MEDIA_PCMU && codec != MEDIA_PCMA) ||
-	    (inet_pton(AF_INET, ip, addr) != 1 && inet_pton(AF_INET6, ip, addr) != 1))
+	    (codec != MEDIA_PCMU && codec != MEDIA_PCMA) || !leg_parse_addr(ip, &addr))
 		return -1;
 	snprintf(c.u.remote.ip, sizeof c.u.remote.ip, "%s", ip);
 	c.u.remote.port = port;
 	c.u.remote.codec = codec;
 	c.u.remote.dtmf_pt = dtmf_pt;
+	return media_push(m, &c);
+}
+
+int media_leg_allow(media_t *m, media_leg leg, const char *ip)
+{
+	struct cmd c = { .kind = CMD_ALLOW, .id = leg };
+	if (!ip || !leg_parse_addr(ip, &c.u.allow))
+		return -1;
 	return media_push(m, &c);
 }
 
@@ -469,6 +478,9 @@ static void media_apply(struct media *m, const struct cmd *c)
 		leg_set_remote(m, l, c->u.remote.ip, c->u.remote.port, c->u.remote.codec,
 		               c->u.remote.dtmf_pt);
 		break;
+	case CMD_ALLOW:
+		leg_allow(l, ALLOW_SIP, &c->u.allow);
+		break;
 	case CMD_HOLD:
 		leg_hold(m, l, &c->u.hold.prog, c->u.hold.lang);
 		break;
@@ -486,8 +498,8 @@ static void media_apply(struct media *m, const struct cmd *c)
 		leg_silence(m, l);
 		break;
 	case CMD_QUIET:
-		/* The silence of a held phone is not a vanished phone; when it
-		 * speaks again, the timeout counts from now. */
+		/* The silence of a held phone is not a vanished phone (it gets
+		 * the longer quiet limit); either way the count starts now. */
 		l->quiet = c->u.quiet;
 		l->last_rx_ns = m->now_ns;
 		break;

@@ -23,6 +23,15 @@
  * bounded ring: when the disk is slow frames are dropped and counted, the tick
  * never waits.
  *
+ * Who may send: a leg takes RTP and RFC 4733 events only from the address its
+ * SDP names (media_leg_remote) or the address its SIP signalling came from
+ * (media_leg_allow); packets from anywhere else are dropped before oRTP sees
+ * them and counted (media_stats.rx_foreign, and one log line per leg). Replies
+ * follow the last allowed source heard (symmetric RTP, so a phone behind NAT
+ * or one that restarts its stream after a re-INVITE is heard at once), never a
+ * stranger's. Ports are drawn at random from the range, so a leg's port is not
+ * guessable from the previous call's.
+ *
  * Threads: every media_* function below except the event functions may be
  * called from the SIP thread; commands reach the media thread through a short
  * mutex-protected queue. Events (DTMF, end of a prompt, RTP timeout) come back
@@ -46,19 +55,25 @@ struct media_conf {
 	unsigned port_min, port_max;   /* even ports in this range are used */
 	const char *media_dir;         /* holds music files and language folders (en/…) */
 	unsigned rtp_timeout_s;        /* 0 = never; legs silent that long raise MEV_TIMEOUT */
+	unsigned rtp_quiet_timeout_s;  /* the same for legs that said they will not send */
 };
 
 media_t *media_new(const struct media_conf *conf, char *err, size_t errlen);
 int media_start(media_t *m);       /* starts the media thread */
 void media_free(media_t *m);       /* stops the thread, closes every leg */
 
-/* A new leg bound to a free even port; *port receives it. Sends nothing until
- * media_leg_remote(). */
+/* A new leg bound to a free even port drawn at random; *port receives it.
+ * Sends nothing until media_leg_remote(). */
 media_leg media_leg_new(media_t *m, unsigned *port);
 /* Where to send, in which codec; dtmf_pt is the telephone-event payload type
- * (0 = none). May be called again (re-INVITE). */
+ * (0 = none). May be called again (re-INVITE): `ip` replaces the SDP address
+ * allowed to send. */
 int media_leg_remote(media_t *m, media_leg leg, const char *ip, unsigned port,
                      enum media_codec codec, int dtmf_pt);
+/* Also take RTP from `ip`, the source of the leg's SIP signalling (under NAT
+ * the SDP names a private address and packets come from the public one).
+ * Replaces the previous signalling address; -1 if ip is not an address. */
+int media_leg_allow(media_t *m, media_leg leg, const char *ip);
 /* Play the hold program `spec` (the queue's hold setting, e.g.
  * "position,pause:2,file:music.wav,wait,repeat") in language `lang`.
  * Unknown files are skipped; position/wait use the values set below. */
@@ -106,7 +121,9 @@ uint32_t media_record_start(media_t *m, media_leg caller, media_leg agent,
 uint32_t media_leg_record(media_t *m, media_leg leg, const char *path, unsigned max_s);
 int media_record_stop(media_t *m, uint32_t record);
 /* The remote said it will not send (SDP recvonly, inactive or c=0.0.0.0):
- * no RTP timeout while quiet; after it, the timeout counts afresh. */
+ * while quiet the limit is rtp_quiet_timeout_s instead of rtp_timeout_s (a
+ * phone on hold for long, or one that never means to send); either way the
+ * count starts afresh at the change. */
 int media_leg_quiet(media_t *m, media_leg leg, bool quiet);
 /* Stop whatever the leg does and send silence (agent leg while ringing, say). */
 int media_leg_silence(media_t *m, media_leg leg);
@@ -151,6 +168,7 @@ struct media_stats {
 	uint64_t max_late_us;          /* worst wake-up lateness seen */
 	uint64_t max_work_us;          /* longest tick, wake-up to last send */
 	uint64_t rx_packets, rx_ignored;   /* ignored: malformed or unexpected payload type */
+	uint64_t rx_foreign;           /* dropped: from an address the leg does not talk to */
 	uint64_t tx_packets;
 	uint64_t events_dropped;       /* event ring full */
 	uint64_t jitter_late;          /* packets too late for the jitter buffer */

@@ -16,6 +16,7 @@
 #include "media/mix.h"
 #include "media/record.h"
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -44,6 +45,9 @@ struct leg_seg {
 
 enum leg_role { ROLE_CALLER, ROLE_AGENT, ROLE_LISTENER };
 
+/* The addresses a leg takes packets from. */
+enum leg_allow { ALLOW_SDP, ALLOW_SIP, ALLOW_N };
+
 /* A caller-agent bridge and whoever spies on it. It lives inside the leg that
  * was `caller` in media_bridge (struct leg.bridge_store) and ends before
  * either member changes bridge or dies. */
@@ -57,13 +61,19 @@ struct bridge {
 struct leg {
 	struct media *m;
 	media_leg id;
-	unsigned slot, active_idx;
+	unsigned slot, active_idx, port;
 	struct _RtpSession *rs;
 	struct _RtpProfile *profile;       /* send profile: PCMU, PCMA, telephone-event */
 	int fd;
 
+	/* Who may send: IPv4 kept mapped into IPv6 so a check is one compare.
+	 * allow_lo: an allowed address is 127/8, so 127.0.0.1 is taken too. */
+	struct in6_addr allow[ALLOW_N];
+	bool allowed[ALLOW_N], allow_lo;
+	uint64_t rx_foreign;               /* packets dropped from other addresses */
+
 	bool has_remote, ready, timed_out, sent, tev_hit;
-	bool quiet;                   /* the remote said it will not send: no RTP timeout */
+	bool quiet;                   /* the remote said it will not send: rtp_quiet_timeout */
 	enum media_codec codec;
 	int dtmf_pt;
 	uint32_t tx_ts, rx_ts;
@@ -97,7 +107,7 @@ struct leg {
 
 enum cmd_kind { CMD_ADD, CMD_FREE, CMD_REMOTE, CMD_HOLD, CMD_ANNOUNCE, CMD_PLAY,
                 CMD_BRIDGE, CMD_SILENCE, CMD_BRIDGE_HOLD, CMD_SPY, CMD_SPY_MODE, CMD_RECORD,
-                CMD_LEG_RECORD, CMD_RECORD_STOP, CMD_QUIET };
+                CMD_LEG_RECORD, CMD_RECORD_STOP, CMD_QUIET, CMD_ALLOW };
 
 struct cmd {
 	enum cmd_kind kind;
@@ -105,6 +115,7 @@ struct cmd {
 	union {
 		struct leg *leg;                                            /* CMD_ADD */
 		struct { char ip[64]; unsigned port; enum media_codec codec; int dtmf_pt; } remote;
+		struct in6_addr allow;                                      /* CMD_ALLOW */
 		struct { struct holdloop prog; char lang[MEDIA_LANG_MAX]; bool on; } hold;  /* and BRIDGE_HOLD */
 		struct holdloop_vars vars;                                  /* CMD_ANNOUNCE */
 		struct clip *clip;                        /* CMD_PLAY, a reference; NULL = none */
@@ -132,7 +143,8 @@ struct slot {
 
 struct media {
 	char *ip, *media_dir;
-	unsigned port_min, port_max, next_port, rtp_timeout_s;
+	unsigned port_min, port_max, nports, rtp_timeout_s, rtp_quiet_timeout_s;
+	unsigned char *port_busy;          /* per even port, under lock: handed to a leg */
 	atomic_uint bound;                 /* legs holding a port: leg_new fails fast when all do */
 	atomic_llong port_log_s;           /* last "no free port" log, to say it once a second */
 	struct clips *clips;
@@ -180,6 +192,8 @@ struct leg *leg_new(struct media *m, unsigned *port);
 void leg_destroy(struct media *m, struct leg *l);
 int leg_set_remote(struct media *m, struct leg *l, const char *ip, unsigned port,
                    enum media_codec codec, int dtmf_pt);
+bool leg_parse_addr(const char *ip, struct in6_addr *out);   /* any thread */
+void leg_allow(struct leg *l, enum leg_allow which, const struct in6_addr *addr);
 void leg_program(struct leg *l, const struct holdloop *prog, const char *lang);
 void leg_hold(struct media *m, struct leg *l, const struct holdloop *prog, const char *lang);
 void leg_play(struct media *m, struct leg *l, struct clip *clip);

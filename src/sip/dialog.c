@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netdb.h>
+#include <sofia-sip/msg_addr.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_util.h>
 #include <sofia-sip/url.h>
@@ -73,12 +75,25 @@ static int dialog_media(struct dialog *l, unsigned *port)
 	return 0;
 }
 
+/* The leg also takes RTP from where the SIP message being handled (INVITE,
+ * re-INVITE or 200 OK) came from: behind NAT the SDP names a private address. */
+static void dialog_allow_source(struct dialog *l)
+{
+	msg_t *msg = nua_current_request(l->sip->nua);
+	su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
+	char ip[NI_MAXHOST];
+	if (ai && ai->ai_addr && getnameinfo(ai->ai_addr, (socklen_t)ai->ai_addrlen, ip, sizeof ip,
+	                                     NULL, 0, NI_NUMERICHOST) == 0)
+		media_leg_allow(l->sip->app->media, l->mleg, ip);
+}
+
 static int dialog_remote(struct dialog *l, const struct sdpneg *r)
 {
 	media_t *m = l->sip->app->media;
 	if (media_leg_remote(m, l->mleg, r->ip, r->port, r->codecs[0] == 8 ? MEDIA_PCMA : MEDIA_PCMU,
 	                     r->dtmf_pt) < 0)
 		return -1;
+	dialog_allow_source(l);
 	return media_leg_quiet(m, l->mleg, r->quiet);
 }
 

@@ -29,8 +29,10 @@ static void test_load(void **state)
 	char err[256];
 	conf_defaults(&c);
 	assert_int_equal(c.sip_port, 5060);
+	assert_int_equal(c.rtp_quiet_timeout_s, 3600);
 	const char *p = write_tmp("# comment\n\nsip_port = 5070\n  db=x.db  \nlog_level=debug\n"
-	                          "seed_demo = yes\nrtp_port_min=30000\nrtp_port_max=30100\n");
+	                          "seed_demo = yes\nrtp_port_min=30000\nrtp_port_max=30100\n"
+	                          "rtp_quiet_timeout = 90\n");
 	assert_int_equal(conf_load(&c, p, err, sizeof err), 0);
 	unlink(p);
 	assert_int_equal(c.sip_port, 5070);
@@ -38,6 +40,7 @@ static void test_load(void **state)
 	assert_int_equal(c.log_level, LOG_DEBUG);
 	assert_true(c.seed_demo);
 	assert_int_equal(c.rtp_port_min, 30000);
+	assert_int_equal(c.rtp_quiet_timeout_s, 90);
 }
 
 static void test_errors(void **state)

@@ -2,7 +2,8 @@
  * their pacing, PCMU<->PCMA bridging, RFC 4733 digits, prompts, RTP timeout,
  * port allocation, leg ids after free, clip loading with resampling, the
  * listen/whisper/barge mixes, bridge hold with a paused recording, voicemail
- * recording and clip reload. */
+ * recording and clip reload; packets from strangers (another 127.x address)
+ * neither re-latch a leg nor reach it, random ports, the quiet-leg limit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -98,27 +99,39 @@ static unsigned test_ports(void)
 	return port_base + 20 * next++;
 }
 
-static media_t *start(unsigned base, unsigned timeout_s)
+static media_t *start_conf(unsigned base, unsigned last, unsigned timeout_s, unsigned quiet_s)
 {
 	char err[256] = "";
-	struct media_conf conf = { .ip = "127.0.0.1", .port_min = base, .port_max = base + 18,
-	                           .media_dir = dir, .rtp_timeout_s = timeout_s };
+	struct media_conf conf = { .ip = "127.0.0.1", .port_min = base, .port_max = last,
+	                           .media_dir = dir, .rtp_timeout_s = timeout_s,
+	                           .rtp_quiet_timeout_s = quiet_s };
 	media_t *m = media_new(&conf, err, sizeof err);
 	if (!m)
 		fail_msg("media_new: %s", err);
 	return m;
 }
 
-static int udp_socket(unsigned *port)
+static media_t *start(unsigned base, unsigned timeout_s)
+{
+	return start_conf(base, base + 18, timeout_s, 0);
+}
+
+/* A UDP socket on `ip` (any 127.x works on Linux), *port its port. */
+static int udp_socket_at(const char *ip, unsigned *port)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET };
-	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	inet_pton(AF_INET, ip, &a.sin_addr);
 	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
 	socklen_t len = sizeof a;
 	getsockname(fd, (struct sockaddr *)&a, &len);
 	*port = ntohs(a.sin_port);
 	return fd;
+}
+
+static int udp_socket(unsigned *port)
+{
+	return udp_socket_at("127.0.0.1", port);
 }
 
 static int recv_rtp(int fd, uint8_t *buf, size_t len, int timeout_ms)
@@ -762,6 +775,230 @@ static void test_reload(void **state)
 	close(p.fd);
 }
 
+/* Reads what fd receives for ms milliseconds: the number of RTP packets; *loud
+ * (if given) is set when one carried anything but `silence`. */
+static int drain_for(int fd, int ms, uint8_t silence, bool *loud)
+{
+	uint8_t pkt[400];
+	int n = 0, left;
+	double end = now_ms() + ms;
+	while ((left = (int)(end - now_ms())) > 0) {
+		int len = recv_rtp(fd, pkt, sizeof pkt, left);
+		if (len < 12)
+			continue;
+		n++;
+		for (int k = 12; k < len && loud; k++)
+			if (pkt[k] != silence)
+				*loud = true;
+	}
+	return n;
+}
+
+static void loud_frame(uint8_t *ulaw)
+{
+	for (int k = 0; k < 160; k++)
+		ulaw[k] = (uint8_t)(0x80 + (k % 0x70));
+}
+
+/* A stranger (127.0.0.9) sending audio with its own SSRC, and RFC 4733 digits,
+ * to both legs of a bridge: it receives nothing, nobody hears it, no digit is
+ * reported, the parties keep their audio, and the packets are counted. */
+static void test_stranger_ignored(void **state)
+{
+	(void)state;
+	unsigned base = test_ports();
+	media_t *m = start(base, 0);
+	unsigned ra, rb, rs, pa, pb;
+	int fa = udp_socket(&ra), fb = udp_socket(&rb), fs = udp_socket_at("127.0.0.9", &rs);
+	media_leg a = media_leg_new(m, &pa), b = media_leg_new(m, &pb);
+	assert_true(a && b);
+	assert_int_equal(media_leg_remote(m, a, "127.0.0.1", ra, MEDIA_PCMU, 101), 0);
+	assert_int_equal(media_leg_remote(m, b, "127.0.0.1", rb, MEDIA_PCMU, 101), 0);
+	assert_int_equal(media_bridge(m, a, b), 0);
+	assert_int_equal(media_start(m), 0);
+
+	uint8_t quiet[160], loud[160];
+	memset(quiet, G711_ULAW_SILENCE, sizeof quiet);
+	loud_frame(loud);
+	for (uint16_t i = 0; i < 5; i++) {            /* both phones talk: latched */
+		send_rtp(fa, pa, 0, i == 0, (uint16_t)(100 + i), i * 160u, 0x1111, quiet, 160);
+		send_rtp(fb, pb, 0, i == 0, (uint16_t)(100 + i), i * 160u, 0x2222, quiet, 160);
+	}
+	for (uint16_t i = 0; i < 25; i++) {
+		send_rtp(fs, pa, 0, i == 0, (uint16_t)(5000 + i), i * 160u, 0xBAD0 + i % 2, loud, 160);
+		send_rtp(fs, pb, 0, i == 0, (uint16_t)(5000 + i), i * 160u, 0xBAD2 + i % 2, loud, 160);
+		usleep(20000);
+	}
+	assert_int_equal(drain_for(fs, 300, G711_ULAW_SILENCE, NULL), 0);
+	bool heard = false;
+	assert_true(drain_for(fa, 100, G711_ULAW_SILENCE, &heard) > 0);
+	assert_true(drain_for(fb, 100, G711_ULAW_SILENCE, &heard) > 0);
+	assert_false(heard);
+
+	uint16_t seq = 7000;
+	send_dtmf(fs, pa, &seq, 9000, 11);             /* a forged '#' */
+	struct media_event ev;
+	assert_false(wait_event(m, &ev, 400));
+	send_dtmf(fa, pa, &seq, 10000, 5);             /* the phone's own digit still counts */
+	assert_true(wait_event(m, &ev, 500));
+	assert_int_equal(ev.kind, MEV_DTMF);
+	assert_int_equal(ev.digit, '5');
+
+	struct media_stats st;
+	media_stats(m, &st);
+	print_message("%llu foreign packets dropped\n", (unsigned long long)st.rx_foreign);
+	assert_true(st.rx_foreign >= 50 + 6);
+	media_free(m);
+	close(fa);
+	close(fb);
+	close(fs);
+}
+
+/* Replies follow a new source only at an allowed address: the one the SDP
+ * names (any port), the signalling source given by media_leg_allow, and
+ * 127.0.0.1 when one of those is on loopback. */
+static void test_latch_allowed_only(void **state)
+{
+	(void)state;
+	unsigned base = test_ports();
+	media_t *m = start(base, 0);
+	unsigned rsdp, rreal, rnat, rx, pa;
+	int sdp = udp_socket_at("127.0.0.5", &rsdp), real = udp_socket_at("127.0.0.5", &rreal);
+	int nat = udp_socket_at("127.0.0.7", &rnat), stranger = udp_socket_at("127.0.0.9", &rx);
+	media_leg a = media_leg_new(m, &pa);
+	assert_int_equal(media_leg_remote(m, a, "127.0.0.5", rsdp, MEDIA_PCMU, 0), 0);
+	assert_int_equal(media_leg_allow(m, a, "not-an-ip"), -1);
+	assert_int_equal(media_start(m), 0);
+	uint8_t pkt[400], quiet[160];
+	memset(quiet, G711_ULAW_SILENCE, sizeof quiet);
+	assert_int_equal(recv_rtp(sdp, pkt, sizeof pkt, 500), 12 + 160);
+
+	send_rtp(real, pa, 0, true, 1, 0, 0x5151, quiet, 160);        /* the SDP address, another port */
+	assert_int_equal(recv_rtp(real, pkt, sizeof pkt, 500), 12 + 160);
+	send_rtp(stranger, pa, 0, true, 1, 0, 0x6161, quiet, 160);
+	send_rtp(nat, pa, 0, true, 1, 0, 0x7171, quiet, 160);         /* not allowed yet */
+	assert_int_equal(drain_for(stranger, 200, 0, NULL), 0);
+	assert_int_equal(drain_for(nat, 50, 0, NULL), 0);
+	assert_true(drain_for(real, 50, 0, NULL) > 0);
+
+	assert_int_equal(media_leg_allow(m, a, "127.0.0.7"), 0);      /* SIP came from there */
+	usleep(50000);
+	send_rtp(nat, pa, 0, true, 1, 0, 0x7171, quiet, 160);
+	assert_int_equal(recv_rtp(nat, pkt, sizeof pkt, 500), 12 + 160);
+	send_rtp(stranger, pa, 0, true, 2, 160, 0x6162, quiet, 160);
+	assert_int_equal(drain_for(stranger, 200, 0, NULL), 0);
+	assert_true(drain_for(nat, 50, 0, NULL) > 0);
+
+	/* A phone on this host naming 127.0.0.5 but bound to the wildcard sends from 127.0.0.1. */
+	unsigned rlo;
+	int lo = udp_socket(&rlo);
+	send_rtp(lo, pa, 0, true, 1, 0, 0x8181, quiet, 160);
+	assert_int_equal(recv_rtp(lo, pkt, sizeof pkt, 500), 12 + 160);
+	media_free(m);
+	close(sdp);
+	close(real);
+	close(nat);
+	close(stranger);
+	close(lo);
+}
+
+/* A re-INVITE moves the phone to a new address: its new stream (new SSRC,
+ * lower sequence numbers) is heard at once, and the old address is no longer
+ * one the leg takes packets from. */
+static void test_reinvite_new_address(void **state)
+{
+	(void)state;
+	unsigned base = test_ports();
+	media_t *m = start(base, 0);
+	unsigned rold, rnew, rb, pa, pb;
+	int old = udp_socket_at("127.0.0.2", &rold), moved = udp_socket_at("127.0.0.3", &rnew);
+	int fb = udp_socket(&rb);
+	media_leg a = media_leg_new(m, &pa), b = media_leg_new(m, &pb);
+	assert_int_equal(media_leg_remote(m, a, "127.0.0.2", rold, MEDIA_PCMU, 0), 0);
+	assert_int_equal(media_leg_remote(m, b, "127.0.0.1", rb, MEDIA_PCMU, 0), 0);
+	assert_int_equal(media_bridge(m, a, b), 0);
+	assert_int_equal(media_start(m), 0);
+	uint8_t quiet[160], loud[160];
+	memset(quiet, G711_ULAW_SILENCE, sizeof quiet);
+	loud_frame(loud);
+	for (uint16_t i = 0; i < 5; i++) {
+		send_rtp(old, pa, 0, i == 0, (uint16_t)(60000 + i), 800000u + i * 160u, 0xA1, quiet, 160);
+		usleep(20000);
+	}
+	assert_int_equal(media_leg_remote(m, a, "127.0.0.3", rnew, MEDIA_PCMU, 0), 0);
+	usleep(50000);
+	drain_for(fb, 50, 0, NULL);
+	double t0 = now_ms(), heard_ms = -1;
+	for (uint16_t i = 0; i < 50 && heard_ms < 0; i++) {
+		send_rtp(moved, pa, 0, i == 0, (uint16_t)(40000 + i), 1000u + i * 160u, 0xB2, loud, 160);
+		bool loud_seen = false;
+		drain_for(fb, 20, G711_ULAW_SILENCE, &loud_seen);
+		if (loud_seen)
+			heard_ms = now_ms() - t0;
+	}
+	print_message("new source heard after %.0f ms\n", heard_ms);
+	assert_true(heard_ms >= 0 && heard_ms < 300);
+	assert_true(drain_for(moved, 100, 0, NULL) > 0);              /* replies go there */
+
+	drain_for(old, 50, 0, NULL);
+	send_rtp(old, pa, 0, true, 1, 0, 0xC3, quiet, 160);           /* the old address is out */
+	assert_int_equal(drain_for(old, 200, 0, NULL), 0);
+	media_free(m);
+	close(old);
+	close(moved);
+	close(fb);
+}
+
+/* Ports come at random from the whole even range, each once. */
+static void test_random_ports(void **state)
+{
+	(void)state;
+	enum { N = 40 };
+	unsigned base = test_ports();
+	for (int i = 1; i < N / 10; i++)
+		test_ports();                            /* four windows of 10 even ports */
+	media_t *m = start_conf(base, base + 2 * (N - 1), 0, 0);
+	unsigned ports[N + 1], ascending = 0;
+	bool seen[N] = { false };
+	for (int i = 0; i < N; i++) {
+		assert_true(media_leg_new(m, &ports[i]) != 0);
+		assert_true(ports[i] >= base && ports[i] <= base + 2 * (N - 1) && ports[i] % 2 == 0);
+		unsigned k = (ports[i] - base) / 2;
+		assert_false(seen[k]);
+		seen[k] = true;
+		if (i && ports[i] > ports[i - 1])
+			ascending++;
+	}
+	assert_int_equal(media_leg_new(m, &ports[N]), 0);
+	print_message("%u of %d ports above the previous one\n", ascending, N - 1);
+	assert_true(ascending < N - 6);
+	media_free(m);
+}
+
+/* A leg that said it will not send is still hung up, after the quiet limit. */
+static void test_quiet_timeout(void **state)
+{
+	(void)state;
+	unsigned base = test_ports();
+	media_t *m = start_conf(base, base + 18, 1, 2);
+	unsigned r1, p1;
+	int f1 = udp_socket(&r1);
+	media_leg held = media_leg_new(m, &p1);
+	assert_int_equal(media_leg_remote(m, held, "127.0.0.1", r1, MEDIA_PCMU, 0), 0);
+	assert_int_equal(media_leg_quiet(m, held, true), 0);
+	double t0 = now_ms();
+	assert_int_equal(media_start(m), 0);
+	struct media_event ev;
+	assert_true(wait_event(m, &ev, 3500));
+	double after = now_ms() - t0;
+	assert_int_equal(ev.kind, MEV_TIMEOUT);
+	assert_int_equal(ev.leg, held);
+	print_message("quiet leg timed out after %.0f ms\n", after);
+	assert_true(after >= 1900 && after < 3000);
+	media_free(m);
+	close(f1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -778,6 +1015,11 @@ int main(void)
 		cmocka_unit_test(test_bridge_hold_record),
 		cmocka_unit_test(test_leg_record),
 		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_stranger_ignored),
+		cmocka_unit_test(test_latch_allowed_only),
+		cmocka_unit_test(test_reinvite_new_address),
+		cmocka_unit_test(test_random_ports),
+		cmocka_unit_test(test_quiet_timeout),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
