@@ -1,5 +1,6 @@
 /* app.c — carries out the engine's actions and keeps its timer. */
 #include "app/app.h"
+#include "core/clock.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -11,24 +12,10 @@
 #include "report/window.h"
 #include "sip/sip.h"
 
-eng_ms app_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (eng_ms)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t app_wallclock_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void app_save_member(struct app *a, eng_id member)
 {
 	struct eng_member_view mv;
-	if (!engine_member_view(a->engine, app_now(), member, &mv))
+	if (!engine_member_view(a->engine, clock_mono_ms(), member, &mv))
 		return;
 	if (store_agent_state(a->store, mv.login, mv.logged_in, mv.ready, mv.away_reason) != STORE_OK)
 		log_error("store", "cannot save state of %s: %s", mv.login, store_errmsg(a->store));
@@ -39,7 +26,7 @@ static void app_save_active(struct app *a, eng_id q, eng_id member)
 	struct eng_member_view mv;
 	const struct eng_queue_conf *qc = engine_queue_conf(a->engine, q);
 	bool manager, active;
-	if (!qc || !engine_member_view(a->engine, app_now(), member, &mv) ||
+	if (!qc || !engine_member_view(a->engine, clock_mono_ms(), member, &mv) ||
 	    !engine_is_member(a->engine, q, member, &manager, &active))
 		return;
 	if (store_agent_active(a->store, qc->name, mv.login, active) != STORE_OK)
@@ -68,7 +55,7 @@ static void app_event(struct app *a, const struct eng_action *ev)
 	 * is an event naming it: the last one tells how long the state has lasted. */
 	if (ev->member)
 		idmap_put(&a->member_since, ev->member, (void *)(intptr_t)ev->at);
-	int64_t wall = app_wallclock_ms();
+	int64_t wall = clock_wall_ms();
 	store_journal(a->store, wall, ev);
 	window_event(a->window, a->engine, wall, ev);
 	events_publish(a->events, a->engine, ev);
@@ -102,7 +89,7 @@ static void app_timer(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg
 	(void)magic;
 	(void)t;
 	struct app *a = (struct app *)arg;
-	engine_tick(a->engine, app_now());
+	engine_tick(a->engine, clock_mono_ms());
 	app_engine_done(a);
 }
 
@@ -112,7 +99,7 @@ static void app_arm(struct app *a)
 	su_timer_reset(a->timer);
 	if (next == ENG_NEVER)
 		return;
-	eng_ms delay = next - app_now();
+	eng_ms delay = next - clock_mono_ms();
 	su_timer_set_interval(a->timer, app_timer, (su_timer_arg_t *)a,
 	                      delay < 0 ? 0 : (su_duration_t)delay);
 }
@@ -157,7 +144,7 @@ static void app_announce(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *
 {
 	(void)magic;
 	struct app *a = (struct app *)arg;
-	eng_ms now = app_now();
+	eng_ms now = clock_mono_ms();
 	eng_id qs[1024];
 	static struct eng_call_view cv[4096];
 	size_t nq = engine_queue_ids(a->engine, qs, 1024);
@@ -191,4 +178,59 @@ const char *app_feature(const struct app *a, const char *dialed, const char **ar
 		return f->action;
 	}
 	return NULL;
+}
+
+/* ---- the SIP adapter's hooks (struct sip_env): ctx is the struct app ---- */
+
+static void app_hook_engine_done(void *ctx) { app_engine_done(ctx); }
+
+static const char *app_hook_feature(void *ctx, const char *dialed, const char **arg)
+{
+	return app_feature(ctx, dialed, arg);
+}
+
+static const char *app_hook_feature_run(void *ctx, eng_id m, const char *action, const char *arg)
+{
+	return app_feature_run(ctx, m, action, arg);
+}
+
+static void app_hook_record_call(void *ctx, eng_id call, eng_id q, eng_id m, media_leg caller,
+                                 media_leg agent)
+{
+	app_record_call(ctx, call, q, m, caller, agent);
+}
+
+static uint32_t app_hook_record_voicemail(void *ctx, const char *box, media_leg leg)
+{
+	return app_record_voicemail(ctx, box, leg);
+}
+
+static void app_hook_record_event(void *ctx, const struct media_event *ev)
+{
+	app_record_event(ctx, ev);
+}
+
+static bool app_hook_spy(void *ctx, eng_id supervisor, const char *agent_login, media_leg listener,
+                         enum media_spy_mode mode)
+{
+	return app_spy(ctx, supervisor, agent_login, listener, mode);
+}
+
+void app_sip_env(struct app *a, struct sip_env *env)
+{
+	*env = (struct sip_env){
+		.root = a->root,
+		.engine = a->engine,
+		.media = a->media,
+		.store = a->store,
+		.conf = &a->conf,
+		.ctx = a,
+		.engine_done = app_hook_engine_done,
+		.feature = app_hook_feature,
+		.feature_run = app_hook_feature_run,
+		.record_call = app_hook_record_call,
+		.record_voicemail = app_hook_record_voicemail,
+		.record_event = app_hook_record_event,
+		.spy = app_hook_spy,
+	};
 }

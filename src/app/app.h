@@ -56,10 +56,10 @@ struct app {
 	bool stopping;
 };
 
-/* Monotonic milliseconds: the engine's clock. */
-eng_ms app_now(void);
-/* Wall-clock milliseconds, for the journal. */
-int64_t app_wallclock_ms(void);
+struct sip_env;
+/* The SIP adapter's view of this daemon: its engine, media, store, conf and
+ * the hooks below, as a table sipua_new copies. */
+void app_sip_env(struct app *a, struct sip_env *env);
 /* Carry out the engine's pending actions; re-arm its timer. */
 void app_engine_done(struct app *a);
 /* The feature-code action for what a phone dialed ("*50" -> "login"), or
@@ -85,8 +85,6 @@ bool app_may_supervise(const struct app *a, eng_id supervisor, eng_id agent);
 /* Joins `listener` to the call of agent_login; false if not allowed or not on a call. */
 bool app_spy(struct app *a, eng_id supervisor, const char *agent_login, media_leg listener,
              enum media_spy_mode mode);
-/* "listen", "whisper", "barge" -> mode; false for other actions. */
-bool app_spy_mode(const char *action, enum media_spy_mode *mode);
 /* How long member m has been in its current state (since its last event), ms. */
 eng_ms app_member_in_state(const struct app *a, eng_id m, eng_ms now);
 /* Persist a member's global and per-queue state after it changed. */

@@ -16,6 +16,7 @@
 #include <sofia-sip/su_wait.h>
 
 #include "app/app.h"
+#include "core/clock.h"
 #include "core/fsmode.h"
 #include "core/log.h"
 #include "ctl/events.h"
@@ -72,7 +73,7 @@ static void on_cred(void *ctx, const char *login, const char *ha1)
 static int load_store(struct app *a)
 {
 	struct eng_action discard;
-	if (store_load(a->store, a->engine, app_now(), on_cred, a) < 0)
+	if (store_load(a->store, a->engine, clock_mono_ms(), on_cred, a) < 0)
 		return -1;
 	/* Loading replays saved state into the engine; those are not new events. */
 	while (engine_next_action(a->engine, &discard))
@@ -262,7 +263,9 @@ static int start(struct app *a)
 	}
 	a->timer = su_timer_create(su_root_task(a->root), 0);
 	a->announce = su_timer_create(su_root_task(a->root), 0);
-	a->sip = sipua_new(a, err, sizeof err);
+	struct sip_env env;
+	app_sip_env(a, &env);
+	a->sip = sipua_new(&env, err, sizeof err);
 	if (!a->sip || !a->timer || !a->announce) {
 		log_error("app", "sip: %s", err);
 		return -1;
@@ -272,7 +275,7 @@ static int start(struct app *a)
 		return -1;
 	}
 	/* `stats` counts from here on; its last 24 hours come from the journal. */
-	if (window_fill(a->window, a->engine, a->conf.db, app_wallclock_ms(), err, sizeof err) !=
+	if (window_fill(a->window, a->engine, a->conf.db, clock_wall_ms(), err, sizeof err) !=
 	    REPORT_OK)
 		log_error("app", "stats counters start empty: journal: %s", err);
 	a->auth_throttle = malloc(sizeof *a->auth_throttle);

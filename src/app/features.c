@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 struct feature {
@@ -47,7 +48,7 @@ const char *app_feature_run(struct app *a, eng_id m, const char *action, const c
 	for (size_t i = 0; i < sizeof features / sizeof features[0]; i++) {
 		if (strcmp(features[i].action, action))
 			continue;
-		bool ok = m && features[i].run(a->engine, app_now(), m);
+		bool ok = m && features[i].run(a->engine, clock_mono_ms(), m);
 		app_engine_done(a);
 		return ok ? features[i].prompt : "en/denied.wav";
 	}

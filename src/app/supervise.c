@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "app/app.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "sip/sip.h"
 
@@ -38,7 +39,7 @@ static void app_rec_path(struct app *a, char *out, size_t cap, const char *kind,
 {
 	static uint32_t seq;
 	if (!seq)
-		seq = (uint32_t)(app_wallclock_ms() % 1000000000);
+		seq = (uint32_t)(clock_wall_ms() % 1000000000);
 	app_rec_name(out, cap, a->conf.recordings, kind, who, call, time(NULL), ++seq);
 }
 
@@ -58,11 +59,11 @@ void app_record_call(struct app *a, eng_id call, eng_id q, eng_id m, media_leg c
 {
 	struct eng_member_view mv;
 	const struct eng_queue_conf *qc = engine_queue_conf(a->engine, q);
-	if (!qc || !engine_member_view(a->engine, app_now(), m, &mv) ||
+	if (!qc || !engine_member_view(a->engine, clock_mono_ms(), m, &mv) ||
 	    !(qc->record || store_member_record(a->store, mv.login)))
 		return;
 	struct store_recording row = { .kind = STORE_REC_CALL, .call = call,
-	                               .started_unix_ms = app_wallclock_ms() };
+	                               .started_unix_ms = clock_wall_ms() };
 	snprintf(row.queue, sizeof row.queue, "%s", qc->name);
 	snprintf(row.member, sizeof row.member, "%s", mv.login);
 	app_rec_path(a, row.path, sizeof row.path, qc->name, mv.login, call);
@@ -77,7 +78,7 @@ void app_record_call(struct app *a, eng_id call, eng_id q, eng_id m, media_leg c
 uint32_t app_record_voicemail(struct app *a, const char *box, media_leg leg)
 {
 	struct store_recording row = { .kind = STORE_REC_VOICEMAIL,
-	                               .started_unix_ms = app_wallclock_ms() };
+	                               .started_unix_ms = clock_wall_ms() };
 	snprintf(row.member, sizeof row.member, "%s", box);
 	app_rec_path(a, row.path, sizeof row.path, "voicemail", box, 0);
 	uint32_t rec = media_leg_record(a->media, leg, row.path, APP_VOICEMAIL_MAX_S);
@@ -106,7 +107,7 @@ bool app_may_supervise(const struct app *a, eng_id supervisor, eng_id agent)
 {
 	struct eng_member_view sv, av;
 	struct eng_call_view cv;
-	eng_ms now = app_now();
+	eng_ms now = clock_mono_ms();
 	bool manager = false, active;
 	if (!engine_member_view(a->engine, now, supervisor, &sv) || sv.role == ROLE_AGENT)
 		return false;
@@ -124,21 +125,9 @@ bool app_spy(struct app *a, eng_id supervisor, const char *agent_login, media_le
 	struct eng_member_view av;
 	media_leg cm, am;
 	if (!agent || !app_may_supervise(a, supervisor, agent) ||
-	    !engine_member_view(a->engine, app_now(), agent, &av) || av.activity != ACTV_ONCALL ||
+	    !engine_member_view(a->engine, clock_mono_ms(), agent, &av) || av.activity != ACTV_ONCALL ||
 	    !sipua_call_media(a->sip, av.call, &cm, &am))
 		return false;
 	log_info("app", "member %u joins the call of %s (mode %d)", supervisor, agent_login, mode);
 	return media_spy(a->media, listener, cm, am, mode) == 0;
-}
-
-bool app_spy_mode(const char *action, enum media_spy_mode *mode)
-{
-	static const char *const names[] = { "listen", "whisper", "barge" };
-	for (int i = 0; i < 3; i++) {
-		if (action && !strcmp(action, names[i])) {
-			*mode = (enum media_spy_mode)i;
-			return true;
-		}
-	}
-	return false;
 }

@@ -2,6 +2,7 @@
  * every verb; the session verbs (help, auth, whoami); dispatch over the
  * per-area tables in verbs_*.c. */
 #include "ctl/verbs_int.h"
+#include "core/clock.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -415,7 +416,7 @@ void verbs_line(void *ctx, ctl_conn_t *c, char *line)
 	static char rowbuf[VERBS_REPLY_MAX];
 	struct ctl_req req;
 	const char *perr;
-	struct vctx v = { .app = ctx, .conn = c, .req = &req, .now = app_now() };
+	struct vctx v = { .app = ctx, .conn = c, .req = &req, .now = clock_mono_ms() };
 	v.who = v_session(c);
 	ctl_out_init(&v.rows, rowbuf, sizeof rowbuf);
 	if (!v.who) {

@@ -1,6 +1,7 @@
 /* verbs_async.c — slow verbs on the worker threads (see struct vjob in
  * verbs_int.h), and ending the sessions of a member who lost rights. */
 #include "ctl/verbs_int.h"
+#include "core/clock.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,7 @@ static void v_job_done(struct worker_job *w, bool cancelled)
 			j->v.conn = c = NULL;
 			j->v.who = &nobody;
 		}
-		j->v.now = app_now();
+		j->v.now = clock_mono_ms();
 		j->finish(j);
 		if (c && !j->v.replied)
 			v_err(&j->v, "internal", "no reply");

@@ -1,5 +1,6 @@
 /* verbs_call.c — waiting calls and counters: calls, call.*, stats. */
 #include "ctl/verbs_int.h"
+#include "core/clock.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -139,7 +140,7 @@ static void v_stats(struct vctx *v)
 		v_err(v, "invalid", "window must be 1..%d seconds", WINDOW_MAX_S);
 		return;
 	}
-	if (!window_queue(v->app->window, q, app_wallclock_ms(), (unsigned)window, &row)) {
+	if (!window_queue(v->app->window, q, clock_wall_ms(), (unsigned)window, &row)) {
 		v_err(v, "internal", "counters incomplete: out of memory");
 		return;
 	}

@@ -20,7 +20,7 @@ static void v_spy(struct vctx *v)
 	eng_id target = v_member(v, agent), me = v_self(v);
 	if (!target)
 		return;
-	if (mode_s && !app_spy_mode(mode_s, &mode)) {
+	if (mode_s && !media_spy_mode_parse(mode_s, &mode)) {
 		v_err(v, "invalid", "mode must be listen, whisper or barge");
 		return;
 	}

@@ -9,6 +9,7 @@
  * agent sees only its own lines unless the queue has show_agents=yes.
  */
 #include "ctl/verbs_int.h"
+#include "core/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,7 +186,7 @@ static void v_activity(struct vctx *v)
 	snprintf(act->queue, sizeof act->queue, "%s", qc->name);
 	if (v->who->role == ROLE_AGENT && !qc->show_agents)
 		snprintf(act->only, sizeof act->only, "%s", v->who->login);
-	act->to = app_wallclock_ms() + 1;
+	act->to = clock_wall_ms() + 1;
 	act->from = act->to - 1 - window * 1000;
 	act->limit = (unsigned)limit;
 	v_async(v, j);
@@ -231,7 +232,7 @@ static bool vr_subjects(struct vctx *v, struct report_row *rows, size_t *n)
 static bool vr_range(struct vctx *v, int64_t *from, int64_t *to)
 {
 	const char *f = ctl_get(v->req, "from"), *t = ctl_get(v->req, "to");
-	int64_t now = app_wallclock_ms();
+	int64_t now = clock_wall_ms();
 	if (!f) {
 		v_err(v, "usage", "report [queue=..]... [agent=..]... from=TIME [to=TIME] [format=csv]");
 		return false;

@@ -331,6 +331,18 @@ int media_spy_mode(media_t *m, media_leg listener, enum media_spy_mode mode)
 	return media_spy_mode_ok(mode) ? media_push(m, &c) : -1;
 }
 
+bool media_spy_mode_parse(const char *name, enum media_spy_mode *mode)
+{
+	static const char *const names[] = { "listen", "whisper", "barge" };
+	for (int i = 0; i < 3; i++) {
+		if (name && !strcmp(name, names[i])) {
+			*mode = (enum media_spy_mode)i;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Hands a new recording to the media thread; 0 if it cannot. */
 static uint32_t media_push_record(media_t *m, enum cmd_kind kind, media_leg leg, media_leg agent,
                                   const char *path, unsigned max_s)

@@ -105,6 +105,8 @@ enum media_spy_mode { MEDIA_LISTEN, MEDIA_WHISPER, MEDIA_BARGE };
 int media_spy(media_t *m, media_leg listener, media_leg caller, media_leg agent,
               enum media_spy_mode mode);
 int media_spy_mode(media_t *m, media_leg listener, enum media_spy_mode mode);
+/* "listen", "whisper", "barge" -> mode; false for any other text. */
+bool media_spy_mode_parse(const char *name, enum media_spy_mode *mode);
 
 /* Records the bridge of caller and agent into `path`: stereo WAV, caller left,
  * agent right (plus a barging listener, as the caller hears it), 8 kHz PCM16.

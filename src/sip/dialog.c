@@ -17,6 +17,7 @@
 #include <sofia-sip/sip_util.h>
 #include <sofia-sip/url.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 
 /* Whether the peer's Allow (INVITE or 2xx) names UPDATE. */
@@ -63,12 +64,12 @@ struct dialog *dialog_new(struct sipua *s, enum dialog_kind kind, nua_handle_t *
 
 static int dialog_media(struct dialog *l, unsigned *port)
 {
-	l->mleg = media_leg_new(l->sip->app->media, port);
+	l->mleg = media_leg_new(l->sip->env.media, port);
 	l->port = *port;
 	if (!l->mleg)
 		return -1;
 	if (idmap_put(&l->sip->mlegs, l->mleg, l) < 0) {
-		media_leg_free(l->sip->app->media, l->mleg);
+		media_leg_free(l->sip->env.media, l->mleg);
 		l->mleg = 0;
 		return -1;
 	}
@@ -84,12 +85,12 @@ static void dialog_allow_source(struct dialog *l)
 	char ip[NI_MAXHOST];
 	if (ai && ai->ai_addr && getnameinfo(ai->ai_addr, (socklen_t)ai->ai_addrlen, ip, sizeof ip,
 	                                     NULL, 0, NI_NUMERICHOST) == 0)
-		media_leg_allow(l->sip->app->media, l->mleg, ip);
+		media_leg_allow(l->sip->env.media, l->mleg, ip);
 }
 
 static int dialog_remote(struct dialog *l, const struct sdpneg *r)
 {
-	media_t *m = l->sip->app->media;
+	media_t *m = l->sip->env.media;
 	if (media_leg_remote(m, l->mleg, r->ip, r->port, r->codecs[0] == 8 ? MEDIA_PCMA : MEDIA_PCMU,
 	                     r->dtmf_pt) < 0)
 		return -1;
@@ -101,7 +102,7 @@ static int dialog_remote(struct dialog *l, const struct sdpneg *r)
  * Contact then) when we listen on a wildcard address. */
 static bool dialog_contact(const struct dialog *l, char *out, size_t cap)
 {
-	const struct conf *c = &l->sip->app->conf;
+	const struct conf *c = l->sip->env.conf;
 	if (!strcmp(c->sip_listen, "0.0.0.0") || !strcmp(c->sip_listen, "::") ||
 	    !strcmp(c->sip_listen, "*"))
 		return false;
@@ -115,10 +116,10 @@ static int dialog_respond_sdp(struct dialog *l, const struct sdpneg *remote)
 	struct sipua *s = l->sip;
 	static const int ours[] = { 0, 8 };
 	char sdp[1024], contact[ROUTE_URI_MAX];
-	size_t n = remote ? sdpneg_build(sdp, sizeof sdp, s->app->conf.rtp_ip, l->port, remote->codecs,
+	size_t n = remote ? sdpneg_build(sdp, sizeof sdp, s->env.conf->rtp_ip, l->port, remote->codecs,
 	                                 remote->ncodecs, remote->dtmf_pt, ++s->sdp_version,
 	                                 remote->reply_dir)
-	                  : sdpneg_build(sdp, sizeof sdp, s->app->conf.rtp_ip, l->port, ours, 2, 101,
+	                  : sdpneg_build(sdp, sizeof sdp, s->env.conf->rtp_ip, l->port, ours, 2, 101,
 	                                 ++s->sdp_version, "sendrecv");
 	if (!n)
 		return -1;
@@ -142,15 +143,15 @@ int dialog_answer(struct dialog *l, const struct sdpneg *remote)
  * queue's hold loop meanwhile, and the recording pauses. */
 static void dialog_hold(struct dialog *l, bool on)
 {
-	struct app *app = l->sip->app;
+	const struct sip_env *env = &l->sip->env;
 	struct dialog *caller = l->kind == DLG_AGENT ? l->caller : l->kind == DLG_OUTBOUND ? l->peer : NULL;
 	struct eng_call_view cv;
 	const struct eng_queue_conf *qc = NULL;
 	if (!caller || !l->answered)
 		return;
-	if (caller->call && engine_call_view(app->engine, app_now(), caller->call, &cv))
-		qc = engine_queue_conf(app->engine, cv.queue);
-	media_bridge_hold(app->media, caller->mleg, on, qc ? qc->hold : NULL,
+	if (caller->call && engine_call_view(env->engine, clock_mono_ms(), caller->call, &cv))
+		qc = engine_queue_conf(env->engine, cv.queue);
+	media_bridge_hold(env->media, caller->mleg, on, qc ? qc->hold : NULL,
 	                  qc && qc->lang[0] ? qc->lang : "en");
 }
 
@@ -224,7 +225,7 @@ static void dialog_ack_offer(struct dialog *l, const sip_t *sip)
 		return;
 	}
 	if (!dialog_apply_answer(l, sip, &r) ||
-	    !sdpneg_build(sdp, sizeof sdp, s->app->conf.rtp_ip, l->port, r.codecs, r.ncodecs,
+	    !sdpneg_build(sdp, sizeof sdp, s->env.conf->rtp_ip, l->port, r.codecs, r.ncodecs,
 	                  r.dtmf_pt, ++s->sdp_version, r.reply_dir)) {
 		nua_ack(l->nh, TAG_END());
 		dialog_hangup(l);
@@ -266,7 +267,7 @@ static void dialog_drop_media(struct dialog *l)
 	if (!l->mleg)
 		return;
 	idmap_del(&l->sip->mlegs, l->mleg);
-	media_leg_free(l->sip->app->media, l->mleg);
+	media_leg_free(l->sip->env.media, l->mleg);
 	l->mleg = 0;
 }
 
@@ -304,18 +305,18 @@ static void dialog_detach_agent(struct dialog *a)
 /* Tells the engine this leg is gone, if it has not heard yet. */
 static void dialog_report(struct dialog *l)
 {
-	struct app *app = l->sip->app;
-	eng_ms now = app_now();
+	const struct sip_env *env = &l->sip->env;
+	eng_ms now = clock_mono_ms();
 	if (l->reported)
 		return;
 	l->reported = true;
 	if (l->kind == DLG_CALLER && l->call)
-		engine_call_hangup(app->engine, now, l->call);
+		engine_call_hangup(env->engine, now, l->call);
 	else if (l->kind == DLG_AGENT && l->answered && l->call)
-		engine_talk_end(app->engine, now, l->call);
+		engine_talk_end(env->engine, now, l->call);
 	else if (l->kind == DLG_AGENT && l->offer)
-		engine_offer_failed(app->engine, now, l->offer, "unreachable");
-	app_engine_done(app);
+		engine_offer_failed(env->engine, now, l->offer, "unreachable");
+	ua_engine_done(env);
 }
 
 void dialog_terminated(struct dialog *l)
@@ -358,7 +359,7 @@ bool dialog_take_answer(struct dialog *l, const sip_t *sip)
 /* A final response to our INVITE to an agent. */
 void dialog_agent_response(struct dialog *l, int status, const sip_t *sip)
 {
-	struct app *app = l->sip->app;
+	const struct sip_env *env = &l->sip->env;
 	if (status < 200)
 		return;
 	if (status >= 300) {
@@ -366,9 +367,9 @@ void dialog_agent_response(struct dialog *l, int status, const sip_t *sip)
 		if (!l->reported && l->offer) {
 			l->reported = true;
 			log_info("sip", "offer %u to agent leg: %d", l->offer, status);
-			engine_offer_failed(app->engine, app_now(), l->offer, dialog_miss_reason(status));
+			engine_offer_failed(env->engine, clock_mono_ms(), l->offer, dialog_miss_reason(status));
 			dialog_detach_agent(l);
-			app_engine_done(app);
+			ua_engine_done(env);
 		}
 		return;
 	}
@@ -379,12 +380,12 @@ void dialog_agent_response(struct dialog *l, int status, const sip_t *sip)
 		dialog_hangup(l);
 		return;
 	}
-	if (!engine_offer_answered(app->engine, app_now(), l->offer)) {
+	if (!engine_offer_answered(env->engine, clock_mono_ms(), l->offer)) {
 		l->reported = true;
 		dialog_detach_agent(l);
 		dialog_hangup(l);
 	}
-	app_engine_done(app);
+	ua_engine_done(env);
 }
 
 static void dialog_uri_user(char *out, size_t cap, const char *number)
@@ -431,13 +432,13 @@ static int dialog_invite(struct dialog *l, const char *uri, const struct reg_bin
 	static const int codecs[] = { 0, 8 };
 	if (dialog_media(l, &port) < 0 || (b && route_flow(flow, sizeof flow, b) < 0))
 		return -1;
-	size_t n = sdpneg_build(sdp, sizeof sdp, s->app->conf.rtp_ip, port, codecs, 2, 101,
+	size_t n = sdpneg_build(sdp, sizeof sdp, s->env.conf->rtp_ip, port, codecs, 2, 101,
 	                        ++s->sdp_version, "sendrecv");
 	dialog_display(disp, sizeof disp, caller->name);
 	if (from_uri) {
 		snprintf(from, sizeof from, "\"%s\" <%s>", disp, from_uri);
 	} else {
-		if (route_hostport(host, sizeof host, s->app->conf.sip_listen, s->app->conf.sip_port) < 0)
+		if (route_hostport(host, sizeof host, s->env.conf->sip_listen, s->env.conf->sip_port) < 0)
 			return -1;
 		/* From names our host only (no port), as before; brackets for IPv6. */
 		*strrchr(host, ':') = 0;
@@ -499,7 +500,7 @@ void dialog_free(struct dialog *l)
 		su_timer_destroy(l->ring_timer);
 	if (l->mleg) {
 		idmap_del(&s->mlegs, l->mleg);
-		media_leg_free(s->app->media, l->mleg);
+		media_leg_free(s->env.media, l->mleg);
 	}
 	if (l->live_prev)
 		l->live_prev->live_next = l->live_next;
@@ -517,12 +518,12 @@ static void dialog_fail_due(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *a
 	(void)m;
 	(void)t;
 	struct sipua *s = (struct sipua *)arg;
-	struct app *app = s->app;
+	const struct sip_env *env = &s->env;
 	size_t n = s->nfailing;
 	s->nfailing = 0;
 	for (size_t i = 0; i < n; i++)
-		engine_offer_failed(app->engine, app_now(), s->failing[i].offer, s->failing[i].reason);
-	app_engine_done(app);
+		engine_offer_failed(env->engine, clock_mono_ms(), s->failing[i].offer, s->failing[i].reason);
+	ua_engine_done(env);
 }
 
 /* An offer that cannot even be placed fails a moment later, like a phone that
@@ -551,12 +552,12 @@ static void dialog_fail_later(struct sipua *s, eng_id offer, const char *reason)
 
 void sipua_offer(sipua_t *s, const struct eng_action *a)
 {
-	struct app *app = s->app;
-	eng_ms now = app_now();
+	const struct sip_env *env = &s->env;
+	eng_ms now = clock_mono_ms();
 	struct dialog *caller = idmap_get(&s->calls, a->call);
 	struct eng_member_view mv;
 	struct reg_binding b[1];
-	if (!caller || !engine_member_view(app->engine, now, a->member, &mv)) {
+	if (!caller || !engine_member_view(env->engine, now, a->member, &mv)) {
 		log_error("sip", "offer %u: no caller leg for call %u or no member %u", a->offer, a->call,
 		          a->member);
 		dialog_fail_later(s, a->offer, "local");
@@ -604,9 +605,9 @@ void sipua_bridge(sipua_t *s, const struct eng_action *a)
 		log_error("sip", "bridge for call %u: leg missing", a->call);
 		return;
 	}
-	media_bridge(s->app->media, caller->mleg, agent->mleg);
+	media_bridge(s->env.media, caller->mleg, agent->mleg);
 	log_info("sip", "call %u: bridged", a->call);
-	app_record_call(s->app, a->call, a->queue, a->member, caller->mleg, agent->mleg);
+	s->env.record_call(s->env.ctx, a->call, a->queue, a->member, caller->mleg, agent->mleg);
 }
 
 bool sipua_call_media(sipua_t *s, eng_id call, media_leg *caller, media_leg *agent)
@@ -624,7 +625,7 @@ int sipua_spy_call(sipua_t *s, eng_id supervisor, const char *login, const char 
 {
 	struct reg_binding b[1];
 	struct dialog me = { .number = "", .name = "callq supervision" };
-	if (registrar_contacts(s->reg, login, app_now(), b, 1) == 0)
+	if (registrar_contacts(s->reg, login, clock_mono_ms(), b, 1) == 0)
 		return -1;
 	struct dialog *l = dialog_new(s, DLG_SPY, NULL);
 	if (!l)
@@ -646,7 +647,7 @@ void dialog_spy_response(struct dialog *l, int status, const sip_t *sip)
 		return;
 	l->answered = true;
 	if (!dialog_take_answer(l, sip) ||
-	    !app_spy(l->sip->app, l->supervisor, l->target, l->mleg, l->spy_mode)) {
+	    !l->sip->env.spy(l->sip->env.ctx, l->supervisor, l->target, l->mleg, l->spy_mode)) {
 		log_info("sip", "spy on %s: not on a call any more, or not allowed", l->target);
 		dialog_hangup(l);
 		return;
@@ -674,16 +675,16 @@ void sipua_release(sipua_t *s, const struct eng_action *a)
 
 void dialog_digit(struct dialog *l, char digit)
 {
-	struct app *app = l->sip->app;
+	const struct sip_env *env = &l->sip->env;
 	/* The guide's mode keys on the supervisor's phone: 4 listen, 5 whisper, 6 barge. */
 	if (l->spying && digit >= '4' && digit <= '6') {
 		l->spy_mode = (enum media_spy_mode)(digit - '4');
-		media_spy_mode(app->media, l->mleg, l->spy_mode);
+		media_spy_mode(env->media, l->mleg, l->spy_mode);
 		return;
 	}
 	if (l->kind == DLG_CALLER && !l->reported && l->call) {
-		engine_call_digit(app->engine, app_now(), l->call, digit);
-		app_engine_done(app);
+		engine_call_digit(env->engine, clock_mono_ms(), l->call, digit);
+		ua_engine_done(env);
 	}
 }
 
@@ -693,7 +694,7 @@ void sipua_media_event(sipua_t *s, const struct media_event *ev)
 	if (!l) {
 		/* The leg is gone; a recording's end must still reach its row. */
 		if (ev->kind == MEV_RECORD_DONE || ev->kind == MEV_RECORD_FAILED)
-			app_record_event(s->app, ev);
+			s->env.record_event(s->env.ctx, ev);
 		return;
 	}
 	switch (ev->kind) {
@@ -701,7 +702,7 @@ void sipua_media_event(sipua_t *s, const struct media_event *ev)
 		if (l->kind == DLG_FEATURE && !l->spying)
 			dialog_hangup(l);
 		else if (l->kind == DLG_CALLER && l->voicemail[0] &&
-		         !app_record_voicemail(s->app, l->voicemail, l->mleg))
+		         !s->env.record_voicemail(s->env.ctx, l->voicemail, l->mleg))
 			dialog_hangup(l);
 		break;
 	case MEV_SPY_END:
@@ -709,7 +710,7 @@ void sipua_media_event(sipua_t *s, const struct media_event *ev)
 		break;
 	case MEV_RECORD_DONE:
 	case MEV_RECORD_FAILED:
-		app_record_event(s->app, ev);
+		s->env.record_event(s->env.ctx, ev);
 		if (l->voicemail[0])
 			dialog_hangup(l);
 		break;

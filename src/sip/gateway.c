@@ -339,7 +339,7 @@ static void gw_failed(struct gw *w, int status, const char *phrase, const sip_t 
 	log_warn("sip", "gateway %s: registration failed (%s), retry in %lld s", w->c.name, w->reason,
 	         (long long)(delay / 1000));
 	if (!w->retry)
-		w->retry = su_timer_create(su_root_task(w->g->s->app->root), 0);
+		w->retry = su_timer_create(su_root_task(w->g->s->env.root), 0);
 	if (!w->retry || su_timer_set_interval(w->retry, gw_retry_due, (su_timer_arg_t *)w,
 	                                       (su_duration_t)delay) < 0)
 		log_error("sip", "gateway %s: cannot arm the retry timer", w->c.name);

@@ -36,6 +36,7 @@
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/url.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 
 #define REFER_MUSIC "file:music.wav,repeat"
@@ -112,7 +113,7 @@ static bool refer_outside_dest(struct sipua *s, const url_t *u, char *dest, size
 
 static bool refer_dest(struct sipua *s, const url_t *u, char *dest, size_t cap)
 {
-	engine_t *e = s->app->engine;
+	engine_t *e = s->env.engine;
 	eng_id q;
 	if (!u->url_user || !*u->url_user)
 		return false;
@@ -130,7 +131,7 @@ static bool refer_dest(struct sipua *s, const url_t *u, char *dest, size_t cap)
 static void refer_blind(nua_t *nua, struct dialog *a, const url_t *u, tagi_t tags[])
 {
 	struct sipua *s = a->sip;
-	struct app *app = s->app;
+	const struct sip_env *env = &s->env;
 	char dest[ENG_DEST_MAX];
 	eng_id call = a->call;
 	if (!refer_dest(s, u, dest, sizeof dest)) {
@@ -142,13 +143,13 @@ static void refer_blind(nua_t *nua, struct dialog *a, const url_t *u, tagi_t tag
 	struct dialog *caller = refer_detach(a);
 	caller->referrer = a;
 	a->referred = caller;
-	media_leg_hold(app->media, caller->mleg, REFER_MUSIC, "en");
+	media_leg_hold(env->media, caller->mleg, REFER_MUSIC, "en");
 	log_info("sip", "call %u: %s transfers the caller to %s", call, a->member, dest);
-	if (!engine_call_transfer(app->engine, app_now(), call, dest)) {
+	if (!engine_call_transfer(env->engine, clock_mono_ms(), call, dest)) {
 		refer_outcome(caller, 500);
 		dialog_hangup(caller);
 	}
-	app_engine_done(app);
+	ua_engine_done(env);
 }
 
 /* The dialog a Replaces names, from either side's point of view. */
@@ -204,7 +205,7 @@ static void refer_attended(nua_t *nua, struct dialog *r, struct dialog *a, struc
                            tagi_t tags[])
 {
 	struct sipua *s = a->sip;
-	struct app *app = s->app;
+	const struct sip_env *env = &s->env;
 	struct dialog *b = k->peer;
 	char dest[ENG_DEST_MAX];
 	eng_id call = a->call;
@@ -217,10 +218,10 @@ static void refer_attended(nua_t *nua, struct dialog *r, struct dialog *a, struc
 	caller->peer = b;
 	b->peer = caller;
 	b->caller = caller;
-	media_bridge(app->media, caller->mleg, b->mleg);
+	media_bridge(env->media, caller->mleg, b->mleg);
 	log_info("sip", "call %u: %s connects the caller to %s", call, a->member, k->target);
-	engine_call_transfer(app->engine, app_now(), call, dest);
-	app_engine_done(app);
+	engine_call_transfer(env->engine, clock_mono_ms(), call, dest);
+	ua_engine_done(env);
 	dialog_hangup(r == a ? k : a);
 	refer_notify(r, 200, true);
 }

@@ -10,7 +10,10 @@
  *   INVITE LOGIN      another member's extension, from a member: answered, that
  *                     member's phones rung (internal.c)
  *   REFER             from an agent's phone on a queue call: transfer (refer.c)
- * What the engine asks (app.c calls these for each action):
+ * The adapter stands on its own: what it needs of the daemon around it comes
+ * in one table (struct sip_env) that the wiring fills in, so nothing in
+ * src/sip reaches into the app. What the engine asks (app.c calls these for
+ * each action):
  *   sip_offer         INVITE to the member's newest registered contact
  *   sip_cancel_offer  CANCEL (or BYE if it raced to 200)
  *   sip_bridge        connect the caller's and agent's media
@@ -24,13 +27,49 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <sofia-sip/su_wait.h>
+
 #include "acd/engine.h"
-#include "app/app.h"
+#include "core/conf.h"
 #include "media/media.h"
+#include "store/store.h"
 
 #define SIP_REALM "callq"
 
-sipua_t *sipua_new(struct app *app, char *err, size_t errlen);
+typedef struct sipua sipua_t;
+
+/* What the adapter uses of the daemon: the engine, media and store it drives,
+ * the configuration, and hooks into the wiring. Every hook gets `ctx` and runs
+ * on the su_root thread, like the adapter itself. */
+struct sip_env {
+	su_root_t *root;
+	engine_t *engine;
+	media_t *media;
+	store_t *store;
+	const struct conf *conf;
+	void *ctx;
+	/* After each engine transition: carry out the engine's actions. */
+	void (*engine_done)(void *ctx);
+	/* The feature-code action for what a phone dialed ("*50" -> "login"), or
+	 * NULL; for codes that take an extension *arg points at it. */
+	const char *(*feature)(void *ctx, const char *dialed, const char **arg);
+	/* Carries out a feature action for member m; the prompt to play. */
+	const char *(*feature_run)(void *ctx, eng_id m, const char *action, const char *arg);
+	/* A queue call was bridged: record it if its queue or agent says so. */
+	void (*record_call)(void *ctx, eng_id call, eng_id q, eng_id m, media_leg caller,
+	                    media_leg agent);
+	/* Records what `leg` says into box's voicemail; the recording id or 0. */
+	uint32_t (*record_voicemail)(void *ctx, const char *box, media_leg leg);
+	/* A recording's end (done or failed) from the media thread. */
+	void (*record_event)(void *ctx, const struct media_event *ev);
+	/* Joins `listener` to agent_login's call for supervisor; false if not
+	 * allowed or not on a call. */
+	bool (*spy)(void *ctx, eng_id supervisor, const char *agent_login, media_leg listener,
+	            enum media_spy_mode mode);
+};
+
+/* env is copied; what it points to must outlive the adapter. */
+sipua_t *sipua_new(const struct sip_env *env, char *err, size_t errlen);
 void sipua_free(sipua_t *s);
 /* Stop taking calls (503), end calls in progress, and call done() once nua
  * has shut down. */

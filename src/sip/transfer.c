@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 
 #define TRANSFER_RING_MS 30000
@@ -75,7 +76,7 @@ static unsigned transfer_ring_member(struct dialog *caller, const char *login)
 {
 	struct sipua *s = caller->sip;
 	struct reg_binding b[REG_CONTACTS_MAX];
-	size_t n = registrar_contacts(s->reg, login, app_now(), b, REG_CONTACTS_MAX);
+	size_t n = registrar_contacts(s->reg, login, clock_mono_ms(), b, REG_CONTACTS_MAX);
 	unsigned placed = 0;
 	for (size_t i = 0; i < n && caller->nout < DLG_FORK_MAX; i++)
 		placed += transfer_ring_uri(caller, NULL, &b[i]);
@@ -104,21 +105,21 @@ static unsigned transfer_ring_group(struct dialog *caller, const char *list)
 static void transfer_enter_queue(struct dialog *caller, const char *name)
 {
 	struct sipua *s = caller->sip;
-	struct app *app = s->app;
-	eng_ms now = app_now();
-	eng_id q = engine_queue_find(app->engine, name);
-	const struct eng_queue_conf *qc = q ? engine_queue_conf(app->engine, q) : NULL;
+	const struct sip_env *env = &s->env;
+	eng_ms now = clock_mono_ms();
+	eng_id q = engine_queue_find(env->engine, name);
+	const struct eng_queue_conf *qc = q ? engine_queue_conf(env->engine, q) : NULL;
 	struct eng_call_info ci = { caller->number, caller->name, qc ? qc->number : "", "" };
-	eng_id call = qc ? engine_call_enter(app->engine, now, q, &ci) : 0;
+	eng_id call = qc ? engine_call_enter(env->engine, now, q, &ci) : 0;
 	if (!call || idmap_put(&s->calls, call, caller) < 0) {
 		if (call)
-			engine_call_hangup(app->engine, now, call);
+			engine_call_hangup(env->engine, now, call);
 		transfer_give_up(caller, "the queue refused the call");
 		return;
 	}
 	caller->call = call;
 	caller->reported = false;
-	media_leg_hold(app->media, caller->mleg, qc->hold, qc->lang[0] ? qc->lang : "en");
+	media_leg_hold(env->media, caller->mleg, qc->hold, qc->lang[0] ? qc->lang : "en");
 	log_info("sip", "call %u: entered %s by transfer", call, name);
 	refer_outcome(caller, 200);
 }
@@ -143,14 +144,14 @@ void transfer_start(struct dialog *caller, const char *dest)
 	else if (!strncmp(dest, "voicemail:", 10)) {
 		/* The prompt first; its end (MEV_PLAYED) starts the recording. */
 		snprintf(caller->voicemail, sizeof caller->voicemail, "%s", dest + 10);
-		media_leg_play(s->app->media, caller->mleg, "en/leave-message.wav");
+		media_leg_play(s->env.media, caller->mleg, "en/leave-message.wav");
 		return;
 	}
 	if (!placed) {
 		transfer_give_up(caller, strcmp(dest, "hangup") ? "no phone to ring" : "hangup");
 		return;
 	}
-	caller->ring_timer = su_timer_create(su_root_task(s->app->root), 0);
+	caller->ring_timer = su_timer_create(su_root_task(s->env.root), 0);
 	if (caller->ring_timer)
 		su_timer_set_interval(caller->ring_timer, transfer_ring_timeout,
 		                      (su_timer_arg_t *)caller, TRANSFER_RING_MS);
@@ -192,7 +193,7 @@ void transfer_response(struct dialog *o, int status, const sip_t *sip)
 	}
 	caller->peer = o;
 	o->peer = caller;
-	media_bridge(caller->sip->app->media, caller->mleg, o->mleg);
+	media_bridge(caller->sip->env.media, caller->mleg, o->mleg);
 	log_info("sip", "call %u: transfer answered", caller->call);
 	refer_outcome(caller, 200);
 }

@@ -19,6 +19,7 @@
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/url.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 
 static int64_t ua_unix_now(void) { return (int64_t)time(NULL); }
@@ -56,7 +57,7 @@ static unsigned ua_port(const struct sockaddr *sa)
 static bool ua_guarded(struct sipua *s, nua_t *nua, nua_handle_t *nh, const struct sockaddr *sa,
                        bool with_this)
 {
-	if (!guard_blocked(&s->guard, sa, app_now()))
+	if (!guard_blocked(&s->guard, sa, clock_mono_ms()))
 		return false;
 	nua_respond(nh, 403, "Too Many Failed Attempts", TAG_IF(with_this, NUTAG_WITH_THIS(nua)),
 	            TAG_END());
@@ -71,9 +72,9 @@ static void ua_digest_outcome(struct sipua *s, const struct sockaddr *sa, const 
 		guard_ok(&s->guard, sa);
 	} else if (r == DIGEST_BAD) {
 		log_warn("sip", "bad credentials for '%s' from %s", who, src);
-		if (guard_fail(&s->guard, sa, app_now()))
+		if (guard_fail(&s->guard, sa, clock_mono_ms()))
 			log_warn("sip", "%s: too many failed attempts, refused for %lld ms", src,
-			         (long long)guard_blocked(&s->guard, sa, app_now()));
+			         (long long)guard_blocked(&s->guard, sa, clock_mono_ms()));
 	}
 }
 
@@ -93,7 +94,7 @@ static void ua_reply_contacts(struct sipua *s, nua_t *nua, nua_handle_t *nh, con
                               const sip_t *sip)
 {
 	struct reg_binding b[REG_CONTACTS_MAX];
-	eng_ms now = app_now();
+	eng_ms now = clock_mono_ms();
 	size_t n = registrar_contacts(s->reg, login, now, b, REG_CONTACTS_MAX);
 	char list[REG_CONTACTS_MAX * (REG_URI_MAX + 24)];
 	size_t len = 0;
@@ -165,27 +166,27 @@ static void ua_copy(char *dst, size_t cap, const char *src)
 static void ua_store_bindings(struct sipua *s, const char *login)
 {
 	struct reg_binding b[REG_CONTACTS_MAX];
-	size_t n = registrar_contacts(s->reg, login, app_now(), b, REG_CONTACTS_MAX);
+	size_t n = registrar_contacts(s->reg, login, clock_mono_ms(), b, REG_CONTACTS_MAX);
 	int64_t unix_now = ua_unix_now();
-	store_reg_prune(s->app->store, unix_now);
-	store_reg_del(s->app->store, login, NULL);
+	store_reg_prune(s->env.store, unix_now);
+	store_reg_del(s->env.store, login, NULL);
 	for (size_t i = 0; i < n; i++) {
 		struct store_reg r = { .src_port = b[i].src_port, .reg_id = b[i].reg_id };
-		r.expires_unix = unix_now + (b[i].expires - app_now() + 999) / 1000;
+		r.expires_unix = unix_now + (b[i].expires - clock_mono_ms() + 999) / 1000;
 		ua_copy(r.login, sizeof r.login, login);
 		ua_copy(r.contact, sizeof r.contact, b[i].uri);
 		ua_copy(r.src, sizeof r.src, b[i].src);
 		ua_copy(r.transport, sizeof r.transport, b[i].transport);
 		ua_copy(r.path, sizeof r.path, b[i].path);
 		ua_copy(r.instance, sizeof r.instance, b[i].instance);
-		store_reg_put(s->app->store, &r);
+		store_reg_put(s->env.store, &r);
 	}
 }
 
 static void ua_bind(struct sipua *s, nua_t *nua, const char *login, const sip_t *sip)
 {
 	su_home_t home[1] = { SU_HOME_INIT(home) };
-	eng_ms now = app_now();
+	eng_ms now = clock_mono_ms();
 	struct reg_binding b;
 	char reg_id[16];
 	if (ua_flow(nua, sip, &b) < 0)
@@ -301,10 +302,10 @@ static bool ua_offer_sdp(struct sipua *s, nua_handle_t *nh, const sip_t *sip, st
 		return false;
 	}
 	/* Our RTP socket has one family: rtp_ip's. */
-	if (!strchr(r->ip, ':') != !strchr(s->app->conf.rtp_ip, ':')) {
+	if (!strchr(r->ip, ':') != !strchr(s->env.conf->rtp_ip, ':')) {
 		nua_respond(nh, 488, "Not Acceptable Here (address family)", TAG_END());
 		log_info("sip", "INVITE rejected: media address %s, but rtp_ip is %s", r->ip,
-		         s->app->conf.rtp_ip);
+		         s->env.conf->rtp_ip);
 		return false;
 	}
 	if (r->ncodecs == 0) {
@@ -318,13 +319,13 @@ static bool ua_offer_sdp(struct sipua *s, nua_handle_t *nh, const sip_t *sip, st
 static void ua_feature(struct sipua *s, nua_handle_t *nh, const struct ua_invite *inv,
                        const struct sdpneg *r)
 {
-	struct app *app = s->app;
+	const struct sip_env *env = &s->env;
 	const char *arg = NULL;
-	const char *action = app_feature(app, inv->dialed, &arg);
-	eng_id m = engine_member_find(app->engine, inv->member);
+	const char *action = env->feature(env->ctx, inv->dialed, &arg);
+	eng_id m = engine_member_find(env->engine, inv->member);
 	enum media_spy_mode mode = MEDIA_LISTEN;
-	bool spy = app_spy_mode(action, &mode);
-	const char *prompt = spy ? "en/denied.wav" : app_feature_run(app, m, action, arg);
+	bool spy = media_spy_mode_parse(action, &mode);
+	const char *prompt = spy ? "en/denied.wav" : env->feature_run(env->ctx, m, action, arg);
 	struct dialog *l = dialog_new(s, DLG_FEATURE, nh);
 	if (!l) {
 		nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
@@ -337,17 +338,17 @@ static void ua_feature(struct sipua *s, nua_handle_t *nh, const struct ua_invite
 		l->closing = true;
 		return;
 	}
-	l->spying = spy && app_spy(app, m, arg, l->mleg, mode);
+	l->spying = spy && env->spy(env->ctx, m, arg, l->mleg, mode);
 	l->spy_mode = mode;
 	if (!l->spying)
-		media_leg_play(app->media, l->mleg, prompt);
+		media_leg_play(env->media, l->mleg, prompt);
 	log_info("sip", "%s dialed %s (%s)", inv->member, inv->dialed, action);
 }
 
 static void ua_enter_queue(struct sipua *s, nua_handle_t *nh, eng_id q, const struct ua_invite *inv,
                            const struct sdpneg *r)
 {
-	struct app *app = s->app;
+	const struct sip_env *env = &s->env;
 	struct dialog *l = dialog_new(s, DLG_CALLER, nh);
 	if (!l) {
 		nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
@@ -357,13 +358,13 @@ static void ua_enter_queue(struct sipua *s, nua_handle_t *nh, eng_id q, const st
 	snprintf(l->number, sizeof l->number, "%s", inv->from_user);
 	snprintf(l->name, sizeof l->name, "%s", inv->caller_name);
 	struct eng_call_info ci = { inv->from_user, inv->caller_name, inv->dialed, inv->callee_name };
-	eng_ms now = app_now();
-	l->call = engine_call_enter(app->engine, now, q, &ci);
+	eng_ms now = clock_mono_ms();
+	l->call = engine_call_enter(env->engine, now, q, &ci);
 	if (!l->call) {
 		l->reported = true;
 		l->closing = true;
 		nua_respond(nh, SIP_486_BUSY_HERE, TAG_END());
-		app_engine_done(app);
+		ua_engine_done(env);
 		return;
 	}
 	if (idmap_put(&s->calls, l->call, l) < 0 || dialog_answer(l, r) < 0) {
@@ -371,40 +372,40 @@ static void ua_enter_queue(struct sipua *s, nua_handle_t *nh, eng_id q, const st
 		idmap_del(&s->calls, l->call);
 		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
 		l->closing = true;
-		engine_call_hangup(app->engine, now, l->call);
+		engine_call_hangup(env->engine, now, l->call);
 		l->reported = true;
-		app_engine_done(app);
+		ua_engine_done(env);
 		return;
 	}
-	const struct eng_queue_conf *qc = engine_queue_conf(app->engine, q);
+	const struct eng_queue_conf *qc = engine_queue_conf(env->engine, q);
 	struct eng_call_view cv;
-	media_leg_hold(app->media, l->mleg, qc->hold, qc->lang[0] ? qc->lang : "en");
-	if (engine_call_view(app->engine, now, l->call, &cv))
-		media_leg_announce(app->media, l->mleg, cv.position,
-		                   engine_wait_estimate(app->engine, now, l->call));
+	media_leg_hold(env->media, l->mleg, qc->hold, qc->lang[0] ? qc->lang : "en");
+	if (engine_call_view(env->engine, now, l->call, &cv))
+		media_leg_announce(env->media, l->mleg, cv.position,
+		                   engine_wait_estimate(env->engine, now, l->call));
 	log_info("sip", "call %u from %s entered %s", l->call, inv->from_user, qc->name);
-	app_engine_done(app);
+	ua_engine_done(env);
 }
 
 static void ua_invite(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip_t *sip)
 {
-	struct app *app = s->app;
+	const struct sip_env *env = &s->env;
 	struct ua_invite inv = { 0 };
 	inv.dialed = sip->sip_request->rq_url->url_user ? sip->sip_request->rq_url->url_user : "";
 	inv.from_user = sip->sip_from->a_url->url_user ? sip->sip_from->a_url->url_user : "";
 	ua_unquote(inv.caller_name, sizeof inv.caller_name, sip->sip_from->a_display);
 	ua_unquote(inv.callee_name, sizeof inv.callee_name, sip->sip_to->a_display);
-	if (s->shutting || s->ncallers >= app->conf.max_calls) {
+	if (s->shutting || s->ncallers >= env->conf->max_calls) {
 		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
 		return;
 	}
 	if (!ua_authorize(s, nua, nh, sip, &inv))
 		return;
 	const char *arg;
-	bool feature = inv.member[0] && app_feature(app, inv.dialed, &arg);
-	eng_id q = feature ? 0 : engine_queue_by_number(app->engine, inv.dialed);
+	bool feature = inv.member[0] && env->feature(env->ctx, inv.dialed, &arg);
+	eng_id q = feature ? 0 : engine_queue_by_number(env->engine, inv.dialed);
 	bool extension = !feature && !q && inv.member[0] &&
-	                 engine_member_find(app->engine, inv.dialed);
+	                 engine_member_find(env->engine, inv.dialed);
 	if (!feature && !q && !extension) {
 		nua_respond(nh, SIP_404_NOT_FOUND, TAG_END());
 		log_info("sip", "INVITE to unknown number '%s'", inv.dialed);
@@ -582,7 +583,7 @@ static void ua_sofia_log(void *stream, char const *fmt, va_list ap)
 		log_debug("sofia", "%s", text);
 		return;
 	}
-	eng_ms now = app_now();
+	eng_ms now = clock_mono_ms();
 	if (now - window >= 1000) {
 		if (dropped)
 			log_warn("sofia", "%u more Sofia-SIP messages suppressed", dropped);
@@ -599,7 +600,7 @@ static void ua_sofia_log(void *stream, char const *fmt, va_list ap)
 		log_warn("sofia", "%s", text);
 }
 
-sipua_t *sipua_new(struct app *app, char *err, size_t errlen)
+sipua_t *sipua_new(const struct sip_env *env, char *err, size_t errlen)
 {
 	struct sipua *s = calloc(1, sizeof *s);
 	char url[128];
@@ -608,7 +609,7 @@ sipua_t *sipua_new(struct app *app, char *err, size_t errlen)
 		free(s);
 		return NULL;
 	}
-	s->app = app;
+	s->env = *env;
 	su_log_redirect(su_log_default, ua_sofia_log, NULL);
 	acl_init(&s->acl);
 	guard_init(&s->guard);
@@ -616,14 +617,14 @@ sipua_t *sipua_new(struct app *app, char *err, size_t errlen)
 	idmap_init(&s->offers);
 	idmap_init(&s->mlegs);
 	char hp[REG_HOST_MAX + 16];
-	if (route_hostport(hp, sizeof hp, app->conf.sip_listen, app->conf.sip_port) < 0) {
-		snprintf(err, errlen, "sip_listen '%s' is too long", app->conf.sip_listen);
+	if (route_hostport(hp, sizeof hp, env->conf->sip_listen, env->conf->sip_port) < 0) {
+		snprintf(err, errlen, "sip_listen '%s' is too long", env->conf->sip_listen);
 		sipua_free(s);
 		return NULL;
 	}
 	snprintf(url, sizeof url, "sip:%s", hp);
 	s->nua = nua_create(
-		app->root, ua_event, s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0),
+		env->root, ua_event, s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0),
 		/* We ACK 2xx ourselves: a refresh answered with an offer needs our answer in it. */
 		NUTAG_AUTOACK(0),
 		/* Only what callq serves: the rest (MESSAGE, SUBSCRIBE, NOTIFY, PUBLISH) gets 405. */
@@ -640,7 +641,7 @@ sipua_t *sipua_new(struct app *app, char *err, size_t errlen)
 		 * may live, and answer its CRLF keep-alive pings (RFC 5626 4.4.1). */
 		TPTAG_IDLE((REG_EXPIRES_MAX + 120) * 1000u), TPTAG_PONG2PING(1),
 		SIPTAG_USER_AGENT_STR("callq"), SIPTAG_SERVER_STR("callq"), TAG_END());
-	s->fail_timer = su_timer_create(su_root_task(app->root), 0);
+	s->fail_timer = su_timer_create(su_root_task(env->root), 0);
 	s->gw = gateways_new(s);
 	if (!s->nua || !s->fail_timer || !s->gw) {
 		snprintf(err, errlen, "cannot listen on %s (address in use, or not an address of this host?)",
@@ -683,7 +684,7 @@ static void ua_drain(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
 {
 	(void)m;
 	struct sipua *s = (struct sipua *)arg;
-	if ((s->live || gateway_pending(s->gw)) && app_now() < s->drain_until) {
+	if ((s->live || gateway_pending(s->gw)) && clock_mono_ms() < s->drain_until) {
 		su_timer_set_interval(t, ua_drain, arg, UA_DRAIN_POLL_MS);
 		return;
 	}
@@ -692,24 +693,24 @@ static void ua_drain(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
 
 void sipua_shutdown(sipua_t *s, void (*done)(void *ctx), void *ctx)
 {
-	struct app *app = s->app;
+	const struct sip_env *env = &s->env;
 	s->shutting = true;
 	s->done = done;
 	s->done_ctx = ctx;
 	eng_id id;
 	while ((id = idmap_any(&s->calls))) {
-		if (!engine_call_drop(app->engine, app_now(), id)) {
+		if (!engine_call_drop(env->engine, clock_mono_ms(), id)) {
 			struct dialog *l = idmap_del(&s->calls, id);
 			l->reported = true;
 			dialog_hangup(l);
 		}
-		app_engine_done(app);
+		ua_engine_done(env);
 	}
 	for (struct dialog *l = s->live; l; l = l->live_next)
 		dialog_hangup(l);
 	gateway_shutdown(s->gw);
-	s->drain_until = app_now() + UA_DRAIN_MS;
-	s->drain = su_timer_create(su_root_task(app->root), 0);
+	s->drain_until = clock_mono_ms() + UA_DRAIN_MS;
+	s->drain = su_timer_create(su_root_task(env->root), 0);
 	if (!s->drain || su_timer_set_interval(s->drain, ua_drain, (su_timer_arg_t *)s, 0) < 0)
 		nua_shutdown(s->nua);
 }
@@ -731,13 +732,13 @@ int sipua_bind(sipua_t *s, const struct store_reg *r, unsigned expires_s)
 	ua_copy(b.transport, sizeof b.transport, r->transport);
 	ua_copy(b.path, sizeof b.path, r->path);
 	ua_copy(b.instance, sizeof b.instance, r->instance);
-	return registrar_bind(s->reg, r->login, &b, app_now(), expires_s);
+	return registrar_bind(s->reg, r->login, &b, clock_mono_ms(), expires_s);
 }
 
 unsigned sipua_contacts(sipua_t *s, const char *login)
 {
 	struct reg_binding b[REG_CONTACTS_MAX];
-	return (unsigned)registrar_contacts(s->reg, login, app_now(), b, REG_CONTACTS_MAX);
+	return (unsigned)registrar_contacts(s->reg, login, clock_mono_ms(), b, REG_CONTACTS_MAX);
 }
 
 int sipua_acl_add(sipua_t *s, const char *cidr) { return acl_add(&s->acl, cidr); }

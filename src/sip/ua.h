@@ -78,7 +78,7 @@ struct dialog {
 };
 
 struct sipua {
-	struct app *app;
+	struct sip_env env;        /* the daemon around us (sip.h) */
 	nua_t *nua;
 	registrar_t *reg;
 	struct acl acl;
@@ -103,6 +103,9 @@ struct sipua {
 	void (*done)(void *ctx);
 	void *done_ctx;
 };
+
+/* The wiring's hook that runs after every engine transition (sip.h). */
+static inline void ua_engine_done(const struct sip_env *env) { env->engine_done(env->ctx); }
 
 /* dialog.c */
 struct dialog *dialog_new(struct sipua *s, enum dialog_kind kind, nua_handle_t *nh);
