@@ -275,7 +275,7 @@ def test_claim_recording_pauses_on_hold(env):
     ended = env.wait_journal("call.end")[0]
     talk = (ended["t_ms"] - answered["t_ms"]) / 1000
     seconds = len(left) / rate
-    check(talk - 5.0 <= seconds <= talk - 3.3,
+    check(talk - 6.0 <= seconds <= talk - 3.3,
           f"the recording holds {seconds:.2f} s of a {talk:.2f} s call with a 4 s hold")
     lf = frame_rms(left)
     i = lf.index(max(lf))
