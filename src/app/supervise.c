@@ -19,8 +19,6 @@
 #include "core/log.h"
 #include "sip/sip.h"
 
-#define APP_VOICEMAIL_MAX_S 120
-
 void app_rec_name(char *out, size_t cap, const char *dir, const char *kind, const char *who,
                   eng_id call, time_t t, uint32_t seq)
 {
@@ -67,7 +65,7 @@ void app_record_call(struct app *a, eng_id call, eng_id q, eng_id m, media_leg c
 	snprintf(row.queue, sizeof row.queue, "%s", qc->name);
 	snprintf(row.member, sizeof row.member, "%s", mv.login);
 	app_rec_path(a, row.path, sizeof row.path, qc->name, mv.login, call);
-	uint32_t rec = media_record_start(a->media, caller, agent, row.path, 0);
+	uint32_t rec = media_record_start(a->media, caller, agent, row.path, a->conf.record_max_s);
 	if (!rec) {
 		log_error("app", "call %u: cannot start recording %s", call, row.path);
 		return;
@@ -81,7 +79,7 @@ uint32_t app_record_voicemail(struct app *a, const char *box, media_leg leg)
 	                               .started_unix_ms = clock_wall_ms() };
 	snprintf(row.member, sizeof row.member, "%s", box);
 	app_rec_path(a, row.path, sizeof row.path, "voicemail", box, 0);
-	uint32_t rec = media_leg_record(a->media, leg, row.path, APP_VOICEMAIL_MAX_S);
+	uint32_t rec = media_leg_record(a->media, leg, row.path, a->conf.voicemail_max_s);
 	if (rec)
 		app_rec_track(a, rec, &row);
 	else

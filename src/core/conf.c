@@ -26,6 +26,9 @@ void conf_defaults(struct conf *c)
 	c->max_calls = 4000;
 	c->journal_days = 90;
 	c->ctl_idle_timeout_s = 300;
+	c->record_max_s = 3600;
+	c->voicemail_max_s = 120;
+	c->transfer_ring_s = 30;
 }
 
 static int conf_uint(const char *v, unsigned lo, unsigned hi, unsigned *out)
@@ -93,6 +96,12 @@ int conf_set(struct conf *c, const char *k, const char *v, char *err, size_t err
 		rc = conf_uint(v, 0, 36500, &c->journal_days);
 	else if (!strcmp(k, "ctl_idle_timeout"))
 		rc = conf_uint(v, 1, 86400, &c->ctl_idle_timeout_s);
+	else if (!strcmp(k, "record_max"))
+		rc = conf_uint(v, 1, 3600, &c->record_max_s);   /* RECORD_MAX_S caps the recorder */
+	else if (!strcmp(k, "voicemail_max"))
+		rc = conf_uint(v, 1, 3600, &c->voicemail_max_s);
+	else if (!strcmp(k, "transfer_ring"))
+		rc = conf_uint(v, 1, 600, &c->transfer_ring_s);
 	else {
 		snprintf(err, errlen, "unknown key '%s'", k);
 		return -1;

@@ -30,6 +30,9 @@ struct conf {
 	unsigned max_calls;        /* calls in progress beyond which INVITEs get 503 */
 	unsigned journal_days;     /* journal retention; 0 keeps everything */
 	unsigned ctl_idle_timeout_s;   /* control connections: to authenticate, between requests */
+	unsigned record_max_s;     /* a call recording stops after this long (at most 3600) */
+	unsigned voicemail_max_s;  /* a voicemail message stops after this long (at most 3600) */
+	unsigned transfer_ring_s;  /* ringing a destination outside the queues gives up after this */
 };
 
 void conf_defaults(struct conf *c);

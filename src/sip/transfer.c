@@ -9,7 +9,8 @@
  * caller's message recorded) or "hangup"; after an agent's REFER (refer.c)
  * also "queue:NAME" (a new entry into that queue). From then on the
  * caller leg and the legs placed for it belong to this file alone: they end
- * by either side's BYE, by every leg failing, or by the ring timeout.
+ * by either side's BYE, by every leg failing, or by the ring timeout
+ * (`transfer_ring` in callq.conf).
  */
 #include "sip/ua.h"
 
@@ -19,8 +20,6 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-
-#define TRANSFER_RING_MS 30000
 
 static void transfer_cancel_others(struct dialog *caller, const struct dialog *keep)
 {
@@ -154,7 +153,8 @@ void transfer_start(struct dialog *caller, const char *dest)
 	caller->ring_timer = su_timer_create(su_root_task(s->env.root), 0);
 	if (caller->ring_timer)
 		su_timer_set_interval(caller->ring_timer, transfer_ring_timeout,
-		                      (su_timer_arg_t *)caller, TRANSFER_RING_MS);
+		                      (su_timer_arg_t *)caller,
+		                      s->app->conf.transfer_ring_s * 1000);
 }
 
 static void transfer_drop_out(struct dialog *caller, struct dialog *o)

@@ -246,8 +246,8 @@ def test_fault_sigkill_and_restart(env):
 
 
 def test_fault_sigterm_drains(env):
-    """SIGTERM with a call in progress: both legs get BYE, an INVITE arriving during the drain gets 503, and
-    callqd exits with status 0."""
+    """SIGTERM with a call in progress: both legs get BYE, an INVITE arriving during the drain gets 503 with a
+    Retry-After, and callqd exits with status 0."""
     phone = env.phone("1001", answer_ms=300)
     env.make_ready("1001")
     caller = RawSip(env)
@@ -275,6 +275,9 @@ def test_fault_sigterm_drains(env):
     refused = late.final(late_cid, timeout=3)
     caller.reply(bye, 200, "OK")
     check(refused is not None and refused.status in DRAIN_REFUSALS, f"an INVITE during the drain got {refused}")
+    retry = refused.header("retry-after")
+    check(re.fullmatch(r"\d+( .*)?", retry) and int(retry.split()[0]) > 0,
+          f"the drain's 503 has Retry-After {retry!r}")
     if refused is not None:
         late.ack(text, refused)
     phone.sipp.wait_event("BYE", 10)

@@ -43,6 +43,29 @@ static void test_load(void **state)
 	assert_int_equal(c.rtp_quiet_timeout_s, 90);
 }
 
+static void test_limits(void **state)
+{
+	(void)state;
+	struct conf c;
+	char err[256];
+	conf_defaults(&c);
+	assert_int_equal(c.record_max_s, 3600);
+	assert_int_equal(c.voicemail_max_s, 120);
+	assert_int_equal(c.transfer_ring_s, 30);
+	assert_int_equal(conf_set(&c, "record_max", "3", err, sizeof err), 0);
+	assert_int_equal(conf_set(&c, "voicemail_max", "4", err, sizeof err), 0);
+	assert_int_equal(conf_set(&c, "transfer_ring", "5", err, sizeof err), 0);
+	assert_int_equal(c.record_max_s, 3);
+	assert_int_equal(c.voicemail_max_s, 4);
+	assert_int_equal(c.transfer_ring_s, 5);
+	assert_int_equal(conf_set(&c, "record_max", "0", err, sizeof err), -1);
+	assert_int_equal(conf_set(&c, "record_max", "3601", err, sizeof err), -1);
+	assert_non_null(strstr(err, "record_max"));
+	assert_int_equal(conf_set(&c, "voicemail_max", "0", err, sizeof err), -1);
+	assert_int_equal(conf_set(&c, "transfer_ring", "601", err, sizeof err), -1);
+	assert_int_equal(c.record_max_s, 3);
+}
+
 static void test_errors(void **state)
 {
 	(void)state;
@@ -72,6 +95,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
