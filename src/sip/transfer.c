@@ -154,7 +154,7 @@ void transfer_start(struct dialog *caller, const char *dest)
 	if (caller->ring_timer)
 		su_timer_set_interval(caller->ring_timer, transfer_ring_timeout,
 		                      (su_timer_arg_t *)caller,
-		                      s->app->conf.transfer_ring_s * 1000);
+		                      s->env.conf->transfer_ring_s * 1000);
 }
 
 static void transfer_drop_out(struct dialog *caller, struct dialog *o)
