@@ -21,8 +21,12 @@
  *                         agent; the agent who missed rests (below)
  *   engine_offer_answered -> TALKING (ACT_BRIDGE)
  *   engine_call_hangup / engine_talk_end / queue timeout -> gone (ACT_RELEASE)
- * Escalation handling (queue timeout; call_limit, timeout_if_empty or, under
- * skills-strict, no matching member, when the queue has an escalation): the
+ * Escalation handling (queue timeout; call_limit; timeout_if_empty, for new
+ * calls and for calls waiting when the last member logs out; under
+ * skills-strict, a call whose skills no staffed member has — staffed: logged
+ * in, globally ready, active in the queue, the guide's "available" — reason
+ * "noskill", or a call matching two or more of the skills the queue's members
+ * have, reason "conflict"): the
  * home queue's escalation_queue takes the call once; after that, or without
  * one, the home queue's escalation_dest: "queue:NAME" moves the call there
  * (NAME becomes its home), anything else releases it with REL_TRANSFER and
@@ -36,6 +40,16 @@
  * Every call that leaves the engine produces exactly one ACT_RELEASE, and the
  * adapter tears down whatever legs of that call still exist. The agent of a
  * finished call goes to recovery (if the queue has any), then back to idle.
+ *
+ * Priorities: each assignment has a level, 1 (best) .. ENG_PRIO_LEVELS. An
+ * offer goes to the best level that has an available agent among the levels
+ * the call may use; the strategy chooses within that level. With
+ * priority_step 0 a call may use every level. With priority_step N it may use
+ * the best level any staffed member of the queue has, plus one level for
+ * every N seconds it has waited in this queue (from its entry here, so an
+ * escalated call starts again at the best level). Each queue keeps its
+ * availability structures per level, so a pick walks at most
+ * ENG_PRIO_LEVELS small structures, never the members.
  *
  * Retry rest: an agent who missed an offer is offered no queue call, in any
  * of its queues, for the retry delay of the queue whose offer it missed, by
@@ -67,6 +81,11 @@ typedef int64_t eng_ms;           /* monotonic milliseconds */
 #define ENG_REASON_MAX 64
 #define ENG_DEST_MAX 128
 #define ENG_LANG_MAX 16
+#define ENG_DIDS_MAX 256
+
+/* Member priorities per queue: levels 1 (best) .. ENG_PRIO_LEVELS. */
+#define ENG_PRIO_LEVELS 9
+#define ENG_PRIO_DEFAULT 1
 
 enum eng_strategy {
 	STRAT_ROUND_ROBIN,
@@ -90,6 +109,7 @@ enum eng_wait_estimator {
 struct eng_queue_conf {
 	char name[ENG_NAME_MAX];
 	char number[ENG_NUMBER_MAX];
+	char dids[ENG_DIDS_MAX];    /* more numbers into this queue: "6010,6011", or "" */
 	enum eng_strategy strategy;
 	unsigned call_limit;        /* 0 = none */
 	unsigned timeout_s;         /* 1..7200 */
@@ -112,6 +132,7 @@ struct eng_queue_conf {
 	unsigned retry_rejected_s;  /* rest after a miss, by reason: 1..3600 (see above) */
 	unsigned retry_timeout_s;
 	unsigned retry_unreachable_s;
+	unsigned priority_step_s;   /* 0: every level at once; else one more level per step waited */
 };
 
 /* Rest after an offer failed on our side (engine_offer_failed, "local"). */
@@ -146,7 +167,8 @@ enum eng_event {
 	EV_RECOVERY_START,/* member, queue */
 	EV_RECOVERY_END,  /* member */
 	EV_CALL_ESCALATE, /* call, queue (from), value = queue id (to), reason: "timeout",
-	                     "limit", "empty", "noskill", "zero_out": the call moved queues */
+	                     "limit", "empty", "noskill", "conflict", "zero_out": the call
+	                     moved queues */
 	EV_CALL_TRANSFER, /* call, queue, reason = destination ("member:1001", "hangup", ...) */
 	EV_CALL_BUMP,     /* call, queue */
 };
@@ -255,6 +277,7 @@ eng_id engine_queue_add(engine_t *e, eng_ms now, const struct eng_queue_conf *c)
 bool engine_queue_update(engine_t *e, eng_ms now, eng_id q, const struct eng_queue_conf *c);
 bool engine_queue_remove(engine_t *e, eng_ms now, eng_id q);   /* refused while it has calls */
 eng_id engine_queue_find(const engine_t *e, const char *name);
+/* The queue whose number, or one of whose dids, is `number`. */
 eng_id engine_queue_by_number(const engine_t *e, const char *number);
 const struct eng_queue_conf *engine_queue_conf(const engine_t *e, eng_id q);
 size_t engine_queue_ids(const engine_t *e, eng_id *out, size_t max);   /* creation order */
@@ -269,6 +292,12 @@ size_t engine_member_ids(const engine_t *e, eng_id *out, size_t max);
 bool engine_assign(engine_t *e, eng_ms now, eng_id q, eng_id m, bool manager, bool active);
 bool engine_unassign(engine_t *e, eng_ms now, eng_id q, eng_id m);
 bool engine_is_member(const engine_t *e, eng_id q, eng_id m, bool *manager, bool *active);
+/* A member's priority level in q (1..ENG_PRIO_LEVELS; a new assignment has
+ * ENG_PRIO_DEFAULT). False if not a member or prio is out of range. */
+bool engine_set_priority(engine_t *e, eng_ms now, eng_id q, eng_id m, unsigned prio);
+unsigned engine_priority(const engine_t *e, eng_id q, eng_id m);   /* 0: not a member */
+/* The worst level a call waiting in q may be offered to now (see the top). */
+unsigned engine_call_level(const engine_t *e, eng_ms now, eng_id call);
 
 /* ---- agent state (control verbs and feature codes) ---- */
 bool engine_agent_login(engine_t *e, eng_ms now, eng_id m);      /* login = logged in + ready */

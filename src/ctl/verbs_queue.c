@@ -313,11 +313,26 @@ static bool v_may_assign(struct vctx *v, eng_id q, eng_id m, bool manager)
 	return true;
 }
 
+/* A priority level from text: 1..ENG_PRIO_LEVELS; false after replying. */
+static bool v_prio(struct vctx *v, const char *s, unsigned *out)
+{
+	char *end;
+	long n = s ? strtol(s, &end, 10) : 0;
+	if (!s || *s < '0' || *s > '9' || *end || n < 1 || n > ENG_PRIO_LEVELS) {
+		v_err(v, "invalid", "priority must be 1 (best) to %d", ENG_PRIO_LEVELS);
+		return false;
+	}
+	*out = (unsigned)n;
+	return true;
+}
+
 static void v_queue_assign(struct vctx *v)
 {
 	const char *qn = ctl_word(v->req, 0), *login = ctl_word(v->req, 1);
 	const char *rs = ctl_get(v->req, "role"), *act = ctl_get(v->req, "active");
+	const char *ps = ctl_get(v->req, "priority");
 	bool manager = rs && !strcmp(rs, "manager"), active = false, was_manager = false, was_active;
+	unsigned prio = 0;
 	eng_id q = v_queue(v, qn), m = q ? v_member(v, login) : 0;
 	if (!m || !v_may_assign(v, q, m, manager))
 		return;
@@ -329,15 +344,52 @@ static void v_queue_assign(struct vctx *v)
 		v_err(v, "invalid", "active must be yes or no");
 		return;
 	}
-	if (!v_store_ok(v, store_assign(v->app->store, qn, login, manager, active), login))
+	if (ps && !v_prio(v, ps, &prio))
+		return;
+	if (!v_store_ok(v, store_assign(v->app->store, qn, login, manager, active), login) ||
+	    (prio && !v_store_ok(v, store_priority(v->app->store, qn, login, prio), login)))
 		return;
 	bool was_member = engine_is_member(v->app->engine, q, m, &was_manager, &was_active);
 	engine_assign(v->app->engine, v->now, q, m, manager, active);
+	if (prio)
+		engine_set_priority(v->app->engine, v->now, q, m, prio);
 	app_engine_done(v->app);
 	v_ok(v, "%s assigned to %s as %s%s", login, qn, manager ? "manager" : "agent",
 	     active ? "" : " (paused)");
 	if (was_member && was_manager && !manager)
 		v_end_sessions(v, login);
+}
+
+/* Managers of the queue set any level; an agent may only lower its own
+ * (a larger number), never raise it. */
+static void v_queue_priority(struct vctx *v)
+{
+	const char *qn = ctl_word(v->req, 0), *login = ctl_word(v->req, 1);
+	unsigned prio;
+	eng_id q = v_queue(v, qn), m = q ? v_member(v, login) : 0;
+	if (!m || !v_prio(v, ctl_word(v->req, 2), &prio))
+		return;
+	unsigned now_prio = engine_priority(v->app->engine, q, m);
+	if (!now_prio) {
+		v_err(v, "notfound", "%s is not in %s", login, qn);
+		return;
+	}
+	if (!v_manages(v, q)) {
+		if (m != v_self(v)) {
+			v_err(v, "denied", "you do not manage this queue");
+			return;
+		}
+		if (prio < now_prio) {
+			v_err(v, "denied", "agents may lower their own priority (%u or more), not raise it",
+			      now_prio);
+			return;
+		}
+	}
+	if (!v_store_ok(v, store_priority(v->app->store, qn, login, prio), login))
+		return;
+	engine_set_priority(v->app->engine, v->now, q, m, prio);
+	app_engine_done(v->app);
+	v_ok(v, "%s has priority %u in %s", login, prio, qn);
 }
 
 static void v_queue_unassign(struct vctx *v)
@@ -372,6 +424,7 @@ static void v_queue_members(struct vctx *v)
 		v_member_row(v, ms[i]);
 		ctl_out_kv(&v->rows, "queue_role", manager ? "manager" : "agent");
 		ctl_out_kv(&v->rows, "active", yesno(active));
+		ctl_out_kvu(&v->rows, "priority", engine_priority(v->app->engine, q, ms[i]));
 	}
 	v_finish_rows(v);
 }
@@ -385,7 +438,8 @@ const struct verb verbs_queue[] = {
 	{ "queue.pause", NEED_MANAGER, v_queue_pause, "queue.pause NAME" },
 	{ "queue.resume", NEED_MANAGER, v_queue_resume, "queue.resume NAME" },
 	{ "queue.assign", NEED_MANAGER, v_queue_assign,
-	  "queue.assign NAME LOGIN [role=agent|manager] [active=yes|no]" },
+	  "queue.assign NAME LOGIN [role=agent|manager] [active=yes|no] [priority=1..9]" },
+	{ "queue.priority", NEED_AGENT, v_queue_priority, "queue.priority NAME LOGIN 1..9" },
 	{ "queue.unassign", NEED_MANAGER, v_queue_unassign, "queue.unassign NAME LOGIN" },
 	{ "queue.members", NEED_AGENT, v_queue_members, "queue.members NAME" },
 	{ NULL, NEED_NONE, NULL, NULL },

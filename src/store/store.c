@@ -32,6 +32,11 @@ enum store_stmt {
 	ST_UNASSIGN,
 	ST_STATE,
 	ST_ACTIVE,
+	ST_PRIORITY,
+	ST_SESSION,
+	ST_SINCE,
+	ST_FEATURE_PUT,
+	ST_FEATURE_DEL,
 	ST_FEATURES,
 	ST_ACL,
 	ST_REG_PUT,
@@ -52,11 +57,11 @@ enum store_stmt {
 #define Q_COLS "number, strategy, call_limit, timeout, connect_timeout, recovery, " \
 	"recovery_extend, recovery_multi, timeout_if_empty, force_away, record, show_agents, " \
 	"paused, escalation_queue, escalation_dest, zero_out, hold, lang, wait_estimate, " \
-	"service_level, retry_rejected, retry_timeout, retry_unreachable"
+	"service_level, retry_rejected, retry_timeout, retry_unreachable, dids, priority_step"
 #define Q_VALS ":number, :strategy, :call_limit, :timeout, :connect_timeout, :recovery, " \
 	":recovery_extend, :recovery_multi, :timeout_if_empty, :force_away, :record, :show_agents, " \
 	":paused, :escalation_queue, :escalation_dest, :zero_out, :hold, :lang, :wait_estimate, " \
-	":service_level, :retry_rejected, :retry_timeout, :retry_unreachable"
+	":service_level, :retry_rejected, :retry_timeout, :retry_unreachable, :dids, :priority_step"
 #define MEMBER_ID "(SELECT id FROM members WHERE login = :login)"
 #define QUEUE_ID "(SELECT id FROM queues WHERE name = :queue)"
 #define SKILL_ID "(SELECT id FROM skills WHERE name = :skill)"
@@ -90,6 +95,14 @@ static const char *const store_sql[ST_COUNT] = {
 	             "away_reason = excluded.away_reason",
 	[ST_ACTIVE] = "UPDATE queue_members SET active = :active WHERE queue_id = " QUEUE_ID
 	              " AND member_id = " MEMBER_ID,
+	[ST_PRIORITY] = "UPDATE queue_members SET priority = :priority WHERE queue_id = " QUEUE_ID
+	                " AND member_id = " MEMBER_ID,
+	[ST_SESSION] = "UPDATE member_state SET login_unix_ms = :since WHERE member_id = " MEMBER_ID,
+	[ST_SINCE] = "SELECT coalesce(ms.login_unix_ms, 0) FROM member_state ms "
+	             "WHERE ms.member_id = " MEMBER_ID " AND ms.logged_in",
+	[ST_FEATURE_PUT] = "INSERT INTO feature_codes (code, action) VALUES (:code, :action) "
+	                   "ON CONFLICT (code) DO UPDATE SET action = excluded.action",
+	[ST_FEATURE_DEL] = "DELETE FROM feature_codes WHERE code = :code",
 	[ST_FEATURES] = "SELECT code, action FROM feature_codes ORDER BY code",
 	[ST_ACL] = "SELECT cidr FROM trunk_acl ORDER BY rowid",
 	[ST_REG_PUT] = "INSERT INTO registrations (member_id, contact, expires_unix) "
@@ -483,6 +496,8 @@ static void store_row_queue(sqlite3_stmt *st, struct eng_queue_conf *c)
 	store_col_setting(st, 21, c, "retry_rejected");
 	store_col_setting(st, 22, c, "retry_timeout");
 	store_col_setting(st, 23, c, "retry_unreachable");
+	col_text(st, 24, c->dids, sizeof c->dids);
+	col_uint(st, 25, &c->priority_step_s);
 }
 
 static int store_load_queues(store_t *s, engine_t *e, eng_ms now)
@@ -524,7 +539,8 @@ static int store_load_members(store_t *s, engine_t *e,
 
 static int store_load_assign(store_t *s, engine_t *e, eng_ms now)
 {
-	sqlite3_stmt *st = store_prepare(s, "SELECT q.name, m.login, qm.is_manager, qm.active "
+	sqlite3_stmt *st = store_prepare(s, "SELECT q.name, m.login, qm.is_manager, qm.active, "
+	                                    "qm.priority "
 	                                    "FROM queue_members qm JOIN queues q ON q.id = qm.queue_id "
 	                                    "JOIN members m ON m.id = qm.member_id ORDER BY qm.rowid");
 	if (!st)
@@ -534,7 +550,8 @@ static int store_load_assign(store_t *s, engine_t *e, eng_ms now)
 		eng_id q = engine_queue_find(e, (const char *)sqlite3_column_text(st, 0));
 		eng_id m = engine_member_find(e, (const char *)sqlite3_column_text(st, 1));
 		if (!q || !m || !engine_assign(e, now, q, m, sqlite3_column_int(st, 2) != 0,
-		                               sqlite3_column_int(st, 3) != 0))
+		                               sqlite3_column_int(st, 3) != 0) ||
+		    !engine_set_priority(e, now, q, m, (unsigned)sqlite3_column_int(st, 4)))
 			log_warn("store", "membership %s/%s not loaded", sqlite3_column_text(st, 0),
 			         sqlite3_column_text(st, 1));
 	}
@@ -681,6 +698,8 @@ static void store_bind_queue(sqlite3_stmt *st, const struct eng_queue_conf *c)
 	bind_int(st, ":retry_rejected", c->retry_rejected_s);
 	bind_int(st, ":retry_timeout", c->retry_timeout_s);
 	bind_int(st, ":retry_unreachable", c->retry_unreachable_s);
+	bind_text(st, ":dids", c->dids);
+	bind_int(st, ":priority_step", c->priority_step_s);
 }
 
 /* The wait estimator as qconf's text; NULL (the default) if qconf has none. */
@@ -803,6 +822,60 @@ enum store_err store_agent_active(store_t *s, const char *queue, const char *log
 	bind_text(st, ":queue", queue);
 	bind_text(st, ":login", login);
 	bind_int(st, ":active", active);
+	return store_change(s, st);
+}
+
+enum store_err store_priority(store_t *s, const char *queue, const char *login, unsigned prio)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_PRIORITY);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":queue", queue);
+	bind_text(st, ":login", login);
+	bind_int(st, ":priority", prio);
+	return store_change(s, st);
+}
+
+enum store_err store_agent_session(store_t *s, const char *login, int64_t since_unix_ms)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_SESSION);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":login", login);
+	if (since_unix_ms)
+		bind_int(st, ":since", since_unix_ms);
+	return store_change(s, st);
+}
+
+int64_t store_agent_since(store_t *s, const char *login)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_SINCE);
+	int64_t since = 0;
+	if (!st)
+		return 0;
+	bind_text(st, ":login", login);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		since = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return since;
+}
+
+enum store_err store_feature_put(store_t *s, const char *code, const char *action)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_FEATURE_PUT);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":code", code);
+	bind_text(st, ":action", action);
+	return store_change(s, st);
+}
+
+enum store_err store_feature_del(store_t *s, const char *code)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_FEATURE_DEL);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":code", code);
 	return store_change(s, st);
 }
 

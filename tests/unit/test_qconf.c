@@ -306,7 +306,7 @@ static void test_keys_roundtrip(void **state)
 		if (qconf_set(&d, keys[n], buf, err, sizeof(err)) != 0 && strcmp(keys[n], "number") != 0)
 			fail_msg("%s=%s does not round-trip: %s", keys[n], buf, err);
 	}
-	assert_int_equal(n, 22);
+	assert_int_equal(n, 24);
 	assert_memory_equal(&c, &d, sizeof(c));
 }
 
