@@ -453,12 +453,15 @@ static bool engine_resting(const struct eng_member *m)
 	return m->rest.node.idx != STRATEGY_NONE;
 }
 
-/* Losing a member may send q's waiting calls away: under skills-strict when
+/* Losing a member may send q's waiting calls away (under skills-strict when
  * no staffed member is left for them, with timeout_if_empty when nobody is
- * logged in any more. Dispatch decides, call by call. */
+ * logged in any more) or open worse priority levels to them (with a
+ * priority_step, levels count from the best staffed one). Dispatch decides,
+ * call by call. */
 static bool engine_loss_matters(const struct eng_queue *q)
 {
-	return q->conf.strategy == STRAT_SKILLS_STRICT || (q->conf.timeout_if_empty && q->nlogged == 0);
+	return q->conf.strategy == STRAT_SKILLS_STRICT || q->conf.priority_step_s > 0 ||
+	       (q->conf.timeout_if_empty && q->nlogged == 0);
 }
 
 /* Brings one assignment's cached flags, q's counters and q's structures in

@@ -1851,6 +1851,154 @@ static void test_skills_loose(void **state)
 	(void)c2;
 }
 
+/* ---- priorities ---- */
+
+static void test_priorities(void **state)
+{
+	eng_id q = queue("pr", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), a2 = agent("1002", q), a3 = agent("1003", q);
+
+	(void)state;
+	assert_int_equal(engine_priority(e, q, a1), ENG_PRIO_DEFAULT);
+	assert_true(engine_set_priority(e, now, q, a1, 2));
+	assert_false(engine_set_priority(e, now, q, a1, 0));
+	assert_false(engine_set_priority(e, now, q, a1, ENG_PRIO_LEVELS + 1));
+	assert_int_equal(engine_priority(e, q, a1), 2);
+	drain();
+	/* Level 1 first, round robin inside it; level 2 only when 1 has nobody. */
+	enter(q);
+	assert_int_equal(offered_to(), a2);
+	answer();
+	enter(q);
+	assert_int_equal(offered_to(), a3);
+	answer();
+	enter(q);
+	assert_int_equal(offered_to(), a1);
+	answer();
+	enter(q);                                    /* everyone busy: waits */
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	/* Raising a1 to level 1 is not enough: a1 is on a call. */
+	assert_true(engine_set_priority(e, now, q, a1, 1));
+	drain();
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_int_equal(engine_priority(e, q, 0), 0);
+}
+
+static void test_priority_step_widens(void **state)
+{
+	eng_id q = queue("pw", STRAT_MOST_IDLE);
+	eng_id a1 = agent("1001", q), a2 = agent("1002", q), a3 = agent("1003", q), c;
+	eng_ms t0;
+
+	(void)state;
+	qset(q, "priority_step", "30");
+	assert_true(engine_set_priority(e, now, q, a2, 2));
+	assert_true(engine_set_priority(e, now, q, a3, 3));
+	drain();
+	enter(q);
+	assert_int_equal(offered_to(), a1);
+	answer();
+	t0 = now;
+	c = enter(q);
+	assert_int_equal(count_kind(ACT_OFFER), 0);  /* level 2 not open yet */
+	assert_int_equal(engine_call_level(e, now, c), 1);
+	tick_to(t0 + 29999);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	tick_to(t0 + 30000);
+	assert_int_equal(engine_call_level(e, now, c), 2);
+	assert_int_equal(offered_to(), a2);          /* level 2 opened, level 3 not yet */
+	answer();
+	/* Levels count from the best staffed one: with a1 logged out and a2 away
+	 * (each after its call), level 3 is the best and opens at once. */
+	c = enter(q);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_true(engine_agent_away(e, now, a2, "x"));
+	assert_true(engine_agent_logout(e, now, a1));
+	assert_true(engine_talk_end(e, now, mview(a1).call));
+	drain();
+	assert_int_equal(count_kind(ACT_OFFER), 0);   /* a2, staffed at level 2, still talks */
+	assert_true(engine_talk_end(e, now, mview(a2).call));
+	drain();
+	assert_int_equal(engine_call_level(e, now, c), 3);
+	assert_int_equal(offered_to(), a3);
+}
+
+/* The guide's skills-strict: a call waits only while a staffed member (logged
+ * in, ready, active) has its skill; skill conflicts go to escalation. */
+static void test_skills_strict_guide(void **state)
+{
+	eng_id q = queue("sg", STRAT_SKILLS_STRICT), spill = queue("sgx", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), a2 = agent("1002", q), c;
+
+	(void)state;
+	(void)spill;
+	qset(q, "escalation_queue", "sgx");
+	skill("es", "caller_number starts_with +34");
+	skill("mad", "caller_number starts_with +3491");
+	skill("us", "caller_number starts_with +1");
+	engine_skill_assign(e, a1, "es", true);
+	engine_skill_assign(e, a2, "mad", true);
+	engine_skill_assign(e, a2, "us", true);
+	/* +3491 matches es (a1) and mad (a2): a conflict. */
+	enter_from(q, "+34911");
+	assert_string_equal(find_event(EV_CALL_ESCALATE)->reason, "conflict");
+	/* a1 away: nobody staffed has es, so a +34 call escalates at once. */
+	assert_true(engine_agent_away(e, now, a1, "lunch"));
+	drain();
+	enter_from(q, "+3493");
+	assert_string_equal(find_event(EV_CALL_ESCALATE)->reason, "noskill");
+	/* a waiting call leaves when its last staffed match does. */
+	c = enter_from(q, "+1555");
+	answer();
+	c = enter_from(q, "+1556");
+	assert_int_equal(count_kind(ACT_OFFER), 0);   /* a2 busy but staffed: waits */
+	assert_int_equal(cview(c).queue, q);
+	assert_true(engine_agent_pause(e, now, q, a2));
+	drain();
+	assert_string_equal(find_event(EV_CALL_ESCALATE)->reason, "noskill");
+	assert_int_equal(cview(c).queue, spill);
+}
+
+static void test_timeout_if_empty_waiting(void **state)
+{
+	eng_id q = queue("te", STRAT_ROUND_ROBIN), spill = queue("tex", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), c;
+
+	(void)state;
+	qset(q, "escalation_queue", "tex");
+	set_conf(q, set_if_empty, 1);
+	assert_true(engine_agent_away(e, now, a1, "x"));
+	drain();
+	c = enter(q);                                  /* away is not empty: waits */
+	assert_int_equal(cview(c).queue, q);
+	assert_true(engine_agent_logout(e, now, a1));
+	drain();
+	assert_string_equal(find_event(EV_CALL_ESCALATE)->reason, "empty");
+	assert_int_equal(cview(c).queue, spill);
+	assert_int_equal(qstats(q).missed, 1);
+}
+
+static void test_dids(void **state)
+{
+	struct eng_queue_conf c = conf("dd", "7000", STRAT_ROUND_ROBIN), d;
+	eng_id q;
+
+	(void)state;
+	snprintf(c.dids, sizeof(c.dids), "7001,7002");
+	q = engine_queue_add(e, now, &c);
+	assert_true(q != 0);
+	assert_int_equal(engine_queue_by_number(e, "7000"), q);
+	assert_int_equal(engine_queue_by_number(e, "7002"), q);
+	assert_int_equal(engine_queue_by_number(e, "700"), 0);
+	d = conf("de", "7002", STRAT_ROUND_ROBIN);      /* taken as a did */
+	assert_int_equal(engine_queue_add(e, now, &d), 0);
+	d = conf("de", "7003", STRAT_ROUND_ROBIN);
+	snprintf(d.dids, sizeof(d.dids), "7000");       /* taken as a number */
+	assert_int_equal(engine_queue_add(e, now, &d), 0);
+	snprintf(d.dids, sizeof(d.dids), "7004");
+	assert_true(engine_queue_add(e, now, &d) != 0);
+}
+
 static void test_skill_changes_apply(void **state)
 {
 	eng_id q = queue("sc", STRAT_SKILLS_STRICT), a1 = agent("1001", q), a2 = agent("1002", q), c;
@@ -2353,6 +2501,11 @@ int main(void)
 		T(test_rr_skips_resting_agent),
 		T(test_retry_rest_outlives_status),
 		T(test_skills_strict),
+		T(test_priorities),
+		T(test_priority_step_widens),
+		T(test_skills_strict_guide),
+		T(test_timeout_if_empty_waiting),
+		T(test_dids),
 		T(test_skills_loose),
 		T(test_skill_changes_apply),
 		T(test_away_during_call_applies_after),
