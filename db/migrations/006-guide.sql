@@ -13,3 +13,7 @@ ALTER TABLE queue_members ADD COLUMN priority INTEGER NOT NULL DEFAULT 1
 -- When the member's session began (unix ms), so its duration survives a
 -- restart; NULL while logged out.
 ALTER TABLE member_state ADD COLUMN login_unix_ms INTEGER;
+
+-- The Members tab counts a member's answers and misses in the journal over
+-- its session.
+CREATE INDEX journal_member ON journal(member, t_ms);

@@ -337,7 +337,7 @@ static const struct verb verbs_session[] = {
 
 static const struct verb *const verb_tables[] = {
 	verbs_session, verbs_queue, verbs_member, verbs_agent, verbs_call, verbs_skill, verbs_report,
-	verbs_media,
+	verbs_media, verbs_feature,
 };
 
 static const char *const need_names[] = { "anyone", "agent", "manager", "admin" };

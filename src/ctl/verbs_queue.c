@@ -9,8 +9,20 @@
 
 /* ---- queues ---- */
 
+/* The viewer's own state in q, the guide's Active/Paused buttons. */
+enum v_mine { MINE_ACTIVE, MINE_PAUSED, MINE_NONE };
+
+static enum v_mine v_my_state(const struct vctx *v, eng_id q)
+{
+	bool manager, active;
+	if (!engine_is_member(v->app->engine, q, v_self(v), &manager, &active))
+		return MINE_NONE;
+	return active ? MINE_ACTIVE : MINE_PAUSED;
+}
+
 static void v_queue_row(struct vctx *v, eng_id q)
 {
+	static const char *const mine[] = { "active", "paused", "" };
 	const struct eng_queue_conf *c = engine_queue_conf(v->app->engine, q);
 	struct eng_queue_stats st;
 	engine_queue_stats(v->app->engine, v->now, q, &st);
@@ -19,10 +31,15 @@ static void v_queue_row(struct vctx *v, eng_id q)
 	ctl_out_kv(o, "number", c->number);
 	ctl_out_kv(o, "strategy", engine_strategy_name(c->strategy));
 	ctl_out_kv(o, "paused", yesno(c->paused));
+	ctl_out_kv(o, "mine", mine[v_my_state(v, q)]);
 	ctl_out_kvu(o, "waiting", st.waiting);
 	ctl_out_kvu(o, "ready", st.ready);
 }
 
+/* The guide's sorting: "all" is creation order; "active" puts the queues
+ * where the viewer is active first, then those where it is paused; "paused"
+ * the other way round; queues the viewer is not in (an admin's) come last.
+ * Stable: creation order inside each group. */
 static void v_queue_list(struct vctx *v)
 {
 	const char *sort = ctl_get(v->req, "sort");
@@ -30,18 +47,18 @@ static void v_queue_list(struct vctx *v)
 		v_err(v, "invalid", "sort must be all, active or paused");
 		return;
 	}
+	bool by_state = sort && strcmp(sort, "all");
+	enum v_mine order[3] = { MINE_ACTIVE, MINE_PAUSED, MINE_NONE };
+	if (sort && !strcmp(sort, "paused")) {
+		order[0] = MINE_PAUSED;
+		order[1] = MINE_ACTIVE;
+	}
 	eng_id qs[1024];
 	size_t n = engine_queue_ids(v->app->engine, qs, 1024);
-	/* Creation order; "active"/"paused" pull that group to the top, stably. */
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < n; i++) {
-			bool paused = engine_queue_conf(v->app->engine, qs[i])->paused;
-			bool first = sort && !strcmp(sort, "paused") ? paused : !paused;
-			bool listed = !sort || !strcmp(sort, "all") ? pass == 0 : first == (pass == 0);
-			if (listed && v_sees_queue(v, qs[i]))
+	for (int pass = 0; pass < (by_state ? 3 : 1); pass++)
+		for (size_t i = 0; i < n; i++)
+			if (v_sees_queue(v, qs[i]) && (!by_state || v_my_state(v, qs[i]) == order[pass]))
 				v_queue_row(v, qs[i]);
-		}
-	}
 	v_finish_rows(v);
 }
 
@@ -185,6 +202,27 @@ static const char *v_queue_referrer(struct vctx *v, const char *name, const char
 
 /* ---- settings ---- */
 
+/* The queue's number and each of its dids must be no other queue's. */
+static bool v_numbers_free(struct vctx *v, const struct eng_queue_conf *c)
+{
+	char num[ENG_NUMBER_MAX];
+	const char *p = c->dids;
+	snprintf(num, sizeof num, "%s", c->number);
+	for (;;) {
+		eng_id other = engine_queue_by_number(v->app->engine, num);
+		const char *owner = other ? engine_queue_conf(v->app->engine, other)->name : "";
+		if (other && strcmp(owner, c->name)) {
+			v_err(v, "exists", "number %s belongs to queue %s", num, owner);
+			return false;
+		}
+		if (!*p)
+			return true;
+		size_t n = strcspn(p, ",");
+		snprintf(num, sizeof num, "%.*s", (int)n, p);
+		p += n + (p[n] == ',');
+	}
+}
+
 /* Applies every key=value of the request to c; false after replying. */
 static bool v_apply_settings(struct vctx *v, struct eng_queue_conf *c)
 {
@@ -202,10 +240,14 @@ static bool v_apply_settings(struct vctx *v, struct eng_queue_conf *c)
 			return false;
 		}
 	}
-	eng_id other = engine_queue_by_number(v->app->engine, c->number);
-	if (other && strcmp(engine_queue_conf(v->app->engine, other)->name, c->name)) {
-		v_err(v, "exists", "number %s belongs to queue %s", c->number,
-		      engine_queue_conf(v->app->engine, other)->name);
+	if (!v_numbers_free(v, c))
+		return false;
+	/* The guide: skills-based routing needs an escalation; calls no staffed
+	 * member has the skill for go there (escalation_dest=hangup says so). */
+	if (c->strategy == STRAT_SKILLS_STRICT && !c->escalation_queue[0] && !c->escalation_dest[0]) {
+		v_err(v, "invalid", "skills-strict needs escalation_queue or escalation_dest "
+		                    "(escalation_dest=hangup to hang up calls no staffed agent has the "
+		                    "skill for)");
 		return false;
 	}
 	return v_refs_ok(v, c);

@@ -35,6 +35,7 @@ enum store_stmt {
 	ST_PRIORITY,
 	ST_SESSION,
 	ST_SINCE,
+	ST_COUNTS,
 	ST_FEATURE_PUT,
 	ST_FEATURE_DEL,
 	ST_FEATURES,
@@ -100,6 +101,9 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_SESSION] = "UPDATE member_state SET login_unix_ms = :since WHERE member_id = " MEMBER_ID,
 	[ST_SINCE] = "SELECT coalesce(ms.login_unix_ms, 0) FROM member_state ms "
 	             "WHERE ms.member_id = " MEMBER_ID " AND ms.logged_in",
+	[ST_COUNTS] = "SELECT coalesce(sum(event = 'call.answer'), 0), "
+	              "coalesce(sum(event = 'call.miss'), 0) FROM journal "
+	              "WHERE member = :login AND t_ms >= :since",
 	[ST_FEATURE_PUT] = "INSERT INTO feature_codes (code, action) VALUES (:code, :action) "
 	                   "ON CONFLICT (code) DO UPDATE SET action = excluded.action",
 	[ST_FEATURE_DEL] = "DELETE FROM feature_codes WHERE code = :code",
@@ -858,6 +862,22 @@ int64_t store_agent_since(store_t *s, const char *login)
 		since = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return since;
+}
+
+void store_member_counts(store_t *s, const char *login, int64_t since_unix_ms, unsigned *handled,
+                         unsigned *missed)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_COUNTS);
+	*handled = *missed = 0;
+	if (!st)
+		return;
+	bind_text(st, ":login", login);
+	bind_int(st, ":since", since_unix_ms);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*handled = (unsigned)sqlite3_column_int64(st, 0);
+		*missed = (unsigned)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
 }
 
 enum store_err store_feature_put(store_t *s, const char *code, const char *action)

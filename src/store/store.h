@@ -123,6 +123,10 @@ enum store_err store_priority(store_t *s, const char *queue, const char *login, 
  * reads it back (0 if logged out or unknown). Call after store_agent_state. */
 enum store_err store_agent_session(store_t *s, const char *login, int64_t since_unix_ms);
 int64_t store_agent_since(store_t *s, const char *login);
+/* The member's call.answer and call.miss events in the journal from
+ * since_unix_ms on (as committed so far: the journal is written in batches). */
+void store_member_counts(store_t *s, const char *login, int64_t since_unix_ms, unsigned *handled,
+                         unsigned *missed);
 
 /* Feature codes ("*50" -> "login"); fills up to max pairs, returns the count. */
 struct store_feature { char code[16]; char action[32]; };

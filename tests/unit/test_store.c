@@ -496,10 +496,18 @@ static void test_assign_and_state_round_trip(void **state)
 	assert_int_equal(store_agent_state(s, "3002", true, true, NULL), STORE_OK);
 	assert_int_equal(store_agent_state(s, "3002", true, true, ""), STORE_OK);
 	assert_int_equal(store_agent_state(s, "nope", true, true, NULL), STORE_NOTFOUND);
+	assert_int_equal(store_priority(s, "qa", "3002", 4), STORE_OK);
+	assert_int_equal(store_priority(s, "qb", "3002", 4), STORE_NOTFOUND);
+	assert_int_equal(store_agent_session(s, "3001", 1700000000123LL), STORE_OK);
 	store_close(s);
 
 	s = open_ok(f->path);
 	engine_t *e = load(s, NULL);
+	assert_int_equal(engine_priority(e, engine_queue_find(e, "qa"), engine_member_find(e, "3002")), 4);
+	assert_int_equal(engine_priority(e, engine_queue_find(e, "qa"), engine_member_find(e, "3001")),
+	                 ENG_PRIO_DEFAULT);
+	assert_int_equal(store_agent_since(s, "3001"), 1700000000123LL);
+	assert_int_equal(store_agent_since(s, "3002"), 0);
 	assert_membership(e, "qa", "3001", false, true);
 	assert_membership(e, "qb", "3001", false, true);
 	assert_membership(e, "qa", "3002", true, true);
