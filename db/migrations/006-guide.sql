@@ -17,3 +17,7 @@ ALTER TABLE member_state ADD COLUMN login_unix_ms INTEGER;
 -- The Members tab counts a member's answers and misses in the journal over
 -- its session.
 CREATE INDEX journal_member ON journal(member, t_ms);
+
+-- The wait announcement's last answered waits per queue are read back from
+-- the journal at start.
+CREATE INDEX journal_queue_event ON journal(queue, event);

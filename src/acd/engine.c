@@ -2112,6 +2112,14 @@ unsigned engine_wait_estimate(const engine_t *e, eng_ms now, eng_id call)
 	return engine_ms_to_s((eng_ms)engine_call_position(c) * handle / staffed);
 }
 
+void engine_queue_restore_waits(engine_t *e, eng_id qid, const eng_ms *waits, size_t n)
+{
+	struct eng_queue *q = engine_queue(e, qid);
+
+	for (size_t i = 0; q && i < n; i++)
+		q->last_wait[q->nwaits++ % ENG_LAST_WAITS] = waits[i];
+}
+
 /* ---- skills ---- */
 
 static int engine_skill_slot(const engine_t *e, const char *name)

@@ -368,6 +368,10 @@ eng_id engine_call_pickup(engine_t *e, eng_ms now, eng_id call, eng_id m);
  * the queue's last 20 ended calls (talk + the queue's recovery; 120 s if
  * none) / max(1, members logged in, ready and active there). 0 when talking. */
 unsigned engine_wait_estimate(const engine_t *e, eng_ms now, eng_id call);
+/* Restores the answered waits WAIT_LAST5 averages (oldest first, at most the
+ * last 5 count), so the announcement survives a restart (store_load reads
+ * them from the journal). Counters are not touched. */
+void engine_queue_restore_waits(engine_t *e, eng_id q, const eng_ms *waits, size_t n);
 
 /* ---- skills ---- */
 /* Skill changes reach the queues at the next dispatch: until then

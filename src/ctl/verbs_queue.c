@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "acd/qconf.h"
 
@@ -223,6 +224,35 @@ static bool v_numbers_free(struct vctx *v, const struct eng_queue_conf *c)
 	}
 }
 
+/* Every file:NAME of a hold loop (already checked for shape by
+ * media_hold_valid) must be a readable file in the media folder: a typo
+ * would otherwise only show as silence to callers. */
+static bool v_hold_files_ok(struct vctx *v, const char *spec)
+{
+	char path[1024];
+	for (const char *p = spec; *p;) {
+		size_t n = strcspn(p, ",");
+		const char *item = p;
+		while (n && *item == ' ') {
+			item++;
+			n--;
+		}
+		while (n && item[n - 1] == ' ')
+			n--;
+		if (n > 5 && !strncmp(item, "file:", 5)) {
+			snprintf(path, sizeof path, "%s/%.*s", v->app->conf.media, (int)(n - 5), item + 5);
+			if (access(path, R_OK) != 0) {
+				v_err(v, "invalid", "hold: no media file '%.*s' (import it with media.import)",
+				      (int)(n - 5), item + 5);
+				return false;
+			}
+		}
+		p += strcspn(p, ",");
+		p += *p == ',';
+	}
+	return true;
+}
+
 /* Applies every key=value of the request to c; false after replying. */
 static bool v_apply_settings(struct vctx *v, struct eng_queue_conf *c)
 {
@@ -235,6 +265,8 @@ static bool v_apply_settings(struct vctx *v, struct eng_queue_conf *c)
 			v_err(v, "invalid", "hold: %s", err);
 			return false;
 		}
+		if (!strcmp(a->key, "hold") && !v_hold_files_ok(v, a->value))
+			return false;
 		if (qconf_set(c, a->key, a->value, err, sizeof err) < 0) {
 			v_err(v, "invalid", "%s", err);
 			return false;

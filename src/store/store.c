@@ -519,6 +519,30 @@ static int store_load_queues(store_t *s, engine_t *e, eng_ms now)
 	return store_finish(s, st, rc);
 }
 
+/* The last answered waits of each queue, from the journal, for the wait
+ * announcement (engine_queue_restore_waits). */
+static int store_load_waits(store_t *s, engine_t *e)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT value FROM (SELECT id, value FROM journal "
+	                                    "WHERE event = 'call.answer' AND queue = ?1 "
+	                                    "ORDER BY id DESC LIMIT 5) ORDER BY id");
+	eng_id qs[1024];
+	size_t nq = engine_queue_ids(e, qs, 1024);
+	int rc = SQLITE_DONE;
+	for (size_t i = 0; st && i < nq; i++) {
+		eng_ms waits[5];
+		size_t n = 0;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, engine_queue_conf(e, qs[i])->name, -1, SQLITE_STATIC);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 5)
+			waits[n++] = sqlite3_column_int64(st, 0);
+		if (rc != SQLITE_DONE)
+			break;
+		engine_queue_restore_waits(e, qs[i], waits, n);
+	}
+	return st ? store_finish(s, st, rc) : -1;
+}
+
 static int store_load_members(store_t *s, engine_t *e,
                               void (*cred)(void *, const char *, const char *), void *ctx)
 {
@@ -660,7 +684,8 @@ int store_load(store_t *s, engine_t *e, eng_ms now,
                void (*cred)(void *ctx, const char *login, const char *ha1), void *ctx)
 {
 	s->eng = e;
-	if (store_load_queues(s, e, now) != 0 || store_load_members(s, e, cred, ctx) != 0 ||
+	if (store_load_queues(s, e, now) != 0 || store_load_waits(s, e) != 0 ||
+	    store_load_members(s, e, cred, ctx) != 0 ||
 	    store_load_assign(s, e, now) != 0 || store_load_state(s, e, now) != 0 ||
 	    store_load_skills(s, e) != 0 || store_load_member_skills(s, e) != 0 ||
 	    store_recordings_interrupted(s) != 0) {

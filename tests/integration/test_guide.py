@@ -280,3 +280,11 @@ def test_members_tab(env):
     check(outcome(as_(env, "1001", "member.set 1001 record=no")) == "denied", "an agent set record")
     env.ctl.ok("agent.logout", "1001")
     check(env.ctl.row("member.show", "1001")["session"] == "0", "a logged-out member has a session")
+
+
+def test_hold_file_must_exist(env):
+    """A hold loop naming a file the media folder does not have is refused; an imported one is accepted."""
+    reply = env.ctl.err("invalid", "queue.set", "support", "hold=position,file:nope.wav,repeat")
+    check("nope.wav" in reply.stdout, f"the error does not name the file: {reply!r}")
+    env.ctl.ok("queue.set", "support", "hold=position,file:music.wav,repeat")
+    check(env.ctl.row("queue.show", "support")["hold"] == "position,file:music.wav,repeat", "hold not set")

@@ -845,6 +845,35 @@ static void test_journal_names_and_close_flushes(void **state)
 	                 1);
 }
 
+/* The wait announcement's last 5 answered waits come back from the journal. */
+static void test_wait_estimate_restored(void **state)
+{
+	struct fixture *f = *state;
+	store_t *s = open_ok(f->path);
+	assert_int_equal(store_seed_demo(s), 0);
+	engine_t *e = load(s, NULL);
+	for (int i = 0; i < 7; i++) {
+		struct eng_action a = { .kind = ACT_EVENT, .event = EV_CALL_ANSWER, .call = (eng_id)i + 1,
+		                        .queue = engine_queue_find(e, "sales"),
+		                        .member = engine_member_find(e, "1002"),
+		                        .value = i < 2 ? 900000 : 60000 + 1000 * i };
+		store_journal(s, 10 + i, &a);
+	}
+	store_close(s);
+	engine_free(e);
+
+	s = open_ok(f->path);
+	e = load(s, NULL);
+	eng_id c = engine_call_enter(e, 1000, engine_queue_find(e, "sales"), NULL);
+	assert_true(c != 0);
+	/* The last five: 62..66 s, mean 64 s; the two older 900 s waits are out. */
+	assert_int_equal(engine_wait_estimate(e, 1000, c), 64);
+	c = engine_call_enter(e, 1000, engine_queue_find(e, "support"), NULL);
+	assert_int_equal(engine_wait_estimate(e, 1000, c), 0);
+	engine_free(e);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -858,6 +887,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queue_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_assign_and_state_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_estimate_restored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_skills_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_skill_bad_pattern_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recordings, setup, teardown),
