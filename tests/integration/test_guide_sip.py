@@ -1,5 +1,5 @@
 """Guide behaviour that unit tests covered alone, now over real SIP and RTP (issue 11): least-calls and
-least-offers routing, *58 whisper heard by the agent only, *59 barge, the `spy` verb, group: and uri:
+least-offers routing, the wait announcement heard, *58 whisper heard by the agent only, *59 barge, the `spy` verb, group: and uri:
 destinations, a member's own phone calling a queue, per-member recording, SIP over TCP, media.import then the
 new file heard, and `callqctl top` driven in tmux."""
 import shutil
@@ -8,7 +8,8 @@ import time
 import wave
 
 from harness import CALLQCTL, MEDIA, PT_PCMU, TONE, check, received_samples, tone_snr, wait_for
-from test_media_calls import recording_row, restart_with, tone_not_heard
+from test_media_calls import (clip_pattern, contains_clip, recording_row, restart_with, tone_not_heard,
+                              ulaw_stream)
 from test_routing import send_tone, tone_arrives
 
 MIN_SNR_DB = 20
@@ -198,6 +199,24 @@ def test_spy_verb(env):
 
 
 # ---------------------------------------------------------------------------------------------- media, top
+
+def test_wait_announcement_heard(env):
+    """hold=wait,…: a waiting caller hears 'your estimated wait time is' and 'less than a minute' (the last
+    answered call waited about a second)."""
+    phone = env.phone("1001", answer_ms=200)
+    env.make_ready("1001")
+    first = env.call("6000", duration_ms=800, from_user="5550141")
+    phone.sipp.wait_event("ANSWERED", 10)
+    first.sipp.expect_success(20)
+    env.ctl.ok("agent.logout", "1001")
+    env.ctl.ok("queue.set", "support", "hold=wait,pause:1,repeat")
+    call = env.call("6000", duration_ms=9000, from_user="5550142")
+    intro, less = clip_pattern("en/wait-is.wav"), clip_pattern("en/less-than-minute.wav")
+    wait_for(lambda: contains_clip(ulaw_stream(call.rtp.received()), less), 10,
+             "'less than a minute' in the hold audio")
+    check(contains_clip(ulaw_stream(call.rtp.received()), intro), "'your estimated wait time is' not heard")
+    call.sipp.kill()
+
 
 def test_media_import_heard(env):
     """media.import converts a 16 kHz file into the media folder; a hold loop naming it plays it."""
