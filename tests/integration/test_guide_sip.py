@@ -1,7 +1,7 @@
 """Guide behaviour that unit tests covered alone, now over real SIP and RTP (issue 11): least-calls and
-least-offers routing, the wait announcement heard, *58 whisper heard by the agent only, *59 barge, the `spy` verb, group: and uri:
-destinations, a member's own phone calling a queue, per-member recording, SIP over TCP, media.import then the
-new file heard, and `callqctl top` driven in tmux."""
+least-offers routing, the wait announcement heard, *58 whisper heard by the agent only, *59 barge, the `spy`
+verb, group: and uri: destinations, a member's own phone calling a queue, per-member recording, SIP over TCP,
+media.import then the new file heard, and `callqctl top` driven in tmux."""
 import shutil
 import subprocess
 import time
