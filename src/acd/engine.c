@@ -932,6 +932,7 @@ static void engine_move(engine_t *e, eng_ms now, struct eng_call *c, struct eng_
 	const char *why;
 
 	engine_event(e, now, EV_CALL_ESCALATE, c->id, c->q->id, 0, to->id, reason);
+	engine_event(e, now, EV_CALL_ENTER, c->id, to->id, 0, 0, "escalated");
 	c->q = to;
 	why = engine_admit_refusal(to);
 	if (!why) {
@@ -1871,8 +1872,8 @@ static void engine_record_wait(struct eng_queue *q, eng_ms wait)
 	q->last_wait[q->nwaits++ % ENG_LAST_WAITS] = wait;
 }
 
-/* The wait counts from the call's first entry, escalations included: that is
- * what the caller waited. */
+/* The queue's wait counts from the call's entry into it: an escalated call
+ * does not bring the wait of the queue it left into this one's numbers. */
 bool engine_offer_answered(engine_t *e, eng_ms now, eng_id offer)
 {
 	struct eng_call *c = engine_map_get(&e->offers, offer);
@@ -1885,7 +1886,7 @@ bool engine_offer_answered(engine_t *e, eng_ms now, eng_id offer)
 		return false;
 	q = c->q;
 	m = engine_member(e, c->member);
-	wait = now - c->entered;
+	wait = now - c->qentered;
 	engine_map_del(&e->offers, offer);
 	engine_timer_clear(e, &c->expiry);
 	engine_timer_clear(e, &c->timeout);
@@ -2052,6 +2053,7 @@ static void engine_fill_call_view(const struct eng_call *c, eng_ms now, unsigned
 	out->entered = c->entered;
 	out->talking = c->state == CALL_TALKING;
 	out->wait_ms = (out->talking ? c->answered : now) - c->entered;
+	out->queue_wait_ms = (out->talking ? c->answered : now) - c->qentered;
 	out->member = c->member;
 }
 

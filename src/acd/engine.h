@@ -30,10 +30,13 @@
  * home queue's escalation_queue takes the call once; after that, or without
  * one, the home queue's escalation_dest: "queue:NAME" moves the call there
  * (NAME becomes its home), anything else releases it with REL_TRANSFER and
- * that dest. A move keeps the call id and its entry time (waits and reports
- * count from the first entry) but starts a fresh timeout in the new queue,
- * at the end of its line, and is journaled as EV_CALL_ESCALATE; the queue it
- * left counts it missed. Nothing configured: a timeout releases with
+ * that dest. A move keeps the call id and its first entry time but starts a
+ * fresh timeout in the new queue, at the end of its line, and is journaled as
+ * EV_CALL_ESCALATE, then EV_CALL_ENTER (reason "escalated") in the queue it
+ * joins, which counts it offered; the queue it left counts it missed. A
+ * queue's waits (stats, the wait announcement, EV_CALL_ANSWER's value) count
+ * from the call's entry into that queue; the wait from the first entry stays
+ * in the call view (wait_ms) and in the journal (its first EV_CALL_ENTER). Nothing configured: a timeout releases with
  * REL_TIMEOUT, limit/empty refuse the call, no skill hangs up (REL_TRANSFER,
  * dest "hangup"). A call moved 8 times is hung up the same
  * way, whatever the configuration says, so a loop cannot keep it forever.
@@ -149,11 +152,12 @@ enum eng_action_kind {
 
 /* Journal events: what reports and the event stream are built from. */
 enum eng_event {
-	EV_CALL_ENTER,    /* call, queue */
+	EV_CALL_ENTER,    /* call, queue; reason "" for a new call, "escalated" when a
+	                     move brings it in (after EV_CALL_ESCALATE) */
 	EV_CALL_REFUSED,  /* call, queue, reason: "limit", "empty", "unknown" */
 	EV_CALL_OFFER,    /* call, queue, member, offer */
 	EV_CALL_MISS,     /* call, queue, member, reason: "timeout", "rejected", "unreachable" */
-	EV_CALL_ANSWER,   /* call, queue, member, value = wait ms */
+	EV_CALL_ANSWER,   /* call, queue, member, value = wait ms in this queue */
 	EV_CALL_ABANDON,  /* call, queue, reason: "waiting", "ringing"; "operator" for
 	                     call.hangup before an answer, which no counter includes */
 	EV_CALL_TIMEOUT,  /* call, queue */
@@ -242,7 +246,8 @@ struct eng_call_view {
 	char caller_name[ENG_NAME_MAX];
 	char callee_number[ENG_NUMBER_MAX];
 	unsigned position;          /* 1 = next to be offered */
-	eng_ms entered, wait_ms;
+	eng_ms entered, wait_ms;    /* first entry; wait from it (to the answer when talking) */
+	eng_ms queue_wait_ms;       /* the same from the entry into this queue */
 	bool talking;
 	eng_id member;              /* ringing or talking member, else 0 */
 };
@@ -363,7 +368,7 @@ bool engine_call_bump(engine_t *e, eng_ms now, eng_id call);
  * call. */
 eng_id engine_call_pickup(engine_t *e, eng_ms now, eng_id call, eng_id m);
 /* The `wait` announcement for a waiting call, in seconds, by its queue's
- * estimator: WAIT_LAST5 = mean wait (from first entry) of the queue's last 5
+ * estimator: WAIT_LAST5 = mean wait (from entry into the queue) of its last 5
  * answered calls, 0 if none; WAIT_THROUGHPUT = position x mean handle time of
  * the queue's last 20 ended calls (talk + the queue's recovery; 120 s if
  * none) / max(1, members logged in, ready and active there). 0 when talking. */

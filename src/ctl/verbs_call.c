@@ -70,6 +70,7 @@ static void v_calls(struct vctx *v)
 		ctl_out_kvu(o, "call", cv[i].id);
 		ctl_out_kvu(o, "position", cv[i].position);
 		ctl_out_kvu(o, "wait", (unsigned long long)(cv[i].wait_ms / 1000));
+		ctl_out_kvu(o, "queue_wait", (unsigned long long)(cv[i].queue_wait_ms / 1000));
 		ctl_out_kv(o, "caller_number", cv[i].caller_number);
 		ctl_out_kv(o, "caller_name", cv[i].caller_name);
 		ctl_out_kv(o, "country", country_of(cv[i].caller_number));

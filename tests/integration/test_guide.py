@@ -1,7 +1,8 @@
 """The product guide, row by row (issue 11), over real SIP: member priorities and their widening, skills-strict
 as the guide reads it, unknown keys refused, timeout-if-empty for waiting calls, who sees agents' names in
 `calls`, `matches` (plain value and regex), queue.list sorting by the viewer's own state, feature-code verbs,
-several numbers (dids) into one queue, the Members tab, managers setting the recording flag, *54 / *55 / *56."""
+several numbers (dids) into one queue, the Members tab, managers setting the recording flag, *54 / *55 / *56,
+hold files that must exist, and escalated calls counted in the queue they join."""
 import time
 
 from harness import check, wait_for
@@ -288,3 +289,27 @@ def test_hold_file_must_exist(env):
     check("nope.wav" in reply.stdout, f"the error does not name the file: {reply!r}")
     env.ctl.ok("queue.set", "support", "hold=position,file:music.wav,repeat")
     check(env.ctl.row("queue.show", "support")["hold"] == "position,file:music.wav,repeat", "hold not set")
+
+
+def test_escalated_call_counts_in_its_new_queue(env):
+    """A call times out of support after 2 s into `spill`, where 1002 answers it about a second later: spill
+    counts it offered and handled with its own wait (about 1 s, not 3); `calls` showed both waits."""
+    env.ctl.ok("queue.create", "spill", "number=6003", "recovery=0")
+    env.ctl.ok("queue.assign", "spill", "1002", "active=yes")
+    env.ctl.ok("queue.set", "support", "timeout=2", "escalation_queue=spill")
+    phone = env.phone("1002", answer_ms=100)
+    call = env.call("6000", duration_ms=8000, from_user="5550020")
+    wait_for(lambda: env.ctl.ok("calls", "spill").rows, 10, "the call to move to spill")
+    time.sleep(1)
+    row = env.ctl.ok("calls", "spill").rows[0]
+    check(int(row["wait"]) >= int(row["queue_wait"]) + 2, f"calls does not tell the two waits apart: {row}")
+    env.make_ready("1002")
+    phone.sipp.wait_event("ANSWERED", 10)
+    stats = env.wait_stats("spill", handled=1)
+    check(int(stats["avg_wait"]) <= 2, f"spill's avg_wait {stats['avg_wait']} counts support's wait too")
+    report = {r["name"]: r for r in env.ctl.ok("report", "queue=spill", "queue=support", "from=1").rows
+              if r.get("type") == "queue"}
+    check(report["spill"]["offered"] == "1", f"spill did not count the escalated call offered: {report}")
+    check(report["support"]["missed"] == "1", f"support did not count the call missed: {report}")
+    check(int(report["spill"]["avg_wait"]) <= 2, f"spill's reported wait counts support's: {report['spill']}")
+    call.sipp.expect_success(20)

@@ -1339,11 +1339,16 @@ static void test_escalation_on_limit_and_empty(void **state)
 	c2 = enter(a);
 	assert_true(c1 && c2);
 	assert_int_equal(count_event(EV_CALL_REFUSED), 0);
-	assert_int_equal(count_event(EV_CALL_ENTER), 1);
+	assert_int_equal(count_event(EV_CALL_ENTER), 2);     /* into a, then into b */
 	ev = find_event(EV_CALL_ESCALATE);
 	assert_int_equal(ev->queue, a);
 	assert_int_equal(ev->value, b);
 	assert_string_equal(ev->reason, "limit");
+	assert_true(event_index(EV_CALL_ESCALATE) < nacts);
+	ev = &acts[event_index(EV_CALL_ESCALATE) + 1];        /* b counts it offered */
+	assert_int_equal(ev->event, EV_CALL_ENTER);
+	assert_int_equal(ev->queue, b);
+	assert_string_equal(ev->reason, "escalated");
 	assert_int_equal(qstats(a).missed, 1);
 	assert_int_equal(cview(c2).queue, b);
 	/* Empty queue straight to an outside destination: the call gets an id
@@ -1978,6 +1983,31 @@ static void test_timeout_if_empty_waiting(void **state)
 	assert_int_equal(qstats(q).missed, 1);
 }
 
+/* The queue an escalated call joins counts it offered and measures its wait
+ * from its own entry; the wait from the first entry stays in the call view. */
+static void test_escalated_waits_count_here(void **state)
+{
+	eng_id a = queue("wa", STRAT_ROUND_ROBIN), b = queue("wb", STRAT_ROUND_ROBIN), c, m;
+	eng_ms t0 = now;
+
+	(void)state;
+	qset(a, "escalation_queue", "wb");
+	set_conf(a, set_timeout, 10);
+	c = enter(a);
+	tick_to(t0 + 10000);
+	assert_int_equal(cview(c).queue, b);
+	assert_string_equal(acts[event_index(EV_CALL_ESCALATE) + 1].reason, "escalated");
+	now = t0 + 15000;
+	m = agent("1001", b);
+	assert_int_equal(offered_to(), m);
+	answer();
+	assert_int_equal(find_event(EV_CALL_ANSWER)->value, 5000);
+	assert_int_equal(qstats(b).avg_wait_ms, 5000);
+	assert_int_equal(qstats(b).longest_wait_ms, 5000);
+	assert_int_equal(cview(c).wait_ms, 15000);
+	assert_int_equal(cview(c).queue_wait_ms, 5000);
+}
+
 static void test_dids(void **state)
 {
 	struct eng_queue_conf c = conf("dd", "7000", STRAT_ROUND_ROBIN), d;
@@ -2506,6 +2536,7 @@ int main(void)
 		T(test_skills_strict_guide),
 		T(test_timeout_if_empty_waiting),
 		T(test_dids),
+		T(test_escalated_waits_count_here),
 		T(test_skills_loose),
 		T(test_skill_changes_apply),
 		T(test_away_during_call_applies_after),

@@ -87,6 +87,7 @@ static bool paused[SIM_QUEUES + 1];
 static eng_id pickup_call, pickup_member;
 static unsigned long ev_count[EV_CALL_BUMP + 1], rel_count[REL_TRANSFER + 1];
 static unsigned long local_fails, bad_fails, rest_returns, level_checks, wider_offers;
+static unsigned long escalated_enters;      /* EV_CALL_ENTER of a call moved in */
 static const char *const fail_reasons[] = { "rejected", "unreachable", "timeout", "local" };
 static const char *const skill_names[SIM_SKILLS] = { "us", "fr", "vip" };
 
@@ -269,6 +270,11 @@ static void sim_event(const struct eng_action *a)
 	ev_count[a->event]++;
 	switch (a->event) {
 	case EV_CALL_ENTER:
+		if (strcmp(a->reason, "escalated") == 0) {      /* follows EV_CALL_ESCALATE */
+			assert_int_equal(calls[a->call].queue, a->queue);
+			escalated_enters++;
+			break;
+		}
 		calls[a->call].queue = a->queue;
 		calls[a->call].qentered = a->at;
 		line_add(a->queue, a->call, false);
@@ -714,7 +720,7 @@ static void sim_reset(void)
 	memset(ev_count, 0, sizeof(ev_count));
 	memset(rel_count, 0, sizeof(rel_count));
 	pickup_call = pickup_member = 0;
-	local_fails = bad_fails = rest_returns = level_checks = wider_offers = 0;
+	local_fails = bad_fails = rest_returns = level_checks = wider_offers = escalated_enters = 0;
 }
 
 static void sim_run(bool with_force_away)
@@ -741,7 +747,8 @@ static void sim_run(bool with_force_away)
 		assert_int_equal(line[q].n, 0);
 	for (eng_id o = 1; o < SIM_OFFERS; o++)
 		assert_true(offers[o].state != 1);
-	assert_int_equal(released, ev_count[EV_CALL_ENTER] + ev_count[EV_CALL_REFUSED]);
+	assert_int_equal(released, ev_count[EV_CALL_ENTER] - escalated_enters + ev_count[EV_CALL_REFUSED]);
+	assert_int_equal(escalated_enters, ev_count[EV_CALL_ESCALATE]);
 	/* Every path was taken. */
 	assert_true(ev_count[EV_CALL_ANSWER] > 1000);
 	assert_true(ev_count[EV_CALL_MISS] > 500);
