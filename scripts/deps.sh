@@ -4,7 +4,7 @@ set -euo pipefail
 PKGS=(build-essential pkg-config libsofia-sip-ua-dev libortp-dev libsndfile1-dev libsqlite3-dev
       libpcre2-dev libcmocka-dev sip-tester python3 espeak-ng sox
       clang libclang-rt-14-dev
-      baresip-core linphone-cli kamailio
+      baresip-core linphone-cli kamailio tmux
       groff-base mandoc systemd)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -46,7 +46,7 @@ enum eng_pending { PEND_NONE, PEND_AWAY, PEND_LOGOUT };
  * leaving frees its agent before that agent's offer would be judged, and a
  * call that times out is not offered to an agent just leaving recovery or
  * a retry rest. */
-enum eng_due_kind { DUE_TIMEOUT, DUE_OFFER, DUE_RECOVERY, DUE_REST };
+enum eng_due_kind { DUE_TIMEOUT, DUE_OFFER, DUE_RECOVERY, DUE_REST, DUE_WIDEN };
 
 struct eng_timer {
 	struct strategy_node node;  /* in engine.timers */
@@ -62,8 +62,10 @@ struct eng_mship {
 	struct eng_queue *q;
 	struct eng_member *m;
 	size_t pos;                 /* index in q->mem: round robin's circle */
-	struct strategy_node sn;    /* in q->heap or q->buckets while available */
+	struct strategy_node sn;    /* in its level's heap or buckets while available */
 	size_t bkey;                /* least-calls: the bucket it sits in */
+	unsigned prio;              /* priority level, 1..ENG_PRIO_LEVELS */
+	unsigned lv;                /* level index whose structures hold it (prio - 1 when added) */
 	bool manager, active;
 	bool logged, staffed, avail;
 };
@@ -78,10 +80,11 @@ struct eng_call {
 	char callee_name[ENG_NAME_MAX];
 	int64_t seq;                /* global offer order; bumps go below every other */
 	eng_ms entered;             /* first entry, kept across escalations */
+	eng_ms qentered;            /* entry into its current queue: priority widening */
 	eng_ms answered;
 	eng_id member, offer;
 	bool pickup;                /* the offer is a manager's call.answer */
-	struct eng_timer timeout, expiry;
+	struct eng_timer timeout, expiry, widen;
 	eng_id rr_after;            /* round robin: the agent who last missed this call */
 	uint64_t skills;            /* skills matching the call, computed at entry */
 	eng_id home;                /* queue whose escalation settings apply */
@@ -92,17 +95,24 @@ struct eng_call {
 	struct eng_call *prev, *next;
 };
 
+/* One priority level's available members, ordered for the queue's strategy. */
+struct eng_level {
+	struct strategy_bits avail; /* by position */
+	struct strategy_heap heap;  /* most-idle, least-offers */
+	struct strategy_buckets buckets;  /* least-calls */
+	unsigned navail, nstaffed;
+};
+
 struct eng_queue {
 	eng_id id;
 	struct eng_queue_conf conf;
 	struct eng_mship **mem;     /* assignment order */
 	size_t nmem, capmem;
-	struct strategy_bits avail; /* by position */
+	struct eng_level lv[ENG_PRIO_LEVELS];
+	struct strategy_bits staffed;     /* by position: skills-strict asks who could take a call */
 	struct strategy_bits skill[ENG_SKILLS_MAX];  /* members having skill s, by position */
 	unsigned nskill[ENG_SKILLS_MAX];
 	uint64_t skillmask;         /* skills some member has */
-	struct strategy_heap heap;  /* most-idle, least-offers */
-	struct strategy_buckets buckets;  /* least-calls */
 	struct eng_call *head, *tail;     /* waiting and ringing, offer order */
 	struct eng_call *thead, *ttail;   /* talking */
 	unsigned nwait, ntalk, nlogged, nstaffed;
@@ -371,28 +381,46 @@ static bool engine_uses_heap(enum eng_strategy s)
 	return s == STRAT_MOST_IDLE || s == STRAT_LEAST_OFFERS;
 }
 
+/* ms joins the structures of its priority level (and remembers which). */
 static void engine_avail_add(struct eng_queue *q, struct eng_mship *ms)
 {
 	const struct eng_member *m = ms->m;
+	struct eng_level *lv;
 
-	strategy_bits_put(&q->avail, ms->pos, true);
+	ms->lv = ms->prio - 1;
+	lv = &q->lv[ms->lv];
+	lv->navail++;
+	strategy_bits_put(&lv->avail, ms->pos, true);
 	if (q->conf.strategy == STRAT_MOST_IDLE)
-		strategy_heap_push(&q->heap, &ms->sn, m->last_end, (int64_t)ms->pos);
+		strategy_heap_push(&lv->heap, &ms->sn, m->last_end, (int64_t)ms->pos);
 	else if (q->conf.strategy == STRAT_LEAST_OFFERS)
-		strategy_heap_push(&q->heap, &ms->sn, m->session_offers, (int64_t)ms->pos);
+		strategy_heap_push(&lv->heap, &ms->sn, m->session_offers, (int64_t)ms->pos);
 	else if (q->conf.strategy == STRAT_LEAST_CALLS) {
 		ms->bkey = m->session_handled;
-		strategy_buckets_add(&q->buckets, &ms->sn, ms->bkey);
+		strategy_buckets_add(&lv->buckets, &ms->sn, ms->bkey);
 	}
 }
 
 static void engine_avail_del(struct eng_queue *q, struct eng_mship *ms)
 {
-	strategy_bits_put(&q->avail, ms->pos, false);
+	struct eng_level *lv = &q->lv[ms->lv];
+
+	lv->navail--;
+	strategy_bits_put(&lv->avail, ms->pos, false);
 	if (engine_uses_heap(q->conf.strategy))
-		strategy_heap_remove(&q->heap, &ms->sn);
+		strategy_heap_remove(&lv->heap, &ms->sn);
 	else if (q->conf.strategy == STRAT_LEAST_CALLS)
-		strategy_buckets_remove(&q->buckets, &ms->sn, ms->bkey);
+		strategy_buckets_remove(&lv->buckets, &ms->sn, ms->bkey);
+}
+
+/* The staffed flag of one assignment, counted in its level; skills-strict
+ * and timeout_if_empty look again at the queue's waiting calls when someone
+ * leaves. */
+static void engine_staffed_put(struct eng_queue *q, struct eng_mship *ms, bool on)
+{
+	q->nstaffed += on ? 1 : (unsigned)-1;
+	q->lv[ms->prio - 1].nstaffed += on ? 1 : (unsigned)-1;
+	strategy_bits_put(&q->staffed, ms->pos, on);
 }
 
 static void engine_skill_bits(struct eng_queue *q, const struct eng_mship *ms, uint64_t skills, bool on)
@@ -425,6 +453,17 @@ static bool engine_resting(const struct eng_member *m)
 	return m->rest.node.idx != STRATEGY_NONE;
 }
 
+/* Losing a member may send q's waiting calls away (under skills-strict when
+ * no staffed member is left for them, with timeout_if_empty when nobody is
+ * logged in any more) or open worse priority levels to them (with a
+ * priority_step, levels count from the best staffed one). Dispatch decides,
+ * call by call. */
+static bool engine_loss_matters(const struct eng_queue *q)
+{
+	return q->conf.strategy == STRAT_SKILLS_STRICT || q->conf.priority_step_s > 0 ||
+	       (q->conf.timeout_if_empty && q->nlogged == 0);
+}
+
 /* Brings one assignment's cached flags, q's counters and q's structures in
  * line with the member's state. Called after anything that may change them.
  * A resting agent counts as staffed (it is ready) but is not available. */
@@ -436,12 +475,16 @@ static void engine_sync_ms(engine_t *e, struct eng_mship *ms)
 	bool staffed = logged && m->ready && ms->active;
 	bool avail = staffed && m->activity == ACTV_IDLE && !engine_resting(m);
 
+	bool lost = (ms->logged && !logged) || (ms->staffed && !staffed);
+
 	if (logged != ms->logged)
 		q->nlogged += logged ? 1 : (unsigned)-1;
 	if (staffed != ms->staffed)
-		q->nstaffed += staffed ? 1 : (unsigned)-1;
+		engine_staffed_put(q, ms, staffed);
 	ms->logged = logged;
 	ms->staffed = staffed;
+	if (lost && engine_loss_matters(q))
+		engine_mark(e, q);
 	if (avail == ms->avail)
 		return;
 	ms->avail = avail;
@@ -462,20 +505,28 @@ static void engine_sync(engine_t *e, struct eng_member *m)
 /* Positions or the strategy changed: every structure of q from scratch. */
 static void engine_rebuild(struct eng_queue *q)
 {
-	strategy_bits_clear(&q->avail);
+	for (int l = 0; l < ENG_PRIO_LEVELS; l++) {
+		strategy_bits_clear(&q->lv[l].avail);
+		q->lv[l].heap.n = 0;
+		strategy_buckets_clear(&q->lv[l].buckets);
+		q->lv[l].navail = 0;
+		q->lv[l].nstaffed = 0;
+	}
+	strategy_bits_clear(&q->staffed);
+	q->nstaffed = 0;
 	for (int s = 0; s < ENG_SKILLS_MAX; s++) {
 		strategy_bits_clear(&q->skill[s]);
 		q->nskill[s] = 0;
 	}
 	q->skillmask = 0;
-	q->heap.n = 0;
-	strategy_buckets_clear(&q->buckets);
 	for (size_t i = 0; i < q->nmem; i++) {
 		struct eng_mship *ms = q->mem[i];
 
 		ms->pos = i;
 		ms->sn.idx = STRATEGY_NONE;
 		engine_skill_bits(q, ms, ms->m->skills, true);
+		if (ms->staffed)
+			engine_staffed_put(q, ms, true);
 		if (ms->avail)
 			engine_avail_add(q, ms);
 	}
@@ -498,45 +549,102 @@ static struct eng_mship *engine_at(const struct eng_queue *q, size_t pos)
 	return pos == STRATEGY_NONE ? NULL : q->mem[pos];
 }
 
-/* Skills: round robin among available members having a skill the call
- * matches. When no member of the queue has one, skills-loose falls back to
- * round robin over everyone (skills-strict never gets here: dispatch sends
- * such calls to escalation). */
-static struct eng_mship *engine_pick_skilled(const engine_t *e, const struct eng_queue *q,
-                                             const struct eng_call *c)
+/* The skills of the queue's members that the call matches, as masks over
+ * positions; n = 0 means "anyone" (no skill of the call is held here). */
+static size_t engine_skill_masks(const struct eng_queue *q, const struct eng_call *c,
+                                 const struct strategy_bits **mask)
 {
-	const struct strategy_bits *mask[ENG_SKILLS_MAX];
 	uint64_t want = c->skills & q->skillmask;
 	size_t n = 0;
 
 	for (int s = 0; want && s < ENG_SKILLS_MAX; s++)
 		if (want >> s & 1)
 			mask[n++] = &q->skill[s];
-	return engine_at(q, strategy_bits_next(&q->avail, mask, n, q->nmem, engine_rr_start(q, c, e)));
+	return n;
 }
 
-static struct eng_mship *engine_pick(engine_t *e, struct eng_queue *q, const struct eng_call *c)
+/* The best level a staffed member has (0-based); ENG_PRIO_LEVELS - 1 if none. */
+static unsigned engine_best_level(const struct eng_queue *q)
 {
+	for (unsigned l = 0; l < ENG_PRIO_LEVELS; l++)
+		if (q->lv[l].nstaffed)
+			return l;
+	return ENG_PRIO_LEVELS - 1;
+}
+
+/* How many levels (from the best) call c may use now: all of them without a
+ * priority_step, else the best staffed level and one more per step waited. */
+static unsigned engine_levels_allowed(const struct eng_queue *q, const struct eng_call *c, eng_ms now)
+{
+	unsigned step = q->conf.priority_step_s;
+	eng_ms steps;
+
+	if (step == 0)
+		return ENG_PRIO_LEVELS;
+	steps = now > c->qentered ? (now - c->qentered) / ((eng_ms)step * 1000) : 0;
+	steps += engine_best_level(q) + 1;
+	return steps < ENG_PRIO_LEVELS ? (unsigned)steps : ENG_PRIO_LEVELS;
+}
+
+/* The strategy's pick within one level. Skills strategies: round robin among
+ * the level's available members having a skill the call matches, or anyone
+ * when the queue's members have none of its skills (skills-strict never gets
+ * there: dispatch sends such calls to escalation). */
+static struct eng_mship *engine_pick_level(engine_t *e, const struct eng_queue *q,
+                                           const struct eng_level *lv, const struct eng_call *c)
+{
+	const struct strategy_bits *mask[ENG_SKILLS_MAX];
 	const struct strategy_heap_item *top;
 	struct strategy_node *node;
+	size_t n = 0;
 
-	if (q->conf.paused)
-		return NULL;
 	switch (q->conf.strategy) {
 	case STRAT_MOST_IDLE:
 	case STRAT_LEAST_OFFERS:
-		top = strategy_heap_top(&q->heap);
+		top = strategy_heap_top(&lv->heap);
 		return top ? ENG_CONTAINER(top->node, struct eng_mship, sn) : NULL;
 	case STRAT_LEAST_CALLS:
-		node = strategy_buckets_pick(&q->buckets, &e->rng);
+		node = strategy_buckets_pick(&lv->buckets, &e->rng);
 		return node ? ENG_CONTAINER(node, struct eng_mship, sn) : NULL;
 	case STRAT_SKILLS_STRICT:
 	case STRAT_SKILLS_LOOSE:
-		return engine_pick_skilled(e, q, c);
+		n = engine_skill_masks(q, c, mask);
+		break;
 	case STRAT_ROUND_ROBIN:
 		break;
 	}
-	return engine_at(q, strategy_bits_next(&q->avail, NULL, 0, q->nmem, engine_rr_start(q, c, e)));
+	return engine_at(q, strategy_bits_next(&lv->avail, mask, n, q->nmem, engine_rr_start(q, c, e)));
+}
+
+/* The best allowed level with an available agent for c decides. */
+static struct eng_mship *engine_pick(engine_t *e, struct eng_queue *q, const struct eng_call *c,
+                                     eng_ms now)
+{
+	unsigned n;
+
+	if (q->conf.paused)
+		return NULL;
+	n = engine_levels_allowed(q, c, now);
+	for (unsigned l = 0; l < n; l++) {
+		struct eng_mship *ms;
+
+		if (q->lv[l].navail == 0)
+			continue;
+		ms = engine_pick_level(e, q, &q->lv[l], c);
+		if (ms)
+			return ms;
+	}
+	return NULL;
+}
+
+/* Skills-strict: is some staffed member of q one of those the call wants? */
+static bool engine_strict_staffed(const struct eng_queue *q, const struct eng_call *c)
+{
+	const struct strategy_bits *mask[ENG_SKILLS_MAX];
+	size_t n = engine_skill_masks(q, c, mask);
+
+	return n > 0 && strategy_bits_next(&q->staffed, mask, n, q->nmem, STRATEGY_FROM_START) !=
+	                        STRATEGY_NONE;
 }
 
 /* ---- call lists ---- */
@@ -587,6 +695,21 @@ static void engine_delist(struct eng_call *c)
 	q->nwait--;
 }
 
+/* With a priority_step, dispatch looks at c again each time one more level
+ * opens to it (at most ENG_PRIO_LEVELS - 1 times). */
+static void engine_widen_set(engine_t *e, struct eng_call *c, eng_ms now)
+{
+	unsigned step = c->q->conf.priority_step_s;
+
+	if (step == 0 || c->state == CALL_TALKING ||
+	    (now - c->qentered) / ((eng_ms)step * 1000) >= ENG_PRIO_LEVELS - 1) {
+		engine_timer_clear(e, &c->widen);
+		return;
+	}
+	engine_timer_set(e, &c->widen, DUE_WIDEN, c->id,
+	                 c->qentered + ((now - c->qentered) / ((eng_ms)step * 1000) + 1) * step * 1000);
+}
+
 /* c joins the end of q's line with a fresh queue timeout. */
 static void engine_place(engine_t *e, eng_ms now, struct eng_call *c, struct eng_queue *q)
 {
@@ -595,9 +718,11 @@ static void engine_place(engine_t *e, eng_ms now, struct eng_call *c, struct eng
 	c->seq = ++e->seq;
 	c->listed = true;
 	c->rr_after = 0;
+	c->qentered = now;
 	engine_link(&q->head, &q->tail, c, false);
 	q->nwait++;
 	engine_timer_set(e, &c->timeout, DUE_TIMEOUT, c->id, now + (eng_ms)q->conf.timeout_s * 1000);
+	engine_widen_set(e, c, now);
 	engine_mark(e, q);
 }
 
@@ -771,6 +896,7 @@ static void engine_release(engine_t *e, eng_ms now, struct eng_call *c, enum eng
 	engine_delist(c);
 	engine_timer_clear(e, &c->timeout);
 	engine_timer_clear(e, &c->expiry);
+	engine_timer_clear(e, &c->widen);
 	engine_map_del(&e->calls, c->id);
 	free(c);
 }
@@ -806,6 +932,7 @@ static void engine_move(engine_t *e, eng_ms now, struct eng_call *c, struct eng_
 	const char *why;
 
 	engine_event(e, now, EV_CALL_ESCALATE, c->id, c->q->id, 0, to->id, reason);
+	engine_event(e, now, EV_CALL_ENTER, c->id, to->id, 0, 0, "escalated");
 	c->q = to;
 	why = engine_admit_refusal(to);
 	if (!why) {
@@ -951,24 +1078,43 @@ static bool engine_skills_strategy(enum eng_strategy s)
 	return s == STRAT_SKILLS_STRICT || s == STRAT_SKILLS_LOOSE;
 }
 
+/* Why c must leave q now rather than wait, or NULL: timeout_if_empty with
+ * nobody logged in; under skills-strict, a skill conflict (two or more of
+ * the members' skills match) or no staffed member with its skill. */
+static const char *engine_leave_reason(const struct eng_queue *q, const struct eng_call *c)
+{
+	uint64_t want = c->skills & q->skillmask;
+
+	if (q->conf.timeout_if_empty && q->nlogged == 0)
+		return "empty";
+	if (q->conf.strategy != STRAT_SKILLS_STRICT)
+		return NULL;
+	if (want & (want - 1))
+		return "conflict";
+	return engine_strict_staffed(q, c) ? NULL : "noskill";
+}
+
 /* One call's turn. Without an agent for it, a plain queue has no agent for
- * any later call either (they all want the same agents); under a skills
- * strategy the next call may want others. */
+ * any later call either: they all want the same agents and, entered later,
+ * may use no more priority levels — a bumped call aside, which may have
+ * entered after calls behind it. Under a skills strategy the next call may
+ * want others. */
 static void engine_dispatch_one(engine_t *e, eng_ms now, struct eng_queue *q, struct eng_call *c)
 {
+	const char *leave = engine_leave_reason(q, c);
 	struct eng_mship *ms;
 
 	q->cursor = c->next;
-	if (q->conf.strategy == STRAT_SKILLS_STRICT && !(c->skills & q->skillmask)) {
+	if (leave) {
 		q->missed++;
 		engine_delist(c);
-		engine_route(e, now, c, "noskill");
+		engine_route(e, now, c, leave);
 		return;
 	}
-	ms = engine_pick(e, q, c);
+	ms = engine_pick(e, q, c, now);
 	if (ms)
 		engine_offer(e, now, c, ms->m);
-	else if (!engine_skills_strategy(q->conf.strategy))
+	else if (!engine_skills_strategy(q->conf.strategy) && c->seq > 0)
 		q->cursor = NULL;
 }
 
@@ -1025,11 +1171,14 @@ static void engine_queue_free(struct eng_queue *q)
 	for (size_t i = 0; i < q->nmem; i++)
 		free(q->mem[i]);
 	free(q->mem);
-	strategy_bits_free(&q->avail);
+	for (int l = 0; l < ENG_PRIO_LEVELS; l++) {
+		strategy_bits_free(&q->lv[l].avail);
+		strategy_heap_free(&q->lv[l].heap);
+		strategy_buckets_free(&q->lv[l].buckets);
+	}
+	strategy_bits_free(&q->staffed);
 	for (int s = 0; s < ENG_SKILLS_MAX; s++)
 		strategy_bits_free(&q->skill[s]);
-	strategy_heap_free(&q->heap);
-	strategy_buckets_free(&q->buckets);
 	free(q);
 }
 
@@ -1060,6 +1209,38 @@ void engine_free(engine_t *e)
 
 /* ---- queues ---- */
 
+/* Is `number` (len characters) the queue's number or one of its dids? */
+static bool engine_has_number(const struct eng_queue_conf *c, const char *number, size_t len)
+{
+	if (len == 0)
+		return false;
+	if (strlen(c->number) == len && strncmp(c->number, number, len) == 0)
+		return true;
+	for (const char *p = c->dids; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n == len && strncmp(p, number, len) == 0)
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+/* Does another queue already answer one of c's numbers? */
+static bool engine_numbers_taken(const struct eng_queue_conf *other, const struct eng_queue_conf *c)
+{
+	if (engine_has_number(other, c->number, strlen(c->number)))
+		return true;
+	for (const char *p = c->dids; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (engine_has_number(other, p, n))
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
 /* What the engine itself relies on; qconf_set checks the rest. A zero connect
  * timeout would make an offer expire in the tick that made it, forever; a
  * zero retry delay would ring a phone that fails at once in a loop. */
@@ -1077,7 +1258,7 @@ static bool engine_conf_ok(const engine_t *e, eng_id self, const struct eng_queu
 			continue;
 		if (strcmp(q->conf.name, c->name) == 0)
 			return false;
-		if (c->number[0] && strcmp(q->conf.number, c->number) == 0)
+		if (engine_numbers_taken(&q->conf, c))
 			return false;
 	}
 	return true;
@@ -1122,6 +1303,8 @@ bool engine_queue_update(engine_t *e, eng_ms now, eng_id qid, const struct eng_q
 	if (old.strategy != c->strategy)
 		engine_rebuild(q);
 	engine_retime(e, q, old.timeout_s);
+	for (struct eng_call *w = q->head; w && old.priority_step_s != c->priority_step_s; w = w->next)
+		engine_widen_set(e, w, now);
 	engine_recheck_queue(e, now, q);
 	engine_mark(e, q);
 	engine_dispatch(e, now);
@@ -1166,7 +1349,7 @@ eng_id engine_queue_by_number(const engine_t *e, const char *number)
 	if (!number || !*number)
 		return 0;
 	for (size_t i = 0; i < e->nqueues; i++)
-		if (e->queues[i] && strcmp(e->queues[i]->conf.number, number) == 0)
+		if (e->queues[i] && engine_has_number(&e->queues[i]->conf, number, strlen(number)))
 			return e->queues[i]->id;
 	return 0;
 }
@@ -1227,8 +1410,6 @@ static void engine_unassign_ms(struct eng_mship *ms)
 
 	if (ms->logged)
 		q->nlogged--;
-	if (ms->staffed)
-		q->nstaffed--;
 	memmove(&q->mem[ms->pos], &q->mem[ms->pos + 1], (q->nmem - ms->pos - 1) * sizeof(*q->mem));
 	q->nmem--;
 	for (size_t k = 0; k < m->nms; k++) {
@@ -1308,11 +1489,14 @@ bool engine_assign(engine_t *e, eng_ms now, eng_id qid, eng_id mid, bool manager
 		ms->sn.idx = STRATEGY_NONE;
 		ms->manager = manager;
 		ms->active = active;
+		ms->prio = ENG_PRIO_DEFAULT;
 		engine_grow(&q->mem, &q->capmem, q->nmem + 1, sizeof(*q->mem));
 		q->mem[q->nmem++] = ms;
 		engine_grow(&m->ms, &m->capms, m->nms + 1, sizeof(*m->ms));
 		m->ms[m->nms++] = ms;
-		strategy_bits_reserve(&q->avail, q->nmem);
+		for (int l = 0; l < ENG_PRIO_LEVELS; l++)
+			strategy_bits_reserve(&q->lv[l].avail, q->nmem);
+		strategy_bits_reserve(&q->staffed, q->nmem);
 		engine_skill_bits(q, ms, m->skills, true);
 		engine_sync_ms(e, ms);
 	}
@@ -1349,6 +1533,44 @@ bool engine_is_member(const engine_t *e, eng_id qid, eng_id mid, bool *manager, 
 	if (active)
 		*active = ms->active;
 	return true;
+}
+
+bool engine_set_priority(engine_t *e, eng_ms now, eng_id qid, eng_id mid, unsigned prio)
+{
+	struct eng_queue *q = engine_queue(e, qid);
+	struct eng_mship *ms = q ? engine_mship(q, engine_member(e, mid)) : NULL;
+
+	if (!ms || prio < 1 || prio > ENG_PRIO_LEVELS)
+		return false;
+	if (ms->prio == prio)
+		return true;
+	if (ms->avail)
+		engine_avail_del(q, ms);
+	if (ms->staffed)
+		engine_staffed_put(q, ms, false);
+	ms->prio = prio;
+	if (ms->staffed)
+		engine_staffed_put(q, ms, true);
+	if (ms->avail)
+		engine_avail_add(q, ms);
+	engine_mark(e, q);
+	engine_dispatch(e, now);
+	return true;
+}
+
+unsigned engine_priority(const engine_t *e, eng_id qid, eng_id mid)
+{
+	const struct eng_queue *q = engine_queue(e, qid);
+	const struct eng_mship *ms = q ? engine_mship(q, engine_member(e, mid)) : NULL;
+
+	return ms ? ms->prio : 0;
+}
+
+unsigned engine_call_level(const engine_t *e, eng_ms now, eng_id call)
+{
+	const struct eng_call *c = engine_call(e, call);
+
+	return c ? engine_levels_allowed(c->q, c, now) : 0;
 }
 
 /* ---- agent state ---- */
@@ -1563,6 +1785,7 @@ static struct eng_call *engine_call_new(engine_t *e, eng_ms now, eng_id id, stru
 	c->entered = now;
 	engine_timer_init(&c->timeout);
 	engine_timer_init(&c->expiry);
+	engine_timer_init(&c->widen);
 	if (ci) {
 		engine_copy(c->caller_number, sizeof(c->caller_number), ci->caller_number);
 		engine_copy(c->caller_name, sizeof(c->caller_name), ci->caller_name);
@@ -1657,8 +1880,8 @@ static void engine_record_wait(struct eng_queue *q, eng_ms wait)
 	q->last_wait[q->nwaits++ % ENG_LAST_WAITS] = wait;
 }
 
-/* The wait counts from the call's first entry, escalations included: that is
- * what the caller waited. */
+/* The queue's wait counts from the call's entry into it: an escalated call
+ * does not bring the wait of the queue it left into this one's numbers. */
 bool engine_offer_answered(engine_t *e, eng_ms now, eng_id offer)
 {
 	struct eng_call *c = engine_map_get(&e->offers, offer);
@@ -1671,10 +1894,11 @@ bool engine_offer_answered(engine_t *e, eng_ms now, eng_id offer)
 		return false;
 	q = c->q;
 	m = engine_member(e, c->member);
-	wait = now - c->entered;
+	wait = now - c->qentered;
 	engine_map_del(&e->offers, offer);
 	engine_timer_clear(e, &c->expiry);
 	engine_timer_clear(e, &c->timeout);
+	engine_timer_clear(e, &c->widen);
 	engine_delist(c);
 	c->state = CALL_TALKING;
 	c->answered = now;
@@ -1837,6 +2061,7 @@ static void engine_fill_call_view(const struct eng_call *c, eng_ms now, unsigned
 	out->entered = c->entered;
 	out->talking = c->state == CALL_TALKING;
 	out->wait_ms = (out->talking ? c->answered : now) - c->entered;
+	out->queue_wait_ms = (out->talking ? c->answered : now) - c->qentered;
 	out->member = c->member;
 }
 
@@ -1895,6 +2120,14 @@ unsigned engine_wait_estimate(const engine_t *e, eng_ms now, eng_id call)
 	handle = n ? sum / n : ENG_HANDLE_DEFAULT_MS;
 	staffed = q->nstaffed ? q->nstaffed : 1;
 	return engine_ms_to_s((eng_ms)engine_call_position(c) * handle / staffed);
+}
+
+void engine_queue_restore_waits(engine_t *e, eng_id qid, const eng_ms *waits, size_t n)
+{
+	struct eng_queue *q = engine_queue(e, qid);
+
+	for (size_t i = 0; q && i < n; i++)
+		q->last_wait[q->nwaits++ % ENG_LAST_WAITS] = waits[i];
 }
 
 /* ---- skills ---- */
@@ -2086,6 +2319,17 @@ eng_ms engine_next_deadline(const engine_t *e)
 	return top ? top->k1 : ENG_NEVER;
 }
 
+/* One more level opened to c: its queue is looked at again. The next
+ * opening is computed from the timer's own time, so a late tick skips none. */
+static void engine_widen_due(engine_t *e, eng_ms now, struct eng_call *c)
+{
+	eng_ms at = c->widen.at;
+
+	engine_timer_clear(e, &c->widen);
+	engine_mark(e, c->q);
+	engine_widen_set(e, c, at > now ? now : at);
+}
+
 static void engine_due(engine_t *e, eng_ms now, const struct strategy_heap_item *it)
 {
 	struct eng_timer *t = ENG_CONTAINER(it->node, struct eng_timer, node);
@@ -2105,6 +2349,9 @@ static void engine_due(engine_t *e, eng_ms now, const struct strategy_heap_item 
 	case DUE_REST:
 		engine_timer_clear(e, t);
 		engine_sync(e, ENG_CONTAINER(t, struct eng_member, rest));
+		break;
+	case DUE_WIDEN:
+		engine_widen_due(e, now, ENG_CONTAINER(t, struct eng_call, widen));
 		break;
 	}
 }

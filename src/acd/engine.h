@@ -21,21 +21,38 @@
  *                         agent; the agent who missed rests (below)
  *   engine_offer_answered -> TALKING (ACT_BRIDGE)
  *   engine_call_hangup / engine_talk_end / queue timeout -> gone (ACT_RELEASE)
- * Escalation handling (queue timeout; call_limit, timeout_if_empty or, under
- * skills-strict, no matching member, when the queue has an escalation): the
+ * Escalation handling (queue timeout; call_limit; timeout_if_empty, for new
+ * calls and for calls waiting when the last member logs out; under
+ * skills-strict, a call whose skills no staffed member has — staffed: logged
+ * in, globally ready, active in the queue, the guide's "available" — reason
+ * "noskill", or a call matching two or more of the skills the queue's members
+ * have, reason "conflict"): the
  * home queue's escalation_queue takes the call once; after that, or without
  * one, the home queue's escalation_dest: "queue:NAME" moves the call there
  * (NAME becomes its home), anything else releases it with REL_TRANSFER and
- * that dest. A move keeps the call id and its entry time (waits and reports
- * count from the first entry) but starts a fresh timeout in the new queue,
- * at the end of its line, and is journaled as EV_CALL_ESCALATE; the queue it
- * left counts it missed. Nothing configured: a timeout releases with
+ * that dest. A move keeps the call id and its first entry time but starts a
+ * fresh timeout in the new queue, at the end of its line, and is journaled as
+ * EV_CALL_ESCALATE, then EV_CALL_ENTER (reason "escalated") in the queue it
+ * joins, which counts it offered; the queue it left counts it missed. A
+ * queue's waits (stats, the wait announcement, EV_CALL_ANSWER's value) count
+ * from the call's entry into that queue; the wait from the first entry stays
+ * in the call view (wait_ms) and in the journal (its first EV_CALL_ENTER). Nothing configured: a timeout releases with
  * REL_TIMEOUT, limit/empty refuse the call, no skill hangs up (REL_TRANSFER,
  * dest "hangup"). A call moved 8 times is hung up the same
  * way, whatever the configuration says, so a loop cannot keep it forever.
  * Every call that leaves the engine produces exactly one ACT_RELEASE, and the
  * adapter tears down whatever legs of that call still exist. The agent of a
  * finished call goes to recovery (if the queue has any), then back to idle.
+ *
+ * Priorities: each assignment has a level, 1 (best) .. ENG_PRIO_LEVELS. An
+ * offer goes to the best level that has an available agent among the levels
+ * the call may use; the strategy chooses within that level. With
+ * priority_step 0 a call may use every level. With priority_step N it may use
+ * the best level any staffed member of the queue has, plus one level for
+ * every N seconds it has waited in this queue (from its entry here, so an
+ * escalated call starts again at the best level). Each queue keeps its
+ * availability structures per level, so a pick walks at most
+ * ENG_PRIO_LEVELS small structures, never the members.
  *
  * Retry rest: an agent who missed an offer is offered no queue call, in any
  * of its queues, for the retry delay of the queue whose offer it missed, by
@@ -67,6 +84,11 @@ typedef int64_t eng_ms;           /* monotonic milliseconds */
 #define ENG_REASON_MAX 64
 #define ENG_DEST_MAX 128
 #define ENG_LANG_MAX 16
+#define ENG_DIDS_MAX 256
+
+/* Member priorities per queue: levels 1 (best) .. ENG_PRIO_LEVELS. */
+#define ENG_PRIO_LEVELS 9
+#define ENG_PRIO_DEFAULT 1
 
 enum eng_strategy {
 	STRAT_ROUND_ROBIN,
@@ -90,6 +112,7 @@ enum eng_wait_estimator {
 struct eng_queue_conf {
 	char name[ENG_NAME_MAX];
 	char number[ENG_NUMBER_MAX];
+	char dids[ENG_DIDS_MAX];    /* more numbers into this queue: "6010,6011", or "" */
 	enum eng_strategy strategy;
 	unsigned call_limit;        /* 0 = none */
 	unsigned timeout_s;         /* 1..7200 */
@@ -112,6 +135,7 @@ struct eng_queue_conf {
 	unsigned retry_rejected_s;  /* rest after a miss, by reason: 1..3600 (see above) */
 	unsigned retry_timeout_s;
 	unsigned retry_unreachable_s;
+	unsigned priority_step_s;   /* 0: every level at once; else one more level per step waited */
 };
 
 /* Rest after an offer failed on our side (engine_offer_failed, "local"). */
@@ -128,11 +152,12 @@ enum eng_action_kind {
 
 /* Journal events: what reports and the event stream are built from. */
 enum eng_event {
-	EV_CALL_ENTER,    /* call, queue */
+	EV_CALL_ENTER,    /* call, queue; reason "" for a new call, "escalated" when a
+	                     move brings it in (after EV_CALL_ESCALATE) */
 	EV_CALL_REFUSED,  /* call, queue, reason: "limit", "empty", "unknown" */
 	EV_CALL_OFFER,    /* call, queue, member, offer */
 	EV_CALL_MISS,     /* call, queue, member, reason: "timeout", "rejected", "unreachable" */
-	EV_CALL_ANSWER,   /* call, queue, member, value = wait ms */
+	EV_CALL_ANSWER,   /* call, queue, member, value = wait ms in this queue */
 	EV_CALL_ABANDON,  /* call, queue, reason: "waiting", "ringing"; "operator" for
 	                     call.hangup before an answer, which no counter includes */
 	EV_CALL_TIMEOUT,  /* call, queue */
@@ -146,7 +171,8 @@ enum eng_event {
 	EV_RECOVERY_START,/* member, queue */
 	EV_RECOVERY_END,  /* member */
 	EV_CALL_ESCALATE, /* call, queue (from), value = queue id (to), reason: "timeout",
-	                     "limit", "empty", "noskill", "zero_out": the call moved queues */
+	                     "limit", "empty", "noskill", "conflict", "zero_out": the call
+	                     moved queues */
 	EV_CALL_TRANSFER, /* call, queue, reason = destination ("member:1001", "hangup", ...) */
 	EV_CALL_BUMP,     /* call, queue */
 };
@@ -222,7 +248,8 @@ struct eng_call_view {
 	char caller_name[ENG_NAME_MAX];
 	char callee_number[ENG_NUMBER_MAX];
 	unsigned position;          /* 1 = next to be offered */
-	eng_ms entered, wait_ms;
+	eng_ms entered, wait_ms;    /* first entry; wait from it (to the answer when talking) */
+	eng_ms queue_wait_ms;       /* the same from the entry into this queue */
 	bool talking;
 	eng_id member;              /* ringing or talking member, else 0 */
 };
@@ -257,6 +284,7 @@ eng_id engine_queue_add(engine_t *e, eng_ms now, const struct eng_queue_conf *c)
 bool engine_queue_update(engine_t *e, eng_ms now, eng_id q, const struct eng_queue_conf *c);
 bool engine_queue_remove(engine_t *e, eng_ms now, eng_id q);   /* refused while it has calls */
 eng_id engine_queue_find(const engine_t *e, const char *name);
+/* The queue whose number, or one of whose dids, is `number`. */
 eng_id engine_queue_by_number(const engine_t *e, const char *number);
 const struct eng_queue_conf *engine_queue_conf(const engine_t *e, eng_id q);
 size_t engine_queue_ids(const engine_t *e, eng_id *out, size_t max);   /* creation order */
@@ -271,6 +299,12 @@ size_t engine_member_ids(const engine_t *e, eng_id *out, size_t max);
 bool engine_assign(engine_t *e, eng_ms now, eng_id q, eng_id m, bool manager, bool active);
 bool engine_unassign(engine_t *e, eng_ms now, eng_id q, eng_id m);
 bool engine_is_member(const engine_t *e, eng_id q, eng_id m, bool *manager, bool *active);
+/* A member's priority level in q (1..ENG_PRIO_LEVELS; a new assignment has
+ * ENG_PRIO_DEFAULT). False if not a member or prio is out of range. */
+bool engine_set_priority(engine_t *e, eng_ms now, eng_id q, eng_id m, unsigned prio);
+unsigned engine_priority(const engine_t *e, eng_id q, eng_id m);   /* 0: not a member */
+/* The worst level a call waiting in q may be offered to now (see the top). */
+unsigned engine_call_level(const engine_t *e, eng_ms now, eng_id call);
 
 /* ---- agent state (control verbs and feature codes) ---- */
 bool engine_agent_login(engine_t *e, eng_ms now, eng_id m);      /* login = logged in + ready */
@@ -344,11 +378,15 @@ bool engine_call_bump(engine_t *e, eng_ms now, eng_id call);
  * call. */
 eng_id engine_call_pickup(engine_t *e, eng_ms now, eng_id call, eng_id m);
 /* The `wait` announcement for a waiting call, in seconds, by its queue's
- * estimator: WAIT_LAST5 = mean wait (from first entry) of the queue's last 5
+ * estimator: WAIT_LAST5 = mean wait (from entry into the queue) of its last 5
  * answered calls, 0 if none; WAIT_THROUGHPUT = position x mean handle time of
  * the queue's last 20 ended calls (talk + the queue's recovery; 120 s if
  * none) / max(1, members logged in, ready and active there). 0 when talking. */
 unsigned engine_wait_estimate(const engine_t *e, eng_ms now, eng_id call);
+/* Restores the answered waits WAIT_LAST5 averages (oldest first, at most the
+ * last 5 count), so the announcement survives a restart (store_load reads
+ * them from the journal). Counters are not touched. */
+void engine_queue_restore_waits(engine_t *e, eng_id q, const eng_ms *waits, size_t n);
 
 /* ---- skills ---- */
 /* Skill changes reach the queues at the next dispatch: until then

@@ -24,6 +24,7 @@ enum qconf_type {
 	QT_HOLD,
 	QT_ESTIMATOR,   /* last5 | throughput */
 	QT_LANG,        /* prompt folder: [a-z]{2}(-[A-Za-z]{2})? */
+	QT_DIDS,        /* more numbers: "N1,N2", or empty */
 };
 
 enum qconf_key_id {
@@ -31,7 +32,7 @@ enum qconf_key_id {
 	K_ZERO_OUT, K_RECORD, K_SHOW_AGENTS, K_ESCALATION_QUEUE, K_ESCALATION_DEST,
 	K_HOLD, K_CONNECT_TIMEOUT, K_FORCE_AWAY,
 	K_RETRY_REJECTED, K_RETRY_TIMEOUT, K_RETRY_UNREACHABLE, K_RECOVERY, K_RECOVERY_EXTEND,
-	K_RECOVERY_MULTI, K_WAIT_ESTIMATE, K_LANG, K_SERVICE_LEVEL, K_COUNT
+	K_RECOVERY_MULTI, K_WAIT_ESTIMATE, K_LANG, K_SERVICE_LEVEL, K_DIDS, K_PRIORITY_STEP, K_COUNT
 };
 
 struct qconf_spec {
@@ -66,6 +67,8 @@ static const char *const qconf_names[K_COUNT + 1] = {
 	[K_WAIT_ESTIMATE] = "wait_estimate",
 	[K_LANG] = "lang",
 	[K_SERVICE_LEVEL] = "service_level",
+	[K_DIDS] = "dids",
+	[K_PRIORITY_STEP] = "priority_step",
 	[K_COUNT] = NULL,
 };
 
@@ -93,6 +96,8 @@ static const struct qconf_spec qconf_specs[K_COUNT] = {
 	[K_WAIT_ESTIMATE] = { QT_ESTIMATOR, F(wait_estimate), 0, 0 },
 	[K_LANG] = { QT_LANG, F(lang), 0, 0 },
 	[K_SERVICE_LEVEL] = { QT_UINT, F(service_level_s), 1, 7200 },
+	[K_DIDS] = { QT_DIDS, F(dids), 0, 0 },
+	[K_PRIORITY_STEP] = { QT_UINT, F(priority_step_s), 0, 3600 },
 };
 
 static const char *const qconf_estimators[] = {
@@ -151,15 +156,38 @@ bool qconf_name_valid(const char *s)
 	return s && qconf_name_span(s, strlen(s));
 }
 
-static bool qconf_number_valid(const char *s)
+static bool qconf_number_span(const char *s, size_t len)
 {
-	size_t len = strlen(s);
-
 	if (len == 0 || len >= ENG_NUMBER_MAX)
 		return false;
 	for (size_t i = 0; i < len; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || s[i] == '*' || s[i] == '#'))
 			return false;
+	return true;
+}
+
+static bool qconf_number_valid(const char *s)
+{
+	return qconf_number_span(s, strlen(s));
+}
+
+/* "N1,N2,..": numbers, none twice, none the queue's own number. */
+static bool qconf_dids_valid(const struct eng_queue_conf *c, const char *s)
+{
+	if (strlen(s) >= ENG_DIDS_MAX)
+		return false;
+	for (const char *p = s; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (!qconf_number_span(p, n) || (strlen(c->number) == n && !strncmp(c->number, p, n)))
+			return false;
+		for (const char *o = s; o < p; o += strcspn(o, ",") + 1)
+			if (strcspn(o, ",") == n && !strncmp(o, p, n))
+				return false;
+		p += n;
+		if (*p == ',' && *++p == '\0')
+			return false;
+	}
 	return true;
 }
 
@@ -414,6 +442,12 @@ int qconf_set(struct eng_queue_conf *c, const char *key, const char *value,
 	case QT_LANG:
 		if (!qconf_lang_valid(value))
 			return qconf_fail(err, errlen, key, "must be a language tag like en or pt-BR");
+		return qconf_set_text(c, sp, value);
+	case QT_DIDS:
+		if (!qconf_dids_valid(c, value))
+			return qconf_fail(err, errlen, key,
+			                  "must be numbers (0-9, * and #) separated by commas, none twice "
+			                  "and not the queue's number");
 		return qconf_set_text(c, sp, value);
 	}
 	return qconf_fail(err, errlen, key, "unknown setting");

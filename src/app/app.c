@@ -21,6 +21,15 @@ void app_save_member(struct app *a, eng_id member)
 		log_error("store", "cannot save state of %s: %s", mv.login, store_errmsg(a->store));
 }
 
+/* The session's start, in wall-clock time: its duration survives a restart. */
+static void app_save_session(struct app *a, eng_id member, int64_t since_unix_ms)
+{
+	struct eng_member_view mv;
+	if (engine_member_view(a->engine, clock_mono_ms(), member, &mv) &&
+	    store_agent_session(a->store, mv.login, since_unix_ms) != STORE_OK)
+		log_error("store", "cannot save the session of %s: %s", mv.login, store_errmsg(a->store));
+}
+
 static void app_save_active(struct app *a, eng_id q, eng_id member)
 {
 	struct eng_member_view mv;
@@ -62,6 +71,9 @@ static void app_event(struct app *a, const struct eng_action *ev)
 	switch (ev->event) {
 	case EV_AGENT_LOGIN:
 	case EV_AGENT_LOGOUT:
+		app_save_member(a, ev->member);
+		app_save_session(a, ev->member, ev->event == EV_AGENT_LOGIN ? wall : 0);
+		break;
 	case EV_AGENT_READY:
 	case EV_AGENT_AWAY:
 		app_save_member(a, ev->member);

@@ -338,7 +338,7 @@ static const struct verb verbs_session[] = {
 
 static const struct verb *const verb_tables[] = {
 	verbs_session, verbs_queue, verbs_member, verbs_agent, verbs_call, verbs_skill, verbs_report,
-	verbs_media, verbs_gateway,
+	verbs_media, verbs_gateway, verbs_feature,
 };
 
 static const char *const need_names[] = { "anyone", "agent", "manager", "admin" };
@@ -363,6 +363,34 @@ static const struct verb *verbs_find(const char *name)
 			if (!strcmp(vb->name, name))
 				return vb;
 	return NULL;
+}
+
+/* Does the usage text name `key` as a key ("[key=..]", " key=..")? */
+static bool v_usage_has_key(const char *usage, const char *key)
+{
+	size_t len = strlen(key);
+	for (const char *p = strstr(usage, key); p; p = strstr(p + 1, key))
+		if ((p == usage || p[-1] == ' ' || p[-1] == '[') && p[len] == '=')
+			return true;
+	return false;
+}
+
+/* Every verb refuses keys it does not know, so a typo in a script fails
+ * instead of silently doing nothing. The keys a verb knows are the ones its
+ * usage names; verbs taking open-ended settings ("key=value") check their
+ * keys themselves (queue.create and queue.set through qconf). */
+static bool v_keys_ok(struct vctx *v, const struct verb *vb)
+{
+	if (strstr(vb->usage, "key=value"))
+		return true;
+	for (int i = 0; i < v->req->argc; i++) {
+		const char *key = v->req->argv[i].key;
+		if (key && !v_usage_has_key(vb->usage, key)) {
+			v_err(v, "usage", "%s takes no key '%s' (usage: %s)", vb->name, key, vb->usage);
+			return false;
+		}
+	}
+	return true;
 }
 
 static bool v_allowed(const struct session *who, enum need need)
@@ -438,6 +466,8 @@ void verbs_line(void *ctx, ctl_conn_t *c, char *line)
 		      v.who->authed ? "" : " (auth first)");
 		return;
 	}
+	if (!v_keys_ok(&v, vb))
+		return;
 	vb->fn(&v);
 	if (!v.replied)
 		v_err(&v, "internal", "%s gave no reply", req.verb);

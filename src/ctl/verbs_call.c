@@ -58,15 +58,20 @@ static void v_calls(struct vctx *v)
 		v_err(v, "invalid", "limit must be 1..%d", CALLS_LIMIT_MAX);
 		return;
 	}
+	/* Other agents' names only where the queue shows agents to agents, as in
+	 * queue.members: an agent sees "" for a call another agent has. */
+	bool all = v_manages(v, q) || engine_queue_conf(v->app->engine, q)->show_agents;
+	eng_id me = v_self(v);
 	size_t n = engine_call_list(v->app->engine, v->now, q, cv, limit);
 	for (size_t i = 0; i < n; i++) {
 		struct ctl_out *o = v_row(v);
 		struct eng_member_view mv = { .login = "" };
-		if (cv[i].member)
+		if (cv[i].member && (all || cv[i].member == me))
 			engine_member_view(v->app->engine, v->now, cv[i].member, &mv);
 		ctl_out_kvu(o, "call", cv[i].id);
 		ctl_out_kvu(o, "position", cv[i].position);
 		ctl_out_kvu(o, "wait", (unsigned long long)(cv[i].wait_ms / 1000));
+		ctl_out_kvu(o, "queue_wait", (unsigned long long)(cv[i].queue_wait_ms / 1000));
 		ctl_out_kv(o, "caller_number", cv[i].caller_number);
 		ctl_out_kv(o, "caller_name", cv[i].caller_name);
 		ctl_out_kv(o, "country", country_of(cv[i].caller_number));

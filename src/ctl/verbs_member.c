@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/pwhash.h"
 #include "sip/digest.h"
 #include "sip/sip.h"
@@ -82,6 +83,27 @@ static void v_member_add(struct vctx *v)
 	v_ok(v, "member %s added", login);
 }
 
+/* Managers manage members' attributes (the guide's Members tab): of those,
+ * they set the recording flag, for members of queues they manage. Everything
+ * else is for admins. */
+static bool v_member_set_allowed(struct vctx *v, eng_id m)
+{
+	if (v->who->role == ROLE_ADMIN)
+		return true;
+	for (int i = 0; i < v->req->argc; i++) {
+		if (v->req->argv[i].key && strcmp(v->req->argv[i].key, "record")) {
+			v_err(v, "denied", "managers set only record=; %s= is for admins",
+			      v->req->argv[i].key);
+			return false;
+		}
+	}
+	if (!v_may_touch(v, m)) {
+		v_err(v, "denied", "not a member of a queue you manage");
+		return false;
+	}
+	return true;
+}
+
 /* A demotion or a new control password ends the member's control sessions. */
 static void v_member_set(struct vctx *v)
 {
@@ -90,7 +112,7 @@ static void v_member_set(struct vctx *v)
 	const char *rs = ctl_get(v->req, "role"), *rec = ctl_get(v->req, "record");
 	eng_id m = v_member(v, login);
 	struct eng_member_view mv;
-	if (!m || !engine_member_view(v->app->engine, v->now, m, &mv))
+	if (!m || !engine_member_view(v->app->engine, v->now, m, &mv) || !v_member_set_allowed(v, m))
 		return;
 	enum eng_role role = mv.role;
 	bool record = store_member_record(v->app->store, login);
@@ -159,6 +181,36 @@ static void v_skills_kv(struct vctx *v, struct ctl_out *o, eng_id m)
 	ctl_out_kv(o, "skills", list);
 }
 
+/* The guide's Members tab: session (seconds since login, from the stored
+ * login time, so a restart does not reset it), queues=a,b (the queues the
+ * member is in), and the handled/missed bar from the journal over the
+ * session: calls answered and offers missed, in any queue. */
+static void v_session_kv(struct vctx *v, struct ctl_out *o, eng_id m, const char *login)
+{
+	eng_id qs[1024];
+	char list[1024] = "";
+	size_t n = engine_queue_ids(v->app->engine, qs, 1024), len = 0;
+	int64_t since = store_agent_since(v->app->store, login), now = clock_wall_ms();
+	unsigned handled = 0, missed = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!engine_is_member(v->app->engine, qs[i], m, NULL, NULL))
+			continue;
+		const char *name = engine_queue_conf(v->app->engine, qs[i])->name;
+		int w = snprintf(list + len, sizeof list - len, "%s%s", len ? "," : "", name);
+		if (w < 0 || (size_t)w >= sizeof list - len) {
+			list[len] = '\0';
+			break;
+		}
+		len += (size_t)w;
+	}
+	if (since)
+		store_member_counts(v->app->store, login, since, &handled, &missed);
+	ctl_out_kvu(o, "session", (unsigned long long)(since && now > since ? (now - since) / 1000 : 0));
+	ctl_out_kv(o, "queues", list);
+	ctl_out_kvu(o, "bar_handled", handled);
+	ctl_out_kvu(o, "bar_missed", missed);
+}
+
 void v_member_row(struct vctx *v, eng_id m)
 {
 	struct eng_member_view mv;
@@ -184,6 +236,7 @@ void v_member_row(struct vctx *v, eng_id m)
 	ctl_out_kv(o, "record", yesno(store_member_record(v->app->store, mv.login)));
 	ctl_out_kvu(o, "contacts", sipua_contacts(v->app->sip, mv.login));
 	v_skills_kv(v, o, m);
+	v_session_kv(v, o, m, mv.login);
 }
 
 static void v_member_list(struct vctx *v)
@@ -216,7 +269,7 @@ const struct verb verbs_member[] = {
 	{ "member.add", NEED_ADMIN, v_member_add,
 	  "member.add LOGIN name=.. password=SIP-PASSWORD [control_password=..] "
 	  "role=agent|manager|admin [record=yes|no]" },
-	{ "member.set", NEED_ADMIN, v_member_set,
+	{ "member.set", NEED_MANAGER, v_member_set,
 	  "member.set LOGIN [name=..] [password=SIP-PASSWORD] [control_password=..] [role=..] "
 	  "[record=yes|no]" },
 	{ "member.del", NEED_ADMIN, v_member_del, "member.del LOGIN" },

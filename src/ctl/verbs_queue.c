@@ -4,13 +4,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "acd/qconf.h"
 
 /* ---- queues ---- */
 
+/* The viewer's own state in q, the guide's Active/Paused buttons. */
+enum v_mine { MINE_ACTIVE, MINE_PAUSED, MINE_NONE };
+
+static enum v_mine v_my_state(const struct vctx *v, eng_id q)
+{
+	bool manager, active;
+	if (!engine_is_member(v->app->engine, q, v_self(v), &manager, &active))
+		return MINE_NONE;
+	return active ? MINE_ACTIVE : MINE_PAUSED;
+}
+
 static void v_queue_row(struct vctx *v, eng_id q)
 {
+	static const char *const mine[] = { "active", "paused", "" };
 	const struct eng_queue_conf *c = engine_queue_conf(v->app->engine, q);
 	struct eng_queue_stats st;
 	engine_queue_stats(v->app->engine, v->now, q, &st);
@@ -19,10 +32,15 @@ static void v_queue_row(struct vctx *v, eng_id q)
 	ctl_out_kv(o, "number", c->number);
 	ctl_out_kv(o, "strategy", engine_strategy_name(c->strategy));
 	ctl_out_kv(o, "paused", yesno(c->paused));
+	ctl_out_kv(o, "mine", mine[v_my_state(v, q)]);
 	ctl_out_kvu(o, "waiting", st.waiting);
 	ctl_out_kvu(o, "ready", st.ready);
 }
 
+/* The guide's sorting: "all" is creation order; "active" puts the queues
+ * where the viewer is active first, then those where it is paused; "paused"
+ * the other way round; queues the viewer is not in (an admin's) come last.
+ * Stable: creation order inside each group. */
 static void v_queue_list(struct vctx *v)
 {
 	const char *sort = ctl_get(v->req, "sort");
@@ -30,18 +48,18 @@ static void v_queue_list(struct vctx *v)
 		v_err(v, "invalid", "sort must be all, active or paused");
 		return;
 	}
+	bool by_state = sort && strcmp(sort, "all");
+	enum v_mine order[3] = { MINE_ACTIVE, MINE_PAUSED, MINE_NONE };
+	if (sort && !strcmp(sort, "paused")) {
+		order[0] = MINE_PAUSED;
+		order[1] = MINE_ACTIVE;
+	}
 	eng_id qs[1024];
 	size_t n = engine_queue_ids(v->app->engine, qs, 1024);
-	/* Creation order; "active"/"paused" pull that group to the top, stably. */
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < n; i++) {
-			bool paused = engine_queue_conf(v->app->engine, qs[i])->paused;
-			bool first = sort && !strcmp(sort, "paused") ? paused : !paused;
-			bool listed = !sort || !strcmp(sort, "all") ? pass == 0 : first == (pass == 0);
-			if (listed && v_sees_queue(v, qs[i]))
+	for (int pass = 0; pass < (by_state ? 3 : 1); pass++)
+		for (size_t i = 0; i < n; i++)
+			if (v_sees_queue(v, qs[i]) && (!by_state || v_my_state(v, qs[i]) == order[pass]))
 				v_queue_row(v, qs[i]);
-		}
-	}
 	v_finish_rows(v);
 }
 
@@ -187,6 +205,56 @@ static const char *v_queue_referrer(struct vctx *v, const char *name, const char
 
 /* ---- settings ---- */
 
+/* The queue's number and each of its dids must be no other queue's. */
+static bool v_numbers_free(struct vctx *v, const struct eng_queue_conf *c)
+{
+	char num[ENG_NUMBER_MAX];
+	const char *p = c->dids;
+	snprintf(num, sizeof num, "%s", c->number);
+	for (;;) {
+		eng_id other = engine_queue_by_number(v->app->engine, num);
+		const char *owner = other ? engine_queue_conf(v->app->engine, other)->name : "";
+		if (other && strcmp(owner, c->name)) {
+			v_err(v, "exists", "number %s belongs to queue %s", num, owner);
+			return false;
+		}
+		if (!*p)
+			return true;
+		size_t n = strcspn(p, ",");
+		snprintf(num, sizeof num, "%.*s", (int)n, p);
+		p += n + (p[n] == ',');
+	}
+}
+
+/* Every file:NAME of a hold loop (already checked for shape by
+ * media_hold_valid) must be a readable file in the media folder: a typo
+ * would otherwise only show as silence to callers. */
+static bool v_hold_files_ok(struct vctx *v, const char *spec)
+{
+	char path[1024];
+	for (const char *p = spec; *p;) {
+		size_t n = strcspn(p, ",");
+		const char *item = p;
+		while (n && *item == ' ') {
+			item++;
+			n--;
+		}
+		while (n && item[n - 1] == ' ')
+			n--;
+		if (n > 5 && !strncmp(item, "file:", 5)) {
+			snprintf(path, sizeof path, "%s/%.*s", v->app->conf.media, (int)(n - 5), item + 5);
+			if (access(path, R_OK) != 0) {
+				v_err(v, "invalid", "hold: no media file '%.*s' (import it with media.import)",
+				      (int)(n - 5), item + 5);
+				return false;
+			}
+		}
+		p += strcspn(p, ",");
+		p += *p == ',';
+	}
+	return true;
+}
+
 /* Applies every key=value of the request to c; false after replying. */
 static bool v_apply_settings(struct vctx *v, struct eng_queue_conf *c)
 {
@@ -199,15 +267,21 @@ static bool v_apply_settings(struct vctx *v, struct eng_queue_conf *c)
 			v_err(v, "invalid", "hold: %s", err);
 			return false;
 		}
+		if (!strcmp(a->key, "hold") && !v_hold_files_ok(v, a->value))
+			return false;
 		if (qconf_set(c, a->key, a->value, err, sizeof err) < 0) {
 			v_err(v, "invalid", "%s", err);
 			return false;
 		}
 	}
-	eng_id other = engine_queue_by_number(v->app->engine, c->number);
-	if (other && strcmp(engine_queue_conf(v->app->engine, other)->name, c->name)) {
-		v_err(v, "exists", "number %s belongs to queue %s", c->number,
-		      engine_queue_conf(v->app->engine, other)->name);
+	if (!v_numbers_free(v, c))
+		return false;
+	/* The guide: skills-based routing needs an escalation; calls no staffed
+	 * member has the skill for go there (escalation_dest=hangup says so). */
+	if (c->strategy == STRAT_SKILLS_STRICT && !c->escalation_queue[0] && !c->escalation_dest[0]) {
+		v_err(v, "invalid", "skills-strict needs escalation_queue or escalation_dest "
+		                    "(escalation_dest=hangup to hang up calls no staffed agent has the "
+		                    "skill for)");
 		return false;
 	}
 	return v_refs_ok(v, c);
@@ -315,11 +389,26 @@ static bool v_may_assign(struct vctx *v, eng_id q, eng_id m, bool manager)
 	return true;
 }
 
+/* A priority level from text: 1..ENG_PRIO_LEVELS; false after replying. */
+static bool v_prio(struct vctx *v, const char *s, unsigned *out)
+{
+	char *end;
+	long n = s ? strtol(s, &end, 10) : 0;
+	if (!s || *s < '0' || *s > '9' || *end || n < 1 || n > ENG_PRIO_LEVELS) {
+		v_err(v, "invalid", "priority must be 1 (best) to %d", ENG_PRIO_LEVELS);
+		return false;
+	}
+	*out = (unsigned)n;
+	return true;
+}
+
 static void v_queue_assign(struct vctx *v)
 {
 	const char *qn = ctl_word(v->req, 0), *login = ctl_word(v->req, 1);
 	const char *rs = ctl_get(v->req, "role"), *act = ctl_get(v->req, "active");
+	const char *ps = ctl_get(v->req, "priority");
 	bool manager = rs && !strcmp(rs, "manager"), active = false, was_manager = false, was_active;
+	unsigned prio = 0;
 	eng_id q = v_queue(v, qn), m = q ? v_member(v, login) : 0;
 	if (!m || !v_may_assign(v, q, m, manager))
 		return;
@@ -331,15 +420,52 @@ static void v_queue_assign(struct vctx *v)
 		v_err(v, "invalid", "active must be yes or no");
 		return;
 	}
-	if (!v_store_ok(v, store_assign(v->app->store, qn, login, manager, active), login))
+	if (ps && !v_prio(v, ps, &prio))
+		return;
+	if (!v_store_ok(v, store_assign(v->app->store, qn, login, manager, active), login) ||
+	    (prio && !v_store_ok(v, store_priority(v->app->store, qn, login, prio), login)))
 		return;
 	bool was_member = engine_is_member(v->app->engine, q, m, &was_manager, &was_active);
 	engine_assign(v->app->engine, v->now, q, m, manager, active);
+	if (prio)
+		engine_set_priority(v->app->engine, v->now, q, m, prio);
 	app_engine_done(v->app);
 	v_ok(v, "%s assigned to %s as %s%s", login, qn, manager ? "manager" : "agent",
 	     active ? "" : " (paused)");
 	if (was_member && was_manager && !manager)
 		v_end_sessions(v, login);
+}
+
+/* Managers of the queue set any level; an agent may only lower its own
+ * (a larger number), never raise it. */
+static void v_queue_priority(struct vctx *v)
+{
+	const char *qn = ctl_word(v->req, 0), *login = ctl_word(v->req, 1);
+	unsigned prio;
+	eng_id q = v_queue(v, qn), m = q ? v_member(v, login) : 0;
+	if (!m || !v_prio(v, ctl_word(v->req, 2), &prio))
+		return;
+	unsigned now_prio = engine_priority(v->app->engine, q, m);
+	if (!now_prio) {
+		v_err(v, "notfound", "%s is not in %s", login, qn);
+		return;
+	}
+	if (!v_manages(v, q)) {
+		if (m != v_self(v)) {
+			v_err(v, "denied", "you do not manage this queue");
+			return;
+		}
+		if (prio < now_prio) {
+			v_err(v, "denied", "agents may lower their own priority (%u or more), not raise it",
+			      now_prio);
+			return;
+		}
+	}
+	if (!v_store_ok(v, store_priority(v->app->store, qn, login, prio), login))
+		return;
+	engine_set_priority(v->app->engine, v->now, q, m, prio);
+	app_engine_done(v->app);
+	v_ok(v, "%s has priority %u in %s", login, prio, qn);
 }
 
 static void v_queue_unassign(struct vctx *v)
@@ -374,6 +500,7 @@ static void v_queue_members(struct vctx *v)
 		v_member_row(v, ms[i]);
 		ctl_out_kv(&v->rows, "queue_role", manager ? "manager" : "agent");
 		ctl_out_kv(&v->rows, "active", yesno(active));
+		ctl_out_kvu(&v->rows, "priority", engine_priority(v->app->engine, q, ms[i]));
 	}
 	v_finish_rows(v);
 }
@@ -387,7 +514,8 @@ const struct verb verbs_queue[] = {
 	{ "queue.pause", NEED_MANAGER, v_queue_pause, "queue.pause NAME" },
 	{ "queue.resume", NEED_MANAGER, v_queue_resume, "queue.resume NAME" },
 	{ "queue.assign", NEED_MANAGER, v_queue_assign,
-	  "queue.assign NAME LOGIN [role=agent|manager] [active=yes|no]" },
+	  "queue.assign NAME LOGIN [role=agent|manager] [active=yes|no] [priority=1..9]" },
+	{ "queue.priority", NEED_AGENT, v_queue_priority, "queue.priority NAME LOGIN 1..9" },
 	{ "queue.unassign", NEED_MANAGER, v_queue_unassign, "queue.unassign NAME LOGIN" },
 	{ "queue.members", NEED_AGENT, v_queue_members, "queue.members NAME" },
 	{ NULL, NEED_NONE, NULL, NULL },

@@ -32,6 +32,12 @@ enum store_stmt {
 	ST_UNASSIGN,
 	ST_STATE,
 	ST_ACTIVE,
+	ST_PRIORITY,
+	ST_SESSION,
+	ST_SINCE,
+	ST_COUNTS,
+	ST_FEATURE_PUT,
+	ST_FEATURE_DEL,
 	ST_FEATURES,
 	ST_ACL,
 	ST_REG_PUT,
@@ -53,11 +59,11 @@ enum store_stmt {
 #define Q_COLS "number, strategy, call_limit, timeout, connect_timeout, recovery, " \
 	"recovery_extend, recovery_multi, timeout_if_empty, force_away, record, show_agents, " \
 	"paused, escalation_queue, escalation_dest, zero_out, hold, lang, wait_estimate, " \
-	"service_level, retry_rejected, retry_timeout, retry_unreachable"
+	"service_level, retry_rejected, retry_timeout, retry_unreachable, dids, priority_step"
 #define Q_VALS ":number, :strategy, :call_limit, :timeout, :connect_timeout, :recovery, " \
 	":recovery_extend, :recovery_multi, :timeout_if_empty, :force_away, :record, :show_agents, " \
 	":paused, :escalation_queue, :escalation_dest, :zero_out, :hold, :lang, :wait_estimate, " \
-	":service_level, :retry_rejected, :retry_timeout, :retry_unreachable"
+	":service_level, :retry_rejected, :retry_timeout, :retry_unreachable, :dids, :priority_step"
 #define MEMBER_ID "(SELECT id FROM members WHERE login = :login)"
 #define QUEUE_ID "(SELECT id FROM queues WHERE name = :queue)"
 #define SKILL_ID "(SELECT id FROM skills WHERE name = :skill)"
@@ -91,6 +97,17 @@ static const char *const store_sql[ST_COUNT] = {
 	             "away_reason = excluded.away_reason",
 	[ST_ACTIVE] = "UPDATE queue_members SET active = :active WHERE queue_id = " QUEUE_ID
 	              " AND member_id = " MEMBER_ID,
+	[ST_PRIORITY] = "UPDATE queue_members SET priority = :priority WHERE queue_id = " QUEUE_ID
+	                " AND member_id = " MEMBER_ID,
+	[ST_SESSION] = "UPDATE member_state SET login_unix_ms = :since WHERE member_id = " MEMBER_ID,
+	[ST_SINCE] = "SELECT coalesce(ms.login_unix_ms, 0) FROM member_state ms "
+	             "WHERE ms.member_id = " MEMBER_ID " AND ms.logged_in",
+	[ST_COUNTS] = "SELECT coalesce(sum(event = 'call.answer'), 0), "
+	              "coalesce(sum(event = 'call.miss'), 0) FROM journal "
+	              "WHERE member = :login AND t_ms >= :since",
+	[ST_FEATURE_PUT] = "INSERT INTO feature_codes (code, action) VALUES (:code, :action) "
+	                   "ON CONFLICT (code) DO UPDATE SET action = excluded.action",
+	[ST_FEATURE_DEL] = "DELETE FROM feature_codes WHERE code = :code",
 	[ST_FEATURES] = "SELECT code, action FROM feature_codes ORDER BY code",
 	[ST_ACL] = "SELECT cidr FROM trunk_acl ORDER BY rowid",
 	[ST_REG_PUT] = "INSERT INTO registrations (member_id, contact, expires_unix, src, src_port, "
@@ -491,6 +508,8 @@ static void store_row_queue(sqlite3_stmt *st, struct eng_queue_conf *c)
 	store_col_setting(st, 21, c, "retry_rejected");
 	store_col_setting(st, 22, c, "retry_timeout");
 	store_col_setting(st, 23, c, "retry_unreachable");
+	col_text(st, 24, c->dids, sizeof c->dids);
+	col_uint(st, 25, &c->priority_step_s);
 }
 
 static int store_load_queues(store_t *s, engine_t *e, eng_ms now)
@@ -506,6 +525,30 @@ static int store_load_queues(store_t *s, engine_t *e, eng_ms now)
 			log_warn("store", "queue %s: refused by the engine, not loaded", c.name);
 	}
 	return store_finish(s, st, rc);
+}
+
+/* The last answered waits of each queue, from the journal, for the wait
+ * announcement (engine_queue_restore_waits). */
+static int store_load_waits(store_t *s, engine_t *e)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT value FROM (SELECT id, value FROM journal "
+	                                    "WHERE event = 'call.answer' AND queue = ?1 "
+	                                    "ORDER BY id DESC LIMIT 5) ORDER BY id");
+	eng_id qs[1024];
+	size_t nq = engine_queue_ids(e, qs, 1024);
+	int rc = SQLITE_DONE;
+	for (size_t i = 0; st && i < nq; i++) {
+		eng_ms waits[5];
+		size_t n = 0;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, engine_queue_conf(e, qs[i])->name, -1, SQLITE_STATIC);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 5)
+			waits[n++] = sqlite3_column_int64(st, 0);
+		if (rc != SQLITE_DONE)
+			break;
+		engine_queue_restore_waits(e, qs[i], waits, n);
+	}
+	return st ? store_finish(s, st, rc) : -1;
 }
 
 static int store_load_members(store_t *s, engine_t *e,
@@ -532,7 +575,8 @@ static int store_load_members(store_t *s, engine_t *e,
 
 static int store_load_assign(store_t *s, engine_t *e, eng_ms now)
 {
-	sqlite3_stmt *st = store_prepare(s, "SELECT q.name, m.login, qm.is_manager, qm.active "
+	sqlite3_stmt *st = store_prepare(s, "SELECT q.name, m.login, qm.is_manager, qm.active, "
+	                                    "qm.priority "
 	                                    "FROM queue_members qm JOIN queues q ON q.id = qm.queue_id "
 	                                    "JOIN members m ON m.id = qm.member_id ORDER BY qm.rowid");
 	if (!st)
@@ -542,7 +586,8 @@ static int store_load_assign(store_t *s, engine_t *e, eng_ms now)
 		eng_id q = engine_queue_find(e, (const char *)sqlite3_column_text(st, 0));
 		eng_id m = engine_member_find(e, (const char *)sqlite3_column_text(st, 1));
 		if (!q || !m || !engine_assign(e, now, q, m, sqlite3_column_int(st, 2) != 0,
-		                               sqlite3_column_int(st, 3) != 0))
+		                               sqlite3_column_int(st, 3) != 0) ||
+		    !engine_set_priority(e, now, q, m, (unsigned)sqlite3_column_int(st, 4)))
 			log_warn("store", "membership %s/%s not loaded", sqlite3_column_text(st, 0),
 			         sqlite3_column_text(st, 1));
 	}
@@ -647,7 +692,8 @@ int store_load(store_t *s, engine_t *e, eng_ms now,
                void (*cred)(void *ctx, const char *login, const char *ha1), void *ctx)
 {
 	s->eng = e;
-	if (store_load_queues(s, e, now) != 0 || store_load_members(s, e, cred, ctx) != 0 ||
+	if (store_load_queues(s, e, now) != 0 || store_load_waits(s, e) != 0 ||
+	    store_load_members(s, e, cred, ctx) != 0 ||
 	    store_load_assign(s, e, now) != 0 || store_load_state(s, e, now) != 0 ||
 	    store_load_skills(s, e) != 0 || store_load_member_skills(s, e) != 0 ||
 	    store_recordings_interrupted(s) != 0) {
@@ -689,6 +735,8 @@ static void store_bind_queue(sqlite3_stmt *st, const struct eng_queue_conf *c)
 	bind_int(st, ":retry_rejected", c->retry_rejected_s);
 	bind_int(st, ":retry_timeout", c->retry_timeout_s);
 	bind_int(st, ":retry_unreachable", c->retry_unreachable_s);
+	bind_text(st, ":dids", c->dids);
+	bind_int(st, ":priority_step", c->priority_step_s);
 }
 
 /* The wait estimator as qconf's text; NULL (the default) if qconf has none. */
@@ -811,6 +859,76 @@ enum store_err store_agent_active(store_t *s, const char *queue, const char *log
 	bind_text(st, ":queue", queue);
 	bind_text(st, ":login", login);
 	bind_int(st, ":active", active);
+	return store_change(s, st);
+}
+
+enum store_err store_priority(store_t *s, const char *queue, const char *login, unsigned prio)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_PRIORITY);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":queue", queue);
+	bind_text(st, ":login", login);
+	bind_int(st, ":priority", prio);
+	return store_change(s, st);
+}
+
+enum store_err store_agent_session(store_t *s, const char *login, int64_t since_unix_ms)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_SESSION);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":login", login);
+	if (since_unix_ms)
+		bind_int(st, ":since", since_unix_ms);
+	return store_change(s, st);
+}
+
+int64_t store_agent_since(store_t *s, const char *login)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_SINCE);
+	int64_t since = 0;
+	if (!st)
+		return 0;
+	bind_text(st, ":login", login);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		since = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return since;
+}
+
+void store_member_counts(store_t *s, const char *login, int64_t since_unix_ms, unsigned *handled,
+                         unsigned *missed)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_COUNTS);
+	*handled = *missed = 0;
+	if (!st)
+		return;
+	bind_text(st, ":login", login);
+	bind_int(st, ":since", since_unix_ms);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*handled = (unsigned)sqlite3_column_int64(st, 0);
+		*missed = (unsigned)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+}
+
+enum store_err store_feature_put(store_t *s, const char *code, const char *action)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_FEATURE_PUT);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":code", code);
+	bind_text(st, ":action", action);
+	return store_change(s, st);
+}
+
+enum store_err store_feature_del(store_t *s, const char *code)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_FEATURE_DEL);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":code", code);
 	return store_change(s, st);
 }
 

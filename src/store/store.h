@@ -116,10 +116,25 @@ size_t store_recordings(store_t *s, const char *queue, const char *member,
 enum store_err store_agent_state(store_t *s, const char *login, bool logged_in, bool ready,
                                  const char *away_reason);
 enum store_err store_agent_active(store_t *s, const char *queue, const char *login, bool active);
+/* A member's priority level (1..9) in a queue. */
+enum store_err store_priority(store_t *s, const char *queue, const char *login, unsigned prio);
+/* When the member's session began (wall clock, unix ms; 0 = logged out), kept
+ * so a restart does not reset the session's duration; store_agent_since
+ * reads it back (0 if logged out or unknown). Call after store_agent_state. */
+enum store_err store_agent_session(store_t *s, const char *login, int64_t since_unix_ms);
+int64_t store_agent_since(store_t *s, const char *login);
+/* The member's call.answer and call.miss events in the journal from
+ * since_unix_ms on (as committed so far: the journal is written in batches). */
+void store_member_counts(store_t *s, const char *login, int64_t since_unix_ms, unsigned *handled,
+                         unsigned *missed);
 
 /* Feature codes ("*50" -> "login"); fills up to max pairs, returns the count. */
 struct store_feature { char code[16]; char action[32]; };
 size_t store_features(store_t *s, struct store_feature *out, size_t max);
+/* Adds or changes one code (the action must be one the schema allows:
+ * STORE_FAILED otherwise); removes one (NOTFOUND if absent). */
+enum store_err store_feature_put(store_t *s, const char *code, const char *action);
+enum store_err store_feature_del(store_t *s, const char *code);
 
 /* Trunk ACL: source networks allowed to send calls without auth ("127.0.0.1/32"). */
 struct store_acl { char cidr[64]; };

@@ -5,6 +5,8 @@
  * decision is one engine_call_enter into a random queue: the engine picks an
  * agent (or finds none) and queues the offer. Each call is then hung up
  * (untimed), so the agent pool stays the same from one sample to the next.
+ * Every assignment has a priority level 1..3 and every other queue widens
+ * levels over time (priority_step 30), so a pick walks the levels.
  * Prints the median and 99th percentile per strategy.
  */
 #include <stdio.h>
@@ -81,6 +83,7 @@ static engine_t *bench_build(enum eng_strategy s, eng_ms now)
 		snprintf(c.number, sizeof(c.number), "%d", 10000 + i);
 		c.strategy = s;
 		c.timeout_s = 7200;
+		c.priority_step_s = i % 2 ? 30 : 0;
 		engine_queue_add(e, now, &c);
 	}
 	bench_skills(e);
@@ -89,8 +92,12 @@ static engine_t *bench_build(enum eng_strategy s, eng_ms now)
 
 		snprintf(name, sizeof(name), "a%d", i);
 		m = engine_member_add(e, name, name, ROLE_AGENT);
-		for (int k = 0; k < BENCH_PER_AGENT; k++)
-			engine_assign(e, now, 1 + (eng_id)bench_rand(BENCH_QUEUES), m, false, true);
+		for (int k = 0; k < BENCH_PER_AGENT; k++) {
+			eng_id q = 1 + (eng_id)bench_rand(BENCH_QUEUES);
+
+			engine_assign(e, now, q, m, false, true);
+			engine_set_priority(e, now, q, m, 1 + bench_rand(3));
+		}
 		for (int k = 0; k < 2; k++) {
 			snprintf(num, sizeof(num), "s%u", bench_rand(BENCH_SKILLS));
 			engine_skill_assign(e, m, num, true);
@@ -172,7 +179,7 @@ int main(void)
 	                                         STRAT_SKILLS_LOOSE };
 
 	printf("routing decision = engine_call_enter into a random queue; %d agents, %d queues, "
-	       "%d queues per agent, half the agents talking, %d samples each\n\n",
+	       "%d queues per agent, priority levels 1-3, half the agents talking, %d samples each\n\n",
 	       BENCH_AGENTS, BENCH_QUEUES, BENCH_PER_AGENT, BENCH_SAMPLES);
 	printf("| strategy      | median ns  | p99 ns     | offered    | < 20 us |\n");
 	printf("|---------------|------------|------------|------------|---------|\n");

@@ -239,7 +239,7 @@ def test_zero_out_sip_info(env):
 
 
 def test_skills_strict_no_match(env):
-    env.ctl.ok("queue.set", "support", "strategy=skills-strict")
+    env.ctl.ok("queue.set", "support", "strategy=skills-strict", "escalation_dest=hangup")
     env.ctl.ok("skill.set", "uk", "match=all", "rule=caller_number starts_with +44")
     env.ctl.ok("skill.assign", "1001", "uk")
     phone = env.phone("1001", answer_ms=300)

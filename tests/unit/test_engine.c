@@ -1339,11 +1339,16 @@ static void test_escalation_on_limit_and_empty(void **state)
 	c2 = enter(a);
 	assert_true(c1 && c2);
 	assert_int_equal(count_event(EV_CALL_REFUSED), 0);
-	assert_int_equal(count_event(EV_CALL_ENTER), 1);
+	assert_int_equal(count_event(EV_CALL_ENTER), 2);     /* into a, then into b */
 	ev = find_event(EV_CALL_ESCALATE);
 	assert_int_equal(ev->queue, a);
 	assert_int_equal(ev->value, b);
 	assert_string_equal(ev->reason, "limit");
+	assert_true(event_index(EV_CALL_ESCALATE) < nacts);
+	ev = &acts[event_index(EV_CALL_ESCALATE) + 1];        /* b counts it offered */
+	assert_int_equal(ev->event, EV_CALL_ENTER);
+	assert_int_equal(ev->queue, b);
+	assert_string_equal(ev->reason, "escalated");
 	assert_int_equal(qstats(a).missed, 1);
 	assert_int_equal(cview(c2).queue, b);
 	/* Empty queue straight to an outside destination: the call gets an id
@@ -1851,6 +1856,179 @@ static void test_skills_loose(void **state)
 	(void)c2;
 }
 
+/* ---- priorities ---- */
+
+static void test_priorities(void **state)
+{
+	eng_id q = queue("pr", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), a2 = agent("1002", q), a3 = agent("1003", q);
+
+	(void)state;
+	assert_int_equal(engine_priority(e, q, a1), ENG_PRIO_DEFAULT);
+	assert_true(engine_set_priority(e, now, q, a1, 2));
+	assert_false(engine_set_priority(e, now, q, a1, 0));
+	assert_false(engine_set_priority(e, now, q, a1, ENG_PRIO_LEVELS + 1));
+	assert_int_equal(engine_priority(e, q, a1), 2);
+	drain();
+	/* Level 1 first, round robin inside it; level 2 only when 1 has nobody. */
+	enter(q);
+	assert_int_equal(offered_to(), a2);
+	answer();
+	enter(q);
+	assert_int_equal(offered_to(), a3);
+	answer();
+	enter(q);
+	assert_int_equal(offered_to(), a1);
+	answer();
+	enter(q);                                    /* everyone busy: waits */
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	/* Raising a1 to level 1 is not enough: a1 is on a call. */
+	assert_true(engine_set_priority(e, now, q, a1, 1));
+	drain();
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_int_equal(engine_priority(e, q, 0), 0);
+}
+
+static void test_priority_step_widens(void **state)
+{
+	eng_id q = queue("pw", STRAT_MOST_IDLE);
+	eng_id a1 = agent("1001", q), a2 = agent("1002", q), a3 = agent("1003", q), c;
+	eng_ms t0;
+
+	(void)state;
+	qset(q, "priority_step", "30");
+	assert_true(engine_set_priority(e, now, q, a2, 2));
+	assert_true(engine_set_priority(e, now, q, a3, 3));
+	drain();
+	enter(q);
+	assert_int_equal(offered_to(), a1);
+	answer();
+	t0 = now;
+	c = enter(q);
+	assert_int_equal(count_kind(ACT_OFFER), 0);  /* level 2 not open yet */
+	assert_int_equal(engine_call_level(e, now, c), 1);
+	tick_to(t0 + 29999);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	tick_to(t0 + 30000);
+	assert_int_equal(engine_call_level(e, now, c), 2);
+	assert_int_equal(offered_to(), a2);          /* level 2 opened, level 3 not yet */
+	answer();
+	/* Levels count from the best staffed one: with a1 logged out and a2 away
+	 * (each after its call), level 3 is the best and opens at once. */
+	c = enter(q);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_true(engine_agent_away(e, now, a2, "x"));
+	assert_true(engine_agent_logout(e, now, a1));
+	assert_true(engine_talk_end(e, now, mview(a1).call));
+	drain();
+	assert_int_equal(count_kind(ACT_OFFER), 0);   /* a2, staffed at level 2, still talks */
+	assert_true(engine_talk_end(e, now, mview(a2).call));
+	drain();
+	assert_int_equal(engine_call_level(e, now, c), 3);
+	assert_int_equal(offered_to(), a3);
+}
+
+/* The guide's skills-strict: a call waits only while a staffed member (logged
+ * in, ready, active) has its skill; skill conflicts go to escalation. */
+static void test_skills_strict_guide(void **state)
+{
+	eng_id q = queue("sg", STRAT_SKILLS_STRICT), spill = queue("sgx", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), a2 = agent("1002", q), c;
+
+	(void)state;
+	(void)spill;
+	qset(q, "escalation_queue", "sgx");
+	skill("es", "caller_number starts_with +34");
+	skill("mad", "caller_number starts_with +3491");
+	skill("us", "caller_number starts_with +1");
+	engine_skill_assign(e, a1, "es", true);
+	engine_skill_assign(e, a2, "mad", true);
+	engine_skill_assign(e, a2, "us", true);
+	/* +3491 matches es (a1) and mad (a2): a conflict. */
+	enter_from(q, "+34911");
+	assert_string_equal(find_event(EV_CALL_ESCALATE)->reason, "conflict");
+	/* a1 away: nobody staffed has es, so a +34 call escalates at once. */
+	assert_true(engine_agent_away(e, now, a1, "lunch"));
+	drain();
+	enter_from(q, "+3493");
+	assert_string_equal(find_event(EV_CALL_ESCALATE)->reason, "noskill");
+	/* a waiting call leaves when its last staffed match does. */
+	c = enter_from(q, "+1555");
+	answer();
+	c = enter_from(q, "+1556");
+	assert_int_equal(count_kind(ACT_OFFER), 0);   /* a2 busy but staffed: waits */
+	assert_int_equal(cview(c).queue, q);
+	assert_true(engine_agent_pause(e, now, q, a2));
+	drain();
+	assert_string_equal(find_event(EV_CALL_ESCALATE)->reason, "noskill");
+	assert_int_equal(cview(c).queue, spill);
+}
+
+static void test_timeout_if_empty_waiting(void **state)
+{
+	eng_id q = queue("te", STRAT_ROUND_ROBIN), spill = queue("tex", STRAT_ROUND_ROBIN);
+	eng_id a1 = agent("1001", q), c;
+
+	(void)state;
+	qset(q, "escalation_queue", "tex");
+	set_conf(q, set_if_empty, 1);
+	assert_true(engine_agent_away(e, now, a1, "x"));
+	drain();
+	c = enter(q);                                  /* away is not empty: waits */
+	assert_int_equal(cview(c).queue, q);
+	assert_true(engine_agent_logout(e, now, a1));
+	drain();
+	assert_string_equal(find_event(EV_CALL_ESCALATE)->reason, "empty");
+	assert_int_equal(cview(c).queue, spill);
+	assert_int_equal(qstats(q).missed, 1);
+}
+
+/* The queue an escalated call joins counts it offered and measures its wait
+ * from its own entry; the wait from the first entry stays in the call view. */
+static void test_escalated_waits_count_here(void **state)
+{
+	eng_id a = queue("wa", STRAT_ROUND_ROBIN), b = queue("wb", STRAT_ROUND_ROBIN), c, m;
+	eng_ms t0 = now;
+
+	(void)state;
+	qset(a, "escalation_queue", "wb");
+	set_conf(a, set_timeout, 10);
+	c = enter(a);
+	tick_to(t0 + 10000);
+	assert_int_equal(cview(c).queue, b);
+	assert_string_equal(acts[event_index(EV_CALL_ESCALATE) + 1].reason, "escalated");
+	now = t0 + 15000;
+	m = agent("1001", b);
+	assert_int_equal(offered_to(), m);
+	answer();
+	assert_int_equal(find_event(EV_CALL_ANSWER)->value, 5000);
+	assert_int_equal(qstats(b).avg_wait_ms, 5000);
+	assert_int_equal(qstats(b).longest_wait_ms, 5000);
+	assert_int_equal(cview(c).wait_ms, 15000);
+	assert_int_equal(cview(c).queue_wait_ms, 5000);
+}
+
+static void test_dids(void **state)
+{
+	struct eng_queue_conf c = conf("dd", "7000", STRAT_ROUND_ROBIN), d;
+	eng_id q;
+
+	(void)state;
+	snprintf(c.dids, sizeof(c.dids), "7001,7002");
+	q = engine_queue_add(e, now, &c);
+	assert_true(q != 0);
+	assert_int_equal(engine_queue_by_number(e, "7000"), q);
+	assert_int_equal(engine_queue_by_number(e, "7002"), q);
+	assert_int_equal(engine_queue_by_number(e, "700"), 0);
+	d = conf("de", "7002", STRAT_ROUND_ROBIN);      /* taken as a did */
+	assert_int_equal(engine_queue_add(e, now, &d), 0);
+	d = conf("de", "7003", STRAT_ROUND_ROBIN);
+	snprintf(d.dids, sizeof(d.dids), "7000");       /* taken as a number */
+	assert_int_equal(engine_queue_add(e, now, &d), 0);
+	snprintf(d.dids, sizeof(d.dids), "7004");
+	assert_true(engine_queue_add(e, now, &d) != 0);
+}
+
 static void test_skill_changes_apply(void **state)
 {
 	eng_id q = queue("sc", STRAT_SKILLS_STRICT), a1 = agent("1001", q), a2 = agent("1002", q), c;
@@ -2084,7 +2262,7 @@ static struct soak_call *soak_find(eng_id id)
 	return NULL;
 }
 
-static unsigned long ev_count[EV_RECOVERY_END + 1];
+static unsigned long ev_count[EV_CALL_BUMP + 1];
 static unsigned long operator_drops, limit_refusals;
 
 /* Applies the drained actions to the test's view of the world and checks
@@ -2274,14 +2452,17 @@ static void test_soak_one_release_per_call(void **state)
 	entered = ev_count[EV_CALL_ENTER] + ev_count[EV_CALL_REFUSED];
 	misses_seen = ev_count[EV_CALL_MISS];
 	timeouts_seen = ev_count[EV_CALL_TIMEOUT];
-	/* Every call that came in left exactly one way. */
+	/* Every call that came in left exactly one way: without escalation, the
+	 * calls s1 (timeout_if_empty) had waiting when its last member logged
+	 * out were hung up (EV_CALL_TRANSFER). */
 	assert_int_equal(entered, soak_ncalls);
 	assert_int_equal(entered, ev_count[EV_CALL_END] + ev_count[EV_CALL_ABANDON] +
-	                 timeouts_seen + ev_count[EV_CALL_REFUSED]);
+	                 timeouts_seen + ev_count[EV_CALL_REFUSED] + ev_count[EV_CALL_TRANSFER]);
 	assert_int_equal(handled, ev_count[EV_CALL_ANSWER]);
 	assert_int_equal(handled, ev_count[EV_CALL_END]);
 	assert_int_equal(abandoned, ev_count[EV_CALL_ABANDON] - operator_drops);
-	assert_int_equal(missed, misses_seen + timeouts_seen + limit_refusals);
+	assert_int_equal(missed, misses_seen + timeouts_seen + limit_refusals +
+	                 ev_count[EV_CALL_TRANSFER]);
 	/* The soak did exercise every path. */
 	assert_true(ev_count[EV_CALL_END] > 50);
 	assert_true(ev_count[EV_CALL_ABANDON] > 50);
@@ -2404,6 +2585,12 @@ int main(void)
 		T(test_rr_skips_resting_agent),
 		T(test_retry_rest_outlives_status),
 		T(test_skills_strict),
+		T(test_priorities),
+		T(test_priority_step_widens),
+		T(test_skills_strict_guide),
+		T(test_timeout_if_empty_waiting),
+		T(test_dids),
+		T(test_escalated_waits_count_here),
 		T(test_skills_loose),
 		T(test_skill_changes_apply),
 		T(test_away_during_call_applies_after),

@@ -86,6 +86,26 @@ static void test_number(void **state)
 	bad(&c, "number", "60 01");
 }
 
+static void test_dids_and_priority_step(void **state)
+{
+	struct eng_queue_conf c = base();
+
+	(void)state;
+	assert_string_equal(c.dids, "");
+	assert_int_equal(c.priority_step_s, 0);
+	ok(&c, "dids", "6010,6011,*12", "6010,6011,*12");
+	ok(&c, "dids", "", "");
+	bad(&c, "dids", "6010,6010");
+	bad(&c, "dids", "6000");                      /* the queue's own number */
+	bad(&c, "dids", "6010,");
+	bad(&c, "dids", ",6010");
+	bad(&c, "dids", "60a0");
+	ok(&c, "priority_step", "30", "30");
+	ok(&c, "priority_step", "0", "0");
+	bad(&c, "priority_step", "3601");
+	bad(&c, "priority_step", "-1");
+}
+
 static void test_strategy(void **state)
 {
 	struct eng_queue_conf c = base();
@@ -314,7 +334,7 @@ static void test_keys_roundtrip(void **state)
 		if (qconf_set(&d, keys[n], buf, err, sizeof(err)) != 0 && strcmp(keys[n], "number") != 0)
 			fail_msg("%s=%s does not round-trip: %s", keys[n], buf, err);
 	}
-	assert_int_equal(n, 22);
+	assert_int_equal(n, 24);
 	assert_memory_equal(&c, &d, sizeof(c));
 }
 
@@ -367,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_number),
 		cmocka_unit_test(test_strategy),
+		cmocka_unit_test(test_dids_and_priority_step),
 		cmocka_unit_test(test_call_limit),
 		cmocka_unit_test(test_timeouts),
 		cmocka_unit_test(test_retry_delays),

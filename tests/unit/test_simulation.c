@@ -16,6 +16,12 @@
  * would loop for ever and trip that cap. Time moves only by ticks, between
  * events, so rests end as they would in callqd. The whole run is made with
  * force_away off in every queue, then on in every queue.
+ *
+ * Priorities: members get random levels (1..4) and change them as they go;
+ * most queues widen levels over time (priority_step). Every queue offer must
+ * go to a level the call may use (the best staffed level of the queue plus
+ * one per step waited there, from the model's own clock of the call's entry),
+ * and never while a member at a better level is available for that call.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -53,6 +59,7 @@ struct sim_call {
 	unsigned releases;
 	bool known, talking, gone;
 	eng_id queue;
+	eng_ms qentered;                    /* entry into its current queue */
 	int skills;                         /* bit per skill the call matches */
 };
 
@@ -71,6 +78,7 @@ struct sim_line {
 
 static engine_t *e;
 static eng_ms now;
+static eng_ms settled;                  /* deadlines up to here are handled */
 static struct sim_member mem[SIM_AGENTS + 1];
 static struct sim_call calls[SIM_CALLS + 1];
 static struct sim_offer offers[SIM_OFFERS];
@@ -78,7 +86,8 @@ static struct sim_line line[SIM_QUEUES + 1];
 static bool paused[SIM_QUEUES + 1];
 static eng_id pickup_call, pickup_member;
 static unsigned long ev_count[EV_CALL_BUMP + 1], rel_count[REL_TRANSFER + 1];
-static unsigned long local_fails, bad_fails, rest_returns;
+static unsigned long local_fails, bad_fails, rest_returns, level_checks, wider_offers;
+static unsigned long escalated_enters;      /* EV_CALL_ENTER of a call moved in */
 static const char *const fail_reasons[] = { "rejected", "unreachable", "timeout", "local" };
 static const char *const skill_names[SIM_SKILLS] = { "us", "fr", "vip" };
 
@@ -129,6 +138,55 @@ static bool sim_has_skill(const struct sim_member *m, int skills)
 	return false;
 }
 
+static bool sim_staffed(const struct sim_member *m, eng_id q)
+{
+	return m->logged && m->ready && m->active[q];
+}
+
+/* Could member k take call c of queue q right now, as far as the model knows?
+ * Under a skills strategy only members having one of the call's skills
+ * count: they are candidates whatever the queue's other members hold. A rest
+ * counts as over only if it ended before the tick began: a tick handles its
+ * deadlines one at a time, and an offer made at an earlier one rightly
+ * ignores an agent whose rest ends at a later one. */
+static bool sim_available(eng_id k, eng_id q, eng_id c)
+{
+	const struct sim_member *m = &mem[k];
+	enum eng_strategy s = engine_queue_conf(e, q)->strategy;
+
+	if (!sim_staffed(m, q) || m->recovering || m->offer || m->call || m->rest_until > settled ||
+	    paused[q])
+		return false;
+	return (s != STRAT_SKILLS_STRICT && s != STRAT_SKILLS_LOOSE) || sim_has_skill(m, calls[c].skills);
+}
+
+/* The priority invariants for a queue offer to a->member. */
+static void sim_check_level(const struct eng_action *a)
+{
+	unsigned lvl = engine_priority(e, a->queue, a->member), best = ENG_PRIO_LEVELS, allowed;
+	unsigned step = engine_queue_conf(e, a->queue)->priority_step_s;
+
+	assert_true(lvl >= 1 && lvl <= ENG_PRIO_LEVELS);
+	for (eng_id k = 1; k <= SIM_AGENTS; k++) {
+		unsigned l = engine_priority(e, a->queue, k);
+
+		if (l && l < best && sim_staffed(&mem[k], a->queue))
+			best = l;
+	}
+	allowed = step ? best + (unsigned)((a->at - calls[a->call].qentered) / ((eng_ms)step * 1000))
+	               : ENG_PRIO_LEVELS;
+	assert_true(lvl <= allowed);
+	for (eng_id k = 1; k <= SIM_AGENTS; k++) {
+		unsigned l = engine_priority(e, a->queue, k);
+
+		if (k != a->member && l && l < lvl && sim_available(k, a->queue, a->call))
+			fail_msg("call %u offered to %u at level %u while %u at level %u was available",
+			         a->call, a->member, lvl, k, l);
+	}
+	level_checks++;
+	wider_offers += lvl > best;
+}
+
 static void sim_offer(const struct eng_action *a)
 {
 	struct sim_member *m = &mem[a->member];
@@ -146,6 +204,7 @@ static void sim_offer(const struct eng_action *a)
 			assert_true(sim_has_skill(m, calls[a->call].skills));
 		/* The retry policy: not before the rest after a miss is over. */
 		assert_true(a->at >= m->rest_until);
+		sim_check_level(a);
 		rest_returns += m->rest_until > 0;
 		m->rest_until = 0;
 	} else {
@@ -211,12 +270,19 @@ static void sim_event(const struct eng_action *a)
 	ev_count[a->event]++;
 	switch (a->event) {
 	case EV_CALL_ENTER:
+		if (strcmp(a->reason, "escalated") == 0) {      /* follows EV_CALL_ESCALATE */
+			assert_int_equal(calls[a->call].queue, a->queue);
+			escalated_enters++;
+			break;
+		}
 		calls[a->call].queue = a->queue;
+		calls[a->call].qentered = a->at;
 		line_add(a->queue, a->call, false);
 		break;
 	case EV_CALL_ESCALATE:
 		assert_true(line_remove(a->queue, a->call) || calls[a->call].queue == a->queue);
 		calls[a->call].queue = (eng_id)a->value;
+		calls[a->call].qentered = a->at;
 		line_add((eng_id)a->value, a->call, false);
 		break;
 	case EV_CALL_BUMP:
@@ -414,17 +480,20 @@ static void sim_skills(void)
 static void sim_setup(void)
 {
 	static const char *const q1[] = { "escalation_queue", "q2", "escalation_dest", "queue:q3",
-	                                  "zero_out", "voicemail:1", "retry_rejected", "2", NULL };
+	                                  "zero_out", "voicemail:1", "retry_rejected", "2",
+	                                  "priority_step", "5", NULL };
 	static const char *const q2[] = { "escalation_dest", "voicemail:2", "retry_timeout", "1",
-	                                  NULL };
+	                                  "priority_step", "2", NULL };
 	static const char *const q3[] = { "timeout_if_empty", "yes", "escalation_dest", "queue:q4",
-	                                  "call_limit", "15", "retry_unreachable", "4", NULL };
+	                                  "call_limit", "15", "retry_unreachable", "4",
+	                                  "priority_step", "3", NULL };
 	static const char *const q4[] = { "escalation_queue", "q5", "zero_out", "queue:q1",
 	                                  "recovery_extend", "5", "recovery_multi", "yes",
 	                                  "retry_rejected", "1", "retry_unreachable", "1", NULL };
 	static const char *const q5[] = { "escalation_dest", "uri:sip:overflow@example.com",
-	                                  "retry_timeout", "9", NULL };
-	static const char *const q6[] = { "zero_out", "queue:q1", "call_limit", "3", NULL };
+	                                  "retry_timeout", "9", "priority_step", "4", NULL };
+	static const char *const q6[] = { "zero_out", "queue:q1", "call_limit", "3",
+	                                  "priority_step", "1", NULL };
 
 	sim_queue("q1", STRAT_ROUND_ROBIN, q1);
 	sim_queue("q2", STRAT_MOST_IDLE, q2);
@@ -444,6 +513,7 @@ static void sim_setup(void)
 			eng_id q = 1 + (eng_id)((i + k * 2) % SIM_QUEUES);
 
 			assert_true(engine_assign(e, now, q, m, false, true));
+			assert_true(engine_set_priority(e, now, q, m, 1 + (unsigned)(i + k) % 4));
 			mem[m].active[q] = true;
 		}
 		for (int s = 0; s < SIM_SKILLS; s++) {
@@ -506,7 +576,7 @@ static void sim_agent_event(void)
 {
 	eng_id m = 1 + sim_rand(SIM_AGENTS), q = 1 + sim_rand(SIM_QUEUES);
 
-	switch (sim_rand(12)) {
+	switch (sim_rand(13)) {
 	case 0: engine_agent_logout(e, now, m); break;
 	case 1: engine_agent_away(e, now, m, "break"); break;
 	case 2: engine_agent_pause(e, now, sim_rand(2) ? q : 0, m); break;
@@ -514,6 +584,9 @@ static void sim_agent_event(void)
 	case 6: case 7: engine_agent_ready(e, now, m); break;
 	case 8: engine_agent_resume(e, now, sim_rand(2) ? q : 0, m); break;
 	case 9: engine_agent_extend(e, now, m); break;
+	case 11:
+		engine_set_priority(e, now, q, m, 1 + sim_rand(4));
+		break;
 	case 10: {
 		int s = (int)sim_rand(SIM_SKILLS);
 
@@ -573,6 +646,7 @@ static void sim_step(void)
 	unsigned r = sim_rand(100);
 	eng_id o;
 
+	settled = now;
 	if (r < 25) {
 		now += sim_rand(3000);
 		engine_tick(e, now);
@@ -646,7 +720,7 @@ static void sim_reset(void)
 	memset(ev_count, 0, sizeof(ev_count));
 	memset(rel_count, 0, sizeof(rel_count));
 	pickup_call = pickup_member = 0;
-	local_fails = bad_fails = rest_returns = 0;
+	local_fails = bad_fails = rest_returns = level_checks = wider_offers = escalated_enters = 0;
 }
 
 static void sim_run(bool with_force_away)
@@ -673,7 +747,8 @@ static void sim_run(bool with_force_away)
 		assert_int_equal(line[q].n, 0);
 	for (eng_id o = 1; o < SIM_OFFERS; o++)
 		assert_true(offers[o].state != 1);
-	assert_int_equal(released, ev_count[EV_CALL_ENTER] + ev_count[EV_CALL_REFUSED]);
+	assert_int_equal(released, ev_count[EV_CALL_ENTER] - escalated_enters + ev_count[EV_CALL_REFUSED]);
+	assert_int_equal(escalated_enters, ev_count[EV_CALL_ESCALATE]);
 	/* Every path was taken. */
 	assert_true(ev_count[EV_CALL_ANSWER] > 1000);
 	assert_true(ev_count[EV_CALL_MISS] > 500);
@@ -694,6 +769,10 @@ static void sim_run(bool with_force_away)
 	assert_true(bad_fails > 100);
 	assert_true(local_fails > 30);
 	assert_true(rest_returns > 100);
+	print_message("%lu offers checked against priority levels, %lu beyond the best staffed one\n",
+	              level_checks, wider_offers);
+	assert_true(level_checks > 1000);
+	assert_true(wider_offers > 100);
 	engine_free(e);
 }
 

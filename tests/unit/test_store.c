@@ -496,10 +496,18 @@ static void test_assign_and_state_round_trip(void **state)
 	assert_int_equal(store_agent_state(s, "3002", true, true, NULL), STORE_OK);
 	assert_int_equal(store_agent_state(s, "3002", true, true, ""), STORE_OK);
 	assert_int_equal(store_agent_state(s, "nope", true, true, NULL), STORE_NOTFOUND);
+	assert_int_equal(store_priority(s, "qa", "3002", 4), STORE_OK);
+	assert_int_equal(store_priority(s, "qb", "3002", 4), STORE_NOTFOUND);
+	assert_int_equal(store_agent_session(s, "3001", 1700000000123LL), STORE_OK);
 	store_close(s);
 
 	s = open_ok(f->path);
 	engine_t *e = load(s, NULL);
+	assert_int_equal(engine_priority(e, engine_queue_find(e, "qa"), engine_member_find(e, "3002")), 4);
+	assert_int_equal(engine_priority(e, engine_queue_find(e, "qa"), engine_member_find(e, "3001")),
+	                 ENG_PRIO_DEFAULT);
+	assert_int_equal(store_agent_since(s, "3001"), 1700000000123LL);
+	assert_int_equal(store_agent_since(s, "3002"), 0);
 	assert_membership(e, "qa", "3001", false, true);
 	assert_membership(e, "qb", "3001", false, true);
 	assert_membership(e, "qa", "3002", true, true);
@@ -923,6 +931,35 @@ static void test_gateways_and_acl_round_trip(void **state)
 	store_close(s);
 }
 
+/* The wait announcement's last 5 answered waits come back from the journal. */
+static void test_wait_estimate_restored(void **state)
+{
+	struct fixture *f = *state;
+	store_t *s = open_ok(f->path);
+	assert_int_equal(store_seed_demo(s), 0);
+	engine_t *e = load(s, NULL);
+	for (int i = 0; i < 7; i++) {
+		struct eng_action a = { .kind = ACT_EVENT, .event = EV_CALL_ANSWER, .call = (eng_id)i + 1,
+		                        .queue = engine_queue_find(e, "sales"),
+		                        .member = engine_member_find(e, "1002"),
+		                        .value = i < 2 ? 900000 : 60000 + 1000 * i };
+		store_journal(s, 10 + i, &a);
+	}
+	store_close(s);
+	engine_free(e);
+
+	s = open_ok(f->path);
+	e = load(s, NULL);
+	eng_id c = engine_call_enter(e, 1000, engine_queue_find(e, "sales"), NULL);
+	assert_true(c != 0);
+	/* The last five: 62..66 s, mean 64 s; the two older 900 s waits are out. */
+	assert_int_equal(engine_wait_estimate(e, 1000, c), 64);
+	c = engine_call_enter(e, 1000, engine_queue_find(e, "support"), NULL);
+	assert_int_equal(engine_wait_estimate(e, 1000, c), 0);
+	engine_free(e);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -936,6 +973,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queue_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_assign_and_state_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_estimate_restored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_skills_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_skill_bad_pattern_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recordings, setup, teardown),
