@@ -29,6 +29,11 @@ struct conf {
 	unsigned max_calls;        /* calls in progress beyond which INVITEs get 503 */
 	unsigned journal_days;     /* journal retention; 0 keeps everything */
 	unsigned ctl_idle_timeout_s;   /* control connections: to authenticate, between requests */
+	char http_listen[64];
+	unsigned http_port;        /* 0: no HTTP */
+	char http_cert[CONF_STR_MAX], http_key[CONF_STR_MAX];   /* both set: HTTPS */
+	char metrics_token[128];   /* "": /metrics open to anyone who can connect */
+	char queue_log[CONF_STR_MAX];   /* "": no queue_log file */
 };
 
 void conf_defaults(struct conf *c);
