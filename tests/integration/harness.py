@@ -345,6 +345,8 @@ class Daemon:
         self.log_path = workdir / "callqd.log"
         self.conf_path = workdir / "callq.conf"
         self.sip_port = free_port(tcp_too=True)
+        self.http_port = free_port(tcp_too=True)
+        self.queue_log = workdir / "run" / "queue_log"
         self.rtp_min, self.rtp_max = rtp_window()
         self.proc = None
         self.ctl = Ctl(socket_path)
@@ -363,6 +365,9 @@ class Daemon:
             "log_level = info",
             "seed_demo = yes",
             "rtp_timeout = 60",
+            f"http_listen = {HOST}",
+            f"http_port = {self.http_port}",
+            f"queue_log = {self.queue_log}",
             "",
         ]))
 
