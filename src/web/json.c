@@ -111,6 +111,10 @@ void jbuf_str(struct jbuf *b, const char *s, size_t n)
 			char esc[2] = { '\\', (char)c };
 			jbuf_raw(b, esc, 2);
 			i++;
+		} else if (c == '\n' || c == '\r' || c == '\t') {
+			char esc[2] = { '\\', c == '\n' ? 'n' : c == '\r' ? 'r' : 't' };
+			jbuf_raw(b, esc, 2);
+			i++;
 		} else if (c < 0x20 || c == 0x7f) {
 			jbuf_printf(b, "\\u%04x", c);
 			i++;
