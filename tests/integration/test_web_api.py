@@ -90,7 +90,7 @@ def test_web_login_csrf_permissions(env):
     status, reply = web.post("/api/whoami")
     check(status == 200 and reply["rows"] == [{"login": "1100", "role": "manager"}], f"whoami: {status} {reply}")
     status, reply = web.verb("queue.set", "support", timeout=300)
-    check(status == 200 and reply == {"ok": True} or reply.get("ok") is True, f"manager queue.set: {status} {reply}")
+    check(status == 200 and reply.get("ok") is True, f"manager queue.set: {status} {reply}")
     check(env.ctl.row("queue.show", "support").get("timeout") == "300", "queue.set over HTTP did not apply")
     expect_error(web.verb("queue.create", "q9", number="6900"), 403, "denied", "manager queue.create")
     expect_error(web.verb("queue.show", "nope"), 404, "notfound", "unknown queue")
