@@ -1,7 +1,7 @@
 # callq — see README.md. `make run` and `make check` are the two entry points;
 # both install missing Debian packages first (scripts/deps.sh), then build.
 
-PKGS    := sofia-sip-ua ortp sndfile sqlite3 libpcre2-8
+PKGS    := sofia-sip-ua ortp sndfile sqlite3 libpcre2-8 libmicrohttpd
 CC      ?= cc
 OPT     ?= -O2
 CFLAGS  += -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -Ibuild/gen \
@@ -11,10 +11,11 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 B       := build
 MAINS   := src/app/callqd.c src/ctl/callqctl.c
 LIB_SRC := $(filter-out $(MAINS),$(wildcard src/*/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/sql_embed.o
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/sql_embed.o $(B)/obj/gen/web_embed.o
 UNIT    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 BENCH   := $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/*.c))
 SQL     := db/schema.sql $(sort $(wildcard db/migrations/*.sql)) db/demo.sql
+PAGES   := $(shell find src/web/pages -type f 2>/dev/null)
 
 .PHONY: all run check deps unit bench clean
 all: $(B)/callqd $(B)/callqctl
@@ -63,6 +64,15 @@ $(B)/obj/gen/sql_embed.o: $(B)/gen/sql_embed.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# The browser pages (src/web/pages/), served by callqd from memory.
+$(B)/gen/web_embed.c: $(PAGES) src/web/pages scripts/embed-files.sh
+	@mkdir -p $(dir $@)
+	scripts/embed-files.sh $@ src/web/pages
+
+$(B)/obj/gen/web_embed.o: $(B)/gen/web_embed.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
 clean:
 	rm -rf $(B)
 
@@ -81,7 +91,8 @@ FUZZ_CFLAGS  := -std=gnu11 -O1 -g -D_GNU_SOURCE -Isrc -I$(B)/gen $(FUZZ_SAN) \
                 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN     := $(FUZZ_NAMES:%=$(FUZZ_B)/%)
-FUZZ_OBJ     := $(LIB_SRC:%.c=$(FUZZ_B)/obj/%.o) $(FUZZ_B)/obj/gen/sql_embed.o
+FUZZ_OBJ     := $(LIB_SRC:%.c=$(FUZZ_B)/obj/%.o) $(FUZZ_B)/obj/gen/sql_embed.o \
+                $(FUZZ_B)/obj/gen/web_embed.o
 SOAK_SECONDS ?= 600
 
 .PHONY: fuzz fuzz-build soak
@@ -106,6 +117,10 @@ $(FUZZ_B)/obj/%.o: %.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_B)/obj/gen/sql_embed.o: $(B)/gen/sql_embed.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_B)/obj/gen/web_embed.o: $(B)/gen/web_embed.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 

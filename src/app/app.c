@@ -11,6 +11,8 @@
 #include "ctl/events.h"
 #include "report/window.h"
 #include "sip/sip.h"
+#include "store/queuelog.h"
+#include "web/web.h"
 
 void app_save_member(struct app *a, eng_id member)
 {
@@ -67,6 +69,9 @@ static void app_event(struct app *a, const struct eng_action *ev)
 	int64_t wall = clock_wall_ms();
 	store_journal(a->store, wall, ev);
 	window_event(a->window, a->engine, wall, ev);
+	metrics_event(a->metrics, a->engine, ev);
+	if (a->queuelog)
+		queuelog_event(a->queuelog, a->engine, wall, ev);
 	events_publish(a->events, a->engine, ev);
 	switch (ev->event) {
 	case EV_AGENT_LOGIN:
@@ -138,6 +143,8 @@ void app_engine_done(struct app *a)
 			break;
 		case ACT_RELEASE:
 			sipua_release(a->sip, &act);
+			if (a->queuelog)
+				queuelog_release(a->queuelog, act.call);
 			break;
 		case ACT_EVENT:
 			app_event(a, &act);

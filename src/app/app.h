@@ -29,6 +29,9 @@ typedef struct ctl_server ctl_server_t;
 typedef struct events events_t;
 typedef struct window window_t;
 typedef struct worker worker_t;
+typedef struct metrics metrics_t;
+typedef struct web web_t;
+typedef struct queuelog queuelog_t;
 struct throttle;
 
 #define APP_FEATURES_MAX 32
@@ -45,6 +48,9 @@ struct app {
 	struct throttle *auth_throttle;   /* failed control logins (ctl/throttle.h) */
 	events_t *events;          /* subscribers of the event stream */
 	window_t *window;          /* rolling `stats` counters (report/window.h) */
+	metrics_t *metrics;        /* counters since start for /metrics (web/web.h) */
+	web_t *web;                /* HTTP: API, events, metrics, pages; NULL if off */
+	queuelog_t *queuelog;      /* Asterisk-style queue_log (store/queuelog.h); NULL if off */
 	su_timer_t *timer;
 	su_timer_t *announce;       /* refreshes position/wait of waiting callers */
 	int waits[2];              /* su_root registrations: media events, signals */

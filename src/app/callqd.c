@@ -27,6 +27,8 @@
 #include "report/window.h"
 #include "sip/gateway.h"
 #include "sip/sip.h"
+#include "store/queuelog.h"
+#include "web/web.h"
 
 static void usage(void)
 {
@@ -256,8 +258,9 @@ static int start(struct app *a)
 	a->engine = engine_new();
 	a->events = events_new();
 	a->window = window_new();
+	a->metrics = metrics_new();
 	a->media = media_new(&mc, err, sizeof err);
-	if (!a->engine || !a->media || !a->events || !a->window) {
+	if (!a->engine || !a->media || !a->events || !a->window || !a->metrics) {
 		log_error("app", "media: %s", err);
 		return -1;
 	}
@@ -291,6 +294,15 @@ static int start(struct app *a)
 		return -1;
 	}
 	ctl_server_set_idle(a->ctl, a->conf.ctl_idle_timeout_s);
+	if (a->conf.queue_log[0] &&
+	    !(a->queuelog = queuelog_open(a->conf.queue_log, time(NULL), err, sizeof err))) {
+		log_error("app", "queue_log: %s", err);
+		return -1;
+	}
+	if (a->conf.http_port && !(a->web = web_new(a, err, sizeof err))) {
+		log_error("app", "http: %s", err);
+		return -1;
+	}
 	if (watch_fd(a, media_event_fd(a->media), on_media) < 0 || watch_signals(a) < 0 ||
 	    media_start(a->media) < 0) {
 		log_error("app", "cannot start the event loop: %s", strerror(errno));
@@ -307,7 +319,11 @@ static void stop(struct app *a)
 		su_root_deregister(a->root, a->waits[--a->nwaits]);
 	/* Workers first: their finishing jobs look connections up. */
 	worker_free(a->worker);
+	/* HTTP before the control server: its sessions are virtual connections. */
+	web_free(a->web);
 	ctl_server_free(a->ctl);
+	queuelog_close(a->queuelog);
+	metrics_free(a->metrics);
 	free(a->auth_throttle);
 	events_free(a->events);
 	window_free(a->window);

@@ -29,6 +29,7 @@ void conf_defaults(struct conf *c)
 	c->record_max_s = 3600;
 	c->voicemail_max_s = 120;
 	c->transfer_ring_s = 30;
+	snprintf(c->http_listen, sizeof c->http_listen, "127.0.0.1");
 }
 
 static int conf_uint(const char *v, unsigned lo, unsigned hi, unsigned *out)
@@ -102,6 +103,18 @@ int conf_set(struct conf *c, const char *k, const char *v, char *err, size_t err
 		rc = conf_uint(v, 1, 3600, &c->voicemail_max_s);
 	else if (!strcmp(k, "transfer_ring"))
 		rc = conf_uint(v, 1, 600, &c->transfer_ring_s);
+	else if (!strcmp(k, "http_listen"))
+		rc = conf_str(v, c->http_listen, sizeof c->http_listen);
+	else if (!strcmp(k, "http_port"))
+		rc = conf_uint(v, 0, 65535, &c->http_port);
+	else if (!strcmp(k, "http_cert"))
+		rc = conf_str(v, c->http_cert, sizeof c->http_cert);
+	else if (!strcmp(k, "http_key"))
+		rc = conf_str(v, c->http_key, sizeof c->http_key);
+	else if (!strcmp(k, "metrics_token"))
+		rc = conf_str(v, c->metrics_token, sizeof c->metrics_token);
+	else if (!strcmp(k, "queue_log"))
+		rc = conf_str(v, c->queue_log, sizeof c->queue_log);
 	else {
 		snprintf(err, errlen, "unknown key '%s'", k);
 		return -1;
@@ -148,6 +161,10 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 		}
 	}
 	fclose(f);
+	if (rc == 0 && !c->http_cert[0] != !c->http_key[0]) {
+		snprintf(err, errlen, "%s: http_cert and http_key go together", path);
+		rc = -1;
+	}
 	if (rc == 0 && c->rtp_port_min >= c->rtp_port_max) {
 		snprintf(err, errlen, "%s: rtp_port_min must be below rtp_port_max", path);
 		rc = -1;

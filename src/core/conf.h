@@ -33,6 +33,11 @@ struct conf {
 	unsigned record_max_s;     /* a call recording stops after this long (at most 3600) */
 	unsigned voicemail_max_s;  /* a voicemail message stops after this long (at most 3600) */
 	unsigned transfer_ring_s;  /* ringing a destination outside the queues gives up after this */
+	char http_listen[64];
+	unsigned http_port;        /* 0: no HTTP */
+	char http_cert[CONF_STR_MAX], http_key[CONF_STR_MAX];   /* both set: HTTPS */
+	char metrics_token[128];   /* "": /metrics open to anyone who can connect */
+	char queue_log[CONF_STR_MAX];   /* "": no queue_log file */
 };
 
 void conf_defaults(struct conf *c);

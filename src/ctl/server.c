@@ -51,6 +51,8 @@ struct ctl_conn {
 	char in[CTL_LINE_MAX + 1];
 	size_t out_off, out_len;    /* pending bytes: out[out_off .. out_off + out_len) */
 	char *out;
+	const struct ctl_sink *sink;   /* virtual connection: no fd, output to the sink */
+	void *sink_arg;
 };
 
 struct ctl_server {
@@ -88,10 +90,12 @@ static void ctl_conn_close(struct ctl_conn *c)
 			break;
 		}
 	}
-	s->nconns--;
-	s->nprivileged -= c->privileged;
-	su_root_deregister(s->root, c->index);
-	close(c->fd);
+	if (!c->sink) {
+		s->nconns--;
+		s->nprivileged -= c->privileged;
+		su_root_deregister(s->root, c->index);
+		close(c->fd);
+	}
 	if (s->on_close)
 		s->on_close(s->ctx, c);
 	free(c->out);
@@ -157,7 +161,7 @@ static void ctl_update_mask(struct ctl_conn *c)
 {
 	bool reading = !c->eof && !c->held && !ctl_conn_has_line(c);
 	int mask = (reading ? SU_WAIT_IN : 0) | (c->out_len ? SU_WAIT_OUT : 0);
-	if (mask == c->mask)
+	if (c->sink || mask == c->mask)
 		return;
 	c->mask = mask;
 	su_root_eventmask(c->srv->root, c->index, c->fd, mask);
@@ -191,6 +195,8 @@ bool ctl_conn_send(ctl_conn_t *c, const char *data, size_t len)
 {
 	if (c->dead)
 		return false;
+	if (c->sink)
+		return c->sink->write(c->sink_arg, data, len);
 	if (len > CTL_OUT_MAX - c->out_len) {
 		ctl_conn_kill(c, "client is not reading its replies");
 		return false;
@@ -247,6 +253,10 @@ void ctl_conn_resume(ctl_conn_t *c)
 	c->active_ms = ctl_now_ms();
 	if (c->dead)
 		return;
+	if (c->sink) {
+		c->sink->resumed(c->sink_arg);
+		return;
+	}
 	if (ctl_conn_has_line(c))
 		ctl_pump_arm(c->srv);
 	ctl_update_mask(c);
@@ -256,6 +266,10 @@ void ctl_conn_end(ctl_conn_t *c)
 {
 	if (c->dead)
 		return;
+	if (c->sink) {
+		c->sink->ended(c->sink_arg);
+		return;
+	}
 	c->eof = true;
 	c->in_len = 0;
 	ctl_conn_flush(c);
@@ -372,6 +386,38 @@ static int ctl_conn_event(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t 
 	if (c->dead)
 		ctl_conn_close(c);
 	return 0;
+}
+
+/* ---- virtual connections ---- */
+
+ctl_conn_t *ctl_server_attach(ctl_server_t *s, const struct ctl_sink *sink, void *arg)
+{
+	struct ctl_conn *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->srv = s;
+	c->fd = -1;
+	c->index = -1;
+	c->uid = (uid_t)-1;
+	c->id = ++s->next_id;
+	c->sink = sink;
+	c->sink_arg = arg;
+	c->accepted_ms = c->active_ms = ctl_now_ms();
+	c->next = s->conns;
+	s->conns = c;
+	return c;
+}
+
+bool ctl_conn_line(ctl_conn_t *c, char *line)
+{
+	c->active_ms = ctl_now_ms();
+	c->srv->on_line(c->srv->ctx, c, line);
+	return !c->held;
+}
+
+void ctl_conn_detach(ctl_conn_t *c)
+{
+	ctl_conn_close(c);
 }
 
 /* ---- listening ---- */
@@ -547,7 +593,7 @@ static void ctl_sweep(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg
 	ctl_server_t *s = arg;
 	int64_t now = ctl_now_ms();
 	for (struct ctl_conn *c = s->conns; c; c = c->next) {
-		if (c->dead || c->held)
+		if (c->dead || c->held || c->sink)
 			continue;
 		if (!c->authed && now - c->accepted_ms >= s->idle_ms)
 			ctl_conn_kill(c, "did not authenticate in time");

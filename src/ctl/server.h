@@ -31,6 +31,12 @@
  * has not marked authenticated is closed that long after it connected; any
  * connection is closed after that long without a request, unless the
  * handler marked it streaming (an event subscriber).
+ *
+ * Virtual connections (ctl_server_attach) let another front end (the HTTP
+ * API, web/web.h) run requests through the same handler, so the verbs and
+ * their permission checks exist once: no socket, no slot, no idle timeout;
+ * what the handler sends goes to the sink, and the front end owns the
+ * connection until ctl_conn_detach.
  */
 #ifndef CALLQ_SERVER_H
 #define CALLQ_SERVER_H
@@ -79,7 +85,27 @@ void ctl_conn_set_streaming(ctl_conn_t *c, bool streaming);
 /* No further line is handed over until ctl_conn_resume. */
 void ctl_conn_hold(ctl_conn_t *c);
 void ctl_conn_resume(ctl_conn_t *c);
-/* Reads nothing more; closes once the replies queued so far are written. */
+/* Reads nothing more; closes once the replies queued so far are written.
+ * A virtual connection is not closed: its sink's `ended` is told. */
 void ctl_conn_end(ctl_conn_t *c);
+
+/* Where a virtual connection's output goes. `write` returns false if it
+ * cannot take the bytes (ctl_conn_send then returns false); `resumed` tells
+ * that a held request has replied; `ended` that the handler ended the
+ * connection (ctl_conn_end: the member lost its rights) — the front end
+ * detaches it later, never from inside these callbacks. */
+struct ctl_sink {
+	bool (*write)(void *arg, const char *data, size_t len);
+	void (*resumed)(void *arg);
+	void (*ended)(void *arg);
+};
+/* A new virtual connection (uid -1: never the local administrator). */
+ctl_conn_t *ctl_server_attach(ctl_server_t *s, const struct ctl_sink *sink, void *arg);
+/* Hands one request line (modified in place) to the handler. True if it has
+ * replied; false if the request goes on elsewhere (the sink's `resumed`
+ * follows the reply). */
+bool ctl_conn_line(ctl_conn_t *c, char *line);
+/* Closes a virtual connection now (on_close runs; the sink is not called). */
+void ctl_conn_detach(ctl_conn_t *c);
 
 #endif

@@ -473,6 +473,16 @@ void verbs_line(void *ctx, ctl_conn_t *c, char *line)
 		v_err(&v, "internal", "%s gave no reply", req.verb);
 }
 
+bool verbs_share_identity(ctl_conn_t *to, ctl_conn_t *from)
+{
+	struct session *dst = v_session(to), *src = v_session(from);
+	if (!dst || !src)
+		return false;
+	*dst = *src;
+	ctl_conn_set_authed(to, dst->authed);
+	return true;
+}
+
 void verbs_close(void *ctx, ctl_conn_t *c)
 {
 	struct app *a = ctx;

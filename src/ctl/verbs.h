@@ -14,5 +14,9 @@
 /* ctl_line_fn and ctl_close_fn for ctl_server_new; ctx is the struct app. */
 void verbs_line(void *ctx, ctl_conn_t *c, char *line);
 void verbs_close(void *ctx, ctl_conn_t *c);
+/* Gives connection `to` the identity `from` has (login, role, authenticated):
+ * the HTTP API runs each request on a virtual connection of its own with its
+ * session's identity. False if out of memory. */
+bool verbs_share_identity(ctl_conn_t *to, ctl_conn_t *from);
 
 #endif

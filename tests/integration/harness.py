@@ -421,6 +421,8 @@ class Daemon:
         self.log_path = workdir / "callqd.log"
         self.conf_path = workdir / "callq.conf"
         self.sip_port = free_port(tcp_too=True)
+        self.http_port = free_port(tcp_too=True)
+        self.queue_log = workdir / "run" / "queue_log"
         self.rtp_min, self.rtp_max = rtp_window()
         self.file_size_limit = None     # bytes: RLIMIT_FSIZE for callqd, SIGXFSZ ignored (writes fail EFBIG)
         self.proc = None
@@ -440,6 +442,9 @@ class Daemon:
             "log_level = info",
             "seed_demo = yes",
             "rtp_timeout = 60",
+            f"http_listen = {HOST}",
+            f"http_port = {self.http_port}",
+            f"queue_log = {self.queue_log}",
             "",
         ]))
 

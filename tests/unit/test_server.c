@@ -423,6 +423,75 @@ static void test_slot_admit(void **state)
 	assert_false(ctl_slot_admit(CTL_CONN_MAX - 1, CTL_CONN_RESERVED - 1, false));
 }
 
+/* A virtual connection (the HTTP API's): lines go to the handler, output to
+ * the sink; hold/resume and end reach the sink; it takes no socket slot and
+ * is found by id; detach closes it without calling the sink. */
+struct vsink {
+	char out[256];
+	int resumed, ended;
+	bool refuse;
+};
+
+static bool vs_write(void *arg, const char *data, size_t len)
+{
+	struct vsink *v = arg;
+	size_t n = strlen(v->out);
+	if (v->refuse || n + len >= sizeof v->out)
+		return false;
+	memcpy(v->out + n, data, len);
+	v->out[n + len] = '\0';
+	return true;
+}
+
+static void vs_resumed(void *arg)
+{
+	((struct vsink *)arg)->resumed++;
+}
+
+static void vs_ended(void *arg)
+{
+	((struct vsink *)arg)->ended++;
+}
+
+static void test_virtual_connection(void **state)
+{
+	struct fx *f = *state;
+	static const struct ctl_sink sink = { vs_write, vs_resumed, vs_ended };
+	struct vsink v = { .out = "" };
+	ctl_conn_t *c = ctl_server_attach(f->srv, &sink, &v);
+	assert_non_null(c);
+	assert_ptr_equal(ctl_server_conn(f->srv, ctl_conn_id(c)), c);
+	assert_false(ctl_conn_uid(c) == 0 || ctl_conn_uid(c) == getuid());
+	char line[] = "hello";
+	assert_true(ctl_conn_line(c, line));
+	assert_string_equal(v.out, "echo hello\n");
+	char hold[] = "hold";
+	assert_false(ctl_conn_line(c, hold));
+	assert_int_equal(v.resumed, 0);
+	ctl_conn_resume(c);
+	assert_int_equal(v.resumed, 1);
+	v.refuse = true;
+	assert_false(ctl_conn_send(c, "x", 1));
+	ctl_conn_end(c);
+	assert_int_equal(v.ended, 1);
+	for (int i = 0; i < 5; i++)
+		step(f);
+	assert_ptr_equal(ctl_server_conn(f->srv, ctl_conn_id(c)), c);   /* still there: ours to close */
+	assert_int_equal(f->closes, 0);
+	uint64_t id = ctl_conn_id(c);
+	ctl_conn_detach(c);
+	assert_int_equal(f->closes, 1);
+	assert_null(ctl_server_conn(f->srv, id));
+	assert_int_equal(v.ended, 1);
+	/* It took no socket slot: a client still connects and is served. */
+	int fd = client(f);
+	put(fd, "ping\n");
+	for (int i = 0; i < 20 && f->nseen < 3; i++)
+		step(f);
+	assert_string_equal(f->seen[2], "ping");
+	close(fd);
+}
+
 int main(void)
 {
 	su_init();
@@ -438,6 +507,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_line_per_turn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hold_and_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_virtual_connection, setup, teardown),
 		cmocka_unit_test(test_slot_admit),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
