@@ -4,7 +4,8 @@ set -euo pipefail
 PKGS=(build-essential pkg-config libsofia-sip-ua-dev libortp-dev libsndfile1-dev libsqlite3-dev
       libpcre2-dev libcmocka-dev sip-tester python3 espeak-ng sox
       clang libclang-rt-14-dev
-      baresip-core linphone-cli kamailio)
+      baresip-core linphone-cli kamailio
+      chromium chromium-driver python3-selenium)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -28,19 +28,20 @@ def _selenium():
         sys.path.append("/usr/lib/python3/dist-packages")
     try:
         from selenium import webdriver
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support.ui import WebDriverWait
     except ImportError:
         raise harness.TestFailure("selenium not found: scripts/deps.sh installs chromium, chromium-driver, "
                                   "python3-selenium")
-    return webdriver, By, WebDriverWait
+    return webdriver, By, WebDriverWait, StaleElementReferenceException
 
 
 class Browser:
     """One headless Chromium with a fresh profile, stopped at the end of the test."""
 
     def __init__(self, env, name):
-        webdriver, self.By, self.Wait = _selenium()
+        webdriver, self.By, self.Wait, self.Stale = _selenium()
         check(Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(),
               "chromium or chromedriver missing: scripts/deps.sh installs chromium and chromium-driver")
         self.env, self.name = env, name
@@ -71,7 +72,8 @@ class Browser:
     def wait(self, condition, timeout, what):
         """Waits until condition(driver) is truthy and returns it (WebDriverWait), else a TestFailure."""
         try:
-            return self.Wait(self.driver, timeout, poll_frequency=0.05).until(lambda d: condition(d))
+            return self.Wait(self.driver, timeout, poll_frequency=0.05,
+                             ignored_exceptions=(self.Stale,)).until(lambda d: condition(d))
         except Exception as e:
             if isinstance(e, harness.TestFailure):
                 raise
@@ -81,14 +83,27 @@ class Browser:
         return self.driver.find_elements(self.By.CSS_SELECTOR, css)
 
     def visible(self, css):
-        return [e for e in self.find(css) if e.is_displayed()]
+        try:
+            return [e for e in self.find(css) if e.is_displayed()]
+        except self.Stale:
+            return []
 
     def text(self, css):
-        found = self.find(css)
-        return found[0].text if found else None
+        try:
+            found = self.find(css)
+            return found[0].text if found else None
+        except self.Stale:
+            return None
 
     def click(self, css, timeout=5):
-        self.wait(lambda d: self.visible(css), timeout, f"{css} to be clickable")[0].click()
+        """Clicks the first visible match; a live part re-rendered under the click is looked up again."""
+        def clicked(d):
+            try:
+                found = self.visible(css)
+                return found and (found[0].click() or True)
+            except self.Stale:
+                return False
+        self.wait(clicked, timeout, f"{css} to be clickable")
 
     def go(self, hash_):
         self.driver.get(self.base + "#/" + hash_)
@@ -145,8 +160,8 @@ def test_web_manager_wallboard_bump_answer(env):
     b.wait(lambda d: b.find(_call_row(b, "support", row["call"])), SEEN_WITHIN, "the call on the wallboard")
     b.wait(lambda d: b.text("section.queue[data-queue=support] [data-counter=waiting] .num") == "1", SEEN_WITHIN,
            "calls in queue = 1")
-    second = env.call("6000", duration_ms=30000, from_user="4930123456")
-    bumped = _wait_call(env, "support", caller_number="4930123456")
+    second = env.call("6000", duration_ms=30000, from_user="004930123456")
+    bumped = _wait_call(env, "support", caller_number="004930123456")
     b.wait(lambda d: b.find(_call_row(b, "support", bumped["call"])), SEEN_WITHIN, "the second call on the wallboard")
     check(not b.find("button.bump"), "the wallboard has no manager buttons")
     first_wait = b.text(_call_row(b, "support", row["call"]) + " td.wait")
@@ -154,18 +169,34 @@ def test_web_manager_wallboard_bump_answer(env):
            "the wait time to tick")
     b.shot("wallboard")
 
+    # Bump: the second call becomes the next one offered.
     b.click("#nav a[data-view=queues]")
-    b.wait(lambda d: b.find(_call_row(b, "support", bumped["call"]) + " button.bump"), 5, "the queue view's Bump")
-    check(b.find("button[data-act='queue.pause']"), "a manager can pause the queue")
-    b.shot("queue")
     b.click(_call_row(b, "support", bumped["call"]) + " button.bump")
     env.wait_row(5, "calls", "support", "limit=1", call=bumped["call"])
     b.wait(lambda d: b.find(f"section.queue[data-queue=support] tbody tr:first-child[data-call='{bumped['call']}']"),
            SEEN_WITHIN + 1, "the bumped call first in the page")
 
-    b.click(_call_row(b, "support", bumped["call"]) + " button.answer")
+    # Answer: the other call rings the manager's own phone.
+    b.click(_call_row(b, "support", row["call"]) + " button.answer")
     phone.sipp.wait_event("INVITE", 5)
-    _wait_call(env, "support", call=bumped["call"], agent="1100")
+    _wait_call(env, "support", call=row["call"], agent="1100")
+
+    # An agent takes the bumped call; the manager listens in from the agents' table.
+    agent_phone = env.phone("1001", answer_ms=300)
+    env.make_ready("1001")
+    agent_phone.sipp.wait_event("INVITE", 5)
+    _wait_call(env, "support", call=bumped["call"], agent="1001", state="talking")
+    listen = "section.queue[data-queue=support] tr[data-member='1001'] button.spy[data-mode=listen]"
+    b.wait(lambda d: b.find(listen) and b.find("tr[data-member='1001'] .state.busy"), SEEN_WITHIN + 1,
+           "1001 on call with Listen / Whisper / Barge")
+    b.shot("queue")
+    b.click(listen)
+    phone.sipp.wait_event("INVITE", 5, count=2)
+
+    b.click("button[data-act='queue.pause']")
+    env.wait_row(5, "queue.show", "support", paused="yes")
+    b.click("button[data-act='queue.resume']")
+    env.wait_row(5, "queue.show", "support", paused="no")
     for c in (first, second):
         check(c.sipp.running(), f"caller {c.sipp.name} still on the line")
 

@@ -491,8 +491,8 @@ function barChart(list) {
   const metrics = [["offered", "#4a90d9"], ["handled", "#3cb371"], ["missed", "#e0a030"], ["abandoned", "#d9534f"]];
   const max = Math.max(1, ...list.flatMap((r) => metrics.map(([k]) => Number(r[k] || 0))));
   const bw = 14, gap = 30, group = metrics.length * bw + gap, h = 180, top = 20, left = 30;
-  const width = left + list.length * group + 10;
-  let svg = `<svg class="chart" viewBox="0 0 ${width} ${h + 60}" role="img" aria-label="calls per queue and agent">`;
+  const width = Math.max(420, left + list.length * group + 10);
+  let svg = `<svg class="chart" viewBox="0 0 ${width} ${h + 75}" role="img" aria-label="calls per queue and agent">`;
   svg += `<line x1="${left}" y1="${top + h}" x2="${width}" y2="${top + h}" class="axis"/>`;
   svg += `<text x="${left - 4}" y="${top + 4}" class="ylabel">${max}</text><text x="${left - 4}" y="${top + h}" class="ylabel">0</text>`;
   list.forEach((r, i) => {
@@ -571,8 +571,10 @@ views.report = (root) => {
   $("#report-csv").addEventListener("click", async () => {
     const kv = request();
     try {
+      /* The CSV lines come back as one text without the last line's end: put it back, so the file is
+       * byte for byte what the control socket sends. */
       const r = await api("report", [], Object.assign({ format: "csv" }, kv));
-      const blob = new Blob([r.csv], { type: "text/csv" });
+      const blob = new Blob([r.text + "\n"], { type: "text/csv" });
       const a = document.createElement("a");
       a.href = URL.createObjectURL(blob);
       a.download = `callq-report-${kv.from}-${kv.to}.csv`;
