@@ -200,6 +200,16 @@ def test_web_manager_wallboard_bump_answer(env):
     for c in (first, second):
         check(c.sipp.running(), f"caller {c.sipp.name} still on the line")
 
+    env.ctl.ok("queue.unassign", "sales", "1003")
+    b.click("nav.tabs a[href='#/queue/sales']")
+    b.wait(lambda d: b.find(".queue-live[data-queue=sales] section.queue"), 5, "the sales queue view")
+    b.find("#assign [name=login]")[0].send_keys("1003")
+    b.click("#assign button[type=submit]")
+    harness.wait_for(lambda: any(r["login"] == "1003" and r["queue_role"] == "agent"
+                                 for r in env.ctl.ok("queue.members", "sales").rows), 5, "1003 assigned to sales")
+    b.wait(lambda d: b.find("section.queue[data-queue=sales] tr[data-member='1003']"), SEEN_WITHIN + 1,
+           "1003 listed in sales")
+
 
 def test_web_agent_panel(env):
     env.ctl.ok("queue.set", "support", "record=yes", "recovery=8", "recovery_extend=20")

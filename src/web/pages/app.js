@@ -292,12 +292,13 @@ function counters(st) {
   }).join("")}</div>`;
 }
 
+/* A manager answering a call rings and talks without being logged in as an agent: activity first. */
 function agentState(m) {
-  if (m.logged_in !== "yes") return ["logged out", "off"];
-  if (m.missed === "yes") return ["missed", "bad"];
   if (m.activity === "ringing") return ["ringing", "ring"];
   if (m.activity === "oncall") return ["on call", "busy"];
   if (m.activity === "recovery") return ["recovery", "rec"];
+  if (m.logged_in !== "yes") return ["logged out", "off"];
+  if (m.missed === "yes") return ["missed", "bad"];
   if (m.ready !== "yes") return [m.away_reason ? `away: ${m.away_reason}` : "away", "away"];
   if (m.active === "no") return ["paused", "away"];
   if (Number(m.retry_left) > 0) return ["resting", "rec"];
@@ -311,8 +312,8 @@ function callsTable(name, d, manage) {
       const buttons = !manage || c.state === "talking" ? "" :
         `<button class="answer" data-act="call.answer" data-id="${esc(c.call)}">Answer</button>` +
         (c.state === "waiting" ? `<button class="bump" data-act="call.bump" data-id="${esc(c.call)}">Bump</button>` : "");
-      return `<tr data-call="${esc(c.call)}" class="${esc(c.state)}"><td>${esc(c.position)}</td>` +
-        `<td><b>${esc(c.caller_number)}</b> ${esc(c.caller_name)}</td><td>${esc(c.country)}</td>` +
+      return `<tr data-call="${esc(c.call)}" class="${esc(c.state)}"><td>${c.state === "talking" ? "" : esc(c.position)}</td>` +
+        `<td><b>${esc(c.caller_number)}</b> <span class="name">${esc(c.caller_name)}</span></td><td>${esc(c.country)}</td>` +
         `<td class="wait">${tick(c.wait, d.at)}</td>` +
         `<td>${esc(c.state)}${c.agent ? ` → ${esc(c.agent)}` : ""}</td>` +
         `${manage ? `<td class="buttons">${buttons}</td>` : ""}</tr>`;
@@ -328,7 +329,7 @@ function agentsTable(name, d, manage) {
         ["listen", "whisper", "barge"].map((mode) =>
           `<button class="spy" data-act="spy" data-agent="${esc(m.login)}" data-mode="${mode}">` +
           `${mode[0].toUpperCase() + mode.slice(1)}</button>`).join("") : "";
-      return `<tr data-member="${esc(m.login)}"><td><b>${esc(m.login)}</b> ${esc(m.name)}` +
+      return `<tr data-member="${esc(m.login)}"><td><b>${esc(m.login)}</b> <span class="name">${esc(m.name)}</span>` +
         `${m.queue_role === "manager" ? ' <span class="tag">manager</span>' : ""}</td>` +
         `<td><span class="state ${tone}">${esc(label)}</span></td><td>${tick(m.in_state, d.at)}</td>` +
         `<td>${esc(m.handled)} / ${esc(m.missed_total)}</td>${manage ? `<td class="buttons">${spy}</td>` : ""}</tr>`;
