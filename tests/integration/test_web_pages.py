@@ -298,3 +298,9 @@ def test_web_report_csv(env):
     lines = got.splitlines()
     check(len(lines) == 1 + len(subjects) and lines[1].split(",")[1] == "support",
           f"CSV header and one record per subject: {lines}")
+
+    b.click("#logout")
+    b.wait(lambda d: b.visible("#login-form") and not b.visible("#top"), 5, "the login form after logging out")
+    status, reply = b.api("whoami", {})
+    check(status == 403 or (status == 200 and reply["rows"][0]["role"] == "none"),
+          f"whoami after logout: HTTP {status} {reply}")

@@ -170,7 +170,7 @@ async function flush() {
     S.queues = await rows("queue.list");
     await Promise.all([refreshAgent(), ...names.filter((n) => S.queues.some((q) => q.name === n)).map(refreshQueue)]);
   } catch (e) {
-    if (e.status === 401) return showLogin();
+    if (e.status === 403 && !(await loggedIn())) return showLogin();
     toast(e.message, true);
   }
   if (S.view) S.view.live();
@@ -251,10 +251,19 @@ async function logout() {
   showLogin();
 }
 
+/* The session's whoami row, or null once the session has ended (logout elsewhere, expiry, demotion). */
+async function loggedIn() {
+  try {
+    const who = await rows("whoami");
+    return who[0] && who[0].role !== "none" ? who[0] : null;
+  } catch (e) {
+    return null;
+  }
+}
+
 async function enter() {
-  const who = await rows("whoami");
-  if (!who[0] || who[0].role === "none") throw new ApiError(401, "denied", "not logged in");
-  S.me = who[0];
+  S.me = await loggedIn();
+  if (!S.me) throw new ApiError(403, "denied", "not logged in");
   S.queues = await rows("queue.list");
   await Promise.all([refreshAgent(), ...S.queues.map((q) => refreshQueue(q.name))]);
   $("#login").hidden = true;
