@@ -170,7 +170,7 @@ async function flush() {
     S.queues = await rows("queue.list");
     await Promise.all([refreshAgent(), ...names.filter((n) => S.queues.some((q) => q.name === n)).map(refreshQueue)]);
   } catch (e) {
-    if (e.status === 403 && !(await loggedIn())) return showLogin();
+    if ((e.status === 401 || e.status === 403) && !(await loggedIn())) return showLogin();
     toast(e.message, true);
   }
   if (S.view) S.view.live();
