@@ -370,7 +370,9 @@ function onAction(ev) {
   if (verb === "call.answer" || verb === "call.bump") act(verb, [b.dataset.id], {}, queue);
   else if (verb === "spy") act("spy", [b.dataset.agent], { mode: b.dataset.mode }, queue);
   else if (verb === "queue.pause" || verb === "queue.resume") act(verb, [queue], {}, queue);
-  else if (verb === "agent.pause" || verb === "agent.resume") act(verb, [b.dataset.queue], {}, b.dataset.queue);
+  else if (verb === "agent.pause" || verb === "agent.resume") {
+    act(verb, [b.dataset.queue], {}, b.dataset.queue === "all" ? "" : b.dataset.queue);
+  }
   else if (verb === "agent.away" && $("#away-reason").value) act(verb, [], { reason: $("#away-reason").value });
   else act(verb, []);
 }
