@@ -5,7 +5,8 @@ PKGS=(build-essential pkg-config libsofia-sip-ua-dev libortp-dev libsndfile1-dev
       libpcre2-dev libcmocka-dev libmicrohttpd-dev openssl sip-tester python3 espeak-ng sox
       clang libclang-rt-14-dev
       baresip-core linphone-cli kamailio tmux
-      groff-base mandoc systemd)
+      groff-base mandoc systemd
+      chromium chromium-driver python3-selenium)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
