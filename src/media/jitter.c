@@ -77,7 +77,10 @@ static uint32_t jitter_depth(const struct jitter *j)
 bool jitter_get(struct jitter *j, int16_t *out)
 {
 	memset(out, 0, JITTER_FRAME * sizeof *out);
-	if (!j->started || jitter_depth(j) == 0) {
+	/* Less than a frame is an underrun too: playing it would move the read
+	 * position past the newest sample, and a stream that continues from there
+	 * would come out half a frame late into every frame, half silent. */
+	if (!j->started || jitter_depth(j) < JITTER_FRAME) {
 		j->playing = false;
 		return false;
 	}

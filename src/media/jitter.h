@@ -5,7 +5,9 @@
  * reordered packets land in order and duplicates overwrite themselves; a packet
  * older than what was already played is dropped as late. One 20 ms frame comes
  * out per tick once the buffer holds its target depth (or the first packet has
- * waited that long); missing samples come out as silence. The target depth
+ * waited that long); missing samples come out as silence, and less than a
+ * whole frame held is an underrun (silence; the part frame waits for the rest,
+ * so the read position never passes the newest sample). The target depth
  * follows the RFC 3550 interarrival jitter estimate between JITTER_MIN and
  * JITTER_MAX frames; when more than two frames above it the oldest audio is
  * dropped to bring the delay back down. A timestamp far outside the window (a

@@ -215,6 +215,11 @@ static struct leg *leg_bind(struct media *m, unsigned port)
 	rtp_session_set_blocking_mode(rs, 0);
 	rtp_session_set_symmetric_rtp(rs, TRUE);
 	rtp_session_enable_jitter_buffer(rs, FALSE);
+	/* oRTP before 5.2 still "corrects" every received timestamp by its
+	 * clock-slide estimate, in 10 ms steps, with its jitter buffer off; our
+	 * jitter buffer places audio by the sender's timestamps, and a half-frame
+	 * shift leaves every later frame half silent. */
+	rtp_session_enable_adaptive_jitter_compensation(rs, FALSE);
 	rtp_session_enable_rtcp(rs, FALSE);
 	/* Phones and test tools often send DTMF from another SSRC: switch at once. */
 	rtp_session_set_ssrc_changed_threshold(rs, 0);

@@ -3,7 +3,8 @@
  * port allocation, leg ids after free, clip loading with resampling, the
  * listen/whisper/barge mixes, bridge hold with a paused recording, voicemail
  * recording and clip reload; packets from strangers (another 127.x address)
- * neither re-latch a leg nor reach it, random ports, the quiet-leg limit. */
+ * neither re-latch a leg nor reach it, random ports, the quiet-leg limit;
+ * audio keeps the sender's timestamps across pauses. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -999,6 +1000,69 @@ static void test_quiet_timeout(void **state)
 	close(f1);
 }
 
+/* The u-law codes of one frame: 160 different loud codes, so a frame moved
+ * by part of its length matches nowhere. */
+static uint8_t pattern_code(int k)
+{
+	return (uint8_t)(k < 80 ? k : 0x80 + (k - 80));
+}
+
+static void sleep_until_ms(double t)
+{
+	struct timespec ts = { .tv_sec = (time_t)(t / 1e3), .tv_nsec = (long)(fmod(t, 1e3) * 1e6) };
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL))
+		;
+}
+
+/* Talk spurts with pauses the sender's timestamps do not count (as the
+ * integration tests' phones do), in one SSRC: every frame the other side hears
+ * is the sent frame, aligned, whole. oRTP's adaptive compensation used to
+ * move received timestamps by 10 ms steps after such pauses, which shifted
+ * the audio by half a frame. */
+static void test_bridge_keeps_timestamps(void **state)
+{
+	(void)state;
+	unsigned base = test_ports();
+	media_t *m = start(base, 0);
+	unsigned ra, rb, pa, pb;
+	int fa = udp_socket(&ra), fb = udp_socket(&rb);
+	media_leg a = media_leg_new(m, &pa), b = media_leg_new(m, &pb);
+	assert_int_equal(media_leg_remote(m, a, "127.0.0.1", ra, MEDIA_PCMU, 0), 0);
+	assert_int_equal(media_leg_remote(m, b, "127.0.0.1", rb, MEDIA_PCMU, 0), 0);
+	assert_int_equal(media_bridge(m, a, b), 0);
+	assert_int_equal(media_start(m), 0);
+
+	uint8_t frame[160], pkt[400];
+	for (int k = 0; k < 160; k++)
+		frame[k] = pattern_code(k);
+	enum { SPURTS = 4, SPURT_LEN = 25, PAUSE_MS = 400 };
+	int whole = 0, moved = 0, sent = 0;
+	uint32_t ts = 12345;
+	uint16_t seq = 700;
+	double t = now_ms();
+	for (int spurt = 0; spurt < SPURTS; spurt++, t += PAUSE_MS) {
+		for (int i = 0; i < SPURT_LEN; i++, t += 20, ts += 160, sent++) {
+			sleep_until_ms(t);
+			send_rtp(fa, pa, 0, i == 0, seq++, ts, 0x3333, frame, sizeof frame);
+			while (recv_rtp(fb, pkt, sizeof pkt, 0) >= 12 + 160) {
+				bool same = true, quiet = true;
+				for (int k = 0; k < 160; k++) {
+					same &= pkt[12 + k] == frame[k];
+					quiet &= pkt[12 + k] == G711_ULAW_SILENCE;
+				}
+				whole += same;
+				moved += !same && !quiet;
+			}
+		}
+	}
+	print_message("%d of %d frames heard whole, %d moved or partial\n", whole, sent, moved);
+	assert_int_equal(moved, 0);
+	assert_true(whole >= sent / 2);
+	media_free(m);
+	close(fa);
+	close(fb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1020,6 +1084,7 @@ int main(void)
 		cmocka_unit_test(test_reinvite_new_address),
 		cmocka_unit_test(test_random_ports),
 		cmocka_unit_test(test_quiet_timeout),
+		cmocka_unit_test(test_bridge_keeps_timestamps),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
