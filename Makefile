@@ -148,6 +148,7 @@ CONF_SED    := -e '1i \# Installed by make install from etc/callq.conf; see call
                -e 's|^control *=.*|control      = $(RUNDIR)/callq.sock|' \
                -e 's|^recordings *=.*|recordings   = $(STATEDIR)/recordings|' \
                -e 's|^media *=.*|media        = $(DATADIR)/media|' \
+               -e 's|^queue_log *=.*|queue_log    = $(STATEDIR)/queue_log|' \
                -e 's|^seed_demo *=.*|seed_demo    = no|'
 
 .PHONY: install uninstall

@@ -85,7 +85,8 @@ def test_install_tree(env):
     sample = conf_values(ROOT / "etc/callq.conf")
     conf = conf_values(dest / "etc/callq/callq.conf")
     moved = {"db": "/var/lib/callq/callq.db", "control": "/run/callq/callq.sock",
-             "recordings": "/var/lib/callq/recordings", "media": "/usr/share/callq/media", "seed_demo": "no"}
+             "recordings": "/var/lib/callq/recordings", "media": "/usr/share/callq/media", "seed_demo": "no",
+             "queue_log": "/var/lib/callq/queue_log"}
     check(conf == {**sample, **moved}, f"installed configuration {conf} is not the sample with {moved}")
 
     unit = (dest / "usr/lib/systemd/system/callqd.service").read_text()
@@ -172,7 +173,8 @@ def test_installed_callqd_serves(env):
     sock = state / "run" / "callq.sock"
     cmd = [dest / "usr/sbin/callqd", "-c", dest / "etc/callq/callq.conf",
            "-o", f"sip_port={free_port(tcp_too=True)}", "-o", f"db={state / 'callq.db'}", "-o", f"control={sock}",
-           "-o", f"recordings={state / 'recordings'}", "-o", f"media={dest / 'usr/share/callq/media'}"]
+           "-o", f"recordings={state / 'recordings'}", "-o", f"media={dest / 'usr/share/callq/media'}",
+           "-o", f"http_port={free_port(tcp_too=True)}", "-o", f"queue_log={state / 'queue_log'}"]
     if os.geteuid() == 0:
         for d in (state, state / "run"):
             os.chown(d, NOBODY, NOBODY)
