@@ -1,7 +1,7 @@
 # callq — see README.md. `make run` and `make check` are the two entry points;
 # both install missing Debian packages first (scripts/deps.sh), then build.
 
-PKGS    := sofia-sip-ua ortp sndfile sqlite3 libpcre2-8 libmicrohttpd
+PKGS    := sofia-sip-ua ortp sndfile sqlite3 libpcre2-8 libmicrohttpd libsrtp2
 CC      ?= cc
 OPT     ?= -O2
 CFLAGS  += -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -Ibuild/gen \
