@@ -741,6 +741,11 @@ void sipua_forget(sipua_t *s, const char *login) { registrar_forget(s->reg, logi
 
 const char *sipua_ha1(sipua_t *s, const char *login) { return registrar_ha1(s->reg, login); }
 
+void sipua_secure(sipua_t *s, const char *login, bool secure)
+{
+	registrar_set_secure(s->reg, login, secure);
+}
+
 int sipua_bind(sipua_t *s, const struct store_reg *r, unsigned expires_s)
 {
 	struct reg_binding b = { .src_port = r->src_port, .reg_id = r->reg_id };
