@@ -233,6 +233,8 @@ static void ua_register(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip
 		            SIPTAG_WWW_AUTHENTICATE_STR(chal), TAG_END());
 	} else if (r == DIGEST_BAD) {
 		nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+	} else if (!secure_register_ok(s, login, sip)) {
+		nua_respond(nh, 403, "TLS Required", NUTAG_WITH_THIS(nua), TAG_END());
 	} else {
 		ua_bind(s, nua, login, sip);
 		log_info("sip", "REGISTER %s from %s port %u over %s: %u contact(s)", login, src,
@@ -307,6 +309,11 @@ static bool ua_offer_sdp(struct sipua *s, nua_handle_t *nh, const sip_t *sip, st
 		nua_respond(nh, 488, "Not Acceptable Here (address family)", TAG_END());
 		log_info("sip", "INVITE rejected: media address %s, but rtp_ip is %s", r->ip,
 		         s->env.conf->rtp_ip);
+		return false;
+	}
+	if (r->savp && !r->crypto.suite) {
+		nua_respond(nh, 488, "Not Acceptable Here (no supported crypto)", TAG_END());
+		log_info("sip", "INVITE rejected: RTP/SAVP without a crypto suite we support");
 		return false;
 	}
 	if (r->ncodecs == 0) {
@@ -413,7 +420,7 @@ static void ua_invite(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip_t
 		return;
 	}
 	struct sdpneg r;
-	if (!ua_offer_sdp(s, nh, sip, &r))
+	if (!ua_offer_sdp(s, nh, sip, &r) || !secure_invite_ok(s, nh, sip, inv.member, &r))
 		return;
 	if (feature)
 		ua_feature(s, nh, &inv, &r);

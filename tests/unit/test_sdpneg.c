@@ -75,7 +75,7 @@ static void test_build_round_trip(void **state)
 	(void)state;
 	char buf[1024];
 	int codecs[] = { 0, 8 };
-	size_t n = sdpneg_build(buf, sizeof buf, "127.0.0.1", 20000, codecs, 2, 101, 7, "sendrecv");
+	size_t n = sdpneg_build(buf, sizeof buf, "127.0.0.1", 20000, codecs, 2, 101, 7, "sendrecv", NULL, false);
 	assert_true(n > 0);
 	assert_non_null(strstr(buf, "m=audio 20000 RTP/AVP 0 8 101\r\n"));
 	assert_non_null(strstr(buf, "a=rtpmap:101 telephone-event/8000\r\n"));
@@ -83,7 +83,7 @@ static void test_build_round_trip(void **state)
 	assert_int_equal(parse(buf, &r), 0);
 	assert_int_equal(r.ncodecs, 2);
 	assert_int_equal(r.dtmf_pt, 101);
-	assert_int_equal(sdpneg_build(buf, 40, "127.0.0.1", 20000, codecs, 2, 101, 7, "sendrecv"), 0);
+	assert_int_equal(sdpneg_build(buf, 40, "127.0.0.1", 20000, codecs, 2, 101, 7, "sendrecv", NULL, false), 0);
 }
 
 static void test_ipv6(void **state)
@@ -104,13 +104,13 @@ static void test_ipv6(void **state)
 	assert_true(r.hold);
 	assert_string_equal(r.reply_dir, "recvonly");
 	int codecs[] = { 0 };
-	assert_true(sdpneg_build(buf, sizeof buf, "::1", 20000, codecs, 1, 0, 3, "sendrecv") > 0);
+	assert_true(sdpneg_build(buf, sizeof buf, "::1", 20000, codecs, 1, 0, 3, "sendrecv", NULL, false) > 0);
 	assert_non_null(strstr(buf, "o=callq 3 3 IN IP6 ::1\r\n"));
 	assert_non_null(strstr(buf, "c=IN IP6 ::1\r\n"));
 	assert_int_equal(parse(buf, &r), 0);
 	assert_string_equal(r.ip, "::1");
 	/* IPv4 stays IPv4 */
-	assert_true(sdpneg_build(buf, sizeof buf, "10.0.0.1", 20000, codecs, 1, 0, 3, "sendrecv") > 0);
+	assert_true(sdpneg_build(buf, sizeof buf, "10.0.0.1", 20000, codecs, 1, 0, 3, "sendrecv", NULL, false) > 0);
 	assert_non_null(strstr(buf, "c=IN IP4 10.0.0.1\r\n"));
 }
 
