@@ -37,6 +37,24 @@ static void dialog_hparams(struct dialog *l, const sip_t *peer)
 	                TAG_IF(dialog_allows_update(peer), NUTAG_UPDATE_REFRESH(1)), TAG_END());
 }
 
+/* A phone that called us over TLS is reached over that same connection for
+ * the rest of the dialog (BYE, re-INVITE): its Contact names a listener that
+ * may not exist (a phone has no server certificate) or sits behind NAT, so
+ * the request's source becomes the handle's outbound proxy, as for offers to
+ * a binding's flow (route.h). */
+static void dialog_flow_back(struct dialog *l, msg_t *msg)
+{
+	su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
+	char host[REG_HOST_MAX], port[NI_MAXSERV], hp[REG_HOST_MAX + 16], flow[ROUTE_URI_MAX];
+	if (strcmp(l->transport, "tls") || !ai || !ai->ai_addr ||
+	    getnameinfo(ai->ai_addr, (socklen_t)ai->ai_addrlen, host, sizeof host, port, sizeof port,
+	                NI_NUMERICHOST | NI_NUMERICSERV) != 0 ||
+	    route_hostport(hp, sizeof hp, host, (unsigned)atoi(port)) < 0)
+		return;
+	snprintf(flow, sizeof flow, "sip:%s;transport=tls", hp);
+	nua_set_hparams(l->nh, NUTAG_PROXY(flow), TAG_END());
+}
+
 struct dialog *dialog_new(struct sipua *s, enum dialog_kind kind, nua_handle_t *nh)
 {
 	struct dialog *l = calloc(1, sizeof *l);
@@ -52,6 +70,7 @@ struct dialog *dialog_new(struct sipua *s, enum dialog_kind kind, nua_handle_t *
 		snprintf(l->transport, sizeof l->transport, "%s",
 		         route_transport(req && req->sip_via ? req->sip_via->v_protocol : NULL));
 		dialog_hparams(l, req);
+		dialog_flow_back(l, msg);
 	}
 	l->live_next = s->live;
 	if (s->live)
