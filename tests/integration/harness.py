@@ -421,8 +421,14 @@ def tls_dir():
     """A self-signed certificate for 127.0.0.1 (scripts/tls-cert.sh), made once and shared by every test:
     agent.pem (key + certificate) for callqd, cafile.pem for the clients that must trust it."""
     if not (TLS_DIR / "cafile.pem").exists():
-        subprocess.run([str(ROOT / "scripts" / "tls-cert.sh"), str(TLS_DIR), HOST], check=True,
+        # Made aside and renamed into place, so test runs in parallel never read half a file.
+        tmp = TLS_DIR.with_name(f"{TLS_DIR.name}.{os.getpid()}")
+        subprocess.run([str(ROOT / "scripts" / "tls-cert.sh"), str(tmp), HOST], check=True,
                        stdout=subprocess.DEVNULL)
+        try:
+            os.rename(tmp, TLS_DIR)
+        except OSError:          # another run was first: use its certificate
+            subprocess.run(["rm", "-rf", str(tmp)], check=True)
     return TLS_DIR
 
 
