@@ -1,7 +1,7 @@
 # callq — see README.md. `make run` and `make check` are the two entry points;
 # both install missing Debian packages first (scripts/deps.sh), then build.
 
-PKGS    := sofia-sip-ua ortp sndfile sqlite3 libpcre2-8 libmicrohttpd
+PKGS    := sofia-sip-ua ortp sndfile sqlite3 libpcre2-8 libmicrohttpd libsrtp2
 CC      ?= cc
 OPT     ?= -O2
 CFLAGS  += -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -Ibuild/gen \
@@ -149,6 +149,7 @@ CONF_SED    := -e '1i \# Installed by make install from etc/callq.conf; see call
                -e 's|^recordings *=.*|recordings   = $(STATEDIR)/recordings|' \
                -e 's|^media *=.*|media        = $(DATADIR)/media|' \
                -e 's|^queue_log *=.*|queue_log    = $(STATEDIR)/queue_log|' \
+               -e 's|^sip_tls_dir *=.*|\# sip_tls_dir = $(CONFDIR)/tls  (agent.pem and cafile.pem; off until set)|' \
                -e 's|^seed_demo *=.*|seed_demo    = no|'
 
 .PHONY: install uninstall

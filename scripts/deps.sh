@@ -2,7 +2,7 @@
 # Installs the Debian packages callq needs to build, run and test, if missing.
 set -euo pipefail
 PKGS=(build-essential pkg-config libsofia-sip-ua-dev libortp-dev libsndfile1-dev libsqlite3-dev
-      libpcre2-dev libcmocka-dev libmicrohttpd-dev openssl sip-tester python3 espeak-ng sox
+      libpcre2-dev libcmocka-dev libmicrohttpd-dev libsrtp2-dev openssl sip-tester python3 espeak-ng sox
       clang libclang-rt-14-dev
       baresip-core linphone-cli kamailio tmux
       groff-base mandoc systemd

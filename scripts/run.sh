@@ -5,5 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p run/recordings
-echo "callqd: SIP 127.0.0.1:5060, control run/callq.sock (try: build/callqctl -s run/callq.sock help)"
+scripts/tls-cert.sh run/tls 127.0.0.1
+echo "callqd: SIP 127.0.0.1:5060 (TLS 5061), control run/callq.sock (try: build/callqctl -s run/callq.sock help)"
 exec build/callqd -c etc/callq.conf "$@"

@@ -69,7 +69,9 @@ static int read_args(int argc, char **argv, struct conf *c)
 
 static void on_cred(void *ctx, const char *login, const char *ha1)
 {
-	sipua_cred(((struct app *)ctx)->sip, login, ha1);
+	struct app *a = ctx;
+	sipua_cred(a->sip, login, ha1);
+	sipua_secure(a->sip, login, store_member_secure(a->store, login));
 }
 
 static int load_store(struct app *a)

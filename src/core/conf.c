@@ -30,6 +30,7 @@ void conf_defaults(struct conf *c)
 	c->voicemail_max_s = 120;
 	c->transfer_ring_s = 30;
 	snprintf(c->http_listen, sizeof c->http_listen, "127.0.0.1");
+	c->sip_tls_port = 5061;
 }
 
 static int conf_uint(const char *v, unsigned lo, unsigned hi, unsigned *out)
@@ -115,6 +116,16 @@ int conf_set(struct conf *c, const char *k, const char *v, char *err, size_t err
 		rc = conf_str(v, c->metrics_token, sizeof c->metrics_token);
 	else if (!strcmp(k, "queue_log"))
 		rc = conf_str(v, c->queue_log, sizeof c->queue_log);
+	else if (!strcmp(k, "sip_tls_port"))
+		rc = conf_uint(v, 1, 65535, &c->sip_tls_port);
+	else if (!strcmp(k, "sip_tls_dir"))
+		rc = conf_str(v, c->sip_tls_dir, sizeof c->sip_tls_dir);
+	else if (!strcmp(k, "sip_tls_cert"))
+		rc = conf_str(v, c->sip_tls_cert, sizeof c->sip_tls_cert);
+	else if (!strcmp(k, "sip_tls_key"))
+		rc = conf_str(v, c->sip_tls_key, sizeof c->sip_tls_key);
+	else if (!strcmp(k, "trunk_secure"))
+		rc = conf_bool(v, &c->trunk_secure);
 	else {
 		snprintf(err, errlen, "unknown key '%s'", k);
 		return -1;
@@ -163,6 +174,10 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 	fclose(f);
 	if (rc == 0 && !c->http_cert[0] != !c->http_key[0]) {
 		snprintf(err, errlen, "%s: http_cert and http_key go together", path);
+		rc = -1;
+	}
+	if (rc == 0 && !c->sip_tls_cert[0] != !c->sip_tls_key[0]) {
+		snprintf(err, errlen, "%s: sip_tls_cert and sip_tls_key go together", path);
 		rc = -1;
 	}
 	if (rc == 0 && c->rtp_port_min >= c->rtp_port_max) {

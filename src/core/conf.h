@@ -38,6 +38,13 @@ struct conf {
 	char http_cert[CONF_STR_MAX], http_key[CONF_STR_MAX];   /* both set: HTTPS */
 	char metrics_token[128];   /* "": /metrics open to anyone who can connect */
 	char queue_log[CONF_STR_MAX];   /* "": no queue_log file */
+	/* SIP over TLS (sips:) beside UDP/TCP, when a certificate is configured:
+	 * a directory with agent.pem (key and certificate) and cafile.pem, as
+	 * Sofia-SIP wants it, or a PEM certificate and key (both or neither). */
+	unsigned sip_tls_port;
+	char sip_tls_dir[CONF_STR_MAX];
+	char sip_tls_cert[CONF_STR_MAX], sip_tls_key[CONF_STR_MAX];
+	bool trunk_secure;         /* trunk calls must come over TLS with SRTP */
 };
 
 void conf_defaults(struct conf *c);

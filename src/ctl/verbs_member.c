@@ -51,9 +51,9 @@ static void v_member_add(struct vctx *v)
 	const char *login = ctl_word(v->req, 0), *pw = ctl_get(v->req, "password");
 	const char *cpw = ctl_get(v->req, "control_password");
 	const char *name = ctl_get(v->req, "name"), *rs = ctl_get(v->req, "role");
-	const char *rec = ctl_get(v->req, "record");
+	const char *rec = ctl_get(v->req, "record"), *sec = ctl_get(v->req, "secure");
 	enum eng_role role = ROLE_AGENT;
-	bool record = false;
+	bool record = false, secure = false;
 	char ha1[33], hash[PWHASH_TEXT_MAX];
 	if (!v_name_ok(v, login, "login"))
 		return;
@@ -68,6 +68,10 @@ static void v_member_add(struct vctx *v)
 		v_err(v, "invalid", "record must be yes or no");
 		return;
 	}
+	if (sec && !v_bool(sec, &secure)) {
+		v_err(v, "invalid", "secure must be yes or no");
+		return;
+	}
 	if (engine_member_find(v->app->engine, login)) {
 		v_err(v, "exists", "member '%s' exists", login);
 		return;
@@ -76,10 +80,12 @@ static void v_member_add(struct vctx *v)
 		return;
 	struct store_member sm = { .login = login, .name = name ? name : login, .role = role,
 		                   .ha1 = ha1, .pwhash = cpw ? hash : NULL, .record = record };
-	if (!v_store_ok(v, store_member_put(v->app->store, &sm, true), login))
+	if (!v_store_ok(v, store_member_put(v->app->store, &sm, true), login) ||
+	    (secure && !v_store_ok(v, store_member_set_secure(v->app->store, login, true), login)))
 		return;
 	engine_member_add(v->app->engine, login, name ? name : login, role);
 	sipua_cred(v->app->sip, login, ha1);
+	sipua_secure(v->app->sip, login, secure);
 	v_ok(v, "member %s added", login);
 }
 
@@ -110,12 +116,14 @@ static void v_member_set(struct vctx *v)
 	const char *login = ctl_word(v->req, 0), *pw = ctl_get(v->req, "password");
 	const char *cpw = ctl_get(v->req, "control_password");
 	const char *rs = ctl_get(v->req, "role"), *rec = ctl_get(v->req, "record");
+	const char *sec = ctl_get(v->req, "secure");
 	eng_id m = v_member(v, login);
 	struct eng_member_view mv;
 	if (!m || !engine_member_view(v->app->engine, v->now, m, &mv) || !v_member_set_allowed(v, m))
 		return;
 	enum eng_role role = mv.role;
 	bool record = store_member_record(v->app->store, login);
+	bool secure = store_member_secure(v->app->store, login);
 	const char *name = ctl_get(v->req, "name") ? ctl_get(v->req, "name") : mv.name;
 	char ha1[33], hash[PWHASH_TEXT_MAX];
 	if ((rs && !v_role_arg(v, rs, &role)))
@@ -124,13 +132,19 @@ static void v_member_set(struct vctx *v)
 		v_err(v, "invalid", "record must be yes or no");
 		return;
 	}
+	if (sec && !v_bool(sec, &secure)) {
+		v_err(v, "invalid", "secure must be yes or no");
+		return;
+	}
 	if (!v_secrets(v, login, pw, cpw, ha1, hash))
 		return;
 	struct store_member sm = { .login = login, .name = name, .role = role,
 		                   .ha1 = pw ? ha1 : NULL, .pwhash = cpw ? hash : NULL,
 		                   .record = record };
-	if (!v_store_ok(v, store_member_put(v->app->store, &sm, false), login))
+	if (!v_store_ok(v, store_member_put(v->app->store, &sm, false), login) ||
+	    (sec && !v_store_ok(v, store_member_set_secure(v->app->store, login, secure), login)))
 		return;
+	sipua_secure(v->app->sip, login, secure);
 	engine_member_update(v->app->engine, m, name, role);
 	if (pw)
 		sipua_cred(v->app->sip, login, ha1);
@@ -234,6 +248,7 @@ void v_member_row(struct vctx *v, eng_id m)
 	ctl_out_kvu(o, "handled", mv.handled);
 	ctl_out_kvu(o, "missed_total", mv.missed_total);
 	ctl_out_kv(o, "record", yesno(store_member_record(v->app->store, mv.login)));
+	ctl_out_kv(o, "secure", yesno(store_member_secure(v->app->store, mv.login)));
 	ctl_out_kvu(o, "contacts", sipua_contacts(v->app->sip, mv.login));
 	v_skills_kv(v, o, m);
 	v_session_kv(v, o, m, mv.login);
@@ -268,10 +283,10 @@ static void v_member_show(struct vctx *v)
 const struct verb verbs_member[] = {
 	{ "member.add", NEED_ADMIN, v_member_add,
 	  "member.add LOGIN name=.. password=SIP-PASSWORD [control_password=..] "
-	  "role=agent|manager|admin [record=yes|no]" },
+	  "role=agent|manager|admin [record=yes|no] [secure=yes|no]" },
 	{ "member.set", NEED_MANAGER, v_member_set,
 	  "member.set LOGIN [name=..] [password=SIP-PASSWORD] [control_password=..] [role=..] "
-	  "[record=yes|no]" },
+	  "[record=yes|no] [secure=yes|no]" },
 	{ "member.del", NEED_ADMIN, v_member_del, "member.del LOGIN" },
 	{ "member.list", NEED_MANAGER, v_member_list, "member.list" },
 	{ "member.show", NEED_AGENT, v_member_show, "member.show [LOGIN]" },

@@ -14,11 +14,17 @@
  * allows, before oRTP parses, latches or queues it. What passes may latch, so
  * replies only ever go to an allowed address. The check is a 16-byte compare
  * against at most two stored addresses: no allocation, no lookup.
+ *
+ * SRTP: the same endpoint is the leg's edge to the network, so a leg with
+ * keys (media_leg_srtp) unprotects what passed the source check before oRTP
+ * sees it, and protects each packet oRTP hands it to send (srtp.h). A packet
+ * that fails authentication is dropped like a foreign one.
  */
 #include "media/media_int.h"
 
 #include "core/log.h"
 #include "media/g711.h"
+#include "media/srtp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -137,7 +143,15 @@ static void leg_foreign(struct media *m, struct leg *l, const struct sockaddr_st
 	log_warn("media", "leg %u: dropping RTP from %s, not an address of this call", l->id, ip);
 }
 
-/* oRTP's meta transport reads through this: allowed packets only. */
+static void leg_unauth(struct media *m, struct leg *l)
+{
+	m->run.rx_ignored++;
+	if (!l->rx_unauth++)
+		log_warn("media", "leg %u: dropping SRTP that fails authentication", l->id);
+}
+
+/* oRTP's meta transport reads through this: allowed packets only, SRTP
+ * unprotected. */
 static int leg_tr_recvfrom(RtpTransport *t, mblk_t *msg, int flags, struct sockaddr *from,
                            socklen_t *fromlen)
 {
@@ -148,14 +162,20 @@ static int leg_tr_recvfrom(RtpTransport *t, mblk_t *msg, int flags, struct socka
 		int n = rtp_session_recvfrom(t->session, TRUE, msg, flags, (struct sockaddr *)&src, &len);
 		if (n <= 0)
 			return n;
-		if (leg_source_ok(l, &src)) {
-			if (from && fromlen) {
-				memcpy(from, &src, len < *fromlen ? len : *fromlen);
-				*fromlen = len;
-			}
-			return n;
+		if (!leg_source_ok(l, &src)) {
+			leg_foreign(l->m, l, &src);
+			continue;
 		}
-		leg_foreign(l->m, l, &src);
+		/* oRTP received at b_wptr (an empty block): unprotect there. */
+		if (l->srtp && msrtp_unprotect(l->srtp, msg->b_wptr, &n) < 0) {
+			leg_unauth(l->m, l);
+			continue;
+		}
+		if (from && fromlen) {
+			memcpy(from, &src, len < *fromlen ? len : *fromlen);
+			*fromlen = len;
+		}
+		return n;
 	}
 	errno = EAGAIN;                  /* the rest next tick */
 	return -1;
@@ -164,6 +184,15 @@ static int leg_tr_recvfrom(RtpTransport *t, mblk_t *msg, int flags, struct socka
 static int leg_tr_sendto(RtpTransport *t, mblk_t *msg, int flags, const struct sockaddr *to,
                          socklen_t tolen)
 {
+	struct leg *l = t->data;
+	if (l->srtp) {
+		/* One block with room for the authentication tag. */
+		int n = (int)msgdsize(msg);
+		msgpullup(msg, (size_t)n + MSRTP_TRAILER);
+		if (msrtp_protect(l->srtp, msg->b_rptr, &n) < 0)
+			return -1;
+		msg->b_wptr = msg->b_rptr + n;
+	}
 	return rtp_session_sendto(t->session, TRUE, msg, flags, to, tolen);
 }
 
@@ -328,6 +357,10 @@ void leg_destroy(struct media *m, struct leg *l)
 	if (l->rx_foreign)
 		log_info("media", "leg %u: %llu RTP packets from other addresses dropped", l->id,
 		         (unsigned long long)l->rx_foreign);
+	if (l->rx_unauth)
+		log_info("media", "leg %u: %llu SRTP packets failing authentication dropped", l->id,
+		         (unsigned long long)l->rx_unauth);
+	msrtp_free(l->srtp);
 	pthread_mutex_lock(&m->lock);
 	m->port_busy[(l->port - m->port_min) / 2] = 0;
 	pthread_mutex_unlock(&m->lock);

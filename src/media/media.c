@@ -7,6 +7,7 @@
 #include "media/media_int.h"
 
 #include "core/log.h"
+#include "media/srtp.h"
 
 #include <errno.h>
 #include <ortp/ortp.h>
@@ -226,6 +227,19 @@ int media_leg_allow(media_t *m, media_leg leg, const char *ip)
 	if (!ip || !leg_parse_addr(ip, &c.u.allow))
 		return -1;
 	return media_push(m, &c);
+}
+
+int media_leg_srtp(media_t *m, media_leg leg, enum media_srtp_suite suite, const uint8_t *tx,
+                   const uint8_t *rx)
+{
+	struct cmd c = { .kind = CMD_SRTP, .id = leg };
+	if (!(c.u.srtp = msrtp_new(suite, tx, rx)))
+		return -1;
+	if (media_push(m, &c) < 0) {
+		msrtp_free(c.u.srtp);
+		return -1;
+	}
+	return 0;
 }
 
 static bool media_lang_ok(const char *lang)
@@ -466,6 +480,8 @@ static void media_orphan(struct media *m, const struct cmd *c)
 		clips_put(c->u.clip);
 	else if (c->kind == CMD_RECORD || c->kind == CMD_LEG_RECORD)
 		rec_abort(m->recorder, c->u.record.rec, "the leg is gone");
+	else if (c->kind == CMD_SRTP)
+		msrtp_free(c->u.srtp);
 }
 
 static void media_apply(struct media *m, const struct cmd *c)
@@ -492,6 +508,10 @@ static void media_apply(struct media *m, const struct cmd *c)
 		break;
 	case CMD_ALLOW:
 		leg_allow(l, ALLOW_SIP, &c->u.allow);
+		break;
+	case CMD_SRTP:
+		msrtp_carry(c->u.srtp, l->srtp);
+		l->srtp = c->u.srtp;
 		break;
 	case CMD_HOLD:
 		leg_hold(m, l, &c->u.hold.prog, c->u.hold.lang);

@@ -129,6 +129,17 @@ int media_record_stop(media_t *m, uint32_t record);
 int media_leg_quiet(media_t *m, media_leg leg, bool quiet);
 /* Stop whatever the leg does and send silence (agent leg while ringing, say). */
 int media_leg_silence(media_t *m, media_leg leg);
+/* SRTP (RFC 3711) with keys the SIP layer negotiated (SDES, RFC 4568):
+ * from now on the leg protects every packet it sends with tx (our master key
+ * and salt, MEDIA_SRTP_KEY bytes) and takes only packets protected with rx
+ * (the remote's); others are dropped and counted in rx_ignored. Call it
+ * before media_leg_remote, so no packet leaves in clear. Called again (a
+ * re-INVITE), a direction whose key is unchanged keeps its session.
+ * -1 if the leg is gone or libsrtp refuses. */
+enum media_srtp_suite { MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80 = 1, MEDIA_SRTP_AES_CM_128_HMAC_SHA1_32 };
+#define MEDIA_SRTP_KEY 30
+int media_leg_srtp(media_t *m, media_leg leg, enum media_srtp_suite suite, const uint8_t *tx,
+                   const uint8_t *rx);
 /* Later calls naming a freed leg return -1; ids are not reused soon
  * (generation counter). Events already queued for it may still arrive. */
 void media_leg_free(media_t *m, media_leg leg);

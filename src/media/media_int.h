@@ -32,6 +32,7 @@
 
 struct _RtpSession;
 struct _RtpProfile;
+struct msrtp;
 struct epoll_event;
 
 enum leg_mode { LEG_SILENCE, LEG_HOLD, LEG_PLAY, LEG_BRIDGE };
@@ -71,6 +72,8 @@ struct leg {
 	struct in6_addr allow[ALLOW_N];
 	bool allowed[ALLOW_N], allow_lo;
 	uint64_t rx_foreign;               /* packets dropped from other addresses */
+	struct msrtp *srtp;                /* SRTP keys (srtp.h), NULL: plain RTP */
+	uint64_t rx_unauth;                /* SRTP packets that failed authentication */
 
 	bool has_remote, ready, timed_out, sent, tev_hit;
 	bool quiet;                   /* the remote said it will not send: rtp_quiet_timeout */
@@ -107,7 +110,7 @@ struct leg {
 
 enum cmd_kind { CMD_ADD, CMD_FREE, CMD_REMOTE, CMD_HOLD, CMD_ANNOUNCE, CMD_PLAY,
                 CMD_BRIDGE, CMD_SILENCE, CMD_BRIDGE_HOLD, CMD_SPY, CMD_SPY_MODE, CMD_RECORD,
-                CMD_LEG_RECORD, CMD_RECORD_STOP, CMD_QUIET, CMD_ALLOW };
+                CMD_LEG_RECORD, CMD_RECORD_STOP, CMD_QUIET, CMD_ALLOW, CMD_SRTP };
 
 struct cmd {
 	enum cmd_kind kind;
@@ -124,6 +127,7 @@ struct cmd {
 		struct { struct rec *rec; media_leg agent; } record;        /* CMD_RECORD, LEG_RECORD */
 		uint32_t record_id;                                         /* CMD_RECORD_STOP */
 		bool quiet;                                                 /* CMD_QUIET */
+		struct msrtp *srtp;                                         /* CMD_SRTP, owned */
 	} u;
 };
 

@@ -37,6 +37,24 @@ static void dialog_hparams(struct dialog *l, const sip_t *peer)
 	                TAG_IF(dialog_allows_update(peer), NUTAG_UPDATE_REFRESH(1)), TAG_END());
 }
 
+/* A phone that called us over TLS is reached over that same connection for
+ * the rest of the dialog (BYE, re-INVITE): its Contact names a listener that
+ * may not exist (a phone has no server certificate) or sits behind NAT, so
+ * the request's source becomes the handle's outbound proxy, as for offers to
+ * a binding's flow (route.h). */
+static void dialog_flow_back(struct dialog *l, msg_t *msg)
+{
+	su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
+	char host[REG_HOST_MAX], port[NI_MAXSERV], hp[REG_HOST_MAX + 16], flow[ROUTE_URI_MAX];
+	if (strcmp(l->transport, "tls") || !ai || !ai->ai_addr ||
+	    getnameinfo(ai->ai_addr, (socklen_t)ai->ai_addrlen, host, sizeof host, port, sizeof port,
+	                NI_NUMERICHOST | NI_NUMERICSERV) != 0 ||
+	    route_hostport(hp, sizeof hp, host, (unsigned)atoi(port)) < 0)
+		return;
+	snprintf(flow, sizeof flow, "sip:%s;transport=tls", hp);
+	nua_set_hparams(l->nh, NUTAG_PROXY(flow), TAG_END());
+}
+
 struct dialog *dialog_new(struct sipua *s, enum dialog_kind kind, nua_handle_t *nh)
 {
 	struct dialog *l = calloc(1, sizeof *l);
@@ -52,6 +70,7 @@ struct dialog *dialog_new(struct sipua *s, enum dialog_kind kind, nua_handle_t *
 		snprintf(l->transport, sizeof l->transport, "%s",
 		         route_transport(req && req->sip_via ? req->sip_via->v_protocol : NULL));
 		dialog_hparams(l, req);
+		dialog_flow_back(l, msg);
 	}
 	l->live_next = s->live;
 	if (s->live)
@@ -88,9 +107,37 @@ static void dialog_allow_source(struct dialog *l)
 		media_leg_allow(l->sip->env.media, l->mleg, ip);
 }
 
+/* SRTP from the remote's SDP (an offer, or the answer to ours): the keys
+ * reach the media leg before its address, so nothing is sent in clear. -1 if
+ * the SDP will not do: a leg that is (or offered) SRTP without a crypto line
+ * we support. */
+static int dialog_srtp(struct dialog *l, const struct sdpneg *r)
+{
+	const struct sdes *c = &r->crypto;
+	if (!c->suite)
+		return l->srtp ? -1 : 0;
+	if (l->srtp_local.suite != c->suite && sdes_new(&l->srtp_local, c->tag, c->suite) < 0)
+		return -1;
+	l->srtp_local.tag = c->tag;
+	if (!l->srtp)
+		l->srtp_savp = r->savp;
+	if (media_leg_srtp(l->sip->env.media, l->mleg, c->suite, l->srtp_local.key, c->key) < 0)
+		return -1;
+	l->srtp = true;
+	return 0;
+}
+
+/* Our key for the SDP we send, or NULL for plain RTP. */
+static const struct sdes *dialog_crypto(const struct dialog *l)
+{
+	return l->srtp ? &l->srtp_local : NULL;
+}
+
 static int dialog_remote(struct dialog *l, const struct sdpneg *r)
 {
 	media_t *m = l->sip->env.media;
+	if (dialog_srtp(l, r) < 0)
+		return -1;
 	if (media_leg_remote(m, l->mleg, r->ip, r->port, r->codecs[0] == 8 ? MEDIA_PCMA : MEDIA_PCMU,
 	                     r->dtmf_pt) < 0)
 		return -1;
@@ -106,7 +153,8 @@ static bool dialog_contact(const struct dialog *l, char *out, size_t cap)
 	if (!strcmp(c->sip_listen, "0.0.0.0") || !strcmp(c->sip_listen, "::") ||
 	    !strcmp(c->sip_listen, "*"))
 		return false;
-	return route_contact(out, cap, "", c->sip_listen, c->sip_port, l->transport) == 0;
+	unsigned port = !strcmp(l->transport, "tls") ? c->sip_tls_port : c->sip_port;
+	return route_contact(out, cap, "", c->sip_listen, port, l->transport) == 0;
 }
 
 /* 200 OK to an INVITE with our SDP: an answer to the remote's offer, or
@@ -118,9 +166,9 @@ static int dialog_respond_sdp(struct dialog *l, const struct sdpneg *remote)
 	char sdp[1024], contact[ROUTE_URI_MAX];
 	size_t n = remote ? sdpneg_build(sdp, sizeof sdp, s->env.conf->rtp_ip, l->port, remote->codecs,
 	                                 remote->ncodecs, remote->dtmf_pt, ++s->sdp_version,
-	                                 remote->reply_dir)
+	                                 remote->reply_dir, dialog_crypto(l), l->srtp_savp)
 	                  : sdpneg_build(sdp, sizeof sdp, s->env.conf->rtp_ip, l->port, ours, 2, 101,
-	                                 ++s->sdp_version, "sendrecv");
+	                                 ++s->sdp_version, "sendrecv", dialog_crypto(l), l->srtp_savp);
 	if (!n)
 		return -1;
 	bool own = dialog_contact(l, contact, sizeof contact);
@@ -172,7 +220,8 @@ void dialog_reinvite(struct dialog *l, const sip_t *sip)
 		return;
 	}
 	if (!l->mleg || l->closing || !pl ||
-	    sdpneg_parse(pl->pl_data, pl->pl_len, &r, err, sizeof err) < 0 || r.ncodecs == 0) {
+	    sdpneg_parse(pl->pl_data, pl->pl_len, &r, err, sizeof err) < 0 || r.ncodecs == 0 ||
+	    ((l->srtp || r.savp) && !r.crypto.suite)) {
 		nua_respond(l->nh, 488, "Not Acceptable Here", TAG_END());
 		return;
 	}
@@ -226,7 +275,7 @@ static void dialog_ack_offer(struct dialog *l, const sip_t *sip)
 	}
 	if (!dialog_apply_answer(l, sip, &r) ||
 	    !sdpneg_build(sdp, sizeof sdp, s->env.conf->rtp_ip, l->port, r.codecs, r.ncodecs,
-	                  r.dtmf_pt, ++s->sdp_version, r.reply_dir)) {
+	                  r.dtmf_pt, ++s->sdp_version, r.reply_dir, dialog_crypto(l), l->srtp_savp)) {
 		nua_ack(l->nh, TAG_END());
 		dialog_hangup(l);
 		return;
@@ -432,8 +481,18 @@ static int dialog_invite(struct dialog *l, const char *uri, const struct reg_bin
 	static const int codecs[] = { 0, 8 };
 	if (dialog_media(l, &port) < 0 || (b && route_flow(flow, sizeof flow, b) < 0))
 		return -1;
+	if (b)
+		snprintf(l->transport, sizeof l->transport, "%s", b->transport);
+	else
+		dialog_uri_transport(l, uri);
+	/* Over TLS the keys are safe in the SDP: offer SRTP only (RTP/SAVP). */
+	if (!strcmp(l->transport, "tls")) {
+		if (sdes_new(&l->srtp_local, 1, MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80) < 0)
+			return -1;
+		l->srtp = l->srtp_savp = true;
+	}
 	size_t n = sdpneg_build(sdp, sizeof sdp, s->env.conf->rtp_ip, port, codecs, 2, 101,
-	                        ++s->sdp_version, "sendrecv");
+	                        ++s->sdp_version, "sendrecv", dialog_crypto(l), l->srtp_savp);
 	dialog_display(disp, sizeof disp, caller->name);
 	if (from_uri) {
 		snprintf(from, sizeof from, "\"%s\" <%s>", disp, from_uri);
@@ -445,10 +504,6 @@ static int dialog_invite(struct dialog *l, const char *uri, const struct reg_bin
 		dialog_uri_user(user, sizeof user, caller->number);
 		snprintf(from, sizeof from, "\"%s\" <sip:%s@%s>", disp, user, host);
 	}
-	if (b)
-		snprintf(l->transport, sizeof l->transport, "%s", b->transport);
-	else
-		dialog_uri_transport(l, uri);
 	bool own = dialog_contact(l, contact, sizeof contact);
 	l->nh = nua_handle(s->nua, l, NUTAG_URL(uri), SIPTAG_TO_STR(uri), SIPTAG_FROM_STR(from),
 	                   TAG_END());
@@ -565,6 +620,12 @@ void sipua_offer(sipua_t *s, const struct eng_action *a)
 	}
 	if (registrar_contacts(s->reg, mv.login, now, b, 1) == 0) {
 		log_info("sip", "offer %u: member %u has no registered phone", a->offer, a->member);
+		dialog_fail_later(s, a->offer, "unreachable");
+		return;
+	}
+	if (secure_member(s, mv.login) && strcmp(b[0].transport, "tls")) {
+		log_warn("sip", "offer %u: %s must be reached over TLS; its phone registered over %s",
+		         a->offer, mv.login, b[0].transport);
 		dialog_fail_later(s, a->offer, "unreachable");
 		return;
 	}

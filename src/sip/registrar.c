@@ -9,6 +9,7 @@
 struct reg_member {
 	char login[ENG_NAME_MAX];
 	char ha1[33];
+	bool secure;
 	struct reg_binding b[REG_CONTACTS_MAX];
 	unsigned n;
 };
@@ -68,6 +69,19 @@ const char *registrar_ha1(const registrar_t *r, const char *login)
 {
 	const struct reg_member *m = registrar_find(r, login);
 	return m ? m->ha1 : NULL;
+}
+
+void registrar_set_secure(registrar_t *r, const char *login, bool secure)
+{
+	struct reg_member *m = registrar_find(r, login);
+	if (m)
+		m->secure = secure;
+}
+
+bool registrar_secure(const registrar_t *r, const char *login)
+{
+	const struct reg_member *m = registrar_find(r, login);
+	return m && m->secure;
 }
 
 static void registrar_drop(struct reg_member *m, unsigned i)

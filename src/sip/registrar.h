@@ -46,6 +46,10 @@ void registrar_free(registrar_t *r);
 int registrar_cred(registrar_t *r, const char *login, const char *ha1);
 void registrar_forget(registrar_t *r, const char *login);
 const char *registrar_ha1(const registrar_t *r, const char *login);
+/* A member whose REGISTERs and calls must come over TLS with SRTP (false for
+ * an unknown login). */
+void registrar_set_secure(registrar_t *r, const char *login, bool secure);
+bool registrar_secure(const registrar_t *r, const char *login);
 
 /* Adds or refreshes binding b (its expires is ignored); expires_s = 0 removes
  * it. -1: unknown login, full, or a field too long. */

@@ -32,6 +32,10 @@ static void sdpneg_media(const sdp_media_t *m, struct sdpneg *out)
 			continue;
 		out->codecs[out->ncodecs++] = pt;
 	}
+	for (const sdp_attribute_t *a = m->m_attributes; a && !out->crypto.suite; a = a->a_next)
+		if (a->a_name && !strcasecmp(a->a_name, "crypto"))
+			sdes_parse(a->a_value, &out->crypto);
+	out->savp = m->m_proto == sdp_proto_srtp;
 	if (m->m_mode == sdp_sendonly || m->m_mode == sdp_inactive)
 		out->hold = true;
 	out->quiet = m->m_mode == sdp_recvonly || m->m_mode == sdp_inactive;
@@ -108,10 +112,10 @@ int sdpneg_parse(const char *body, size_t len, struct sdpneg *out, char *err, si
 	}
 	const sdp_media_t *m = s->sdp_media;
 	while (m && (m->m_type != sdp_media_audio || m->m_port == 0 ||
-	             m->m_proto != sdp_proto_rtp))
+	             (m->m_proto != sdp_proto_rtp && m->m_proto != sdp_proto_srtp)))
 		m = m->m_next;
 	if (!m) {
-		snprintf(err, errlen, "no RTP/AVP audio stream");
+		snprintf(err, errlen, "no RTP/AVP or RTP/SAVP audio stream");
 		goto out;
 	}
 	const sdp_connection_t *c = m->m_connections ? m->m_connections : s->sdp_connection;
@@ -135,9 +139,12 @@ out:
 }
 
 size_t sdpneg_build(char *buf, size_t cap, const char *ip, unsigned port, const int *codecs,
-                    int ncodecs, int dtmf_pt, uint32_t session_id, const char *dir)
+                    int ncodecs, int dtmf_pt, uint32_t session_id, const char *dir,
+                    const struct sdes *crypto, bool savp)
 {
-	char fmts[32] = "", maps[256] = "";
+	char fmts[32] = "", maps[256] = "", key[128] = "";
+	if (crypto && !sdes_format(key, sizeof key, crypto))
+		return 0;
 	size_t fl = 0, ml = 0;
 	for (int i = 0; i < ncodecs; i++) {
 		fl += (size_t)snprintf(fmts + fl, sizeof fmts - fl, " %d", codecs[i]);
@@ -156,10 +163,13 @@ size_t sdpneg_build(char *buf, size_t cap, const char *ip, unsigned port, const 
 	                 "s=callq\r\n"
 	                 "c=IN %s %s\r\n"
 	                 "t=0 0\r\n"
-	                 "m=audio %u RTP/AVP%s\r\n"
+	                 "m=audio %u RTP/%s%s\r\n"
 	                 "%s"
 	                 "a=ptime:20\r\n"
-	                 "a=%s\r\n",
-	                 session_id, session_id, fam, ip, fam, ip, port, fmts, maps, dir);
+	                 "a=%s\r\n"
+	                 "%s%s%s",
+	                 session_id, session_id, fam, ip, fam, ip, port, crypto && savp ? "SAVP" : "AVP",
+	                 fmts, maps, dir, key[0] ? "a=crypto:" : "", key, key[0] ? "\r\n" : "");
+	explicit_bzero(key, sizeof key);
 	return (n < 0 || (size_t)n >= cap) ? 0 : (size_t)n;
 }

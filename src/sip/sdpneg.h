@@ -6,6 +6,9 @@
  * have in the remote's order of preference, the telephone-event payload type,
  * and whether the remote put us on hold. sdpneg_build writes our side.
  * Addresses are IPv4 or IPv6 (c=IN IP6); c=0.0.0.0 or c=:: means hold.
+ * SRTP: an RTP/SAVP stream, or an RTP/AVP one with a=crypto lines (RFC 4568,
+ * sdes.h), yields the first crypto line callq supports; our SDP carries our
+ * key in the same profile the remote used.
  */
 #ifndef CALLQ_SDPNEG_H
 #define CALLQ_SDPNEG_H
@@ -13,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "sip/sdes.h"
 
 #define SDPNEG_CODECS 2
 
@@ -27,6 +32,8 @@ struct sdpneg {
 	const char *reply_dir;       /* what our answer must say (RFC 3264 6.1): recvonly to
 	                                sendonly or c=0.0.0.0, sendonly to recvonly, inactive to
 	                                inactive, else sendrecv */
+	bool savp;                   /* m= RTP/SAVP: the remote takes SRTP only */
+	struct sdes crypto;          /* the first a=crypto we support; suite 0 = none */
 };
 
 /* 0 on success (ncodecs may be 0: the caller answers 488), -1 if the body is
@@ -35,8 +42,10 @@ int sdpneg_parse(const char *body, size_t len, struct sdpneg *out, char *err, si
 
 /* Our SDP: `codecs` in preference order, telephone-event at dtmf_pt if non-zero,
  * direction `dir` ("sendrecv" for an offer, the remote's reply_dir for an
- * answer). Returns the length, or 0 if it did not fit. */
+ * answer); with `crypto` (NULL: plain RTP) an a=crypto line with our key, in
+ * RTP/SAVP if `savp`, else RTP/AVP. Returns the length, or 0 if it did not fit. */
 size_t sdpneg_build(char *buf, size_t cap, const char *ip, unsigned port, const int *codecs,
-                    int ncodecs, int dtmf_pt, uint32_t session_id, const char *dir);
+                    int ncodecs, int dtmf_pt, uint32_t session_id, const char *dir,
+                    const struct sdes *crypto, bool savp);
 
 #endif

@@ -79,6 +79,9 @@ void sipua_shutdown(sipua_t *s, void (*done)(void *ctx), void *ctx);
 int sipua_cred(sipua_t *s, const char *login, const char *ha1);
 void sipua_forget(sipua_t *s, const char *login);
 const char *sipua_ha1(sipua_t *s, const char *login);
+/* secure=yes (member.add/member.set, kept in SQLite): the member's REGISTERs
+ * and calls must come over TLS with SRTP, and offers to it use SRTP. */
+void sipua_secure(sipua_t *s, const char *login, bool secure);
 /* Restores a binding saved before a restart. */
 int sipua_bind(sipua_t *s, const struct store_reg *r, unsigned expires_s);
 /* Live registrations of a member. */

@@ -21,6 +21,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "sip/tlsdir.h"
 
 static int64_t ua_unix_now(void) { return (int64_t)time(NULL); }
 
@@ -232,6 +233,8 @@ static void ua_register(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip
 		            SIPTAG_WWW_AUTHENTICATE_STR(chal), TAG_END());
 	} else if (r == DIGEST_BAD) {
 		nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+	} else if (!secure_register_ok(s, login, sip)) {
+		nua_respond(nh, 403, "TLS Required", NUTAG_WITH_THIS(nua), TAG_END());
 	} else {
 		ua_bind(s, nua, login, sip);
 		log_info("sip", "REGISTER %s from %s port %u over %s: %u contact(s)", login, src,
@@ -306,6 +309,11 @@ static bool ua_offer_sdp(struct sipua *s, nua_handle_t *nh, const sip_t *sip, st
 		nua_respond(nh, 488, "Not Acceptable Here (address family)", TAG_END());
 		log_info("sip", "INVITE rejected: media address %s, but rtp_ip is %s", r->ip,
 		         s->env.conf->rtp_ip);
+		return false;
+	}
+	if (r->savp && !r->crypto.suite) {
+		nua_respond(nh, 488, "Not Acceptable Here (no supported crypto)", TAG_END());
+		log_info("sip", "INVITE rejected: RTP/SAVP without a crypto suite we support");
 		return false;
 	}
 	if (r->ncodecs == 0) {
@@ -412,7 +420,7 @@ static void ua_invite(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip_t
 		return;
 	}
 	struct sdpneg r;
-	if (!ua_offer_sdp(s, nh, sip, &r))
+	if (!ua_offer_sdp(s, nh, sip, &r) || !secure_invite_ok(s, nh, sip, inv.member, &r))
 		return;
 	if (feature)
 		ua_feature(s, nh, &inv, &r);
@@ -623,6 +631,16 @@ sipua_t *sipua_new(const struct sip_env *env, char *err, size_t errlen)
 		return NULL;
 	}
 	snprintf(url, sizeof url, "sip:%s", hp);
+	struct tlsdir tls;
+	char sips[128] = "";
+	if (tlsdir_prepare(&tls, env->conf, err, errlen) < 0) {
+		sipua_free(s);
+		return NULL;
+	}
+	if (tls.path[0]) {
+		route_hostport(hp, sizeof hp, env->conf->sip_listen, env->conf->sip_tls_port);
+		snprintf(sips, sizeof sips, "sips:%s", hp);
+	}
 	s->nua = nua_create(
 		env->root, ua_event, s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0),
 		/* We ACK 2xx ourselves: a refresh answered with an offer needs our answer in it. */
@@ -640,12 +658,18 @@ sipua_t *sipua_new(const struct sip_env *env, char *err, size_t errlen)
 		/* A phone's TCP connection is how we reach it: keep it while its binding
 		 * may live, and answer its CRLF keep-alive pings (RFC 5626 4.4.1). */
 		TPTAG_IDLE((REG_EXPIRES_MAX + 120) * 1000u), TPTAG_PONG2PING(1),
-		SIPTAG_USER_AGENT_STR("callq"), SIPTAG_SERVER_STR("callq"), TAG_END());
+		SIPTAG_USER_AGENT_STR("callq"), SIPTAG_SERVER_STR("callq"),
+		/* TLS (tlsdir.h): any TLS version OpenSSL negotiates (1 would mean TLS 1.0
+		 * only); phones are not asked for a certificate, digest proves them. */
+		TAG_IF(sips[0], NUTAG_SIPS_URL(sips)), TAG_IF(sips[0], TPTAG_CERTIFICATE(tls.path)),
+		TAG_IF(sips[0], TPTAG_TLS_VERSION(0)),
+		TAG_IF(sips[0], TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE)), TAG_END());
+	tlsdir_done(&tls);
 	s->fail_timer = su_timer_create(su_root_task(env->root), 0);
 	s->gw = gateways_new(s);
 	if (!s->nua || !s->fail_timer || !s->gw) {
-		snprintf(err, errlen, "cannot listen on %s (address in use, or not an address of this host?)",
-		         url);
+		snprintf(err, errlen, "cannot listen on %s%s%s (address in use, not an address of this "
+		         "host, or a bad certificate?)", url, sips[0] ? " and " : "", sips);
 		sipua_free(s);
 		return NULL;
 	}
@@ -723,6 +747,11 @@ int sipua_cred(sipua_t *s, const char *login, const char *ha1)
 void sipua_forget(sipua_t *s, const char *login) { registrar_forget(s->reg, login); }
 
 const char *sipua_ha1(sipua_t *s, const char *login) { return registrar_ha1(s->reg, login); }
+
+void sipua_secure(sipua_t *s, const char *login, bool secure)
+{
+	registrar_set_secure(s->reg, login, secure);
+}
 
 int sipua_bind(sipua_t *s, const struct store_reg *r, unsigned expires_s)
 {

@@ -69,6 +69,12 @@ struct dialog {
 	bool refer_inflight;        /* agent leg: a NOTIFY awaits its answer */
 	int refer_pending;          /* agent leg: final status to NOTIFY after that answer, or 0 */
 	char transport[REG_TRANSPORT_MAX]; /* of the dialog's first hop; our Contact names it */
+	/* SRTP (sdes.h): legs we place over TLS offer it; a leg takes it when the
+	 * remote offers it. Once SRTP, a leg never falls back to plain RTP. Our key
+	 * changes only with the suite, so a refresh keeps the media sessions. */
+	bool srtp;
+	bool srtp_savp;          /* our SDP says RTP/SAVP (else RTP/AVP with a=crypto) */
+	struct sdes srtp_local;
 	bool offered;            /* our INVITE in progress carries an offer: its 2xx answers */
 	bool offer_in_200;       /* our 200 to an offerless re-INVITE offered: the ACK answers */
 	bool answered;           /* 2xx sent (caller, feature) or received (agent) */
@@ -159,6 +165,20 @@ void refer_notified(struct dialog *l, int status);
 void refer_outcome(struct dialog *caller, int status);
 /* l has terminated: forget the REFER links through it. */
 void refer_gone(struct dialog *l);
+
+/* secure.c: members (secure=yes) and the trunk (trunk_secure) that must use
+ * SIP over TLS with SRTP. The transport is the top Via's, which Sofia's
+ * transaction layer has checked against the connection the request came on
+ * (a Via naming another transport is dropped). */
+/* False if a secure member's REGISTER did not come over TLS. */
+bool secure_register_ok(struct sipua *s, const char *login, const sip_t *sip);
+/* An INVITE from a secure member (member) or, with trunk_secure, from the
+ * trunk (member ""): 403 unless over TLS, 488 unless SRTP is offered; false
+ * after answering it. */
+bool secure_invite_ok(struct sipua *s, nua_handle_t *nh, const sip_t *sip, const char *member,
+                      const struct sdpneg *r);
+/* Whether offers to login must use TLS and SRTP. */
+bool secure_member(struct sipua *s, const char *login);
 
 /* internal.c */
 /* An authenticated member's phone dialed another member's login: answered,

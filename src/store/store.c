@@ -28,6 +28,8 @@ enum store_stmt {
 	ST_MEMBER_DELETE,
 	ST_MEMBER_RECORD,
 	ST_MEMBER_PWHASH,
+	ST_MEMBER_SECURE,
+	ST_MEMBER_SECURE_SET,
 	ST_ASSIGN,
 	ST_UNASSIGN,
 	ST_STATE,
@@ -83,6 +85,8 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_MEMBER_DELETE] = "DELETE FROM members WHERE login = :login",
 	[ST_MEMBER_RECORD] = "SELECT record FROM members WHERE login = :login",
 	[ST_MEMBER_PWHASH] = "SELECT password_hash FROM members WHERE login = :login",
+	[ST_MEMBER_SECURE] = "SELECT secure FROM members WHERE login = :login",
+	[ST_MEMBER_SECURE_SET] = "UPDATE members SET secure = :secure WHERE login = :login",
 	[ST_ASSIGN] = "INSERT INTO queue_members (queue_id, member_id, is_manager, active) "
 	              "SELECT q.id, m.id, :manager, :active FROM queues q, members m "
 	              "WHERE q.name = :queue AND m.login = :login "
@@ -813,6 +817,27 @@ bool store_member_record(store_t *s, const char *login)
 	bool record = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
 	sqlite3_reset(st);
 	return record;
+}
+
+bool store_member_secure(store_t *s, const char *login)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_MEMBER_SECURE);
+	if (!st)
+		return false;
+	bind_text(st, ":login", login);
+	bool secure = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
+	return secure;
+}
+
+enum store_err store_member_set_secure(store_t *s, const char *login, bool secure)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_MEMBER_SECURE_SET);
+	if (!st)
+		return STORE_FAILED;
+	bind_text(st, ":login", login);
+	bind_int(st, ":secure", secure);
+	return store_change(s, st);
 }
 
 enum store_err store_assign(store_t *s, const char *queue, const char *login, bool manager,

@@ -72,6 +72,9 @@ enum store_err store_member_put(store_t *s, const struct store_member *m, bool c
 bool store_member_pwhash(store_t *s, const char *login, char *out, size_t cap);
 enum store_err store_member_del(store_t *s, const char *login);
 bool store_member_record(store_t *s, const char *login);
+/* secure=yes: the member's SIP must come over TLS with SRTP (sip.h). */
+bool store_member_secure(store_t *s, const char *login);
+enum store_err store_member_set_secure(store_t *s, const char *login, bool secure);
 enum store_err store_assign(store_t *s, const char *queue, const char *login, bool manager, bool active);
 enum store_err store_unassign(store_t *s, const char *queue, const char *login);
 

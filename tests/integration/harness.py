@@ -414,6 +414,24 @@ class Ctl:
 
 # ---------------------------------------------------------------------------------------------- callqd
 
+TLS_DIR = ROOT / "build" / "test-tls"
+
+
+def tls_dir():
+    """A self-signed certificate for 127.0.0.1 (scripts/tls-cert.sh), made once and shared by every test:
+    agent.pem (key + certificate) for callqd, cafile.pem for the clients that must trust it."""
+    if not (TLS_DIR / "cafile.pem").exists():
+        # Made aside and renamed into place, so test runs in parallel never read half a file.
+        tmp = TLS_DIR.with_name(f"{TLS_DIR.name}.{os.getpid()}")
+        subprocess.run([str(ROOT / "scripts" / "tls-cert.sh"), str(tmp), HOST], check=True,
+                       stdout=subprocess.DEVNULL)
+        try:
+            os.rename(tmp, TLS_DIR)
+        except OSError:          # another run was first: use its certificate
+            subprocess.run(["rm", "-rf", str(tmp)], check=True)
+    return TLS_DIR
+
+
 class Daemon:
     def __init__(self, workdir, socket_path):
         self.workdir = workdir
@@ -422,6 +440,8 @@ class Daemon:
         self.conf_path = workdir / "callq.conf"
         self.sip_port = free_port(tcp_too=True)
         self.http_port = free_port(tcp_too=True)
+        self.tls_port = free_port(tcp_too=True)
+        self.tls_dir = tls_dir()
         self.queue_log = workdir / "run" / "queue_log"
         self.rtp_min, self.rtp_max = rtp_window()
         self.file_size_limit = None     # bytes: RLIMIT_FSIZE for callqd, SIGXFSZ ignored (writes fail EFBIG)
@@ -432,6 +452,8 @@ class Daemon:
             "# written by tests/integration/harness.py",
             f"sip_listen = {HOST}",
             f"sip_port = {self.sip_port}",
+            f"sip_tls_port = {self.tls_port}",
+            f"sip_tls_dir = {self.tls_dir}",
             f"rtp_ip = {HOST}",
             f"rtp_port_min = {self.rtp_min}",
             f"rtp_port_max = {self.rtp_max}",
@@ -451,6 +473,10 @@ class Daemon:
     @property
     def address(self):
         return f"{HOST}:{self.sip_port}"
+
+    @property
+    def tls_address(self):
+        return f"{HOST}:{self.tls_port}"
 
     def start(self, timeout=10):
         _require(CALLQD.exists(), f"{CALLQD.relative_to(ROOT)} not found: run `make` first")

@@ -253,6 +253,8 @@ class Baresip:
     def __init__(self, env, login, tone_hz=1100, transport="udp", proxy=None, answer="auto"):
         check(shutil.which("baresip"), "baresip not found (scripts/deps.sh installs baresip-core)")
         self.env, self.login, self.tone_hz, self.transport = env, login, tone_hz, transport
+        # Over TLS: callqd's TLS port, its self-signed certificate trusted (sip_cafile), SRTP.
+        self.server = env.daemon.tls_address if transport == "tls" else env.daemon.address
         self.ip = unique_ip()
         self.sip_port = free_tcp_udp_port(self.ip)
         self.ctrl_port = free_tcp_udp_port(self.ip)
@@ -276,6 +278,8 @@ class Baresip:
             "audio_alert alsa,null",
             f"audio_source aufile,{self.dir / 'tone.wav'}",
             "module_path /usr/lib/baresip/modules",
+            *([f"sip_cafile {env.daemon.tls_dir / 'cafile.pem'}", "module srtp.so"]
+              if transport == "tls" else []),
             "module alsa.so",
             "module g711.so",
             "module aufile.so",
@@ -287,10 +291,12 @@ class Baresip:
             f"ctrl_tcp_listen {self.ip}:{self.ctrl_port}",
             "",
         ]))
-        params = ";transport=tcp" if transport == "tcp" else ""
+        params = f";transport={transport}" if transport in ("tcp", "tls") else ""
         extra = f';outbound="{proxy}"' if proxy else ""
+        if transport == "tls":
+            extra += ";mediaenc=srtp-mand"     # SDES keys, RTP/SAVP: SRTP or no call
         (self.dir / "accounts").write_text(
-            f"<sip:{login}@{env.daemon.address}{params}>;auth_pass=secret{login};regint=600;"
+            f"<sip:{login}@{self.server}{params}>;auth_pass=secret{login};regint=600;"
             f"answermode={answer};audio_codecs=pcmu,pcma{extra}\n")
         self.process = Process(env, f"baresip{login}", ["baresip", "-s", "-f", self.dir], self.dir)
         env.add_cleanup(self._close_ctrl)
@@ -355,7 +361,8 @@ class Baresip:
 
     def dial(self, number):
         """Calls number at callqd (the account's server)."""
-        return self.command("dial", f"sip:{number}@{self.env.daemon.address}")
+        params = ";transport=tls" if self.transport == "tls" else ""
+        return self.command("dial", f"sip:{number}@{self.server}{params}")
 
     def hangup(self):
         return self.command("hangup")

@@ -87,6 +87,8 @@ def test_install_tree(env):
     moved = {"db": "/var/lib/callq/callq.db", "control": "/run/callq/callq.sock",
              "recordings": "/var/lib/callq/recordings", "media": "/usr/share/callq/media", "seed_demo": "no",
              "queue_log": "/var/lib/callq/queue_log"}
+    # TLS needs a certificate the installer cannot make up: off (commented out) until one is configured.
+    del sample["sip_tls_dir"]
     check(conf == {**sample, **moved}, f"installed configuration {conf} is not the sample with {moved}")
 
     unit = (dest / "usr/lib/systemd/system/callqd.service").read_text()

@@ -1,10 +1,12 @@
-"""Real phones as agents (issue 9): baresip over UDP and TCP, linphonec, baresip registering through a Kamailio
-edge proxy, and blind transfer from baresip. Audio is checked by tone: the caller (sipp + python RTP) sends
+"""Real phones as agents (issue 9): baresip over UDP, TCP and TLS with SRTP (issue 10), linphonec, baresip
+registering through a Kamailio edge proxy, and blind transfer from baresip. Audio is checked by tone: the caller (sipp + python RTP) sends
 CALLER_HZ, the phone's aufile sends PHONE_HZ; each side must hear the other's tone (Goertzel, phones.py)."""
+import socket
 import struct
+import threading
 import time
 
-from harness import PT_PCMU, TestFailure, check, received_samples, wait_for
+from harness import PT_PCMU, TestFailure, check, decode, received_samples, wait_for
 from phones import Baresip, Kamailio, Linphonec, ToneSender, heard_tone, loud_blocks, tone_blocks, wait_tone
 
 CALLER_HZ = 700
@@ -109,6 +111,67 @@ def test_phones_baresip_tcp(env):
     udp = [f"{m['src']} -> {m['dst']}: {m['first']}" for m in trace if m["transport"] != "TCP"]
     check(not udp, "SIP over UDP in a TCP registration (callq's Contact lacks ;transport=tcp?):\n"
           + "\n".join(udp[:10]))
+
+
+class WireTap:
+    """The UDP payloads sent to ports lo..hi on loopback, as they are on the wire (an AF_PACKET socket: needs
+    root or CAP_NET_RAW, which the test machine has). Each appears twice (out of and into lo)."""
+
+    def __init__(self, env, lo, hi):
+        self.lo, self.hi, self.payloads, self.stop = lo, hi, [], False
+        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+        self.sock.bind(("lo", 0))
+        self.sock.settimeout(0.2)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        env.add_cleanup(self.close)
+
+    def _run(self):
+        while not self.stop:
+            try:
+                frame = self.sock.recv(65536)
+            except OSError:
+                continue
+            ip = frame[14:]      # loopback frames carry an all-zero Ethernet header
+            udp = ip[(ip[0] & 15) * 4:] if len(ip) >= 28 and ip[0] >> 4 == 4 and ip[9] == 17 else b""
+            if len(udp) >= 8 and self.lo <= struct.unpack("!H", udp[2:4])[0] <= self.hi:
+                self.payloads.append(udp[8:])
+
+    def close(self):
+        self.stop = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+def test_phones_baresip_tls_srtp(env):
+    """baresip registers over TLS (trusting callqd's self-signed certificate) with SDES SRTP mandatory: the
+    registration is kept as TLS, *50 and a queue call reach it over its TLS connection with RTP/SAVP and our
+    key, audio flows both ways, and on the wire the agent leg's RTP is SRTP, not the caller's plain PCMU."""
+    env.ctl.ok("queue.set", "support", "recovery=30")
+    phone = Baresip(env, "1001", tone_hz=PHONE_HZ, transport="tls")
+    phone.wait_registered()
+    check("REGISTER 1001 from" in env.daemon.log_tail(200) and " over tls: " in env.daemon.log_tail(200),
+          "callqd did not log a REGISTER of 1001 over tls")
+    login_by_phone(env, phone)
+    tap = WireTap(env, phone.rtp_lo, phone.rtp_hi)
+    call = answered_call(env, phone, phone.count("CALL_ESTABLISHED"))
+    invite = next((m for m in reversed(phone.sip_trace())
+                   if m["first"].startswith("INVITE ") and "*50" not in m["first"]), None)
+    check(invite and invite["transport"] == "TLS", f"callq's INVITE did not come over TLS: {invite and invite['first']}")
+    check("RTP/SAVP" in invite["text"] and "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" in invite["text"],
+          "callq's offer over TLS is not RTP/SAVP with an SDES key")
+    check(";transport=tls" in invite["text"].split("\nContact:")[1].partition("\n")[0],
+          "our Contact on a TLS dialog does not say ;transport=tls")
+    two_way_audio(env, phone, call)
+    rtp = [p for p in tap.payloads if len(p) > 12 and p[0] >> 6 == 2 and p[1] & 0x7F == PT_PCMU]
+    check(len(rtp) >= 100, f"only {len(rtp)} RTP packets to the phone seen on the wire")
+    sizes = {len(p) for p in rtp}
+    check(sizes == {12 + 160 + 10}, f"RTP to the phone is not 20 ms PCMU with an 80-bit SRTP tag: sizes {sizes}")
+    wire = [s for p in rtp for s in decode(PT_PCMU, p[12:172])]
+    check(tone_blocks(wire, CALLER_HZ) == 0,
+          "the caller's tone is readable as plain PCMU on the agent leg: not encrypted")
+    phone_hears(phone, CALLER_HZ, "phone hears the caller (after decryption)")
+    phone_hangs_up(env, phone, call)
 
 
 def test_phones_kamailio_edge(env):

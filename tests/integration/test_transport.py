@@ -9,9 +9,10 @@ import random
 import re
 import socket
 import sqlite3
+import ssl
 import time
 
-from harness import HOST, TELEPHONE_EVENT, check, free_port, wait_for
+from harness import HOST, TELEPHONE_EVENT, TestFailure, check, free_port, wait_for
 
 
 def _md5(text):
@@ -54,12 +55,16 @@ class Peer:
 
     def __init__(self, env, transport="udp", ip=HOST, family=socket.AF_INET, server=None):
         self.env, self.transport, self.ip, self.family = env, transport, ip, family
-        self.server = server or (HOST, env.daemon.sip_port)
+        self.server = server or (HOST, env.daemon.tls_port if transport == "tls" else env.daemon.sip_port)
         kind = socket.SOCK_DGRAM if transport == "udp" else socket.SOCK_STREAM
         self.sock = socket.socket(family, kind)
         self.sock.bind((ip, 0))
-        if transport == "tcp":
+        if transport != "udp":
             self.sock.connect(self.server)
+        if transport == "tls":
+            # callqd's self-signed certificate, verified (name 127.0.0.1) like a careful phone would.
+            ctx = ssl.create_default_context(cafile=str(env.daemon.tls_dir / "cafile.pem"))
+            self.sock = ctx.wrap_socket(self.sock, server_hostname=HOST)
         self.port = self.sock.getsockname()[1]
         self.sock.settimeout(0.2)
         self.buffer = b""
@@ -74,14 +79,14 @@ class Peer:
 
     def send(self, text, to=None):
         data = text.encode()
-        if self.transport == "tcp":
+        if self.transport != "udp":
             self.sock.sendall(data)
         else:
             self.sock.sendto(data, to or self.server)
 
     def _read(self):
         try:
-            if self.transport == "tcp":
+            if self.transport != "udp":
                 chunk = self.sock.recv(65536)
                 check(chunk, "callq closed the TCP connection")
                 self.buffer += chunk
@@ -434,3 +439,73 @@ def test_record_route_respected(env):
         check(bye.ruri == f"sip:5551234@{caller.hostport}", f"BYE's Request-URI is not the Contact: {bye.first}")
     finally:
         proxy.close()
+
+
+def _savp_sdp(ip, port, crypto=True, profile="RTP/SAVP"):
+    key = "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\n"
+    return (f"v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n"
+            f"m=audio {port} {profile} 0 101\r\na=rtpmap:0 PCMU/8000\r\n{TELEPHONE_EVENT}\r\n"
+            f"a=fmtp:101 0-15\r\na=sendrecv\r\n" + (key if crypto else ""))
+
+
+def test_tls_register_and_srtp_offer(env):
+    """A phone over TLS (python's ssl, verifying callqd's self-signed certificate): its REGISTER is kept with
+    transport tls, the offer comes over its own TLS connection with RTP/SAVP and our SDES key, our Contact
+    names TLS and the TLS port, and ACK and BYE come over the same connection."""
+    phone = Peer(env, "tls")
+    contact = f"<sip:1001@{HOST}:{unused_port()};transport=tls>"
+    phone.register("1001", contact, registrar=env.daemon.tls_address)
+    with sqlite3.connect(env.workdir / "run" / "callq.db") as db:
+        rows = db.execute("SELECT r.transport, r.src_port FROM registrations r JOIN members m ON m.id = r.member_id "
+                          "WHERE m.login = '1001'").fetchall()
+    check(rows == [("tls", phone.port)], f"registration kept as {rows}, not tls from port {phone.port}")
+    env.make_ready("1001")
+    rtp = env.rtp_port()
+    call = env.call("6000", duration_ms=4000)
+    invite = phone.recv("callq's INVITE over TLS", lambda m: m.method == "INVITE", 20)
+    check("SIP/2.0/TLS" in invite.h("via"), f"INVITE's Via is not TLS: {invite.h('via')}")
+    check(f":{env.daemon.tls_port};transport=tls" in invite.h("contact"),
+          f"callq's Contact does not name its TLS port: {invite.h('contact')}")
+    check(re.search(r"m=audio \d+ RTP/SAVP ", invite.body), "offer over TLS is not RTP/SAVP")
+    keys = re.findall(r"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:([A-Za-z0-9+/]{40})\r\n", invite.body)
+    check(len(keys) == 1, f"offer has no SDES key of ours: {invite.body!r}")
+    check(keys[0] not in env.daemon.log_path.read_text(), "the SRTP key reached callqd's log")
+    tag = f"{random.getrandbits(32):x}"
+    phone.response(invite, 200, "OK", [f"Contact: {contact}"], _savp_sdp(HOST, rtp.port), to_tag=tag)
+    ack = phone.recv("ACK over TLS", lambda m: m.method == "ACK", 10)
+    check("SIP/2.0/TLS" in ack.h("via"), f"ACK did not come over TLS: {ack.h('via')}")
+    call.sipp.expect_success(30)
+    bye = phone.recv("BYE over the phone's TLS connection", lambda m: m.method == "BYE", 15)
+    phone.response(bye, 200, "OK")
+
+
+def test_secure_member_and_trunk(env):
+    """secure=yes: that member's REGISTER over UDP gets 403, over TLS 200. trunk_secure: a trunk INVITE over
+    UDP gets 403; over TLS without SRTP 488; RTP/SAVP without a crypto we know is 488 anyway."""
+    env.ctl.ok("member.set", "1002", "secure=yes")
+    check(env.ctl.row("member.show", "1002").get("secure") == "yes", "member.show does not say secure=yes")
+    udp = Peer(env, "udp")
+    try:
+        udp.register("1002", f"<sip:1002@{udp.hostport}>")
+        outcome = "200"
+    except TestFailure as e:     # register() checks for a 200
+        outcome = str(e)
+    check("403" in outcome, f"secure member's REGISTER over UDP: {outcome}")
+    Peer(env, "tls").register("1002", f"<sip:1002@{HOST}:5999;transport=tls>", registrar=env.daemon.tls_address)
+
+    savp = Peer(env, "udp")
+    cseq = savp.request("INVITE", f"sip:6000@{env.daemon.address}", [f"Contact: <sip:5551234@{savp.hostport}>"],
+                        _savp_sdp(HOST, 40000, crypto=False))
+    check(savp.final(cseq, "INVITE").status == 488, "RTP/SAVP without crypto was not refused with 488")
+
+    with open(env.daemon.conf_path, "a") as f:
+        f.write("trunk_secure = yes\n")
+    env.daemon.restart()
+    plain = Peer(env, "udp")
+    cseq = plain.request("INVITE", f"sip:6000@{env.daemon.address}", [f"Contact: <sip:5551234@{plain.hostport}>"],
+                         sdp(HOST, 40000))
+    check(plain.final(cseq, "INVITE").status == 403, "trunk_secure: INVITE over UDP not refused with 403")
+    tls = Peer(env, "tls")
+    cseq = tls.request("INVITE", f"sip:6000@{env.daemon.tls_address}", [f"Contact: <sip:5551234@{tls.hostport}>"],
+                       sdp(HOST, 40000))
+    check(tls.final(cseq, "INVITE").status == 488, "trunk_secure: INVITE over TLS without SRTP not refused")

@@ -26,6 +26,7 @@
 #include "media/clips.h"
 #include "media/g711.h"
 #include "media/media.h"
+#include "media/srtp.h"
 
 #define MUSIC_LEN 8000               /* 1 s at 8 kHz */
 #define OK_LEN    800                /* 100 ms */
@@ -333,6 +334,67 @@ static void test_dtmf(void **state)
 		got[strlen(got)] = ev.digit;
 	}
 	assert_string_equal(got, "5##");
+	media_free(m);
+	close(fd);
+}
+
+/* A DTMF event (start packet) protected with ctx, from fd to port. */
+static void send_srtp_dtmf(int fd, unsigned port, struct msrtp *ctx, uint16_t seq, uint32_t ts,
+                           uint8_t event)
+{
+	uint8_t pkt[12 + 4 + MSRTP_TRAILER] = { 0x80, 0x80 | 101, (uint8_t)(seq >> 8), (uint8_t)seq,
+		                                (uint8_t)(ts >> 24), (uint8_t)(ts >> 16),
+		                                (uint8_t)(ts >> 8), (uint8_t)ts, 0, 0xD7, 0xF0, 0x0D,
+		                                event, 10, 0, 160 };
+	int len = 16;
+	if (ctx)
+		assert_int_equal(msrtp_protect(ctx, pkt, &len), 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	assert_int_equal(sendto(fd, pkt, (size_t)len, 0, (struct sockaddr *)&a, sizeof a), len);
+}
+
+/* SRTP at the leg's edge: what it sends is protected with our key (the far
+ * end, holding it, unprotects 20 ms of PCMU silence), what it takes must be
+ * protected with the remote's key: a plain packet is dropped. */
+static void test_srtp_leg(void **state)
+{
+	(void)state;
+	uint8_t ours[MEDIA_SRTP_KEY], theirs[MEDIA_SRTP_KEY];
+	for (int i = 0; i < MEDIA_SRTP_KEY; i++) {
+		ours[i] = (uint8_t)(i * 7 + 1);
+		theirs[i] = (uint8_t)(i * 13 + 5);
+	}
+	unsigned base = test_ports();
+	media_t *m = start(base, 0);
+	unsigned rport, lport;
+	int fd = udp_socket(&rport);
+	media_leg leg = media_leg_new(m, &lport);
+	assert_int_equal(media_leg_srtp(m, leg, MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80, ours, theirs), 0);
+	assert_int_equal(media_leg_remote(m, leg, "127.0.0.1", rport, MEDIA_PCMU, 101), 0);
+	assert_int_equal(media_start(m), 0);
+	struct msrtp *far = msrtp_new(MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80, theirs, ours);
+	assert_non_null(far);
+
+	uint8_t pkt[400];
+	int n = recv_rtp(fd, pkt, sizeof pkt, 500);
+	assert_int_equal(n, 12 + 160 + 10);          /* 80-bit authentication tag */
+	assert_int_equal(msrtp_unprotect(far, pkt, &n), 0);
+	assert_int_equal(n, 12 + 160);
+	for (int i = 12; i < n; i++)
+		assert_int_equal(pkt[i], G711_ULAW_SILENCE);
+	n = recv_rtp(fd, pkt, sizeof pkt, 500);
+	pkt[20] ^= 1;                                 /* tampered on the way */
+	assert_int_equal(msrtp_unprotect(far, pkt, &n), -1);
+
+	struct media_event ev;
+	send_srtp_dtmf(fd, lport, NULL, 10, 160, 3);  /* in clear: not taken */
+	assert_false(wait_event(m, &ev, 200));
+	send_srtp_dtmf(fd, lport, far, 11, 320, 7);
+	assert_true(wait_event(m, &ev, 500));
+	assert_int_equal(ev.kind, MEV_DTMF);
+	assert_int_equal(ev.digit, '7');
+	msrtp_free(far);
 	media_free(m);
 	close(fd);
 }
@@ -1085,6 +1147,7 @@ int main(void)
 		cmocka_unit_test(test_random_ports),
 		cmocka_unit_test(test_quiet_timeout),
 		cmocka_unit_test(test_bridge_keeps_timestamps),
+		cmocka_unit_test(test_srtp_leg),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -75,7 +75,7 @@ static void test_build_round_trip(void **state)
 	(void)state;
 	char buf[1024];
 	int codecs[] = { 0, 8 };
-	size_t n = sdpneg_build(buf, sizeof buf, "127.0.0.1", 20000, codecs, 2, 101, 7, "sendrecv");
+	size_t n = sdpneg_build(buf, sizeof buf, "127.0.0.1", 20000, codecs, 2, 101, 7, "sendrecv", NULL, false);
 	assert_true(n > 0);
 	assert_non_null(strstr(buf, "m=audio 20000 RTP/AVP 0 8 101\r\n"));
 	assert_non_null(strstr(buf, "a=rtpmap:101 telephone-event/8000\r\n"));
@@ -83,7 +83,7 @@ static void test_build_round_trip(void **state)
 	assert_int_equal(parse(buf, &r), 0);
 	assert_int_equal(r.ncodecs, 2);
 	assert_int_equal(r.dtmf_pt, 101);
-	assert_int_equal(sdpneg_build(buf, 40, "127.0.0.1", 20000, codecs, 2, 101, 7, "sendrecv"), 0);
+	assert_int_equal(sdpneg_build(buf, 40, "127.0.0.1", 20000, codecs, 2, 101, 7, "sendrecv", NULL, false), 0);
 }
 
 static void test_ipv6(void **state)
@@ -104,13 +104,13 @@ static void test_ipv6(void **state)
 	assert_true(r.hold);
 	assert_string_equal(r.reply_dir, "recvonly");
 	int codecs[] = { 0 };
-	assert_true(sdpneg_build(buf, sizeof buf, "::1", 20000, codecs, 1, 0, 3, "sendrecv") > 0);
+	assert_true(sdpneg_build(buf, sizeof buf, "::1", 20000, codecs, 1, 0, 3, "sendrecv", NULL, false) > 0);
 	assert_non_null(strstr(buf, "o=callq 3 3 IN IP6 ::1\r\n"));
 	assert_non_null(strstr(buf, "c=IN IP6 ::1\r\n"));
 	assert_int_equal(parse(buf, &r), 0);
 	assert_string_equal(r.ip, "::1");
 	/* IPv4 stays IPv4 */
-	assert_true(sdpneg_build(buf, sizeof buf, "10.0.0.1", 20000, codecs, 1, 0, 3, "sendrecv") > 0);
+	assert_true(sdpneg_build(buf, sizeof buf, "10.0.0.1", 20000, codecs, 1, 0, 3, "sendrecv", NULL, false) > 0);
 	assert_non_null(strstr(buf, "c=IN IP4 10.0.0.1\r\n"));
 }
 
@@ -152,6 +152,47 @@ static void test_fuzz_sofia_media_loop(void **state)
 	assert_int_equal(r.ncodecs, 2);
 }
 
+static void test_srtp_offer_and_answer(void **state)
+{
+	(void)state;
+	struct sdpneg r;
+	char buf[1024];
+	static const int codecs[] = { 0 };
+	const char *savp = "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
+	                   "m=audio 4000 RTP/SAVP 0\r\n"
+	                   "a=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:xyz\r\n"
+	                   "a=crypto:2 AES_CM_128_HMAC_SHA1_80 "
+	                   "inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\n";
+	assert_int_equal(parse(savp, &r), 0);
+	assert_true(r.savp);
+	assert_int_equal(r.crypto.tag, 2);
+	assert_int_equal(r.crypto.suite, MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80);
+	assert_int_equal(r.crypto.key[29], 29);
+	/* RTP/SAVP with nothing we support: parsed, no crypto (ua.c answers 488). */
+	const char *none = "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
+	                   "m=audio 4000 RTP/SAVP 0\r\n";
+	assert_int_equal(parse(none, &r), 0);
+	assert_true(r.savp);
+	assert_int_equal(r.crypto.suite, 0);
+	/* Our answer: the key in the profile asked for. */
+	struct sdes ours;
+	assert_int_equal(sdes_new(&ours, 2, MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80), 0);
+	assert_true(sdpneg_build(buf, sizeof buf, "127.0.0.1", 20000, codecs, 1, 0, 3, "sendrecv",
+	                         &ours, true) > 0);
+	assert_non_null(strstr(buf, "m=audio 20000 RTP/SAVP 0\r\n"));
+	assert_non_null(strstr(buf, "a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:"));
+	assert_int_equal(parse(buf, &r), 0);
+	assert_memory_equal(r.crypto.key, ours.key, MEDIA_SRTP_KEY);
+	assert_true(sdpneg_build(buf, sizeof buf, "127.0.0.1", 20000, codecs, 1, 0, 3, "sendrecv",
+	                         &ours, false) > 0);
+	assert_non_null(strstr(buf, "RTP/AVP 0"));
+	assert_non_null(strstr(buf, "a=crypto:2 "));
+	assert_true(sdpneg_build(buf, sizeof buf, "127.0.0.1", 20000, codecs, 1, 0, 3, "sendrecv",
+	                         NULL, true) > 0);
+	assert_null(strstr(buf, "crypto"));
+	assert_null(strstr(buf, "SAVP"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_build_round_trip),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_fuzz_sofia_media_loop),
+		cmocka_unit_test(test_srtp_offer_and_answer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
