@@ -650,7 +650,7 @@ views.recordings = (root) => {
         const playable = r.status === "done";
         return `<tr data-recording="${esc(r.id)}"><td>${esc(new Date(r.started * 1000).toLocaleString())}</td><td>${esc(r.kind)}</td>` +
           `<td>${esc(r.queue)}</td><td>${esc(r.agent)}</td><td>${dur(r.duration)}</td><td>${esc(r.status)} ${esc(r.error)}</td>` +
-          `<td>${playable ? `<audio controls preload="none" src="${url}"></audio> <a href="${url}" download>Download</a>` : ""}</td></tr>`;
+          `<td>${playable ? `<audio controls preload="none" src="${url}"></audio> <a href="${url}&amp;download=1" download>Download</a>` : ""}</td></tr>`;
       }).join("")}</tbody></table>` : `<p class="empty">No recordings.</p>`;
   }).catch((e) => {
     $("#recordings-out").innerHTML = `<p class="error">${esc(e.message)}</p>`;
