@@ -323,7 +323,7 @@ function callsTable(name, d, manage) {
         (c.state === "waiting" ? `<button class="bump" data-act="call.bump" data-id="${esc(c.call)}">Bump</button>` : "");
       return `<tr data-call="${esc(c.call)}" class="${esc(c.state)}"><td>${c.state === "talking" ? "" : esc(c.position)}</td>` +
         `<td><b>${esc(c.caller_number)}</b> <span class="name">${esc(c.caller_name)}</span></td><td>${esc(c.country)}</td>` +
-        `<td class="wait">${tick(c.wait, d.at)}</td>` +
+        `<td class="wait">${c.state === "talking" ? dur(c.wait) : tick(c.wait, d.at)}</td>` +   /* answered: the wait is over */
         `<td>${esc(c.state)}${c.agent ? ` → ${esc(c.agent)}` : ""}</td>` +
         `${manage ? `<td class="buttons">${buttons}</td>` : ""}</tr>`;
     }).join("")}</tbody></table>`;
