@@ -460,6 +460,7 @@ static enum MHD_Result web_recording_finish(struct web_req *r)
 	const char *reply = r->reply.buf ? r->reply.buf : "";
 	const char *id = MHD_lookup_connection_value(r->mc, MHD_GET_ARGUMENT_KIND, "id");
 	const char *dl = MHD_lookup_connection_value(r->mc, MHD_GET_ARGUMENT_KIND, "download");
+	long long n = id ? strtoll(id, NULL, 10) : 0;   /* the verb accepted it as a number */
 	int ok = recording_reply(reply, r->reply.len, code, sizeof code, path, sizeof path);
 	web_req_done(r);
 	if (ok < 0 && !strncmp(reply, "ERR ", 4)) {
@@ -477,7 +478,7 @@ static enum MHD_Result web_recording_finish(struct web_req *r)
 	if (fd < 0 && errno == ENOENT)
 		return web_send_error(r->mc, 404, "notfound", "the recording's file is gone");
 	if (fd < 0) {
-		log_warn("web", "recording %s: refused (%s): not a regular file in %s", id, path,
+		log_warn("web", "recording %lld: refused %s: not a regular file in %s", n, path,
 		         r->w->app->conf.recordings);
 		return web_send_error(r->mc, 403, "denied", "the recording's file is not served");
 	}
@@ -488,7 +489,7 @@ static enum MHD_Result web_recording_finish(struct web_req *r)
 	}
 	char disp[96];
 	snprintf(disp, sizeof disp, "%s; filename=\"callq-recording-%lld.wav\"",
-	         dl && strcmp(dl, "0") ? "attachment" : "inline", strtoll(id, NULL, 10));
+	         dl && strcmp(dl, "0") ? "attachment" : "inline", n);
 	MHD_add_response_header(resp, "Content-Type", "audio/wav");
 	MHD_add_response_header(resp, "Content-Disposition", disp);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
