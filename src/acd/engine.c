@@ -1028,9 +1028,9 @@ static void engine_apply_pending(engine_t *e, eng_ms now, struct eng_member *m)
 /* A talking call ends: stats, release, any state change the agent asked for
  * during the call, and the agent into recovery. An agent who logged out skips
  * recovery: nothing would be offered to them anyway, and recovery would
- * outlive the session. */
+ * outlive the session. `by` (EV_CALL_END's reason) says who ended it. */
 static void engine_finish_to(engine_t *e, eng_ms now, struct eng_call *c, enum eng_release why,
-                             const char *dest)
+                             const char *by, const char *dest)
 {
 	struct eng_queue *q = c->q;
 	struct eng_member *m = engine_member(e, c->member);
@@ -1039,7 +1039,7 @@ static void engine_finish_to(engine_t *e, eng_ms now, struct eng_call *c, enum e
 	q->nended++;
 	q->talk_sum += talk;
 	q->last_handle[q->nhandles++ % ENG_LAST_HANDLES] = talk + (eng_ms)q->conf.recovery_s * 1000;
-	engine_event(e, now, EV_CALL_END, c->id, q->id, m->id, talk, NULL);
+	engine_event(e, now, EV_CALL_END, c->id, q->id, m->id, talk, by);
 	if (dest)
 		engine_event(e, now, EV_CALL_TRANSFER, c->id, q->id, 0, 0, dest);
 	engine_release(e, now, c, why, dest);
@@ -1059,9 +1059,10 @@ static void engine_finish_to(engine_t *e, eng_ms now, struct eng_call *c, enum e
 	engine_sync(e, m);
 }
 
-static void engine_finish(engine_t *e, eng_ms now, struct eng_call *c, enum eng_release why)
+static void engine_finish(engine_t *e, eng_ms now, struct eng_call *c, enum eng_release why,
+                          const char *by)
 {
-	engine_finish_to(e, now, c, why, NULL);
+	engine_finish_to(e, now, c, why, by, NULL);
 }
 
 /* ---- dispatch ---- */
@@ -1832,7 +1833,7 @@ bool engine_call_hangup(engine_t *e, eng_ms now, eng_id call)
 	if (!c)
 		return false;
 	if (c->state == CALL_TALKING) {
-		engine_finish(e, now, c, REL_ENDED);
+		engine_finish(e, now, c, REL_ENDED, "caller");
 		engine_dispatch(e, now);
 		return true;
 	}
@@ -1857,7 +1858,7 @@ bool engine_call_drop(engine_t *e, eng_ms now, eng_id call)
 	if (!c)
 		return false;
 	if (c->state == CALL_TALKING) {
-		engine_finish(e, now, c, REL_HANGUP);
+		engine_finish(e, now, c, REL_HANGUP, "operator");
 	} else {
 		if (c->state == CALL_OFFERING)
 			engine_withdraw(e, now, c);
@@ -1953,7 +1954,7 @@ bool engine_talk_end(engine_t *e, eng_ms now, eng_id call)
 
 	if (!c || c->state != CALL_TALKING)
 		return false;
-	engine_finish(e, now, c, REL_ENDED);
+	engine_finish(e, now, c, REL_ENDED, "agent");
 	engine_dispatch(e, now);
 	return true;
 }
@@ -2509,7 +2510,7 @@ bool engine_call_transfer(engine_t *e, eng_ms now, eng_id call, const char *dest
 
 	if (!c || c->state != CALL_TALKING || !dest || !*dest)
 		return false;
-	engine_finish_to(e, now, c, REL_TRANSFER, dest);
+	engine_finish_to(e, now, c, REL_TRANSFER, "transfer", dest);
 	engine_dispatch(e, now);
 	return true;
 }

@@ -161,7 +161,9 @@ enum eng_event {
 	EV_CALL_ABANDON,  /* call, queue, reason: "waiting", "ringing"; "operator" for
 	                     call.hangup before an answer, which no counter includes */
 	EV_CALL_TIMEOUT,  /* call, queue */
-	EV_CALL_END,      /* call, queue, member, value = talk ms */
+	EV_CALL_END,      /* call, queue, member, value = talk ms, reason = who ended it:
+	                     "caller", "agent", "operator" (call.hangup, shutdown),
+	                     "transfer" (engine_call_transfer) */
 	EV_AGENT_LOGIN,   /* member */
 	EV_AGENT_LOGOUT,  /* member */
 	EV_AGENT_READY,   /* member */
@@ -329,7 +331,7 @@ bool engine_member_view(const engine_t *e, eng_ms now, eng_id m, struct eng_memb
  * cannot take but escalates (limit, empty, no skill) gets an id: it may be
  * in another queue already, or released (REL_TRANSFER) in this same outbox. */
 eng_id engine_call_enter(engine_t *e, eng_ms now, eng_id q, const struct eng_call_info *ci);
-/* The caller hung up (any stage). */
+/* The caller hung up (any stage; a talking call ends with reason "caller"). */
 bool engine_call_hangup(engine_t *e, eng_ms now, eng_id call);
 /* Operator hang-up (call.hangup). */
 bool engine_call_drop(engine_t *e, eng_ms now, eng_id call);
@@ -342,7 +344,8 @@ bool engine_call_drop(engine_t *e, eng_ms now, eng_id call);
  * ENG_RETRY_LOCAL_MS. Either way the agent rests (see the top). */
 bool engine_offer_answered(engine_t *e, eng_ms now, eng_id offer);
 bool engine_offer_failed(engine_t *e, eng_ms now, eng_id offer, const char *reason);
-/* Either side of a bridged call hung up. */
+/* The agent's side of a bridged call hung up (the caller's side is
+ * engine_call_hangup): EV_CALL_END with reason "agent". */
 bool engine_talk_end(engine_t *e, eng_ms now, eng_id call);
 /* The agent of a talking call sends the caller on (a REFER from the agent's
  * phone): the call ends for the agent like any talk end (EV_CALL_END, the

@@ -43,10 +43,64 @@ static void v_spy(struct vctx *v)
 	v_ok(v, "ringing %s to %s %s", ring, mode_s ? mode_s : "listen", agent);
 }
 
+/* Who may see (and fetch over HTTP) a recording: an admin all, a member its
+ * own, a manager those of the queues it manages. */
+static bool v_may_see_recording(const struct vctx *v, const struct store_recording *r)
+{
+	eng_id rq = r->queue[0] ? engine_queue_find(v->app->engine, r->queue) : 0;
+	return v->who->role == ROLE_ADMIN || (r->member[0] && !strcmp(r->member, v->who->login)) ||
+	       (rq && v_manages(v, rq));
+}
+
+static void v_recording_row(struct vctx *v, const struct store_recording *r)
+{
+	static const char *const kinds[] = { "call", "voicemail" };
+	static const char *const states[] = { "recording", "done", "failed" };
+	struct ctl_out *o = v_row(v);
+	ctl_out_kvu(o, "id", (unsigned long long)r->id);
+	ctl_out_kv(o, "kind", kinds[r->kind]);
+	ctl_out_kvu(o, "call", r->call);
+	ctl_out_kv(o, "queue", r->queue);
+	ctl_out_kv(o, "agent", r->member);
+	ctl_out_kvu(o, "started", (unsigned long long)(r->started_unix_ms / 1000));
+	ctl_out_kvu(o, "duration", (unsigned long long)(r->duration_ms / 1000));
+	ctl_out_kv(o, "status", states[r->status]);
+	ctl_out_kv(o, "path", r->path);
+	ctl_out_kv(o, "error", r->error);
+}
+
+/* `recordings id=N`: the one row (GET /api/recording asks this way, so the
+ * check above is the only one). */
+static void v_recording_one(struct vctx *v, const char *id_s)
+{
+	struct store_recording r;
+	char *end;
+	long long id = strtoll(id_s, &end, 10);
+	if (!id_s[0] || *end || id <= 0) {
+		v_err(v, "invalid", "id must be a recording number");
+		return;
+	}
+	if (!store_recording_get(v->app->store, id, &r)) {
+		v_err(v, "notfound", "no recording %lld", id);
+		return;
+	}
+	if (!v_may_see_recording(v, &r)) {
+		v_err(v, "denied", "not allowed to see recording %lld", id);
+		return;
+	}
+	v_recording_row(v, &r);
+	v_finish_rows(v);
+}
+
 static void v_recordings(struct vctx *v)
 {
 	static struct store_recording rows[500];
 	const char *q = ctl_get(v->req, "queue"), *m = ctl_get(v->req, "agent");
+	const char *id = ctl_get(v->req, "id");
+	if (id) {
+		v_recording_one(v, id);
+		return;
+	}
 	eng_id qid = q ? v_queue(v, q) : 0;
 	if (q && !qid)
 		return;
@@ -61,27 +115,10 @@ static void v_recordings(struct vctx *v)
 		v_err(v, "denied", "not allowed to see recordings of %s", m);
 		return;
 	}
-	static const char *const kinds[] = { "call", "voicemail" };
-	static const char *const states[] = { "recording", "done", "failed" };
-	/* Others' recordings: a manager sees those of the queues it manages. */
-	bool filter = v->who->role != ROLE_ADMIN && mid != v_self(v);
 	size_t n = store_recordings(v->app->store, q, m, rows, 500);
-	for (size_t i = 0; i < n; i++) {
-		eng_id rq = rows[i].queue[0] ? engine_queue_find(v->app->engine, rows[i].queue) : 0;
-		if (filter && !(rq && v_manages(v, rq)))
-			continue;
-		struct ctl_out *o = v_row(v);
-		ctl_out_kvu(o, "id", (unsigned long long)rows[i].id);
-		ctl_out_kv(o, "kind", kinds[rows[i].kind]);
-		ctl_out_kvu(o, "call", rows[i].call);
-		ctl_out_kv(o, "queue", rows[i].queue);
-		ctl_out_kv(o, "agent", rows[i].member);
-		ctl_out_kvu(o, "started", (unsigned long long)(rows[i].started_unix_ms / 1000));
-		ctl_out_kvu(o, "duration", (unsigned long long)(rows[i].duration_ms / 1000));
-		ctl_out_kv(o, "status", states[rows[i].status]);
-		ctl_out_kv(o, "path", rows[i].path);
-		ctl_out_kv(o, "error", rows[i].error);
-	}
+	for (size_t i = 0; i < n; i++)
+		if (v_may_see_recording(v, &rows[i]))
+			v_recording_row(v, &rows[i]);
 	v_finish_rows(v);
 }
 
@@ -146,7 +183,7 @@ static void v_media_import(struct vctx *v)
 
 const struct verb verbs_media[] = {
 	{ "spy", NEED_MANAGER, v_spy, "spy AGENT mode=listen|whisper|barge [LOGIN]" },
-	{ "recordings", NEED_AGENT, v_recordings, "recordings [queue=..] [agent=..]" },
+	{ "recordings", NEED_AGENT, v_recordings, "recordings [queue=..] [agent=..] [id=..]" },
 	{ "media.import", NEED_ADMIN, v_media_import, "media.import SOURCE-FILE NAME.wav" },
 	{ NULL, NEED_NONE, NULL, NULL },
 };

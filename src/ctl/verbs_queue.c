@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "acd/qconf.h"
+#include "core/clock.h"
+#include "store/queuelog.h"
 
 /* ---- queues ---- */
 
@@ -430,6 +432,8 @@ static void v_queue_assign(struct vctx *v)
 	if (prio)
 		engine_set_priority(v->app->engine, v->now, q, m, prio);
 	app_engine_done(v->app);
+	if (!was_member && v->app->queuelog)
+		queuelog_member(v->app->queuelog, clock_wall_ms(), qn, login, true, !active);
 	v_ok(v, "%s assigned to %s as %s%s", login, qn, manager ? "manager" : "agent",
 	     active ? "" : " (paused)");
 	if (was_member && was_manager && !manager)
@@ -479,6 +483,8 @@ static void v_queue_unassign(struct vctx *v)
 		return;
 	}
 	app_engine_done(v->app);
+	if (v->app->queuelog)
+		queuelog_member(v->app->queuelog, clock_wall_ms(), qn, login, false, false);
 	if (v_store_ok(v, store_unassign(v->app->store, qn, login), login))
 		v_ok(v, "%s removed from %s", login, qn);
 	v_end_sessions(v, login);

@@ -252,15 +252,19 @@ static void ql_answer(struct ql_line *l, struct ql_call *c, const struct eng_act
 	ql_emit(l, "CONNECT", data, 3);
 }
 
-/* The engine does not say which side hung up: COMPLETECALLER. */
+/* COMPLETECALLER when the caller hung up, COMPLETEAGENT when the agent's
+ * side or an operator did; a transfer is written as TRANSFER alone (the
+ * EV_CALL_TRANSFER that follows), as Asterisk does. */
 static void ql_end(struct ql_line *l, const struct ql_call *c, const struct eng_action *ev)
 {
 	char hold[24], talk[24], pos[16];
+	if (!strcmp(ev->reason, "transfer"))
+		return;
 	ql_secs(hold, sizeof hold, c->hold_ms);
 	ql_secs(talk, sizeof talk, ev->value);
 	snprintf(pos, sizeof pos, "%u", c->origpos);
 	const char *data[] = { hold, talk, pos };
-	ql_emit(l, "COMPLETECALLER", data, 3);
+	ql_emit(l, strcmp(ev->reason, "caller") ? "COMPLETEAGENT" : "COMPLETECALLER", data, 3);
 }
 
 static void ql_miss(struct ql_line *l, struct ql_call *c, eng_ms now)
@@ -320,10 +324,10 @@ static void ql_agent(struct ql_line *l, queuelog_t *q, const struct eng_action *
 		ql_emit(l, "UNPAUSEALL", NULL, 0);
 		break;
 	case EV_AGENT_PAUSE:
-		ql_emit(l, "PAUSE", (const char *const[]){ "" }, 1);
+		ql_emit(l, "PAUSE", (const char *const[]){ ev->reason }, 1);
 		break;
 	case EV_AGENT_RESUME:
-		ql_emit(l, "UNPAUSE", (const char *const[]){ "" }, 1);
+		ql_emit(l, "UNPAUSE", (const char *const[]){ ev->reason }, 1);
 		break;
 	default:
 		break;
@@ -398,4 +402,15 @@ void queuelog_event(queuelog_t *q, const engine_t *e, int64_t wall_ms, const str
 void queuelog_release(queuelog_t *q, eng_id call)
 {
 	free(idmap_del(&q->calls, call));
+}
+
+void queuelog_member(queuelog_t *q, int64_t wall_ms, const char *queue, const char *login,
+                     bool added, bool paused)
+{
+	struct ql_line l = { .q = q, .t = wall_ms / 1000, .queue = queue, .agent = login };
+	snprintf(l.callid, sizeof l.callid, "NONE");
+	if (added)
+		ql_emit(&l, "ADDMEMBER", (const char *const[]){ paused ? "PAUSED" : "" }, 1);
+	else
+		ql_emit(&l, "REMOVEMEMBER", (const char *const[]){ "" }, 1);
 }

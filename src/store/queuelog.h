@@ -13,6 +13,7 @@
 #ifndef CALLQ_QUEUELOG_H
 #define CALLQ_QUEUELOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,11 @@ void queuelog_close(queuelog_t *q);
 /* An engine event (ACT_EVENT) at wall-clock wall_ms; names and positions
  * are read from the engine (the call is still there for call.enter). */
 void queuelog_event(queuelog_t *q, const engine_t *e, int64_t wall_ms, const struct eng_action *ev);
+/* queue.assign of a new member (ADDMEMBER|PAUSED or ADDMEMBER|) or
+ * queue.unassign (REMOVEMEMBER|): configuration, not engine events, so the
+ * verbs call this; the line goes through the same ring and writer. */
+void queuelog_member(queuelog_t *q, int64_t wall_ms, const char *queue, const char *login,
+                     bool added, bool paused);
 /* The call left the engine (ACT_RELEASE): its remembered times go. */
 void queuelog_release(queuelog_t *q, eng_id call);
 uint64_t queuelog_dropped(queuelog_t *q);

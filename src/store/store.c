@@ -55,6 +55,7 @@ enum store_stmt {
 	ST_REC_ADD,
 	ST_REC_FINISH,
 	ST_RECS,
+	ST_REC,
 	ST_COUNT
 };
 
@@ -149,6 +150,7 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_RECS] = "SELECT " REC_COLS " FROM recordings "
 	            "WHERE (:queue IS NULL OR queue = :queue) AND (:member IS NULL OR member = :member) "
 	            "ORDER BY started_ms DESC, id DESC LIMIT :max",
+	[ST_REC] = "SELECT " REC_COLS " FROM recordings WHERE id = :id",
 };
 
 static const char *const store_rec_kinds[] = { [STORE_REC_CALL] = "call",
@@ -1140,6 +1142,21 @@ size_t store_recordings(store_t *s, const char *queue, const char *member,
 		store_row_recording(st, &out[n++]);
 	sqlite3_reset(st);
 	return n;
+}
+
+bool store_recording_get(store_t *s, int64_t id, struct store_recording *out)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_REC);
+	bool found = false;
+	if (!st)
+		return false;
+	bind_int(st, ":id", id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		store_row_recording(st, out);
+		found = true;
+	}
+	sqlite3_reset(st);
+	return found;
 }
 
 /* ---- lists ---- */

@@ -114,6 +114,8 @@ enum store_err store_recording_finish(store_t *s, int64_t id, int64_t duration_m
 /* Rows for this queue and/or member (NULL: any), newest first, at most max. */
 size_t store_recordings(store_t *s, const char *queue, const char *member,
                         struct store_recording *out, size_t max);
+/* The row with this id; false if there is none. */
+bool store_recording_get(store_t *s, int64_t id, struct store_recording *out);
 
 /* Member state, so a restart keeps who is logged in, ready or paused. */
 enum store_err store_agent_state(store_t *s, const char *login, bool logged_in, bool ready,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "app/app.h"
 #include "core/clock.h"
@@ -21,7 +22,7 @@
 #define WEB_CONN_TIMEOUT_S 60
 #define WEB_COOKIE "callq_session"
 
-enum web_kind { K_NONE, K_LOGIN, K_API };
+enum web_kind { K_NONE, K_LOGIN, K_API, K_RECORDING };
 
 /* One HTTP request in progress. An API request runs its control line on a
  * virtual connection of its own; a slow verb suspends the request until the
@@ -450,6 +451,74 @@ static enum MHD_Result web_metrics(web_t *w, struct MHD_Connection *mc)
 	return rc;
 }
 
+/* ---- recordings ---- */
+
+/* The verb's reply is in: the file, or why not. */
+static enum MHD_Result web_recording_finish(struct web_req *r)
+{
+	char code[32], path[1024];
+	const char *reply = r->reply.buf ? r->reply.buf : "";
+	const char *id = MHD_lookup_connection_value(r->mc, MHD_GET_ARGUMENT_KIND, "id");
+	const char *dl = MHD_lookup_connection_value(r->mc, MHD_GET_ARGUMENT_KIND, "download");
+	long long n = id ? strtoll(id, NULL, 10) : 0;   /* the verb accepted it as a number */
+	int ok = recording_reply(reply, r->reply.len, code, sizeof code, path, sizeof path);
+	web_req_done(r);
+	if (ok < 0 && !strncmp(reply, "ERR ", 4)) {
+		struct jbuf j;
+		jbuf_init(&j, 4096);
+		int status = api_reply(reply, r->reply.len, false, &j);
+		enum MHD_Result rc = web_send_json(r->mc, (unsigned)status, &j, NULL);
+		jbuf_free(&j);
+		return rc;
+	}
+	if (ok < 0)
+		return web_send_error(r->mc, api_status(code), code, "no finished recording with that id");
+	uint64_t size;
+	int fd = recording_open(r->w->app->conf.recordings, path, &size);
+	if (fd < 0 && errno == ENOENT)
+		return web_send_error(r->mc, 404, "notfound", "the recording's file is gone");
+	if (fd < 0) {
+		log_warn("web", "recording %lld: refused %s: not a regular file in %s", n, path,
+		         r->w->app->conf.recordings);
+		return web_send_error(r->mc, 403, "denied", "the recording's file is not served");
+	}
+	struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+	if (!resp) {
+		close(fd);
+		return MHD_NO;
+	}
+	char disp[96];
+	snprintf(disp, sizeof disp, "%s; filename=\"callq-recording-%lld.wav\"",
+	         dl && strcmp(dl, "0") ? "attachment" : "inline", n);
+	MHD_add_response_header(resp, "Content-Type", "audio/wav");
+	MHD_add_response_header(resp, "Content-Disposition", disp);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Cache-Control", "private, no-store");
+	enum MHD_Result rc = MHD_queue_response(r->mc, 200, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+/* GET /api/recording?id=N: `recordings id=N` on the session's identity
+ * decides whether it may be seen. */
+static enum MHD_Result web_recording_start(struct web_req *r, struct web_session *s)
+{
+	const char *id = MHD_lookup_connection_value(r->mc, MHD_GET_ARGUMENT_KIND, "id");
+	char line[CTL_LINE_MAX + 1];
+	struct ctl_out o;
+	if (!id || !id[0])
+		return web_send_error(r->mc, 400, "usage", "GET /api/recording?id=N[&download=1]");
+	ctl_out_init(&o, line, sizeof line);
+	ctl_out_raw(&o, "recordings");
+	ctl_out_kv(&o, "id", id);
+	if (o.truncated)
+		return web_send_error(r->mc, 400, "invalid", "id must be a recording number");
+	r->kind = K_RECORDING;
+	if (!web_req_run(r, s->conn, line))
+		return MHD_YES;
+	return web_recording_finish(r);
+}
+
 /* ---- dispatch ---- */
 
 static enum MHD_Result web_post(web_t *w, struct web_req *r, const char *url)
@@ -473,8 +542,9 @@ static enum MHD_Result web_post(web_t *w, struct web_req *r, const char *url)
 	return web_api_start(r, s, url + 5);
 }
 
-static enum MHD_Result web_get(web_t *w, struct MHD_Connection *mc, const char *url)
+static enum MHD_Result web_get(web_t *w, struct web_req *r, const char *url)
 {
+	struct MHD_Connection *mc = r->mc;
 	if (!strcmp(url, "/metrics"))
 		return web_metrics(w, mc);
 	if (!strcmp(url, "/api/events")) {
@@ -482,6 +552,12 @@ static enum MHD_Result web_get(web_t *w, struct MHD_Connection *mc, const char *
 		if (!s)
 			return web_send_error(mc, 401, "denied", "not logged in");
 		return sse_open(w, s, mc);
+	}
+	if (!strcmp(url, "/api/recording")) {
+		struct web_session *s = web_session_of(w, mc);
+		if (!s)
+			return web_send_error(mc, 401, "denied", "not logged in");
+		return web_recording_start(r, s);
 	}
 	if (!strncmp(url, "/api/", 5))
 		return web_send_error(mc, 405, "usage", "use POST for the API");
@@ -526,12 +602,14 @@ static enum MHD_Result web_handler(void *cls, struct MHD_Connection *mc, const c
 		return web_login_finish(r);
 	if (r->kind == K_API)
 		return web_api_finish(r);
+	if (r->kind == K_RECORDING)
+		return web_recording_finish(r);
 	if (r->too_big)
 		return web_send_error(mc, 413, "invalid", "request body too large");
 	if (!strcmp(method, "POST"))
 		return web_post(w, r, url);
 	if (!strcmp(method, "GET") || !strcmp(method, "HEAD"))
-		return web_get(w, mc, url);
+		return web_get(w, r, url);
 	return web_send_error(mc, 405, "usage", "method not allowed");
 }
 

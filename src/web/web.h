@@ -26,7 +26,12 @@
  * `GET /api/events` (sse.c) is the `subscribe` stream of the session's
  * member as Server-Sent Events, through a bounded buffer: a browser that does
  * not read is dropped, the engine never waits. `GET /metrics` (metrics.c) is
- * Prometheus text. Every other GET is a file embedded from src/web/pages/
+ * Prometheus text. `GET /api/recording?id=N[&download=1]` (recording.c)
+ * streams a finished recording's WAV file: it runs `recordings id=N` on the
+ * session's identity (the verb's own permission check: admin all, a member
+ * its own, a manager its queues'), then opens the row's path only if it is
+ * a plain name inside the configured recordings folder, with O_NOFOLLOW, and
+ * a regular file. Every other GET is a file embedded from src/web/pages/
  * (GET / is index.html).
  */
 #ifndef CALLQ_WEB_H
@@ -98,6 +103,17 @@ void api_error(struct jbuf *out, const char *code, const char *msg);
 bool api_kv_next(const char **p, char *key, size_t kcap, char *val, size_t vcap);
 /* One event line ("EVENT name k=v ...") as SSE: "event: name\ndata: {..}\n\n". */
 bool api_event_sse(const char *line, size_t len, struct jbuf *out);
+
+/* ---- recording.c ---- */
+/* Reads the reply to `recordings id=N`: 0 with the file's path if the row
+ * is there and done; else -1 with the ERR code ("notfound" for a row not
+ * done, "internal" for a reply that makes no sense). */
+int recording_reply(const char *reply, size_t len, char *code, size_t ccap, char *path,
+                    size_t pcap);
+/* Opens path for reading if it is dir + "/" + a name (no further '/', not
+ * starting with '.'), not a symbolic link, and a regular file: the fd and
+ * its size, or -1 with errno (EACCES when refused, ENOENT when missing). */
+int recording_open(const char *dir, const char *path, uint64_t *size);
 
 /* ---- metrics.c ---- */
 typedef struct metrics metrics_t;

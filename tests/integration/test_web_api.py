@@ -2,13 +2,16 @@
 Prometheus /metrics against `stats`, the queue_log file, logout and sessions ended by demotion, HTTPS."""
 import http.client
 import json
+import os
 import re
+import sqlite3
 import ssl
 import subprocess
 import threading
 import time
 
 from harness import HOST, TestFailure, check, wait_for
+from test_media_calls import recording_row
 
 
 class Web:
@@ -231,6 +234,123 @@ def test_web_call_events_metrics_queue_log(env):
     check(mine["CONNECT"][3] == "1001" and mine["COMPLETECALLER"][3] == "1001", f"agent fields: {mine}")
     check(int(mine["COMPLETECALLER"][6]) >= 1, f"COMPLETECALLER talk time: {mine['COMPLETECALLER']}")
     check(any(f[4] == "AGENTLOGIN" and f[3] == "1001" for f in lines), "queue_log has no AGENTLOGIN for 1001")
+
+
+def get_json(web, path):
+    status, headers, raw = web.request("GET", path)
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        raise TestFailure(f"GET {path}: not JSON ({status}): {raw[:200]!r}") from None
+
+
+def test_web_recording_download(env):
+    """GET /api/recording: the queue's manager downloads the WAV file the row names, byte for byte; the agent
+    who took the call may too; an agent of another queue gets 403, a missing id 404; a row naming a file
+    outside the recordings folder, or a symbolic link inside it, is refused even for an admin."""
+    env.ctl.ok("queue.set", "support", "record=yes")
+    env.ctl.ok("queue.unassign", "support", "1003")       # 1003 now works sales only
+    phone = env.phone("1001", answer_ms=300)
+    env.make_ready("1001")
+    call = env.call("6000", duration_ms=4000)
+    phone.sipp.wait_event("ANSWERED", 10)
+    call.sipp.expect_success(20)
+    row = recording_row(env, "call", status="done", queue="support", agent="1001")
+    on_disk = open(row["path"], "rb").read()
+    url = f"/api/recording?id={row['id']}"
+
+    manager = logged_in(env, "1100")
+    status, headers, raw = manager.request("GET", url + "&download=1")
+    h = {k.lower(): v for k, v in headers}
+    check(status == 200 and h.get("content-type") == "audio/wav", f"manager download: {status} {h}")
+    check(h.get("content-disposition", "").startswith("attachment;"), f"download disposition: {h}")
+    check(raw[:4] == b"RIFF" and raw[8:12] == b"WAVE" and raw[12:16] == b"fmt ", f"not a WAV header: {raw[:16]!r}")
+    check(len(raw) == len(on_disk) == int(h.get("content-length", -1)) and raw == on_disk,
+          f"downloaded {len(raw)} bytes, the file has {len(on_disk)}")
+    status, headers, raw = manager.request("GET", url)
+    h = {k.lower(): v for k, v in headers}
+    check(status == 200 and h.get("content-disposition", "").startswith("inline;") and raw == on_disk,
+          f"play (inline): {status} {h}")
+
+    status, _, raw = logged_in(env, "1001").request("GET", url)
+    check(status == 200 and raw == on_disk, f"the call's own agent: {status}")
+    for login in ("1003", "1002"):      # another queue's agent; an agent of the queue who did not take the call
+        status, reply = get_json(logged_in(env, login), url)
+        check(status == 403 and reply.get("error", {}).get("code") == "denied", f"{login}: {status} {reply}")
+    status, reply = get_json(manager, "/api/recording?id=999999")
+    check(status == 404 and reply.get("error", {}).get("code") == "notfound", f"missing id: {status} {reply}")
+    status, reply = get_json(manager, "/api/recording?id=abc")
+    check(status == 400, f"bad id: {status} {reply}")
+    status, reply = get_json(Web(env), url)
+    check(status == 401, f"no session: {status} {reply}")
+
+    # Rows that name what must not be served: a file outside the folder, a symbolic link inside it.
+    folder = os.path.dirname(row["path"])
+    outside = env.workdir / "outside.wav"
+    outside.write_bytes(on_disk)
+    link = os.path.join(folder, "call-link.wav")
+    os.symlink(outside, link)
+    db = sqlite3.connect(str(env.workdir / "run" / "callq.db"), timeout=5)
+    try:
+        ids = []
+        for path in (str(outside), link, os.path.join(folder, "..", "outside.wav")):
+            cur = db.execute("INSERT INTO recordings (kind, call, run, queue, member, path, started_ms, status) "
+                             "VALUES ('call', 1, 1, 'support', '1001', ?, 1, 'done')", (path,))
+            ids.append(cur.lastrowid)
+        db.commit()
+    finally:
+        db.close()
+    admin = logged_in(env, "1900")
+    for rid in ids:
+        status, reply = get_json(admin, f"/api/recording?id={rid}")
+        check(status == 403 and reply.get("error", {}).get("code") == "denied", f"row {rid}: {status} {reply}")
+
+
+def queue_log_lines(env, verb, count=1):
+    def found():
+        if not env.daemon.queue_log.exists():
+            return None
+        lines = [line.split("|") for line in env.daemon.queue_log.read_text().splitlines()]
+        hits = [f for f in lines if len(f) > 4 and f[4] == verb]
+        return hits if len(hits) >= count else None
+    return wait_for(found, 5, f"{count} {verb} line(s) in queue_log")
+
+
+def test_web_queue_log_who_ended(env):
+    """The agent hangs up: COMPLETEAGENT; the caller hangs up: COMPLETECALLER; assigning and unassigning
+    a member write ADDMEMBER / REMOVEMEMBER, pausing and resuming PAUSE / UNPAUSE."""
+    phone = env.phone("1001", mode="bye", answer_ms=300)
+    env.make_ready("1001")
+    call = env.call("6000", scenario="caller_bye.xml")
+    phone.sipp.wait_event("HUNGUP", 15)
+    call.sipp.expect_success(15)
+    agent_end = queue_log_lines(env, "COMPLETEAGENT")
+    check(agent_end[0][2] == "support" and agent_end[0][3] == "1001", f"COMPLETEAGENT {agent_end}")
+    check("COMPLETECALLER" not in env.daemon.queue_log.read_text(), "the agent's hang-up also wrote COMPLETECALLER")
+
+    env.ctl.ok("agent.logout", "1001")
+    env.wait_agent("1001", logged_in="no")
+    phone = env.phone("1002", answer_ms=300)
+    env.make_ready("1002")
+    call = env.call("6000", duration_ms=2000)
+    phone.sipp.wait_event("ANSWERED", 15)
+    call.sipp.expect_success(20)
+    caller_end = queue_log_lines(env, "COMPLETECALLER")
+    check(caller_end[0][3] == "1002" and int(caller_end[0][6]) >= 1, f"COMPLETECALLER {caller_end}")
+    check(len(queue_log_lines(env, "COMPLETEAGENT")) == 1, "the caller's hang-up wrote COMPLETEAGENT")
+
+    env.ctl.ok("queue.unassign", "sales", "1003")
+    env.ctl.ok("queue.assign", "sales", "1003", "active=yes")
+    env.ctl.ok("queue.assign", "sales", "1003", "active=yes")    # already a member: no second ADDMEMBER
+    env.ctl.ok("agent.pause", "sales", "1002")
+    env.ctl.ok("agent.resume", "sales", "1002")
+    removed = queue_log_lines(env, "REMOVEMEMBER")
+    added = queue_log_lines(env, "ADDMEMBER")
+    check([f[1:4] for f in removed] == [["NONE", "sales", "1003"]], f"REMOVEMEMBER {removed}")
+    check([f[1:] for f in added] == [["NONE", "sales", "1003", "ADDMEMBER", ""]], f"ADDMEMBER {added}")
+    pause, unpause = queue_log_lines(env, "PAUSE"), queue_log_lines(env, "UNPAUSE")
+    check(pause[-1][2:] == ["sales", "1002", "PAUSE", ""] and unpause[-1][2:] == ["sales", "1002", "UNPAUSE", ""],
+          f"PAUSE {pause} UNPAUSE {unpause}")
 
 
 def test_web_static_and_metrics_token(env):

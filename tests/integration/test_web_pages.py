@@ -254,9 +254,26 @@ def test_web_agent_panel(env):
     status, reply = b.api("queue.pause", {"args": ["support"]})
     check(status == 403, f"queue.pause from an agent: HTTP {status} {reply}")
 
-    harness.wait_for(lambda: env.ctl.ok("recordings", "agent=1001").rows, 5, "the call's recording row")
+    harness.wait_for(lambda: [r for r in env.ctl.ok("recordings", "agent=1001").rows if r["status"] == "done"],
+                     5, "the call's recording, done")
     b.go("recordings")
-    b.wait(lambda d: b.find("table.recordings tr[data-recording]"), 5, "the agent's recording listed")
+    b.wait(lambda d: b.find("table.recordings tr[data-recording] audio"), 5, "the agent's recording with a play control")
+    # The play control loads the file: its metadata is read (readyState >= HAVE_METADATA) and a fetch of its
+    # src gets the WAV file.
+    b.driver.execute_script("document.querySelector('table.recordings audio').load()")
+    b.wait(lambda d: d.execute_script("const a = document.querySelector('table.recordings audio');"
+                                      "return a.error ? -1 : a.readyState") >= 1, 5, "the audio element to load")
+    check(b.driver.execute_script("return document.querySelector('table.recordings audio').duration") >= 1,
+          "the recording plays for less than a second")
+    status, ctype, head = b.driver.execute_async_script("""
+        const done = arguments[0], a = document.querySelector('table.recordings audio');
+        fetch(a.src, {credentials: 'same-origin'})
+          .then(async r => done([r.status, r.headers.get('content-type'),
+                                 Array.from(new Uint8Array(await r.arrayBuffer()).slice(0, 4))]),
+                e => done([0, String(e), []]));""")
+    check(status == 200 and ctype == "audio/wav" and bytes(head) == b"RIFF", f"GET of the audio src: {status} {ctype}")
+    link = b.find("table.recordings a[download]")[0].get_attribute("href")
+    check(link.endswith("&download=1"), f"the Download link {link}")
     b.shot("recordings")
     b.go("activity")
     b.wait(lambda d: b.find("table.activity td"), 5, "the activity log")

@@ -658,6 +658,7 @@ static void test_logout_while_on_call(void **state)
 	assert_int_equal(count_event(EV_RECOVERY_START), 0);
 	assert_int_equal(mview(a1).activity, ACTV_IDLE);
 	assert_int_equal(find_event(EV_CALL_END)->value, 60000);
+	assert_string_equal(find_event(EV_CALL_END)->reason, "agent");
 	assert_int_equal(engine_next_deadline(e), ENG_NEVER);
 }
 
@@ -801,6 +802,29 @@ static void test_abandon_ringing(void **state)
 	assert_false(engine_offer_answered(e, now, offer));
 }
 
+/* A talking call's end says who ended it: the queue_log's COMPLETECALLER or
+ * COMPLETEAGENT. */
+static void test_end_says_who(void **state)
+{
+	eng_id q = queue("who", STRAT_ROUND_ROBIN), c;
+
+	(void)state;
+	agent("1001", q);
+	c = enter(q);
+	answer();
+	now += 2000;
+	assert_true(engine_call_hangup(e, now, c));
+	drain();
+	assert_string_equal(find_event(EV_CALL_END)->reason, "caller");
+	assert_int_equal(find_event(EV_CALL_END)->value, 2000);
+	assert_null(find_event(EV_CALL_ABANDON));
+	c = enter(q);
+	answer();
+	assert_true(engine_talk_end(e, now, c));
+	drain();
+	assert_string_equal(find_event(EV_CALL_END)->reason, "agent");
+}
+
 static void test_drop_counts_nowhere(void **state)
 {
 	eng_id q = queue("dr", STRAT_ROUND_ROBIN);
@@ -820,6 +844,7 @@ static void test_drop_counts_nowhere(void **state)
 	drain();
 	assert_int_equal(find_kind(ACT_RELEASE)->release, REL_HANGUP);
 	assert_int_equal(find_event(EV_CALL_END)->value, 5000);
+	assert_string_equal(find_event(EV_CALL_END)->reason, "operator");
 	s = qstats(q);
 	assert_int_equal(s.abandoned, 0);
 	assert_int_equal(s.missed, 0);
@@ -2498,6 +2523,7 @@ static void test_agent_transfer(void **state)
 	assert_true(event_index(EV_CALL_END) < event_index(EV_CALL_TRANSFER));
 	assert_int_equal(find_event(EV_CALL_END)->value, 3000);
 	assert_int_equal(find_event(EV_CALL_END)->member, a1);
+	assert_string_equal(find_event(EV_CALL_END)->reason, "transfer");
 	assert_string_equal(find_event(EV_CALL_TRANSFER)->reason, "member:1002");
 	assert_int_equal(find_event(EV_CALL_TRANSFER)->call, c);
 	assert_int_equal(count_kind(ACT_RELEASE), 1);
@@ -2553,6 +2579,7 @@ int main(void)
 		T(test_answer_bridge_and_wait),
 		T(test_abandon_waiting),
 		T(test_abandon_ringing),
+		T(test_end_says_who),
 		T(test_drop_counts_nowhere),
 		T(test_call_limit_refused),
 		T(test_timeout_if_empty),

@@ -67,7 +67,7 @@ static void test_call_and_agent(void **state)
 		ev(EV_CALL_MISS, 0, q, m, 14500, 0, "timeout"),
 		ev(EV_CALL_OFFER, 0, q, m, 20000, 0, ""),
 		ev(EV_CALL_ANSWER, 0, q, m, 23000, 13000, ""),
-		ev(EV_CALL_END, 0, q, m, 83000, 60000, ""),
+		ev(EV_CALL_END, 0, q, m, 83000, 60000, "caller"),
 		ev(EV_AGENT_PAUSE, 0, q, m, 90000, 0, ""),
 		ev(EV_AGENT_LOGOUT, 0, 0, m, 101000, 0, ""),
 	};
@@ -150,12 +150,74 @@ static void test_abandon_timeout(void **state)
 	engine_free(e);
 }
 
+/* Who ended a talk, a transfer, pause reasons and assignments. */
+static void test_complete_member_pause(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/callq-ql-XXXXXX", path[64], err[128];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/queue_log", dir);
+	engine_t *e = engine_new();
+	struct eng_queue_conf qc;
+	qconf_defaults(&qc);
+	snprintf(qc.name, sizeof qc.name, "support");
+	eng_id q = engine_queue_add(e, 0, &qc);
+	eng_id m = engine_member_add(e, "1002", "Bo", ROLE_AGENT);
+	queuelog_t *ql = queuelog_open(path, START, err, sizeof err);
+	assert_non_null(ql);
+	queuelog_member(ql, WALL, "support", "1002", true, true);
+	struct eng_action seq[] = {
+		ev(EV_CALL_ENTER, 7, q, 0, 1000, 0, ""),
+		ev(EV_CALL_ANSWER, 7, q, m, 4000, 3000, ""),
+		ev(EV_CALL_END, 7, q, m, 24000, 20000, "agent"),
+		ev(EV_CALL_ENTER, 8, q, 0, 30000, 0, ""),
+		ev(EV_CALL_ANSWER, 8, q, m, 31000, 1000, ""),
+		ev(EV_CALL_END, 8, q, m, 41000, 10000, "operator"),
+		ev(EV_CALL_ENTER, 9, q, 0, 50000, 0, ""),
+		ev(EV_CALL_ANSWER, 9, q, m, 52000, 2000, ""),
+		ev(EV_CALL_END, 9, q, m, 57000, 5000, "transfer"),
+		ev(EV_CALL_TRANSFER, 9, q, 0, 57000, 0, "member:1003"),
+		ev(EV_AGENT_PAUSE, 0, q, m, 60000, 0, "lunch"),
+		ev(EV_AGENT_RESUME, 0, q, m, 61000, 0, ""),
+	};
+	for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++)
+		queuelog_event(ql, e, WALL, &seq[i]);
+	queuelog_member(ql, WALL, "support", "1002", false, false);
+	queuelog_member(ql, WALL, "support", "1002", true, false);
+	queuelog_close(ql);
+	char got[2048] = "";
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(got, 1, sizeof got - 1, f);
+	got[n] = '\0';
+	fclose(f);
+	assert_string_equal(got, "1700000000|NONE|NONE|NONE|QUEUESTART\n"
+	                         "1700000005|NONE|support|1002|ADDMEMBER|PAUSED\n"
+	                         "1700000005|1700000000.7|support|NONE|ENTERQUEUE|||1\n"
+	                         "1700000005|1700000000.7|support|1002|CONNECT|3|1700000000.7|0\n"
+	                         "1700000005|1700000000.7|support|1002|COMPLETEAGENT|3|20|1\n"
+	                         "1700000005|1700000000.8|support|NONE|ENTERQUEUE|||1\n"
+	                         "1700000005|1700000000.8|support|1002|CONNECT|1|1700000000.8|0\n"
+	                         "1700000005|1700000000.8|support|1002|COMPLETEAGENT|1|10|1\n"
+	                         "1700000005|1700000000.9|support|NONE|ENTERQUEUE|||1\n"
+	                         "1700000005|1700000000.9|support|1002|CONNECT|2|1700000000.9|0\n"
+	                         "1700000005|1700000000.9|support|NONE|TRANSFER|member:1003||2|5|1\n"
+	                         "1700000005|NONE|support|1002|PAUSE|lunch\n"
+	                         "1700000005|NONE|support|1002|UNPAUSE|\n"
+	                         "1700000005|NONE|support|1002|REMOVEMEMBER|\n"
+	                         "1700000005|NONE|support|1002|ADDMEMBER|\n");
+	unlink(path);
+	rmdir(dir);
+	engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_call_and_agent),
 		cmocka_unit_test(test_abandon_timeout),
+		cmocka_unit_test(test_complete_member_pause),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -323,7 +323,7 @@ function callsTable(name, d, manage) {
         (c.state === "waiting" ? `<button class="bump" data-act="call.bump" data-id="${esc(c.call)}">Bump</button>` : "");
       return `<tr data-call="${esc(c.call)}" class="${esc(c.state)}"><td>${c.state === "talking" ? "" : esc(c.position)}</td>` +
         `<td><b>${esc(c.caller_number)}</b> <span class="name">${esc(c.caller_name)}</span></td><td>${esc(c.country)}</td>` +
-        `<td class="wait">${tick(c.wait, d.at)}</td>` +
+        `<td class="wait">${c.state === "talking" ? dur(c.wait) : tick(c.wait, d.at)}</td>` +   /* answered: the wait is over */
         `<td>${esc(c.state)}${c.agent ? ` → ${esc(c.agent)}` : ""}</td>` +
         `${manage ? `<td class="buttons">${buttons}</td>` : ""}</tr>`;
     }).join("")}</tbody></table>`;
@@ -650,7 +650,7 @@ views.recordings = (root) => {
         const playable = r.status === "done";
         return `<tr data-recording="${esc(r.id)}"><td>${esc(new Date(r.started * 1000).toLocaleString())}</td><td>${esc(r.kind)}</td>` +
           `<td>${esc(r.queue)}</td><td>${esc(r.agent)}</td><td>${dur(r.duration)}</td><td>${esc(r.status)} ${esc(r.error)}</td>` +
-          `<td>${playable ? `<audio controls preload="none" src="${url}"></audio> <a href="${url}" download>Download</a>` : ""}</td></tr>`;
+          `<td>${playable ? `<audio controls preload="none" src="${url}"></audio> <a href="${url}&amp;download=1" download>Download</a>` : ""}</td></tr>`;
       }).join("")}</tbody></table>` : `<p class="empty">No recordings.</p>`;
   }).catch((e) => {
     $("#recordings-out").innerHTML = `<p class="error">${esc(e.message)}</p>`;
