@@ -135,6 +135,25 @@ static int dialog_respond_sdp(struct dialog *l, const struct sdpneg *remote)
 	return 0;
 }
 
+int dialog_answer_unsent(struct dialog *l, const struct sdpneg *remote)
+{
+	unsigned port;
+	if (dialog_media(l, &port) < 0 || dialog_respond_sdp(l, remote) < 0)
+		return -1;
+	l->answered = true;
+	l->pending_sdp = *remote;
+	l->media_pending = true;
+	return 0;
+}
+
+int dialog_media_start(struct dialog *l)
+{
+	if (!l->media_pending)
+		return 0;
+	l->media_pending = false;
+	return l->mleg ? dialog_remote(l, &l->pending_sdp) : -1;
+}
+
 int dialog_answer(struct dialog *l, const struct sdpneg *remote)
 {
 	unsigned port;
@@ -195,6 +214,7 @@ void dialog_reinvite(struct dialog *l, const sip_t *sip)
 		nua_respond(l->nh, 488, "Not Acceptable Here", TAG_END());
 		return;
 	}
+	l->media_pending = false;
 	if (dialog_remote(l, &r) < 0 || dialog_respond_sdp(l, &r) < 0) {
 		nua_respond(l->nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
 		return;

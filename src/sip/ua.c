@@ -420,6 +420,12 @@ static void ua_admit(struct sipua *s, struct dialog *l)
 	l->admit_queue = 0;
 	if (l->closing)
 		return;
+	if (dialog_media_start(l) < 0) {
+		log_error("sip", "call from %s: cannot start its media", l->number);
+		l->reported = true;
+		dialog_hangup(l);
+		return;
+	}
 	struct eng_call_info ci = { l->number, l->name, l->dialed, l->callee_name };
 	eng_ms now = clock_mono_ms();
 	l->call = engine_call_enter(env->engine, now, q, &ci);
@@ -468,7 +474,7 @@ static void ua_enter_queue(struct sipua *s, nua_handle_t *nh, eng_id q, const st
 	snprintf(l->callee_name, sizeof l->callee_name, "%s", inv->callee_name);
 	snprintf(l->owner, sizeof l->owner, "%s", inv->member);
 	l->admit_queue = q;
-	if (dialog_answer(l, r) < 0) {
+	if (dialog_answer_unsent(l, r) < 0) {
 		log_error("sip", "call from %s: cannot answer (no media port?)", inv->from_user);
 		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
 		l->admit_queue = 0;

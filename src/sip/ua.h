@@ -53,6 +53,8 @@ struct dialog {
 	eng_id admit_queue;         /* caller: queue to enter on the ACK, 0 once entered */
 	char dialed[ENG_NUMBER_MAX];
 	char callee_name[ENG_NAME_MAX];
+	struct sdpneg pending_sdp;  /* the offer whose media starts on the ACK */
+	bool media_pending;
 	struct guard_addr src;      /* incoming legs: the SIP source, for max_calls_per_source */
 	char owner[ENG_NAME_MAX];   /* incoming legs: the authenticated member who called, or "" */
 	/* Transfer (transfer.c): the caller's outbound legs while they ring, then
@@ -132,6 +134,10 @@ static inline void ua_engine_done(const struct sip_env *env) { env->engine_done(
 struct dialog *dialog_new(struct sipua *s, enum dialog_kind kind, nua_handle_t *nh);
 /* Answer an incoming INVITE with our SDP for the remote's offer; 0 or -1. */
 int dialog_answer(struct dialog *l, const struct sdpneg *remote);
+/* The same 200, but no RTP goes to the remote until dialog_media_start (on
+ * the ACK): a spoofed INVITE cannot aim our media at anyone. */
+int dialog_answer_unsent(struct dialog *l, const struct sdpneg *remote);
+int dialog_media_start(struct dialog *l);
 void dialog_hangup(struct dialog *l);
 /* A re-INVITE on an established leg: new address, codec or hold state. */
 void dialog_reinvite(struct dialog *l, const sip_t *sip);
