@@ -21,6 +21,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "sip/info.h"
 
 static int64_t ua_unix_now(void) { return (int64_t)time(NULL); }
 
@@ -570,29 +571,13 @@ static void ua_invite(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip_t
 
 /* ---- DTMF by SIP INFO (for phones that do not send RFC 4733) ---- */
 
-/* Bodies: application/dtmf-relay "Signal=5\r\nDuration=160" or application/dtmf "5". */
 static void ua_info(struct dialog *l, const sip_t *sip)
 {
 	const sip_payload_t *pl = sip->sip_payload;
 	const sip_content_type_t *ct = sip->sip_content_type;
-	char body[128];
-	if (!pl || !ct || !ct->c_type || pl->pl_len >= sizeof body)
-		return;
-	memcpy(body, pl->pl_data, pl->pl_len);
-	body[pl->pl_len] = 0;
-	const char *p = body;
-	if (!strcasecmp(ct->c_type, "application/dtmf-relay")) {
-		p = strcasestr(body, "signal=");
-		if (!p)
-			return;
-		p += 7;
-	} else if (strcasecmp(ct->c_type, "application/dtmf")) {
-		return;
-	}
-	while (*p == ' ')
-		p++;
-	if (strchr("0123456789*#ABCD", *p) && *p)
-		dialog_digit(l, *p);
+	char digit = pl && ct ? info_dtmf_digit(ct->c_type, pl->pl_data, pl->pl_len) : 0;
+	if (digit)
+		dialog_digit(l, digit);
 }
 
 /* ---- dispatch ---- */

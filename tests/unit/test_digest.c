@@ -76,7 +76,7 @@ static enum digest_result check_as(struct digest *d, int64_t now, msg_auth_t *au
                                    const char *want)
 {
 	char user[64];
-	url_t *ruri = url_hdup(NULL, (url_t *)url_make(NULL, RURI));
+	url_t *ruri = url_make(NULL, RURI);
 	enum digest_result r = digest_verify(d, now, au, "REGISTER", ruri, want, ha1_of, NULL, user,
 	                                     sizeof user);
 	su_free(NULL, ruri);
