@@ -1798,6 +1798,13 @@ static struct eng_call *engine_call_new(engine_t *e, eng_ms now, eng_id id, stru
 	return c;
 }
 
+bool engine_call_admissible(const engine_t *e, eng_id qid)
+{
+	const struct eng_queue *q = engine_queue(e, qid);
+
+	return q && (!engine_admit_refusal(q) || engine_escalates(e, q));
+}
+
 /* A call the queue will not take (limit, empty) is refused only when the
  * queue has no escalation; otherwise it enters and goes straight on to
  * escalation handling, counted missed here. */

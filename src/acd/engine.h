@@ -331,6 +331,8 @@ bool engine_member_view(const engine_t *e, eng_ms now, eng_id m, struct eng_memb
  * cannot take but escalates (limit, empty, no skill) gets an id: it may be
  * in another queue already, or released (REL_TRANSFER) in this same outbox. */
 eng_id engine_call_enter(engine_t *e, eng_ms now, eng_id q, const struct eng_call_info *ci);
+/* Whether engine_call_enter would take a call into q now (not refuse it). */
+bool engine_call_admissible(const engine_t *e, eng_id q);
 /* The caller hung up (any stage; a talking call ends with reason "caller"). */
 bool engine_call_hangup(engine_t *e, eng_ms now, eng_id call);
 /* Operator hang-up (call.hangup). */

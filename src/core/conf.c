@@ -24,6 +24,8 @@ void conf_defaults(struct conf *c)
 	c->rtp_timeout_s = 60;
 	c->rtp_quiet_timeout_s = 3600;
 	c->max_calls = 4000;
+	c->max_calls_per_source = 100;
+	c->max_calls_per_member = 8;
 	c->journal_days = 90;
 	c->ctl_idle_timeout_s = 300;
 	c->record_max_s = 3600;
@@ -94,6 +96,10 @@ int conf_set(struct conf *c, const char *k, const char *v, char *err, size_t err
 		rc = conf_uint(v, 0, 86400, &c->rtp_quiet_timeout_s);
 	else if (!strcmp(k, "max_calls"))
 		rc = conf_uint(v, 1, 1000000, &c->max_calls);
+	else if (!strcmp(k, "max_calls_per_source"))
+		rc = conf_uint(v, 0, 1000000, &c->max_calls_per_source);
+	else if (!strcmp(k, "max_calls_per_member"))
+		rc = conf_uint(v, 0, 1000000, &c->max_calls_per_member);
 	else if (!strcmp(k, "journal_days"))
 		rc = conf_uint(v, 0, 36500, &c->journal_days);
 	else if (!strcmp(k, "ctl_idle_timeout"))

@@ -28,6 +28,8 @@ struct conf {
 	unsigned rtp_timeout_s;
 	unsigned rtp_quiet_timeout_s;  /* the same for legs whose SDP says they will not send */
 	unsigned max_calls;        /* calls in progress beyond which INVITEs get 503 */
+	unsigned max_calls_per_source;  /* incoming legs from one address (503); 0: no cap */
+	unsigned max_calls_per_member;  /* incoming legs from one member's phones (486); 0: no cap */
 	unsigned journal_days;     /* journal retention; 0 keeps everything */
 	unsigned ctl_idle_timeout_s;   /* control connections: to authenticate, between requests */
 	unsigned record_max_s;     /* a call recording stops after this long (at most 3600) */

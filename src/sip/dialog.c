@@ -57,9 +57,13 @@ static void dialog_flow_back(struct dialog *l, msg_t *msg)
 
 struct dialog *dialog_new(struct sipua *s, enum dialog_kind kind, nua_handle_t *nh)
 {
+	/* Every leg counts: two per call (README, max_calls). */
+	if (s->nlegs >= 2 * s->env.conf->max_calls)
+		return NULL;
 	struct dialog *l = calloc(1, sizeof *l);
 	if (!l)
 		return NULL;
+	s->nlegs++;
 	l->kind = kind;
 	l->sip = s;
 	l->nh = nh;
@@ -67,6 +71,8 @@ struct dialog *dialog_new(struct sipua *s, enum dialog_kind kind, nua_handle_t *
 		/* Made for an incoming INVITE, the request nua is delivering now. */
 		msg_t *msg = nua_current_request(s->nua);
 		const sip_t *req = msg ? sip_object(msg) : NULL;
+		su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
+		guard_addr_of(ai ? ai->ai_addr : NULL, &l->src);
 		snprintf(l->transport, sizeof l->transport, "%s",
 		         route_transport(req && req->sip_via ? req->sip_via->v_protocol : NULL));
 		dialog_hparams(l, req);
@@ -177,6 +183,25 @@ static int dialog_respond_sdp(struct dialog *l, const struct sdpneg *remote)
 	return 0;
 }
 
+int dialog_answer_unsent(struct dialog *l, const struct sdpneg *remote)
+{
+	unsigned port;
+	if (dialog_media(l, &port) < 0 || dialog_respond_sdp(l, remote) < 0)
+		return -1;
+	l->answered = true;
+	l->pending_sdp = *remote;
+	l->media_pending = true;
+	return 0;
+}
+
+int dialog_media_start(struct dialog *l)
+{
+	if (!l->media_pending)
+		return 0;
+	l->media_pending = false;
+	return l->mleg ? dialog_remote(l, &l->pending_sdp) : -1;
+}
+
 int dialog_answer(struct dialog *l, const struct sdpneg *remote)
 {
 	unsigned port;
@@ -203,6 +228,18 @@ static void dialog_hold(struct dialog *l, bool on)
 	                  qc && qc->lang[0] ? qc->lang : "en");
 }
 
+/* The SDP's media address is one we may send to (admit.h), judged by where
+ * the SIP message being handled came from. */
+static bool dialog_media_addr_ok(struct dialog *l, const struct sdpneg *r)
+{
+	msg_t *msg = nua_current_request(l->sip->nua);
+	su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
+	if (admit_media_addr(r->ip, r->hold, ai ? ai->ai_addr : NULL))
+		return true;
+	log_info("sip", "call %u: media address %s refused", l->call, r->ip);
+	return false;
+}
+
 void dialog_reinvite(struct dialog *l, const sip_t *sip)
 {
 	struct sdpneg r;
@@ -221,10 +258,11 @@ void dialog_reinvite(struct dialog *l, const sip_t *sip)
 	}
 	if (!l->mleg || l->closing || !pl ||
 	    sdpneg_parse(pl->pl_data, pl->pl_len, &r, err, sizeof err) < 0 || r.ncodecs == 0 ||
-	    ((l->srtp || r.savp) && !r.crypto.suite)) {
+	    ((l->srtp || r.savp) && !r.crypto.suite) || !dialog_media_addr_ok(l, &r)) {
 		nua_respond(l->nh, 488, "Not Acceptable Here", TAG_END());
 		return;
 	}
+	l->media_pending = false;
 	if (dialog_remote(l, &r) < 0 || dialog_respond_sdp(l, &r) < 0) {
 		nua_respond(l->nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
 		return;
@@ -563,6 +601,7 @@ void dialog_free(struct dialog *l)
 		s->live = l->live_next;
 	if (l->live_next)
 		l->live_next->live_prev = l->live_prev;
+	s->nlegs--;
 	free(l);
 }
 

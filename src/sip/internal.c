@@ -38,6 +38,7 @@ void internal_call(struct sipua *s, nua_handle_t *nh, const char *from, const ch
 	nua_handle_bind(nh, l);
 	l->reported = true;   /* no engine call behind it */
 	snprintf(l->member, sizeof l->member, "%s", from);
+	snprintf(l->owner, sizeof l->owner, "%s", from);
 	snprintf(l->number, sizeof l->number, "%s", from);
 	snprintf(l->name, sizeof l->name, "%s", name);
 	snprintf(l->target, sizeof l->target, "%s", login);

@@ -22,6 +22,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "sip/tlsdir.h"
+#include "sip/info.h"
 
 static int64_t ua_unix_now(void) { return (int64_t)time(NULL); }
 
@@ -54,29 +55,80 @@ static unsigned ua_port(const struct sockaddr *sa)
 	return 0;
 }
 
-/* Refuses a source that is guessing passwords; true if it was refused. */
-static bool ua_guarded(struct sipua *s, nua_t *nua, nua_handle_t *nh, const struct sockaddr *sa,
-                       bool with_this)
+#define UA_REFUSAL_LINES 5          /* lines logged per window and kind ... */
+#define UA_REFUSAL_WINDOW_MS 10000  /* ... the rest counted, summed up at its end */
+
+static const char *const ua_refusal_what[UA_REFUSAL_KINDS] = { "refused requests",
+                                                               "shut-outs" };
+
+static void ua_refusal_summary(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
 {
-	if (!guard_blocked(&s->guard, sa, clock_mono_ms()))
+	(void)m;
+	(void)t;
+	struct sipua *s = (struct sipua *)arg;
+	for (int k = 0; k < UA_REFUSAL_KINDS; k++) {
+		if (s->refusal[k].dropped)
+			log_warn("sip", "%u more %s not logged in the last %d s", s->refusal[k].dropped,
+			         ua_refusal_what[k], UA_REFUSAL_WINDOW_MS / 1000);
+		s->refusal[k].dropped = 0;
+	}
+}
+
+/* A request refused before anyone was authenticated (bad credentials, not in
+ * the trunk ACL, a cap), or a shut-out starting: a line in the log, but a few
+ * per window and kind only, so a flood cannot fill the disk; the timer sums
+ * up the rest at the window's end. */
+static void ua_refusal(struct sipua *s, enum ua_refusal_kind kind, const char *fmt, ...)
+{
+	eng_ms now = clock_mono_ms();
+	struct ua_refusals *r = &s->refusal[kind];
+	if (now - r->window >= UA_REFUSAL_WINDOW_MS) {
+		r->window = now;
+		r->lines = 0;
+	}
+	if (++r->lines > UA_REFUSAL_LINES) {
+		if (!r->dropped++ && s->refusal_timer)
+			su_timer_set_interval(s->refusal_timer, ua_refusal_summary, (su_timer_arg_t *)s,
+			                      (su_duration_t)(r->window + UA_REFUSAL_WINDOW_MS - now));
+		return;
+	}
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	log_warn("sip", "%s", text);
+}
+
+/* The login a request claims, as the guard keys it: NULL when no such member. */
+static const char *ua_known(struct sipua *s, const char *login)
+{
+	return registrar_ha1(s->reg, login) ? login : NULL;
+}
+
+/* Refuses a source that is guessing this login's password; true if refused. */
+static bool ua_guarded(struct sipua *s, nua_t *nua, nua_handle_t *nh, const struct sockaddr *sa,
+                       const char *login, bool with_this)
+{
+	if (!guard_blocked(&s->guard, sa, ua_known(s, login), clock_mono_ms()))
 		return false;
 	nua_respond(nh, 403, "Too Many Failed Attempts", TAG_IF(with_this, NUTAG_WITH_THIS(nua)),
 	            TAG_END());
 	return true;
 }
 
-/* Records a digest outcome for the source; logs once when a block starts. */
+/* Counts a wrong password (DIGEST_BAD) against the source and login; only
+ * that is a strike (digest.h). Logs, rate-limited. */
 static void ua_digest_outcome(struct sipua *s, const struct sockaddr *sa, const char *src,
                               const char *who, enum digest_result r)
 {
-	if (r == DIGEST_OK) {
-		guard_ok(&s->guard, sa);
-	} else if (r == DIGEST_BAD) {
-		log_warn("sip", "bad credentials for '%s' from %s", who, src);
-		if (guard_fail(&s->guard, sa, clock_mono_ms()))
-			log_warn("sip", "%s: too many failed attempts, refused for %lld ms", src,
-			         (long long)guard_blocked(&s->guard, sa, clock_mono_ms()));
-	}
+	if (r != DIGEST_BAD)
+		return;
+	ua_refusal(s, UA_REFUSED, "bad credentials for '%s' from %s", who, src);
+	eng_ms now = clock_mono_ms();
+	if (guard_fail(&s->guard, sa, ua_known(s, who), now))
+		ua_refusal(s, UA_SHUT_OUT, "%s: too many failed attempts for '%s', refused for %lld ms",
+		           src, who, (long long)guard_blocked(&s->guard, sa, ua_known(s, who), now));
 }
 
 /* ---- REGISTER ---- */
@@ -218,20 +270,22 @@ static void ua_register(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip
 	const char *login = sip->sip_to && sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user
 	                                                                : "";
 	ua_source(nua, src, sizeof src, &sa);
-	if (ua_guarded(s, nua, nh, sa, true)) {
+	if (ua_guarded(s, nua, nh, sa, login, true)) {
 		nua_handle_destroy(nh);
 		return;
 	}
 	enum digest_result r = digest_verify(&s->digest, ua_unix_now(), sip->sip_authorization,
-	                                     "REGISTER", ua_ha1, s, user, sizeof user);
-	if (r == DIGEST_OK && strcmp(user, login))
-		r = DIGEST_BAD;
+	                                     "REGISTER", sip->sip_request->rq_url, login, ua_ha1, s,
+	                                     user, sizeof user);
 	ua_digest_outcome(s, sa, src, login, r);
 	if (r == DIGEST_NONE || r == DIGEST_STALE) {
 		digest_challenge(&s->digest, ua_unix_now(), r == DIGEST_STALE, chal, sizeof chal);
 		nua_respond(nh, SIP_401_UNAUTHORIZED, NUTAG_WITH_THIS(nua),
 		            SIPTAG_WWW_AUTHENTICATE_STR(chal), TAG_END());
-	} else if (r == DIGEST_BAD) {
+	} else if (r != DIGEST_OK) {
+		if (r == DIGEST_REFUSED)
+			ua_refusal(s, UA_REFUSED, "REGISTER %s from %s: credentials not usable here (user, qop, "
+			           "digest-uri)", login, src);
 		nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
 	} else if (!secure_register_ok(s, login, sip)) {
 		nua_respond(nh, 403, "TLS Required", NUTAG_WITH_THIS(nua), TAG_END());
@@ -275,27 +329,33 @@ static bool ua_authorize(struct sipua *s, nua_t *nua, nua_handle_t *nh, const si
 	if (!registrar_ha1(s->reg, inv->from_user)) {
 		if (acl_allows(&s->acl, sa))
 			return true;
-		log_warn("sip", "INVITE to %s from %s: source not in trunk ACL", inv->dialed, src);
+		ua_refusal(s, UA_REFUSED, "INVITE to %s from %s: source not in trunk ACL", inv->dialed, src);
 		nua_respond(nh, SIP_403_FORBIDDEN, TAG_END());
 		return false;
 	}
-	if (ua_guarded(s, nua, nh, sa, false))
+	if (ua_guarded(s, nua, nh, sa, inv->from_user, false))
 		return false;
 	enum digest_result r = digest_verify(&s->digest, ua_unix_now(),
-	                                     sip->sip_proxy_authorization, "INVITE", ua_ha1, s,
+	                                     sip->sip_proxy_authorization, "INVITE",
+	                                     sip->sip_request->rq_url, inv->from_user, ua_ha1, s,
 	                                     inv->member, sizeof inv->member);
-	if (r == DIGEST_OK && strcmp(inv->member, inv->from_user))
-		r = DIGEST_BAD;
 	ua_digest_outcome(s, sa, src, inv->from_user, r);
 	if (r == DIGEST_OK)
 		return true;
 	inv->member[0] = 0;
+	if (r == DIGEST_REFUSED) {
+		ua_refusal(s, UA_REFUSED, "INVITE to %s from %s: credentials not usable here (user, qop, "
+		           "digest-uri)", inv->dialed, src);
+		nua_respond(nh, SIP_403_FORBIDDEN, TAG_END());
+		return false;
+	}
 	digest_challenge(&s->digest, ua_unix_now(), r == DIGEST_STALE, chal, sizeof chal);
 	nua_respond(nh, SIP_407_PROXY_AUTH_REQUIRED, SIPTAG_PROXY_AUTHENTICATE_STR(chal), TAG_END());
 	return false;
 }
 
-static bool ua_offer_sdp(struct sipua *s, nua_handle_t *nh, const sip_t *sip, struct sdpneg *r)
+static bool ua_offer_sdp(struct sipua *s, nua_handle_t *nh, const sip_t *sip,
+                         const struct sockaddr *sa, struct sdpneg *r)
 {
 	char err[128];
 	const sip_payload_t *pl = sip->sip_payload;
@@ -321,6 +381,12 @@ static bool ua_offer_sdp(struct sipua *s, nua_handle_t *nh, const sip_t *sip, st
 		log_info("sip", "INVITE rejected: no common codec");
 		return false;
 	}
+	if (!admit_media_addr(r->ip, r->hold, sa)) {
+		nua_respond(nh, 488, "Not Acceptable Here (media address)", TAG_END());
+		ua_refusal(s, UA_REFUSED, "INVITE rejected: media address %s is not one a phone can have",
+		           r->ip);
+		return false;
+	}
 	return true;
 }
 
@@ -341,6 +407,7 @@ static void ua_feature(struct sipua *s, nua_handle_t *nh, const struct ua_invite
 	}
 	nua_handle_bind(nh, l);
 	l->reported = true;
+	snprintf(l->owner, sizeof l->owner, "%s", inv->member);
 	if (dialog_answer(l, r) < 0) {
 		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
 		l->closing = true;
@@ -353,35 +420,30 @@ static void ua_feature(struct sipua *s, nua_handle_t *nh, const struct ua_invite
 	log_info("sip", "%s dialed %s (%s)", inv->member, inv->dialed, action);
 }
 
-static void ua_enter_queue(struct sipua *s, nua_handle_t *nh, eng_id q, const struct ua_invite *inv,
-                           const struct sdpneg *r)
+/* The caller's leg enters its queue: on the ACK of our 200 (ua_event), so a
+ * spoofed INVITE whose 200 goes nowhere never becomes a caller. */
+static void ua_admit(struct sipua *s, struct dialog *l)
 {
 	const struct sip_env *env = &s->env;
-	struct dialog *l = dialog_new(s, DLG_CALLER, nh);
-	if (!l) {
-		nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+	eng_id q = l->admit_queue;
+	l->admit_queue = 0;
+	if (l->closing)
+		return;
+	if (dialog_media_start(l) < 0) {
+		log_error("sip", "call from %s: cannot start its media", l->number);
+		l->reported = true;
+		dialog_hangup(l);
 		return;
 	}
-	nua_handle_bind(nh, l);
-	snprintf(l->number, sizeof l->number, "%s", inv->from_user);
-	snprintf(l->name, sizeof l->name, "%s", inv->caller_name);
-	struct eng_call_info ci = { inv->from_user, inv->caller_name, inv->dialed, inv->callee_name };
+	struct eng_call_info ci = { l->number, l->name, l->dialed, l->callee_name };
 	eng_ms now = clock_mono_ms();
 	l->call = engine_call_enter(env->engine, now, q, &ci);
-	if (!l->call) {
+	if (!l->call || idmap_put(&s->calls, l->call, l) < 0) {
+		log_info("sip", "call from %s to %s: refused after the ACK", l->number, l->dialed);
+		if (l->call)
+			engine_call_hangup(env->engine, now, l->call);
 		l->reported = true;
-		l->closing = true;
-		nua_respond(nh, SIP_486_BUSY_HERE, TAG_END());
-		ua_engine_done(env);
-		return;
-	}
-	if (idmap_put(&s->calls, l->call, l) < 0 || dialog_answer(l, r) < 0) {
-		log_error("sip", "call %u: cannot answer (no media port?)", l->call);
-		idmap_del(&s->calls, l->call);
-		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
-		l->closing = true;
-		engine_call_hangup(env->engine, now, l->call);
-		l->reported = true;
+		dialog_hangup(l);
 		ua_engine_done(env);
 		return;
 	}
@@ -391,8 +453,90 @@ static void ua_enter_queue(struct sipua *s, nua_handle_t *nh, eng_id q, const st
 	if (engine_call_view(env->engine, now, l->call, &cv))
 		media_leg_announce(env->media, l->mleg, cv.position,
 		                   engine_wait_estimate(env->engine, now, l->call));
-	log_info("sip", "call %u from %s entered %s", l->call, inv->from_user, qc->name);
+	log_info("sip", "call %u from %s entered %s", l->call, l->number, qc->name);
 	ua_engine_done(env);
+}
+
+static void ua_enter_queue(struct sipua *s, nua_handle_t *nh, eng_id q, const struct ua_invite *inv,
+                           const struct sdpneg *r)
+{
+	const struct sip_env *env = &s->env;
+	/* A call the queue refuses now is refused by the engine (journal, 486)
+	 * before we answer; one it takes waits for the ACK. */
+	if (!engine_call_admissible(env->engine, q)) {
+		struct eng_call_info ci = { inv->from_user, inv->caller_name, inv->dialed,
+		                            inv->callee_name };
+		engine_call_enter(env->engine, clock_mono_ms(), q, &ci);
+		nua_respond(nh, SIP_486_BUSY_HERE, TAG_END());
+		ua_engine_done(env);
+		return;
+	}
+	struct dialog *l = dialog_new(s, DLG_CALLER, nh);
+	if (!l) {
+		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+		return;
+	}
+	nua_handle_bind(nh, l);
+	snprintf(l->number, sizeof l->number, "%s", inv->from_user);
+	snprintf(l->name, sizeof l->name, "%s", inv->caller_name);
+	snprintf(l->dialed, sizeof l->dialed, "%s", inv->dialed);
+	snprintf(l->callee_name, sizeof l->callee_name, "%s", inv->callee_name);
+	snprintf(l->owner, sizeof l->owner, "%s", inv->member);
+	l->admit_queue = q;
+	if (dialog_answer_unsent(l, r) < 0) {
+		log_error("sip", "call from %s: cannot answer (no media port?)", inv->from_user);
+		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
+		l->admit_queue = 0;
+		l->closing = true;
+		l->reported = true;
+	}
+}
+
+/* Legs from one source and from one member, counted over every live leg. */
+static unsigned ua_legs_from(const struct sipua *s, const struct guard_addr *src,
+                             const char *owner)
+{
+	unsigned n = 0;
+	for (const struct dialog *l = s->live; l; l = l->live_next)
+		if (src ? !memcmp(&l->src, src, sizeof *src) : !strcmp(l->owner, owner))
+			n++;
+	return n;
+}
+
+/* Room for one more incoming leg: max_calls incoming legs, 2 x max_calls legs
+ * in all (dialog_new), max_calls_per_source from one address; else 503 with
+ * Retry-After. */
+static bool ua_budget(struct sipua *s, nua_t *nua, nua_handle_t *nh)
+{
+	const struct conf *c = s->env.conf;
+	char src[64];
+	const struct sockaddr *sa;
+	struct guard_addr key;
+	ua_source(nua, src, sizeof src, &sa);
+	bool keyed = guard_addr_of(sa, &key);
+	const char *why = s->shutting ? NULL
+	                  : s->ncallers >= c->max_calls || s->nlegs >= 2 * c->max_calls ? "max_calls"
+	                  : c->max_calls_per_source && keyed &&
+	                    ua_legs_from(s, &key, NULL) >= c->max_calls_per_source
+	                      ? "max_calls_per_source"
+	                      : "";
+	if (why && !why[0])
+		return true;
+	if (why)
+		ua_refusal(s, UA_REFUSED, "INVITE from %s refused: %s reached", src, why);
+	nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+	return false;
+}
+
+/* An authenticated member's legs: max_calls_per_member, else 486. */
+static bool ua_member_budget(struct sipua *s, nua_handle_t *nh, const char *member)
+{
+	unsigned cap = s->env.conf->max_calls_per_member;
+	if (!cap || ua_legs_from(s, NULL, member) < cap)
+		return true;
+	ua_refusal(s, UA_REFUSED, "INVITE from %s refused: max_calls_per_member reached", member);
+	nua_respond(nh, SIP_486_BUSY_HERE, TAG_END());
+	return false;
 }
 
 static void ua_invite(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip_t *sip)
@@ -403,11 +547,11 @@ static void ua_invite(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip_t
 	inv.from_user = sip->sip_from->a_url->url_user ? sip->sip_from->a_url->url_user : "";
 	ua_unquote(inv.caller_name, sizeof inv.caller_name, sip->sip_from->a_display);
 	ua_unquote(inv.callee_name, sizeof inv.callee_name, sip->sip_to->a_display);
-	if (s->shutting || s->ncallers >= env->conf->max_calls) {
-		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+	if (!ua_budget(s, nua, nh))
 		return;
-	}
 	if (!ua_authorize(s, nua, nh, sip, &inv))
+		return;
+	if (inv.member[0] && !ua_member_budget(s, nh, inv.member))
 		return;
 	const char *arg;
 	bool feature = inv.member[0] && env->feature(env->ctx, inv.dialed, &arg);
@@ -420,7 +564,10 @@ static void ua_invite(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip_t
 		return;
 	}
 	struct sdpneg r;
-	if (!ua_offer_sdp(s, nh, sip, &r) || !secure_invite_ok(s, nh, sip, inv.member, &r))
+	char src[64];
+	const struct sockaddr *sa;
+	ua_source(nua, src, sizeof src, &sa);
+	if (!ua_offer_sdp(s, nh, sip, sa, &r) || !secure_invite_ok(s, nh, sip, inv.member, &r))
 		return;
 	if (feature)
 		ua_feature(s, nh, &inv, &r);
@@ -432,29 +579,13 @@ static void ua_invite(struct sipua *s, nua_t *nua, nua_handle_t *nh, const sip_t
 
 /* ---- DTMF by SIP INFO (for phones that do not send RFC 4733) ---- */
 
-/* Bodies: application/dtmf-relay "Signal=5\r\nDuration=160" or application/dtmf "5". */
 static void ua_info(struct dialog *l, const sip_t *sip)
 {
 	const sip_payload_t *pl = sip->sip_payload;
 	const sip_content_type_t *ct = sip->sip_content_type;
-	char body[128];
-	if (!pl || !ct || !ct->c_type || pl->pl_len >= sizeof body)
-		return;
-	memcpy(body, pl->pl_data, pl->pl_len);
-	body[pl->pl_len] = 0;
-	const char *p = body;
-	if (!strcasecmp(ct->c_type, "application/dtmf-relay")) {
-		p = strcasestr(body, "signal=");
-		if (!p)
-			return;
-		p += 7;
-	} else if (strcasecmp(ct->c_type, "application/dtmf")) {
-		return;
-	}
-	while (*p == ' ')
-		p++;
-	if (strchr("0123456789*#ABCD", *p) && *p)
-		dialog_digit(l, *p);
+	char digit = pl && ct ? info_dtmf_digit(ct->c_type, pl->pl_data, pl->pl_len) : 0;
+	if (digit)
+		dialog_digit(l, digit);
 }
 
 /* ---- dispatch ---- */
@@ -557,6 +688,8 @@ static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *n
 			ua_info(l, sip);
 		break;
 	case nua_i_ack:
+		if (l && l->admit_queue)
+			ua_admit(s, l);
 		if (l)
 			dialog_ack(l, sip);
 		break;
@@ -641,6 +774,8 @@ sipua_t *sipua_new(const struct sip_env *env, char *err, size_t errlen)
 		route_hostport(hp, sizeof hp, env->conf->sip_listen, env->conf->sip_tls_port);
 		snprintf(sips, sizeof sips, "sips:%s", hp);
 	}
+	struct backlog_snapshot listening;
+	backlog_snapshot(&listening);
 	s->nua = nua_create(
 		env->root, ua_event, s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0),
 		/* We ACK 2xx ourselves: a refresh answered with an offer needs our answer in it. */
@@ -666,8 +801,11 @@ sipua_t *sipua_new(const struct sip_env *env, char *err, size_t errlen)
 		TAG_IF(sips[0], TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE)), TAG_END());
 	tlsdir_done(&tls);
 	s->fail_timer = su_timer_create(su_root_task(env->root), 0);
+	s->refusal_timer = su_timer_create(su_root_task(env->root), 0);
 	s->gw = gateways_new(s);
-	if (!s->nua || !s->fail_timer || !s->gw) {
+	if (s->nua)
+		s->backlog = backlog_new(env->root, &listening);
+	if (!s->nua || !s->fail_timer || !s->refusal_timer || !s->gw) {
 		snprintf(err, errlen, "cannot listen on %s%s%s (address in use, not an address of this "
 		         "host, or a bad certificate?)", url, sips[0] ? " and " : "", sips);
 		sipua_free(s);
@@ -687,6 +825,9 @@ void sipua_free(sipua_t *s)
 		su_timer_destroy(s->drain);
 	if (s->fail_timer)
 		su_timer_destroy(s->fail_timer);
+	if (s->refusal_timer)
+		su_timer_destroy(s->refusal_timer);
+	backlog_free(s->backlog);
 	free(s->failing);
 	gateways_free(s->gw);
 	if (s->nua)

@@ -12,6 +12,8 @@
 
 #include "core/idmap.h"
 #include "sip/acl.h"
+#include "sip/admit.h"
+#include "sip/backlog.h"
 #include "sip/digest.h"
 #include "sip/gateway.h"
 #include "sip/guard.h"
@@ -30,6 +32,9 @@ enum dialog_kind {
 
 #define DLG_FORK_MAX 16
 
+/* Log lines about refusals, rate-limited apart (ua.c ua_refusal). */
+enum ua_refusal_kind { UA_REFUSED, UA_SHUT_OUT, UA_REFUSAL_KINDS };
+
 /* One SIP dialog with its media leg. Freed only when nua says the dialog is
  * terminated, so nua never holds a dangling magic pointer. */
 struct dialog {
@@ -43,6 +48,15 @@ struct dialog {
 	struct dialog *caller;      /* agent, outbound: its caller, until detached */
 	char number[ENG_NUMBER_MAX];/* caller: who is calling, for legs placed for it */
 	char name[ENG_NAME_MAX];
+	/* Admission (ua.c): a queue call enters its queue on the ACK of our 200,
+	 * not before (a spoofed INVITE whose 200 is never ACKed never queues). */
+	eng_id admit_queue;         /* caller: queue to enter on the ACK, 0 once entered */
+	char dialed[ENG_NUMBER_MAX];
+	char callee_name[ENG_NAME_MAX];
+	struct sdpneg pending_sdp;  /* the offer whose media starts on the ACK */
+	bool media_pending;
+	struct guard_addr src;      /* incoming legs: the SIP source, for max_calls_per_source */
+	char owner[ENG_NAME_MAX];   /* incoming legs: the authenticated member who called, or "" */
 	/* Transfer (transfer.c): the caller's outbound legs while they ring, then
 	 * the one that answered. */
 	struct dialog *out[DLG_FORK_MAX];
@@ -95,6 +109,15 @@ struct sipua {
 	struct idmap offers;     /* engine offer id -> agent leg */
 	struct idmap mlegs;      /* media leg -> leg, for media events */
 	unsigned ncallers;
+	unsigned nlegs;            /* every dialog: at most 2 x max_calls (dialog_new) */
+	struct backlog *backlog;   /* drains TCP accepts when out of descriptors */
+	/* Refusals of unauthenticated requests are logged a few per window, the
+	 * rest counted and summed up by a timer (ua_refusal). */
+	su_timer_t *refusal_timer;
+	struct ua_refusals {
+		eng_ms window;
+		unsigned lines, dropped;
+	} refusal[UA_REFUSAL_KINDS];
 	struct dialog *live;       /* every dialog not yet terminated */
 	uint32_t sdp_version;
 	bool shutting;
@@ -117,6 +140,10 @@ static inline void ua_engine_done(const struct sip_env *env) { env->engine_done(
 struct dialog *dialog_new(struct sipua *s, enum dialog_kind kind, nua_handle_t *nh);
 /* Answer an incoming INVITE with our SDP for the remote's offer; 0 or -1. */
 int dialog_answer(struct dialog *l, const struct sdpneg *remote);
+/* The same 200, but no RTP goes to the remote until dialog_media_start (on
+ * the ACK): a spoofed INVITE cannot aim our media at anyone. */
+int dialog_answer_unsent(struct dialog *l, const struct sdpneg *remote);
+int dialog_media_start(struct dialog *l);
 void dialog_hangup(struct dialog *l);
 /* A re-INVITE on an established leg: new address, codec or hold state. */
 void dialog_reinvite(struct dialog *l, const sip_t *sip);
