@@ -279,6 +279,10 @@ static bool dialog_outgoing(const struct dialog *l)
 
 void dialog_hangup(struct dialog *l)
 {
+	if (l->kind == DLG_CALLBACK) {
+		callback_release(l);   /* no dialog to end: its legs end, it goes */
+		return;
+	}
 	if (l->closing)
 		return;
 	l->closing = true;
@@ -324,6 +328,7 @@ void dialog_terminated(struct dialog *l)
 	struct sipua *s = l->sip;
 	l->closing = true; /* the dialog is over: nothing more may be sent on it */
 	dialog_report(l);
+	callback_gone(l);
 	transfer_gone(l);
 	refer_gone(l);
 	if (l->kind == DLG_AGENT)
@@ -554,7 +559,7 @@ void sipua_offer(sipua_t *s, const struct eng_action *a)
 {
 	const struct sip_env *env = &s->env;
 	eng_ms now = clock_mono_ms();
-	struct dialog *caller = idmap_get(&s->calls, a->call);
+	struct dialog *caller = callback_leg(s, a->call);
 	struct eng_member_view mv;
 	struct reg_binding b[1];
 	if (!caller || !engine_member_view(env->engine, now, a->member, &mv)) {
@@ -603,6 +608,10 @@ void sipua_bridge(sipua_t *s, const struct eng_action *a)
 	struct dialog *caller = idmap_get(&s->calls, a->call);
 	if (!agent || !caller) {
 		log_error("sip", "bridge for call %u: leg missing", a->call);
+		return;
+	}
+	if (caller->kind == DLG_CALLBACK) {
+		callback_bridge(caller, agent);
 		return;
 	}
 	media_bridge(s->env.media, caller->mleg, agent->mleg);
@@ -667,7 +676,9 @@ void sipua_release(sipua_t *s, const struct eng_action *a)
 		dialog_hangup(agent);
 	}
 	caller->reported = true;
-	if (a->release == REL_TRANSFER)
+	if (caller->kind == DLG_CALLBACK)
+		callback_release(caller);
+	else if (a->release == REL_TRANSFER)
 		transfer_start(caller, a->dest);
 	else
 		dialog_hangup(caller);
@@ -682,6 +693,8 @@ void dialog_digit(struct dialog *l, char digit)
 		media_spy_mode(env->media, l->mleg, l->spy_mode);
 		return;
 	}
+	if (callback_digit(l, digit))
+		return;
 	if (l->kind == DLG_CALLER && !l->reported && l->call) {
 		engine_call_digit(env->engine, clock_mono_ms(), l->call, digit);
 		ua_engine_done(env);
@@ -699,6 +712,8 @@ void sipua_media_event(sipua_t *s, const struct media_event *ev)
 	}
 	switch (ev->kind) {
 	case MEV_PLAYED:
+		if (callback_played(l))
+			break;
 		if (l->kind == DLG_FEATURE && !l->spying)
 			dialog_hangup(l);
 		else if (l->kind == DLG_CALLER && l->voicemail[0] &&
