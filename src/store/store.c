@@ -1351,6 +1351,7 @@ enum store_err store_callbacks_put(store_t *s, const char *queue, const struct s
 	if (r == STORE_OK) {
 		bind_text(del, ":queue", queue);
 		r = store_change(s, del);
+		r = r == STORE_NOTFOUND ? STORE_OK : r;   /* none kept before */
 	}
 	for (size_t i = 0; r == STORE_OK && i < n; i++) {
 		sqlite3_reset(ins);
