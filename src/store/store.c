@@ -1344,9 +1344,9 @@ enum store_err store_callbacks_put(store_t *s, const char *queue, const struct s
 	sqlite3_stmt *del = store_prepare(s, "DELETE FROM callbacks WHERE queue_id = " QUEUE_ID);
 	sqlite3_stmt *ins = store_prepare(s, "INSERT INTO callbacks (queue_id, position, number, "
 	                                     "caller_number, caller_name, callee_number, "
-	                                     "entered_unix_ms, attempts) VALUES (" QUEUE_ID ", "
-	                                     ":position, :number, :caller_number, :caller_name, "
-	                                     ":callee_number, :entered, :attempts)");
+	                                     "entered_unix_ms, attempts) SELECT id, :position, "
+	                                     ":number, :caller_number, :caller_name, :callee_number, "
+	                                     ":entered, :attempts FROM queues WHERE name = :queue");
 	enum store_err r = del && ins ? store_begin(s) : STORE_FAILED;
 	if (r == STORE_OK) {
 		bind_text(del, ":queue", queue);

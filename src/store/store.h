@@ -209,7 +209,8 @@ struct store_callback {
 	int64_t entered_unix_ms;    /* the caller's first entry */
 	unsigned attempts;
 };
-/* Replaces queue's pending callbacks with cb[0..n), in line order. */
+/* Replaces queue's pending callbacks with cb[0..n), in line order;
+ * STORE_NOTFOUND (nothing changed) for an unknown queue with n > 0. */
 enum store_err store_callbacks_put(store_t *s, const char *queue, const struct store_callback *cb,
                                    size_t n);
 /* Puts them back into the engine (engine_callback_restore) in that order,
