@@ -5,6 +5,7 @@ import time
 
 from harness import check, wait_for
 from test_gateway import PROVIDER_IP, provider
+from test_permissions import ADMIN, AGENT, MANAGER, OTHER, as_member, outcome, setup_identities
 from test_routing import call_id, calls, send_dtmf, tone_arrives
 
 
@@ -103,3 +104,38 @@ def test_callback_busy_retries_and_restart(env):
     time.sleep(6)
     check(len([e for e in prov.events() if e.startswith("INVITE ")]) == 2, f"more tries: {prov.events()}")
     check(agent.sipp.count("INVITE") == 2, f"agent offered {agent.sipp.count('INVITE')} times")
+
+
+def test_callback_manager_verbs(env):
+    """Managers of the queue list, move, place now and cancel callbacks; agents and other queues' managers
+    may not. A cancelled callback is counted failed and never dialed."""
+    prov = provider(env, "provider_busy.xml", args=["-m", "10"])
+    callbacks_on(env, prov)
+    setup_identities(env)
+    first = env.call("6000", duration_ms=30000, from_user="5550001")
+    one = call_id(env, "support", "5550001")
+    caller = env.call("6000", duration_ms=6000, from_user="5550002")
+    call_id(env, "support", "5550002")
+    take_callback(env, caller, "5550002")
+    two = env.ctl.ok("callback.list", "support").rows[0]["id"]
+    for login, want in ((AGENT, "denied"), (OTHER, "denied"), (MANAGER, "ok"), (ADMIN, "ok")):
+        got = outcome(as_member(env, login, "callback.list support"))
+        check(got == want, f"callback.list as {login}: {got}, expected {want}")
+    check(outcome(as_member(env, OTHER, f"callback.move {two} position=1")) == "denied",
+          "another queue's manager moved a callback")
+    check(outcome(as_member(env, MANAGER, f"callback.move {two} position=1")) == "ok", "the manager could not move")
+    rows = calls(env, "support")
+    check([(r["call"], r["position"]) for r in rows] == [(two, "1"), (one, "2")], f"after callback.move: {rows}")
+    env.ctl.err("notfound", "callback.cancel", one)         # a live caller is no callback
+    env.ctl.ok("callback.move", two, "position=2")
+    env.ctl.ok("callback.now", two)
+    check(calls(env, "support")[0]["call"] == two, f"after callback.now: {calls(env, 'support')}")
+    env.ctl.ok("callback.cancel", two)
+    env.ctl.err("notfound", "callback.cancel", two)
+    env.wait_stats("support", waiting=1, callbacks_requested=1, callbacks_failed=1, callbacks_attempted=0)
+    failed = env.wait_journal("callback.failed")
+    check(failed[0]["reason"] == "cancelled", f"callback.failed: {failed}")
+    check(prov.count("INVITE") == 0 and not prov.events(), f"the provider was called: {prov.events()}")
+    env.ctl.ok("call.hangup", one)
+    env.wait_stats("support", waiting=0)
+    first.sipp.wait(20)     # callq's BYE ends it (sipp calls that BYE unexpected)
