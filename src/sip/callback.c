@@ -120,6 +120,9 @@ bool callback_played(struct dialog *l)
 
 /* ---- the caller's choice ---- */
 
+/* A caller who stops keying for this long goes back to the hold loop. */
+#define CALLBACK_CHOICE_MS 20000
+
 /* The number to call back: what the caller keyed, else the number it called
  * from (digits and a leading '+'); "" if neither has any. */
 static void callback_number(const struct dialog *l, char *out, size_t cap)
@@ -149,9 +152,18 @@ static void callback_ask(struct dialog *l)
 	callback_say(l, false, false);
 }
 
+static void callback_stop_choice(struct dialog *l)
+{
+	if (l->cb_timer) {
+		su_timer_destroy(l->cb_timer);
+		l->cb_timer = NULL;
+	}
+	l->cb = CB_NONE;
+}
+
 static void callback_cancel_choice(struct dialog *l)
 {
-	l->cb = CB_NONE;
+	callback_stop_choice(l);
 	l->cb_digits[0] = 0;
 	l->say[0] = 0;
 	callback_add(l, "ok");
@@ -180,7 +192,7 @@ static void callback_confirm(struct dialog *l)
 			idmap_put(&s->calls, l->call, l);
 		log_info("sip", "call %u: callback to %s refused (one pending for it already?)",
 		         l->call, number);
-		l->cb = CB_NONE;
+		callback_stop_choice(l);
 		l->cb_digits[0] = 0;
 		l->say[0] = 0;
 		callback_add(l, "denied");
@@ -189,7 +201,7 @@ static void callback_confirm(struct dialog *l)
 	}
 	log_info("sip", "call %u: callback to %s; the caller keeps the place", l->call, number);
 	l->reported = true;
-	l->cb = CB_NONE;
+	callback_stop_choice(l);
 	l->say[0] = 0;
 	callback_add(l, "callback-at");
 	callback_add_digits(l, number);
@@ -200,6 +212,25 @@ static void callback_confirm(struct dialog *l)
 	ua_engine_done(env);
 }
 
+static void callback_choice_timeout(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
+{
+	(void)m;
+	(void)t;
+	struct dialog *l = (struct dialog *)arg;
+	if (l->cb == CB_NUMBER && !l->reported)
+		callback_cancel_choice(l);
+}
+
+/* Every key of the choice gives the caller CALLBACK_CHOICE_MS more. */
+static void callback_choice_timer(struct dialog *l)
+{
+	if (!l->cb_timer)
+		l->cb_timer = su_timer_create(su_root_task(l->sip->env.root), 0);
+	if (l->cb_timer)
+		su_timer_set_interval(l->cb_timer, callback_choice_timeout, (su_timer_arg_t *)l,
+		                      CALLBACK_CHOICE_MS);
+}
+
 bool callback_digit(struct dialog *l, char digit)
 {
 	const struct sip_env *env = &l->sip->env;
@@ -208,15 +239,21 @@ bool callback_digit(struct dialog *l, char digit)
 	if (l->kind != DLG_CALLER || l->reported || !l->call ||
 	    !engine_call_view(env->engine, now, l->call, &cv))
 		return false;
+	if (cv.talking) {
+		callback_stop_choice(l);   /* an agent took the call meanwhile */
+		return false;
+	}
 	if (l->cb == CB_NONE) {
 		const struct eng_queue_conf *qc = engine_queue_conf(env->engine, cv.queue);
 		if (digit != qc->callback_key || !engine_callback_offerable(env->engine, now, l->call))
 			return false;
 		l->cb = CB_NUMBER;
 		l->cb_digits[0] = 0;
+		callback_choice_timer(l);
 		callback_ask(l);
 		return true;
 	}
+	callback_choice_timer(l);
 	if (digit >= '0' && digit <= '9') {
 		size_t n = strlen(l->cb_digits);
 		if (n + 1 < sizeof l->cb_digits) {

@@ -503,6 +503,8 @@ void dialog_free(struct dialog *l)
 	struct sipua *s = l->sip;
 	if (l->ring_timer)
 		su_timer_destroy(l->ring_timer);
+	if (l->cb_timer)
+		su_timer_destroy(l->cb_timer);
 	if (l->mleg) {
 		idmap_del(&s->mlegs, l->mleg);
 		media_leg_free(s->env.media, l->mleg);
@@ -614,6 +616,8 @@ void sipua_bridge(sipua_t *s, const struct eng_action *a)
 		callback_bridge(caller, agent);
 		return;
 	}
+	caller->say[0] = 0;      /* a callback question the agent's answer cut short */
+	caller->cb = CB_NONE;
 	media_bridge(s->env.media, caller->mleg, agent->mleg);
 	log_info("sip", "call %u: bridged", a->call);
 	s->env.record_call(s->env.ctx, a->call, a->queue, a->member, caller->mleg, agent->mleg);
@@ -624,6 +628,8 @@ bool sipua_call_media(sipua_t *s, eng_id call, media_leg *caller, media_leg *age
 	struct dialog *c = idmap_get(&s->calls, call);
 	if (!c || !c->agent || !c->agent->answered || c->agent->closing)
 		return false;
+	if (c->kind == DLG_CALLBACK && !(c = c->peer))
+		return false;   /* a callback: its customer's leg, once dialed */
 	*caller = c->mleg;
 	*agent = c->agent->mleg;
 	return true;

@@ -85,6 +85,7 @@ struct dialog {
 	enum dialog_cb cb;
 	char cb_digits[ENG_NUMBER_MAX];
 	bool say_bye, say_resume;
+	su_timer_t *cb_timer;       /* the caller's choice: no key for a while ends it */
 	bool answered;           /* 2xx sent (caller, feature) or received (agent) */
 	bool closing;            /* we sent BYE, CANCEL or a final error */
 	bool reported;           /* the engine knows this leg is over (or never knew it) */
