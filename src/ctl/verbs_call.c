@@ -90,9 +90,12 @@ static void v_call_hangup(struct vctx *v)
 	eng_id call = v_managed_call(v, "call.hangup ID", &cv);
 	if (!call)
 		return;
-	engine_call_drop(v->app->engine, v->now, call);
+	bool ok = engine_call_drop(v->app->engine, v->now, call);
 	app_engine_done(v->app);
-	v_ok(v, "call %u hung up", call);
+	if (ok)
+		v_ok(v, "call %u hung up", call);
+	else
+		v_err(v, "invalid", "call %u is a pending callback: callback.cancel ends it", call);
 }
 
 static void v_call_bump(struct vctx *v)

@@ -127,6 +127,7 @@ def test_callback_manager_verbs(env):
     rows = calls(env, "support")
     check([(r["call"], r["position"]) for r in rows] == [(two, "1"), (one, "2")], f"after callback.move: {rows}")
     env.ctl.err("notfound", "callback.cancel", one)         # a live caller is no callback
+    env.ctl.err("invalid", "call.hangup", two)              # a pending callback is cancelled, not hung up
     env.ctl.ok("callback.move", two, "position=2")
     env.ctl.ok("callback.now", two)
     check(calls(env, "support")[0]["call"] == two, f"after callback.now: {calls(env, 'support')}")
