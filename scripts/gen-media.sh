@@ -79,6 +79,15 @@ prompt denied "Not allowed"
 prompt ok "OK"
 prompt goodbye "Goodbye"
 prompt leave-message "Please leave a message after the tone"
+# Callbacks: the hold-loop offer ("press" + key + "keep"), the number read back digit by digit,
+# and what the agent hears before the customer is dialed ("callback-to" + digits).
+prompt callback-press "Press"
+prompt callback-keep "to be called back. You keep your place in line."
+prompt star "star"
+prompt callback-at "We will call you back at"
+prompt callback-confirm "Press pound to confirm, or enter another number, then pound."
+prompt callback-enter "Please enter your phone number, then pound."
+prompt callback-to "Callback to"
 # The tone itself: half a second of silence, then 400 ms at 1 kHz.
 "${SOX[@]}" -n "${FMT[@]}" "$work/tone.wav" synth 0.4 sine 1000 pad 0.5 0 gain -n -6
 "${SOX[@]}" "$out/en/leave-message.wav" "$work/tone.wav" "${FMT[@]}" "$work/lm.wav"

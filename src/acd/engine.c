@@ -39,14 +39,16 @@
 
 #define ENG_CONTAINER(p, type, field) ((type *)(void *)((char *)(p) - offsetof(type, field)))
 
-enum eng_call_state { CALL_WAITING, CALL_OFFERING, CALL_TALKING };
+/* HELD and DIALING are callbacks' (engine.h): in the waiting list, at
+ * their place, but not offered. */
+enum eng_call_state { CALL_WAITING, CALL_OFFERING, CALL_TALKING, CALL_HELD, CALL_DIALING };
 enum eng_pending { PEND_NONE, PEND_AWAY, PEND_LOGOUT };
 
 /* Deadline kinds in the order they run when due at the same instant: a call
  * leaving frees its agent before that agent's offer would be judged, and a
  * call that times out is not offered to an agent just leaving recovery or
  * a retry rest. */
-enum eng_due_kind { DUE_TIMEOUT, DUE_OFFER, DUE_RECOVERY, DUE_REST, DUE_WIDEN };
+enum eng_due_kind { DUE_TIMEOUT, DUE_OFFER, DUE_RECOVERY, DUE_REST, DUE_WIDEN, DUE_CALLBACK };
 
 struct eng_timer {
 	struct strategy_node node;  /* in engine.timers */
@@ -91,6 +93,11 @@ struct eng_call {
 	bool escalated;             /* in home's escalation_queue */
 	unsigned hops;
 	char last_digit;
+	bool callback;              /* a callback (engine.h) */
+	bool cb_now;                /* callback.now: placed whatever the hours */
+	char cb_number[ENG_NUMBER_MAX];
+	unsigned cb_attempts;       /* dials so far */
+	struct eng_timer cbtimer;   /* held: its retry delay or the hours' opening */
 	bool listed;                /* in q's waiting or talking list */
 	struct eng_call *prev, *next;
 };
@@ -116,6 +123,7 @@ struct eng_queue {
 	struct eng_call *head, *tail;     /* waiting and ringing, offer order */
 	struct eng_call *thead, *ttail;   /* talking */
 	unsigned nwait, ntalk, nlogged, nstaffed;
+	unsigned ndialing;          /* callbacks whose agent answered, customer ringing */
 	bool dirty;
 	struct eng_call *cursor;    /* dispatch: next call to consider */
 	unsigned handled, abandoned, missed, answered_in_sl;
@@ -179,6 +187,7 @@ struct engine {
 	eng_id last_call, last_offer;
 	int64_t seq, front_seq;
 	uint64_t rng;
+	eng_ms day_origin;          /* a local midnight, monotonic: callback hours */
 };
 
 /* ---- small helpers ---- */
@@ -897,6 +906,7 @@ static void engine_release(engine_t *e, eng_ms now, struct eng_call *c, enum eng
 	engine_timer_clear(e, &c->timeout);
 	engine_timer_clear(e, &c->expiry);
 	engine_timer_clear(e, &c->widen);
+	engine_timer_clear(e, &c->cbtimer);
 	engine_map_del(&e->calls, c->id);
 	free(c);
 }
@@ -1065,6 +1075,54 @@ static void engine_finish(engine_t *e, eng_ms now, struct eng_call *c, enum eng_
 	engine_finish_to(e, now, c, why, by, NULL);
 }
 
+/* ---- callback hours ---- */
+
+#define ENG_DAY_MS (24LL * 3600 * 1000)
+
+static eng_ms engine_day_ms(const engine_t *e, eng_ms t)
+{
+	eng_ms d = (t - e->day_origin) % ENG_DAY_MS;
+
+	return d < 0 ? d + ENG_DAY_MS : d;
+}
+
+static bool engine_cb_open(const engine_t *e, const struct eng_queue *q, eng_ms now)
+{
+	eng_ms open = (eng_ms)q->conf.callback_open_min * 60000;
+	eng_ms close = (eng_ms)q->conf.callback_close_min * 60000;
+	eng_ms t = engine_day_ms(e, now);
+
+	if (open == close)
+		return true;
+	return open < close ? t >= open && t < close : t >= open || t < close;
+}
+
+/* The next time the hours open, after now. */
+static eng_ms engine_cb_opening(const engine_t *e, const struct eng_queue *q, eng_ms now)
+{
+	eng_ms d = (eng_ms)q->conf.callback_open_min * 60000 - engine_day_ms(e, now);
+
+	return now + (d <= 0 ? d + ENG_DAY_MS : d);
+}
+
+static void engine_cb_hold(engine_t *e, struct eng_call *c, eng_ms until)
+{
+	c->state = CALL_HELD;
+	engine_timer_set(e, &c->cbtimer, DUE_CALLBACK, c->id, until);
+}
+
+/* A callback's turn came outside the hours: held until they open, or given
+ * up with callback_drop. */
+static void engine_cb_outside(engine_t *e, eng_ms now, struct eng_call *c)
+{
+	if (!c->q->conf.callback_drop) {
+		engine_cb_hold(e, c, engine_cb_opening(e, c->q, now));
+		return;
+	}
+	engine_event(e, now, EV_CALLBACK_FAILED, c->id, c->q->id, 0, c->cb_attempts, "window");
+	engine_release(e, now, c, REL_HANGUP, NULL);
+}
+
 /* ---- dispatch ---- */
 
 static struct eng_call *engine_next_waiting(struct eng_queue *q)
@@ -1086,6 +1144,8 @@ static const char *engine_leave_reason(const struct eng_queue *q, const struct e
 {
 	uint64_t want = c->skills & q->skillmask;
 
+	if (c->callback)
+		return NULL;
 	if (q->conf.timeout_if_empty && q->nlogged == 0)
 		return "empty";
 	if (q->conf.strategy != STRAT_SKILLS_STRICT)
@@ -1106,6 +1166,10 @@ static void engine_dispatch_one(engine_t *e, eng_ms now, struct eng_queue *q, st
 	struct eng_mship *ms;
 
 	q->cursor = c->next;
+	if (c->callback && !c->cb_now && !engine_cb_open(e, q, now)) {
+		engine_cb_outside(e, now, c);
+		return;
+	}
 	if (leave) {
 		q->missed++;
 		engine_delist(c);
@@ -1289,7 +1353,8 @@ static void engine_retime(engine_t *e, struct eng_queue *q, unsigned old_s)
 	if (delta == 0)
 		return;
 	for (struct eng_call *c = q->head; c; c = c->next)
-		engine_timer_set(e, &c->timeout, DUE_TIMEOUT, c->id, c->timeout.at + delta);
+		if (!c->callback)
+			engine_timer_set(e, &c->timeout, DUE_TIMEOUT, c->id, c->timeout.at + delta);
 }
 
 bool engine_queue_update(engine_t *e, eng_ms now, eng_id qid, const struct eng_queue_conf *c)
@@ -1787,6 +1852,7 @@ static struct eng_call *engine_call_new(engine_t *e, eng_ms now, eng_id id, stru
 	engine_timer_init(&c->timeout);
 	engine_timer_init(&c->expiry);
 	engine_timer_init(&c->widen);
+	engine_timer_init(&c->cbtimer);
 	if (ci) {
 		engine_copy(c->caller_number, sizeof(c->caller_number), ci->caller_number);
 		engine_copy(c->caller_name, sizeof(c->caller_name), ci->caller_name);
@@ -1839,6 +1905,8 @@ bool engine_call_hangup(engine_t *e, eng_ms now, eng_id call)
 
 	if (!c)
 		return false;
+	if (c->callback && c->state != CALL_TALKING)
+		return true;    /* the caller who asked for it hangs up: that was the point */
 	if (c->state == CALL_TALKING) {
 		engine_finish(e, now, c, REL_ENDED, "caller");
 		engine_dispatch(e, now);
@@ -1864,6 +1932,8 @@ bool engine_call_drop(engine_t *e, eng_ms now, eng_id call)
 
 	if (!c)
 		return false;
+	if (c->callback && c->state != CALL_TALKING)
+		return false;   /* callback.cancel; a shutdown keeps it for the restart */
 	if (c->state == CALL_TALKING) {
 		engine_finish(e, now, c, REL_HANGUP, "operator");
 	} else {
@@ -1888,6 +1958,29 @@ static void engine_record_wait(struct eng_queue *q, eng_ms wait)
 	q->last_wait[q->nwaits++ % ENG_LAST_WAITS] = wait;
 }
 
+/* Agent first: the agent answered a callback; the adapter dials the
+ * customer. The call keeps its place in line until the customer answers. */
+static bool engine_cb_answered(engine_t *e, eng_ms now, struct eng_call *c, eng_id offer)
+{
+	struct eng_member *m = engine_member(e, c->member);
+	struct eng_action *a;
+
+	engine_map_del(&e->offers, offer);
+	engine_timer_clear(e, &c->expiry);
+	c->state = CALL_DIALING;
+	c->offer = 0;
+	c->cb_attempts++;
+	c->q->ndialing++;
+	m->activity = ACTV_ONCALL;
+	a = engine_push(e, ACT_BRIDGE, now);
+	a->call = c->id;
+	a->queue = c->q->id;
+	a->member = m->id;
+	a->offer = offer;
+	engine_event(e, now, EV_CALLBACK_ATTEMPT, c->id, c->q->id, m->id, c->cb_attempts, NULL);
+	return true;
+}
+
 /* The queue's wait counts from the call's entry into it: an escalated call
  * does not bring the wait of the queue it left into this one's numbers. */
 bool engine_offer_answered(engine_t *e, eng_ms now, eng_id offer)
@@ -1900,6 +1993,8 @@ bool engine_offer_answered(engine_t *e, eng_ms now, eng_id offer)
 
 	if (!c)
 		return false;
+	if (c->callback)
+		return engine_cb_answered(e, now, c, offer);
 	q = c->q;
 	m = engine_member(e, c->member);
 	wait = now - c->qentered;
@@ -1959,6 +2054,8 @@ bool engine_talk_end(engine_t *e, eng_ms now, eng_id call)
 {
 	struct eng_call *c = engine_call(e, call);
 
+	if (c && c->state == CALL_DIALING)
+		return engine_callback_failed(e, now, call, "agent");
 	if (!c || c->state != CALL_TALKING)
 		return false;
 	engine_finish(e, now, c, REL_ENDED, "agent");
@@ -1997,6 +2094,8 @@ bool engine_call_digit(engine_t *e, eng_ms now, eng_id call, char digit)
 
 	if (!c)
 		return false;
+	if (c->callback)
+		return true;
 	prev = c->last_digit;
 	c->last_digit = digit;
 	if (prev == '#' && digit == '0' && c->state != CALL_TALKING && c->q->conf.zero_out[0]) {
@@ -2032,7 +2131,7 @@ eng_id engine_call_pickup(engine_t *e, eng_ms now, eng_id call, eng_id mid)
 	struct eng_call *c = engine_call(e, call);
 	struct eng_member *m = engine_member(e, mid);
 
-	if (!c || !m || c->state == CALL_TALKING ||
+	if (!c || !m || (c->state != CALL_WAITING && c->state != CALL_OFFERING) ||
 	    m->activity == ACTV_RINGING || m->activity == ACTV_ONCALL)
 		return 0;
 	if (c->state == CALL_OFFERING)
@@ -2071,6 +2170,11 @@ static void engine_fill_call_view(const struct eng_call *c, eng_ms now, unsigned
 	out->wait_ms = (out->talking ? c->answered : now) - c->entered;
 	out->queue_wait_ms = (out->talking ? c->answered : now) - c->qentered;
 	out->member = c->member;
+	out->callback = c->callback;
+	out->held = c->state == CALL_HELD;
+	out->dialing = c->state == CALL_DIALING;
+	engine_copy(out->callback_number, sizeof(out->callback_number), c->cb_number);
+	out->attempts = c->cb_attempts;
 }
 
 bool engine_call_view(const engine_t *e, eng_ms now, eng_id call, struct eng_call_view *out)
@@ -2338,6 +2442,14 @@ static void engine_widen_due(engine_t *e, eng_ms now, struct eng_call *c)
 	engine_widen_set(e, c, at > now ? now : at);
 }
 
+/* A held callback's delay is over (or the hours open): it may be offered
+ * again, from its place; dispatch checks the hours. */
+static void engine_cb_wake(engine_t *e, struct eng_call *c)
+{
+	c->state = CALL_WAITING;
+	engine_mark(e, c->q);
+}
+
 static void engine_due(engine_t *e, eng_ms now, const struct strategy_heap_item *it)
 {
 	struct eng_timer *t = ENG_CONTAINER(it->node, struct eng_timer, node);
@@ -2360,6 +2472,10 @@ static void engine_due(engine_t *e, eng_ms now, const struct strategy_heap_item 
 		break;
 	case DUE_WIDEN:
 		engine_widen_due(e, now, ENG_CONTAINER(t, struct eng_call, widen));
+		break;
+	case DUE_CALLBACK:
+		engine_timer_clear(e, t);
+		engine_cb_wake(e, ENG_CONTAINER(t, struct eng_call, cbtimer));
 		break;
 	}
 }
@@ -2399,7 +2515,7 @@ bool engine_queue_stats(const engine_t *e, eng_ms now, eng_id qid, struct eng_qu
 	out->answered_in_sl = q->answered_in_sl;
 	out->service_level_pct = q->nanswered ? q->answered_in_sl * 100 / q->nanswered : 0;
 	/* Busy counts whoever talks on a call of this queue, assigned or not. */
-	out->busy = q->ntalk;
+	out->busy = q->ntalk + q->ndialing;
 	for (size_t i = 0; i < q->nmem; i++) {
 		const struct eng_member *m = q->mem[i]->m;
 		const struct eng_call *c;
@@ -2454,6 +2570,12 @@ static const char *const engine_event_names[] = {
 	[EV_CALL_ESCALATE] = "call.escalate",
 	[EV_CALL_TRANSFER] = "call.transfer",
 	[EV_CALL_BUMP] = "call.bump",
+	[EV_CALLBACK_REQUEST] = "callback.request",
+	[EV_CALLBACK_ATTEMPT] = "callback.attempt",
+	[EV_CALLBACK_RETRY] = "callback.retry",
+	[EV_CALLBACK_REACHED] = "callback.reached",
+	[EV_CALLBACK_FAILED] = "callback.failed",
+	[EV_CALLBACK_MOVE] = "callback.move",
 };
 
 #define ENG_COUNT(a) (sizeof(a) / sizeof(*(a)))
@@ -2520,4 +2642,244 @@ bool engine_call_transfer(engine_t *e, eng_ms now, eng_id call, const char *dest
 	engine_finish_to(e, now, c, REL_TRANSFER, "transfer", dest);
 	engine_dispatch(e, now);
 	return true;
+}
+
+/* ---- callbacks ---- */
+
+void engine_set_day_origin(engine_t *e, eng_ms origin)
+{
+	e->day_origin = origin;
+}
+
+static bool engine_cb_enabled(const struct eng_queue *q)
+{
+	return q->conf.callback_gateway[0] && q->conf.callback_key;
+}
+
+/* Another callback of q to `number`? Managers' and callers' requests only:
+ * counting along the line is fine. */
+static bool engine_cb_duplicate(const struct eng_queue *q, const char *number)
+{
+	for (const struct eng_call *c = q->head; c; c = c->next)
+		if (c->callback && strcmp(c->cb_number, number) == 0)
+			return true;
+	return false;
+}
+
+bool engine_callback_offerable(const engine_t *e, eng_ms now, eng_id call)
+{
+	const struct eng_call *c = engine_call(e, call);
+	const struct eng_queue *q;
+
+	if (!c || c->callback || (c->state != CALL_WAITING && c->state != CALL_OFFERING))
+		return false;
+	q = c->q;
+	return engine_cb_enabled(q) && engine_wait_estimate(e, now, call) > q->conf.callback_wait_s &&
+	       (!q->conf.callback_drop || engine_cb_open(e, q, now));
+}
+
+static void engine_cb_convert(struct eng_call *c, const char *number, unsigned attempts)
+{
+	c->callback = true;
+	c->cb_attempts = attempts;
+	engine_copy(c->cb_number, sizeof(c->cb_number), number);
+}
+
+bool engine_call_callback(engine_t *e, eng_ms now, eng_id call, const char *number)
+{
+	struct eng_call *c = engine_call(e, call);
+
+	if (!c || c->callback || (c->state != CALL_WAITING && c->state != CALL_OFFERING) ||
+	    !engine_cb_enabled(c->q) || !number || !*number || strlen(number) >= ENG_NUMBER_MAX ||
+	    engine_cb_duplicate(c->q, number))
+		return false;
+	if (c->state == CALL_OFFERING)
+		engine_withdraw(e, now, c);
+	engine_cb_convert(c, number, 0);
+	engine_timer_clear(e, &c->timeout);
+	engine_event(e, now, EV_CALLBACK_REQUEST, c->id, c->q->id, 0, engine_call_position(c), number);
+	engine_mark(e, c->q);
+	engine_dispatch(e, now);
+	return true;
+}
+
+bool engine_callback_reached(engine_t *e, eng_ms now, eng_id call)
+{
+	struct eng_call *c = engine_call(e, call);
+	struct eng_queue *q;
+	struct eng_member *m;
+	eng_ms wait;
+
+	if (!c || c->state != CALL_DIALING)
+		return false;
+	q = c->q;
+	m = engine_member(e, c->member);
+	wait = now - c->qentered;
+	engine_delist(c);
+	q->ndialing--;
+	engine_timer_clear(e, &c->widen);
+	c->state = CALL_TALKING;
+	c->answered = now;
+	c->listed = true;
+	engine_link(&q->thead, &q->ttail, c, false);
+	q->ntalk++;
+	m->session_handled++;
+	m->handled++;
+	engine_record_wait(q, wait);
+	q->rr_last = m->id;
+	engine_event(e, now, EV_CALL_ANSWER, c->id, q->id, m->id, wait, NULL);
+	engine_event(e, now, EV_CALLBACK_REACHED, c->id, q->id, m->id, c->cb_attempts, NULL);
+	return true;
+}
+
+/* The agent of a dialing callback is free again, without recovery: there was
+ * no conversation to wrap up. */
+static void engine_cb_free_agent(engine_t *e, eng_ms now, struct eng_call *c)
+{
+	struct eng_member *m = engine_member(e, c->member);
+
+	c->q->ndialing--;
+	c->member = 0;
+	m->call = 0;
+	m->activity = ACTV_IDLE;
+	engine_apply_pending(e, now, m);
+	engine_sync(e, m);
+}
+
+bool engine_callback_failed(engine_t *e, eng_ms now, eng_id call, const char *reason)
+{
+	struct eng_call *c = engine_call(e, call);
+	struct eng_queue *q;
+	eng_id m;
+	eng_ms delay;
+
+	if (!c || c->state != CALL_DIALING)
+		return false;
+	q = c->q;
+	m = c->member;
+	reason = reason && *reason ? reason : "failed";
+	engine_cb_free_agent(e, now, c);
+	if (c->cb_attempts > q->conf.callback_retries) {
+		engine_event(e, now, EV_CALLBACK_FAILED, c->id, q->id, m, c->cb_attempts, reason);
+		engine_release(e, now, c, REL_HANGUP, NULL);
+	} else {
+		delay = (eng_ms)q->conf.callback_retry_delay_s * 1000;
+		c->rr_after = m;
+		engine_cb_hold(e, c, now + delay);
+		engine_event(e, now, EV_CALLBACK_RETRY, c->id, q->id, m, delay, reason);
+	}
+	engine_dispatch(e, now);
+	return true;
+}
+
+bool engine_callback_cancel(engine_t *e, eng_ms now, eng_id call)
+{
+	struct eng_call *c = engine_call(e, call);
+
+	if (!c || !c->callback || c->state == CALL_TALKING)
+		return false;
+	if (c->state == CALL_OFFERING)
+		engine_withdraw(e, now, c);
+	engine_event(e, now, EV_CALLBACK_FAILED, c->id, c->q->id, c->member, c->cb_attempts,
+	             "cancelled");
+	if (c->state == CALL_DIALING) {
+		eng_id m = c->member;
+
+		engine_cb_free_agent(e, now, c);
+		c->member = m;      /* ACT_RELEASE names the agent whose leg to end */
+	}
+	engine_release(e, now, c, REL_HANGUP, NULL);
+	engine_dispatch(e, now);
+	return true;
+}
+
+/* Relinks c (out of every list) before `at` in q's line, or at the end; its
+ * seq takes its new neighbour's, so the line stays in offer order. */
+static void engine_cb_link_before(engine_t *e, struct eng_queue *q, struct eng_call *c,
+                                  struct eng_call *at)
+{
+	c->listed = true;
+	q->nwait++;
+	if (!at) {
+		c->seq = ++e->seq;
+		engine_link(&q->head, &q->tail, c, false);
+		return;
+	}
+	c->seq = at->seq;
+	c->next = at;
+	c->prev = at->prev;
+	if (at->prev)
+		at->prev->next = c;
+	else
+		q->head = c;
+	at->prev = c;
+}
+
+bool engine_callback_move(engine_t *e, eng_ms now, eng_id call, unsigned position)
+{
+	struct eng_call *c = engine_call(e, call);
+	struct eng_queue *q;
+	struct eng_call *at;
+	unsigned n = 1;
+
+	if (!c || !c->callback || position == 0 || c->state == CALL_DIALING ||
+	    c->state == CALL_TALKING)
+		return false;
+	q = c->q;
+	if (c->state == CALL_OFFERING)
+		engine_withdraw(e, now, c);
+	engine_delist(c);
+	for (at = q->head; at && n < position; at = at->next)
+		n++;
+	engine_cb_link_before(e, q, c, at);
+	engine_event(e, now, EV_CALLBACK_MOVE, c->id, q->id, 0, engine_call_position(c), NULL);
+	engine_mark(e, q);
+	engine_dispatch(e, now);
+	return true;
+}
+
+bool engine_callback_now(engine_t *e, eng_ms now, eng_id call)
+{
+	struct eng_call *c = engine_call(e, call);
+	struct eng_queue *q;
+
+	if (!c || !c->callback || c->state == CALL_DIALING || c->state == CALL_TALKING)
+		return false;
+	q = c->q;
+	engine_timer_clear(e, &c->cbtimer);
+	if (c->state == CALL_HELD)
+		c->state = CALL_WAITING;
+	c->cb_now = true;
+	engine_delist(c);
+	c->listed = true;
+	c->seq = e->front_seq--;
+	engine_link(&q->head, &q->tail, c, true);
+	q->nwait++;
+	engine_event(e, now, EV_CALL_BUMP, c->id, q->id, 0, 0, "callback.now");
+	engine_mark(e, q);
+	engine_dispatch(e, now);
+	return true;
+}
+
+eng_id engine_callback_restore(engine_t *e, eng_ms now, eng_id qid, const struct eng_call_info *ci,
+                               const char *number, eng_ms entered, unsigned attempts)
+{
+	struct eng_queue *q = engine_queue(e, qid);
+	struct eng_call *c;
+
+	if (!q || !number || !*number || strlen(number) >= ENG_NUMBER_MAX ||
+	    engine_cb_duplicate(q, number))
+		return 0;
+	c = engine_call_new(e, entered, ++e->last_call, q, ci);
+	engine_cb_convert(c, number, attempts);
+	c->state = CALL_WAITING;
+	c->seq = ++e->seq;
+	c->listed = true;
+	c->qentered = entered;
+	engine_link(&q->head, &q->tail, c, false);
+	q->nwait++;
+	engine_widen_set(e, c, now);
+	engine_mark(e, q);
+	engine_dispatch(e, now);
+	return c->id;
 }

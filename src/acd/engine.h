@@ -65,6 +65,16 @@
  * miss: no counter, no force_away, no EV_CALL_MISS, but a rest of
  * ENG_RETRY_LOCAL_MS. A status change does not end a rest; a pickup
  * (engine_call_pickup) ignores it and ends it, and a missed pickup starts one.
+ *
+ * Callbacks: a call whose caller asked to be called back and hung up
+ * (engine_call_callback). It keeps its id, entry time and place in line: it
+ * counts in positions and `waiting`, and is offered by the same strategy,
+ * priorities and skills as a live caller. Its states besides waiting and
+ * offering: held (its retry delay runs, or its turn came outside the hours
+ * window: a deadline brings it back) and dialing (its agent answered and
+ * the adapter dials the customer). The hours need the local time of day:
+ * the adapter passes it in (engine_set_day_origin), the engine reads no
+ * clock.
  */
 #ifndef CALLQ_ENGINE_H
 #define CALLQ_ENGINE_H
@@ -136,6 +146,18 @@ struct eng_queue_conf {
 	unsigned retry_timeout_s;
 	unsigned retry_unreachable_s;
 	unsigned priority_step_s;   /* 0: every level at once; else one more level per step waited */
+	/* Callbacks (see "Callbacks" above): offered while the estimated wait
+	 * exceeds callback_wait_s, on key callback_key, when callback_gateway
+	 * names the gateway that places them ("" = no callbacks). */
+	char callback_gateway[ENG_NAME_MAX];
+	char callback_key;          /* '0'..'9' or '*' */
+	unsigned callback_wait_s;
+	unsigned callback_retries;  /* tries after the first: 0..10 */
+	unsigned callback_retry_delay_s;
+	/* Hours in local minutes since midnight; open == close: any time. The
+	 * window may wrap past midnight (open > close). */
+	unsigned callback_open_min, callback_close_min;
+	bool callback_drop;         /* its turn outside the hours: dropped, not kept */
 };
 
 /* Rest after an offer failed on our side (engine_offer_failed, "local"). */
@@ -177,6 +199,19 @@ enum eng_event {
 	                     moved queues */
 	EV_CALL_TRANSFER, /* call, queue, reason = destination ("member:1001", "hangup", ...) */
 	EV_CALL_BUMP,     /* call, queue */
+	EV_CALLBACK_REQUEST, /* call, queue, reason = number, value = position: a waiting
+	                        caller asked to be called back and hung up */
+	EV_CALLBACK_ATTEMPT, /* call, queue, member, value = attempt (1 = first): an agent
+	                        answered a callback; the customer is being dialed */
+	EV_CALLBACK_RETRY,   /* call, queue, member, reason ("busy", "noanswer", "failed",
+	                        "agent"), value = delay ms: an attempt failed, another
+	                        follows after the delay */
+	EV_CALLBACK_REACHED, /* call, queue, member: the customer answered (EV_CALL_ANSWER
+	                        came just before) */
+	EV_CALLBACK_FAILED,  /* call, queue, reason: "busy", "noanswer", "failed", "agent"
+	                        (retries used up), "window" (its turn came outside the
+	                        hours, callback_drop), "cancelled" (a manager): given up */
+	EV_CALLBACK_MOVE,    /* call, queue, value = new position: a manager moved it */
 };
 
 /* Why a call left: carried by ACT_RELEASE. */
@@ -254,6 +289,12 @@ struct eng_call_view {
 	eng_ms queue_wait_ms;       /* the same from the entry into this queue */
 	bool talking;
 	eng_id member;              /* ringing or talking member, else 0 */
+	/* A callback: the number to call, dials so far, and whether it is
+	 * held (waiting for its retry delay or the hours window) or being
+	 * dialed (its agent answered, the customer rings). */
+	bool callback, held, dialing;
+	char callback_number[ENG_NUMBER_MAX];
+	unsigned attempts;
 };
 
 struct eng_call_info {
@@ -335,7 +376,8 @@ eng_id engine_call_enter(engine_t *e, eng_ms now, eng_id q, const struct eng_cal
 bool engine_call_admissible(const engine_t *e, eng_id q);
 /* The caller hung up (any stage; a talking call ends with reason "caller"). */
 bool engine_call_hangup(engine_t *e, eng_ms now, eng_id call);
-/* Operator hang-up (call.hangup). */
+/* Operator hang-up (call.hangup). False for a pending callback
+ * (engine_callback_cancel ends those): a shutdown keeps it for the restart. */
 bool engine_call_drop(engine_t *e, eng_ms now, eng_id call);
 /* Offer outcomes. Return false if the offer is no longer current: the adapter
  * then ends its agent leg itself (BYE after a late 200, nothing after a 4xx).
@@ -392,6 +434,52 @@ unsigned engine_wait_estimate(const engine_t *e, eng_ms now, eng_id call);
  * last 5 count), so the announcement survives a restart (store_load reads
  * them from the journal). Counters are not touched. */
 void engine_queue_restore_waits(engine_t *e, eng_id q, const eng_ms *waits, size_t n);
+
+/* ---- callbacks ---- */
+/* Local time of day, for the callback hours: `origin` is the monotonic time
+ * of a local midnight (the adapter's clock: now - ms since local midnight);
+ * the minute of day at t is (t - origin) / 60000 mod 1440. The adapter sets
+ * it at start and again now and then (DST); tests set their own. Until set,
+ * origin 0. */
+void engine_set_day_origin(engine_t *e, eng_ms origin);
+/* Whether a waiting caller may be offered a callback now: the queue has a
+ * callback_gateway, its estimated wait exceeds callback_wait_s, the call is
+ * not one already, and the hours window is open (or callback_drop is off). */
+bool engine_callback_offerable(const engine_t *e, eng_ms now, eng_id call);
+/* The caller of a waiting (or ringing: the offer is withdrawn, no miss) call
+ * confirmed a callback to `number` and will hang up: the call stays in line
+ * at its place with its entry time (EV_CALLBACK_REQUEST), has no queue
+ * timeout any more, and its caller's hang-up changes nothing. False (nothing
+ * changes) if the queue has no callbacks, the number is empty, or another
+ * callback of this queue has the same number. */
+bool engine_call_callback(engine_t *e, eng_ms now, eng_id call, const char *number);
+/* Agent first: a callback is offered like any call (ACT_OFFER). When the
+ * agent answers, ACT_BRIDGE asks the adapter to dial the customer
+ * (EV_CALLBACK_ATTEMPT); the call keeps its place meanwhile. The adapter
+ * then reports: reached (the customer answered: EV_CALL_ANSWER, handled,
+ * EV_CALLBACK_REACHED; the call talks), or failed with a reason ("busy",
+ * "noanswer", "failed"; engine_talk_end during the dial is "agent"): the
+ * agent is free at once, and the callback is held at its place for
+ * callback_retry_delay_s (EV_CALLBACK_RETRY), or after callback_retries
+ * retries given up (EV_CALLBACK_FAILED, ACT_RELEASE REL_HANGUP). A callback
+ * whose turn comes outside the hours is held until they open, or with
+ * callback_drop given up (reason "window"). Never queue timeouts, escalation
+ * or zero-out for a callback. */
+bool engine_callback_reached(engine_t *e, eng_ms now, eng_id call);
+bool engine_callback_failed(engine_t *e, eng_ms now, eng_id call, const char *reason);
+/* Managers: cancel (EV_CALLBACK_FAILED "cancelled", ACT_RELEASE REL_HANGUP;
+ * an agent ringing or dialing for it is let go), move to `position` in its
+ * line (1 = next; EV_CALLBACK_MOVE), place now (the next offered, whatever
+ * its retry delay or the hours; EV_CALL_BUMP reason "callback.now"). False
+ * if the call is no callback, or (move, now) is being dialed or talking. */
+bool engine_callback_cancel(engine_t *e, eng_ms now, eng_id call);
+bool engine_callback_move(engine_t *e, eng_ms now, eng_id call, unsigned position);
+bool engine_callback_now(engine_t *e, eng_ms now, eng_id call);
+/* After a restart: a pending callback joins the end of q's line with its
+ * entry time (monotonic, may be long ago) and attempts, without events.
+ * Returns the new call id, or 0 (unknown queue, duplicate number). */
+eng_id engine_callback_restore(engine_t *e, eng_ms now, eng_id q, const struct eng_call_info *ci,
+                               const char *number, eng_ms entered, unsigned attempts);
 
 /* ---- skills ---- */
 /* Skill changes reach the queues at the next dispatch: until then

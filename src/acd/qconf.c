@@ -25,6 +25,10 @@ enum qconf_type {
 	QT_ESTIMATOR,   /* last5 | throughput */
 	QT_LANG,        /* prompt folder: [a-z]{2}(-[A-Za-z]{2})? */
 	QT_DIDS,        /* more numbers: "N1,N2", or empty */
+	QT_GATEWAY,     /* a gateway's name, or empty */
+	QT_KEY,         /* one key: 0-9 or * */
+	QT_HOURS,       /* HH:MM-HH:MM, or empty: any time */
+	QT_OUTSIDE,     /* keep | drop */
 };
 
 enum qconf_key_id {
@@ -32,7 +36,9 @@ enum qconf_key_id {
 	K_ZERO_OUT, K_RECORD, K_SHOW_AGENTS, K_ESCALATION_QUEUE, K_ESCALATION_DEST,
 	K_HOLD, K_CONNECT_TIMEOUT, K_FORCE_AWAY,
 	K_RETRY_REJECTED, K_RETRY_TIMEOUT, K_RETRY_UNREACHABLE, K_RECOVERY, K_RECOVERY_EXTEND,
-	K_RECOVERY_MULTI, K_WAIT_ESTIMATE, K_LANG, K_SERVICE_LEVEL, K_DIDS, K_PRIORITY_STEP, K_COUNT
+	K_RECOVERY_MULTI, K_WAIT_ESTIMATE, K_LANG, K_SERVICE_LEVEL, K_DIDS, K_PRIORITY_STEP,
+	K_CALLBACK_GATEWAY, K_CALLBACK_KEY, K_CALLBACK_WAIT, K_CALLBACK_RETRIES,
+	K_CALLBACK_RETRY_DELAY, K_CALLBACK_HOURS, K_CALLBACK_OUTSIDE, K_COUNT
 };
 
 struct qconf_spec {
@@ -69,6 +75,13 @@ static const char *const qconf_names[K_COUNT + 1] = {
 	[K_SERVICE_LEVEL] = "service_level",
 	[K_DIDS] = "dids",
 	[K_PRIORITY_STEP] = "priority_step",
+	[K_CALLBACK_GATEWAY] = "callback_gateway",
+	[K_CALLBACK_KEY] = "callback_key",
+	[K_CALLBACK_WAIT] = "callback_wait",
+	[K_CALLBACK_RETRIES] = "callback_retries",
+	[K_CALLBACK_RETRY_DELAY] = "callback_retry_delay",
+	[K_CALLBACK_HOURS] = "callback_hours",
+	[K_CALLBACK_OUTSIDE] = "callback_outside",
 	[K_COUNT] = NULL,
 };
 
@@ -98,6 +111,14 @@ static const struct qconf_spec qconf_specs[K_COUNT] = {
 	[K_SERVICE_LEVEL] = { QT_UINT, F(service_level_s), 1, 7200 },
 	[K_DIDS] = { QT_DIDS, F(dids), 0, 0 },
 	[K_PRIORITY_STEP] = { QT_UINT, F(priority_step_s), 0, 3600 },
+	[K_CALLBACK_GATEWAY] = { QT_GATEWAY, F(callback_gateway), 0, 0 },
+	[K_CALLBACK_KEY] = { QT_KEY, F(callback_key), 0, 0 },
+	[K_CALLBACK_WAIT] = { QT_UINT, F(callback_wait_s), 0, 7200 },
+	[K_CALLBACK_RETRIES] = { QT_UINT, F(callback_retries), 0, 10 },
+	/* No 0: every retry towards a customer waits. */
+	[K_CALLBACK_RETRY_DELAY] = { QT_UINT, F(callback_retry_delay_s), 5, 86400 },
+	[K_CALLBACK_HOURS] = { QT_HOURS, F(callback_open_min), 0, 0 },
+	[K_CALLBACK_OUTSIDE] = { QT_OUTSIDE, F(callback_drop), 0, 0 },
 };
 
 static const char *const qconf_estimators[] = {
@@ -117,6 +138,9 @@ void qconf_defaults(struct eng_queue_conf *c)
 	c->retry_rejected_s = 5;
 	c->retry_timeout_s = 5;
 	c->retry_unreachable_s = 30;
+	c->callback_key = '1';
+	c->callback_retries = 2;
+	c->callback_retry_delay_s = 300;
 	snprintf(c->lang, sizeof(c->lang), "en");
 	snprintf(c->hold, sizeof(c->hold), "%s", QCONF_DEFAULT_HOLD);
 }
@@ -347,6 +371,33 @@ static int qconf_estimator_parse(const char *s, enum eng_wait_estimator *out)
 	return -1;
 }
 
+/* "HH:MM" -> minutes since midnight; -1 if malformed. */
+static int qconf_hhmm(const char *s)
+{
+	if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) || s[2] != ':' ||
+	    !isdigit((unsigned char)s[3]) || !isdigit((unsigned char)s[4]))
+		return -1;
+	int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+	return h < 24 && m < 60 ? h * 60 + m : -1;
+}
+
+/* "HH:MM-HH:MM" (the end may be earlier: past midnight), or "" for any time. */
+static int qconf_hours_parse(const char *s, unsigned *open, unsigned *close)
+{
+	int a, b;
+
+	if (!*s) {
+		*open = *close = 0;
+		return 0;
+	}
+	if (strlen(s) != 11 || s[5] != '-' || (a = qconf_hhmm(s)) < 0 || (b = qconf_hhmm(s + 6)) < 0 ||
+	    a == b)
+		return -1;
+	*open = (unsigned)a;
+	*close = (unsigned)b;
+	return 0;
+}
+
 static int qconf_fail(char *err, size_t errlen, const char *key, const char *why)
 {
 	if (err && errlen)
@@ -449,6 +500,26 @@ int qconf_set(struct eng_queue_conf *c, const char *key, const char *value,
 			                  "must be numbers (0-9, * and #) separated by commas, none twice "
 			                  "and not the queue's number");
 		return qconf_set_text(c, sp, value);
+	case QT_GATEWAY:
+		if (*value && !qconf_name_valid(value))
+			return qconf_fail(err, errlen, key,
+			                  "must be a gateway name ([A-Za-z0-9_.-], 1 to 63) or empty");
+		return qconf_set_text(c, sp, value);
+	case QT_KEY:
+		if (!((value[0] >= '0' && value[0] <= '9') || value[0] == '*') || value[1])
+			return qconf_fail(err, errlen, key, "must be one key: 0-9 or *");
+		c->callback_key = value[0];
+		return 0;
+	case QT_HOURS:
+		if (qconf_hours_parse(value, &c->callback_open_min, &c->callback_close_min) < 0)
+			return qconf_fail(err, errlen, key,
+			                  "must be HH:MM-HH:MM (local time, two different times) or empty");
+		return 0;
+	case QT_OUTSIDE:
+		if (strcmp(value, "keep") && strcmp(value, "drop"))
+			return qconf_fail(err, errlen, key, "must be keep or drop");
+		c->callback_drop = value[0] == 'd';
+		return 0;
 	}
 	return qconf_fail(err, errlen, key, "unknown setting");
 }
@@ -476,6 +547,19 @@ int qconf_get(const struct eng_queue_conf *c, const char *key, char *buf, size_t
 		break;
 	case QT_ESTIMATOR:
 		n = snprintf(buf, len, "%s", qconf_estimators[c->wait_estimate == WAIT_THROUGHPUT]);
+		break;
+	case QT_KEY:
+		n = snprintf(buf, len, "%c", c->callback_key);
+		break;
+	case QT_HOURS:
+		n = c->callback_open_min == c->callback_close_min
+		            ? snprintf(buf, len, "%s", "")
+		            : snprintf(buf, len, "%02u:%02u-%02u:%02u", c->callback_open_min / 60,
+		                       c->callback_open_min % 60, c->callback_close_min / 60,
+		                       c->callback_close_min % 60);
+		break;
+	case QT_OUTSIDE:
+		n = snprintf(buf, len, "%s", c->callback_drop ? "drop" : "keep");
 		break;
 	default:
 		n = snprintf(buf, len, "%s", p);

@@ -54,6 +54,43 @@ static void app_hold_in(struct app *a, eng_id call, eng_id q)
 		media_leg_hold(a->media, ml, qc->hold, qc->lang[0] ? qc->lang : "en");
 }
 
+/* A queue's pending callbacks, in line order, replace those kept in SQLite,
+ * so a restart puts them back in their places (store_callbacks_load). */
+static void app_save_callbacks(struct app *a, eng_id q)
+{
+	static struct eng_call_view cv[4096];
+	static struct store_callback cb[4096];
+	const struct eng_queue_conf *qc = engine_queue_conf(a->engine, q);
+	eng_ms now = clock_mono_ms();
+	int64_t wall = clock_wall_ms();
+	size_t n = qc ? engine_call_list(a->engine, now, q, cv, 4096) : 0, k = 0;
+	if (!qc)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (!cv[i].callback || cv[i].talking)
+			continue;
+		snprintf(cb[k].number, sizeof cb[k].number, "%s", cv[i].callback_number);
+		snprintf(cb[k].caller_number, sizeof cb[k].caller_number, "%s", cv[i].caller_number);
+		snprintf(cb[k].caller_name, sizeof cb[k].caller_name, "%s", cv[i].caller_name);
+		snprintf(cb[k].callee_number, sizeof cb[k].callee_number, "%s", cv[i].callee_number);
+		cb[k].entered_unix_ms = wall - (now - cv[i].entered);
+		cb[k++].attempts = cv[i].attempts;
+	}
+	if (store_callbacks_put(a->store, qc->name, cb, k) != STORE_OK)
+		log_error("store", "cannot save the callbacks of %s: %s", qc->name, store_errmsg(a->store));
+}
+
+void app_day_origin(struct app *a)
+{
+	struct tm tm;
+	int64_t wall = clock_wall_ms();
+	time_t t = (time_t)(wall / 1000);
+	if (!localtime_r(&t, &tm))
+		return;
+	int64_t since = ((int64_t)tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec) * 1000 + wall % 1000;
+	engine_set_day_origin(a->engine, clock_mono_ms() - since);
+}
+
 eng_ms app_member_in_state(const struct app *a, eng_id m, eng_ms now)
 {
 	eng_ms since = (eng_ms)(intptr_t)idmap_get(&a->member_since, m);
@@ -89,6 +126,14 @@ static void app_event(struct app *a, const struct eng_action *ev)
 		break;
 	case EV_CALL_ESCALATE:
 		app_hold_in(a, ev->call, (eng_id)ev->value);
+		break;
+	case EV_CALL_BUMP:
+	case EV_CALLBACK_REQUEST:
+	case EV_CALLBACK_RETRY:
+	case EV_CALLBACK_REACHED:
+	case EV_CALLBACK_FAILED:
+	case EV_CALLBACK_MOVE:
+		app_save_callbacks(a, ev->queue);
 		break;
 	default:
 		break;
@@ -166,14 +211,17 @@ static void app_announce(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *
 	eng_ms now = clock_mono_ms();
 	eng_id qs[1024];
 	static struct eng_call_view cv[4096];
+	app_day_origin(a);
 	size_t nq = engine_queue_ids(a->engine, qs, 1024);
 	for (size_t i = 0; i < nq; i++) {
 		size_t n = engine_call_list(a->engine, now, qs[i], cv, 4096);
 		for (size_t k = 0; k < n; k++) {
 			media_leg ml = cv[k].talking ? 0 : sipua_caller_media(a->sip, cv[k].id);
+			const struct eng_queue_conf *qc = engine_queue_conf(a->engine, qs[i]);
+			char key = engine_callback_offerable(a->engine, now, cv[k].id) ? qc->callback_key : 0;
 			if (ml)
-				media_leg_announce(a->media, ml, cv[k].position,
-				                   engine_wait_estimate(a->engine, now, cv[k].id));
+				media_leg_announce_callback(a->media, ml, cv[k].position,
+				                            engine_wait_estimate(a->engine, now, cv[k].id), key);
 		}
 	}
 	su_timer_set_interval(t, app_announce, (su_timer_arg_t *)a, APP_ANNOUNCE_MS);

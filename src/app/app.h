@@ -74,6 +74,9 @@ const char *app_feature(const struct app *a, const char *dialed, const char **ar
 /* Carries out a feature-code action for member m; returns the prompt to play
  * (a path under the media folder, e.g. "en/logged-in.wav"). */
 const char *app_feature_run(struct app *a, eng_id m, const char *action, const char *arg);
+/* Tells the engine when local midnight was (callback hours); again with
+ * every announcement refresh, so a DST change is caught within seconds. */
+void app_day_origin(struct app *a);
 /* Starts the periodic refresh of what waiting callers are told. */
 void app_announce_start(struct app *a);
 /* supervise.c: recordings and spy. A recording's file name:

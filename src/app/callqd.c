@@ -102,6 +102,14 @@ static int load_store(struct app *a)
 	for (size_t i = 0; i < n; i++)
 		if (regs[i].expires_unix > now)
 			sipua_bind(a->sip, &regs[i], (unsigned)(regs[i].expires_unix - now));
+	/* Pending callbacks last: they may be offered at once, and those offers
+	 * stay in the engine's outbox until the loop starts. */
+	app_day_origin(a);
+	int ncb = store_callbacks_load(a->store, a->engine, clock_mono_ms(), clock_wall_ms());
+	if (ncb < 0)
+		return -1;
+	if (ncb > 0)
+		log_info("app", "%d pending callback(s) restored in their places", ncb);
 	return 0;
 }
 

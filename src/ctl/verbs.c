@@ -338,7 +338,7 @@ static const struct verb verbs_session[] = {
 
 static const struct verb *const verb_tables[] = {
 	verbs_session, verbs_queue, verbs_member, verbs_agent, verbs_call, verbs_skill, verbs_report,
-	verbs_media, verbs_gateway, verbs_feature,
+	verbs_media, verbs_gateway, verbs_feature, verbs_callback,
 };
 
 static const char *const need_names[] = { "anyone", "agent", "manager", "admin" };

@@ -75,7 +75,10 @@ static void v_calls(struct vctx *v)
 		ctl_out_kv(o, "caller_number", cv[i].caller_number);
 		ctl_out_kv(o, "caller_name", cv[i].caller_name);
 		ctl_out_kv(o, "country", country_of(cv[i].caller_number));
-		ctl_out_kv(o, "state", cv[i].talking ? "talking" : cv[i].member ? "ringing" : "waiting");
+		ctl_out_kv(o, "state", cv[i].talking    ? "talking"
+		                       : cv[i].callback ? "callback"
+		                       : cv[i].member   ? "ringing"
+		                                        : "waiting");
 		ctl_out_kv(o, "agent", mv.login);
 	}
 	v_finish_rows(v);
@@ -87,9 +90,12 @@ static void v_call_hangup(struct vctx *v)
 	eng_id call = v_managed_call(v, "call.hangup ID", &cv);
 	if (!call)
 		return;
-	engine_call_drop(v->app->engine, v->now, call);
+	bool ok = engine_call_drop(v->app->engine, v->now, call);
 	app_engine_done(v->app);
-	v_ok(v, "call %u hung up", call);
+	if (ok)
+		v_ok(v, "call %u hung up", call);
+	else
+		v_err(v, "invalid", "call %u is a pending callback: callback.cancel ends it", call);
 }
 
 static void v_call_bump(struct vctx *v)
@@ -161,6 +167,10 @@ static void v_stats(struct vctx *v)
 	ctl_out_kvu(o, "avg_wait", (unsigned long long)(report_avg_wait_ms(&row) / 1000));
 	ctl_out_kvu(o, "avg_talk", (unsigned long long)(report_avg_talk_ms(&row) / 1000));
 	ctl_out_kvu(o, "service_level", row.handled ? row.answered_in_sl * 100u / row.handled : 100);
+	ctl_out_kvu(o, "callbacks_requested", row.cb_requested);
+	ctl_out_kvu(o, "callbacks_attempted", row.cb_attempted);
+	ctl_out_kvu(o, "callbacks_reached", row.cb_reached);
+	ctl_out_kvu(o, "callbacks_failed", row.cb_failed);
 	ctl_out_kvu(o, "window", window);
 	v_finish_rows(v);
 }

@@ -104,6 +104,6 @@ void v_member_row(struct vctx *v, eng_id m);
 
 /* The tables, each ending with an entry whose name is NULL. */
 extern const struct verb verbs_queue[], verbs_member[], verbs_agent[], verbs_call[], verbs_skill[],
-	verbs_report[], verbs_media[], verbs_gateway[], verbs_feature[];
+	verbs_report[], verbs_media[], verbs_gateway[], verbs_feature[], verbs_callback[];
 
 #endif

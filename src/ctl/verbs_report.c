@@ -278,6 +278,12 @@ static void vr_row_kv(struct vctx *v, const struct report_row *row)
 	ctl_out_kv(o, "occupancy", pct);
 	ctl_out_kvu(o, "logged_in", (unsigned long long)(row->logged_in_ms / 1000));
 	ctl_out_kvu(o, "away", (unsigned long long)(row->away_ms / 1000));
+	if (row->kind == REPORT_QUEUE) {
+		ctl_out_kvu(o, "callbacks_requested", row->cb_requested);
+		ctl_out_kvu(o, "callbacks_attempted", row->cb_attempted);
+		ctl_out_kvu(o, "callbacks_reached", row->cb_reached);
+		ctl_out_kvu(o, "callbacks_failed", row->cb_failed);
+	}
 }
 
 /* CSV: the reply's rows are the header line, then one CSV record per row. */

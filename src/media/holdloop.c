@@ -64,6 +64,8 @@ static int holdloop_item(struct holdloop *p, const char *s, size_t len, bool las
 		it->kind = HOLDLOOP_POSITION;
 	} else if (len == 4 && memcmp(s, "wait", 4) == 0) {
 		it->kind = HOLDLOOP_WAIT;
+	} else if (len == 8 && memcmp(s, "callback", 8) == 0) {
+		it->kind = HOLDLOOP_CALLBACK;
 	} else if (len > 6 && memcmp(s, "pause:", 6) == 0) {
 		it->kind = HOLDLOOP_PAUSE;
 		if (!holdloop_seconds(s + 6, len - 6, &it->pause_s))
@@ -77,7 +79,8 @@ static int holdloop_item(struct holdloop *p, const char *s, size_t len, bool las
 		it->file[len - 5] = '\0';
 	} else {
 		return holdloop_fail(err, errlen, s, len,
-		                     "expected position, wait, pause:SECONDS, file:NAME or repeat");
+		                     "expected position, wait, callback, pause:SECONDS, file:NAME or "
+		                     "repeat");
 	}
 	p->n++;
 	return 0;
@@ -189,6 +192,17 @@ size_t holdloop_expand(const struct holdloop_item *it, const char *lang,
 			n += holdloop_number(min, lang, out + n, max - n);
 			holdloop_clip(out, &n, max, lang, min == 1 ? "minute" : "minutes");
 		}
+		holdloop_gap(out, &n, max, HOLDLOOP_GAP_MS);
+		break;
+	case HOLDLOOP_CALLBACK:
+		if (!v->known || !v->callback_key)
+			break;
+		holdloop_clip(out, &n, max, lang, "callback-press");
+		if (v->callback_key == '*')
+			holdloop_clip(out, &n, max, lang, "star");
+		else
+			holdloop_num(out, &n, max, lang, (unsigned)(v->callback_key - '0'));
+		holdloop_clip(out, &n, max, lang, "callback-keep");
 		holdloop_gap(out, &n, max, HOLDLOOP_GAP_MS);
 		break;
 	case HOLDLOOP_PAUSE:

@@ -6,6 +6,8 @@
  *   wait            "your estimated wait time is" + less than a minute | about N minute(s)
  *   pause:SECONDS   silence, 1..600 s
  *   file:NAME       a .wav under media_dir ([A-Za-z0-9_./-], relative, no "..")
+ *   callback        "press K to be called back, you keep your place", only while
+ *                   the adapter says a callback may be offered (vars.callback_key)
  *   repeat          last item only: start over. Without it the program ends by
  *                   playing its last file item over and over (silence if none).
  *
@@ -23,7 +25,8 @@
 #define HOLDLOOP_MAX_STEPS 10    /* enough for the longest sentence ("wait") */
 #define HOLDLOOP_GAP_MS    200   /* silence after a spoken sentence */
 
-enum holdloop_kind { HOLDLOOP_POSITION, HOLDLOOP_WAIT, HOLDLOOP_PAUSE, HOLDLOOP_FILE };
+enum holdloop_kind { HOLDLOOP_POSITION, HOLDLOOP_WAIT, HOLDLOOP_PAUSE, HOLDLOOP_FILE,
+                     HOLDLOOP_CALLBACK };
 
 struct holdloop_item {
 	enum holdloop_kind kind;
@@ -42,6 +45,7 @@ struct holdloop_vars {
 	bool known;
 	unsigned position;
 	unsigned wait_s;
+	char callback_key;          /* the key offering a callback now, or 0: say nothing */
 };
 
 /* One thing to play: a clip by name, or silence when name is empty. */

@@ -292,8 +292,15 @@ int media_bridge_hold(media_t *m, media_leg caller, bool on, const char *spec, c
 
 int media_leg_announce(media_t *m, media_leg leg, unsigned position, unsigned wait_s)
 {
+	return media_leg_announce_callback(m, leg, position, wait_s, 0);
+}
+
+int media_leg_announce_callback(media_t *m, media_leg leg, unsigned position, unsigned wait_s,
+                                char callback_key)
+{
 	struct cmd c = { .kind = CMD_ANNOUNCE, .id = leg };
-	c.u.vars = (struct holdloop_vars){ .known = true, .position = position, .wait_s = wait_s };
+	c.u.vars = (struct holdloop_vars){ .known = true, .position = position, .wait_s = wait_s,
+	                                   .callback_key = callback_key };
 	return media_push(m, &c);
 }
 

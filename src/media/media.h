@@ -80,6 +80,9 @@ int media_leg_allow(media_t *m, media_leg leg, const char *ip);
 int media_leg_hold(media_t *m, media_leg leg, const char *spec, const char *lang);
 /* Values announced by the hold program's `position` and `wait` items. */
 int media_leg_announce(media_t *m, media_leg leg, unsigned position, unsigned wait_s);
+/* The same, and the key the `callback` item offers now (0: it says nothing). */
+int media_leg_announce_callback(media_t *m, media_leg leg, unsigned position, unsigned wait_s,
+                                char callback_key);
 /* Play one file (relative to media_dir, e.g. "en/ok.wav") then silence;
  * raises MEV_PLAYED when done (at once, with a warning, if there is no such
  * file). */

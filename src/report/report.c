@@ -271,7 +271,8 @@ static bool rp_event(const char *name, enum eng_event *out)
 		EV_CALL_ENTER, EV_CALL_REFUSED, EV_CALL_OFFER, EV_CALL_MISS, EV_CALL_ANSWER,
 		EV_CALL_ABANDON, EV_CALL_TIMEOUT, EV_CALL_END, EV_AGENT_LOGIN, EV_AGENT_LOGOUT,
 		EV_AGENT_READY, EV_AGENT_AWAY, EV_AGENT_PAUSE, EV_AGENT_RESUME, EV_RECOVERY_START,
-		EV_RECOVERY_END, EV_CALL_ESCALATE, EV_CALL_TRANSFER,
+		EV_RECOVERY_END, EV_CALL_ESCALATE, EV_CALL_TRANSFER, EV_CALLBACK_REQUEST,
+		EV_CALLBACK_ATTEMPT, EV_CALLBACK_REACHED, EV_CALLBACK_FAILED,
 	};
 	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
 		if (strcmp(engine_event_name(known[i]), name) == 0) {
@@ -360,6 +361,18 @@ void report_count_call(struct report_row *qrow, struct report_zero_out *zero,
 		break;
 	case EV_CALL_END:
 		rp_talk(qrow, e->value);
+		break;
+	case EV_CALLBACK_REQUEST:
+		qrow->cb_requested++;
+		break;
+	case EV_CALLBACK_ATTEMPT:
+		qrow->cb_attempted++;
+		break;
+	case EV_CALLBACK_REACHED:
+		qrow->cb_reached++;
+		break;
+	case EV_CALLBACK_FAILED:
+		qrow->cb_failed++;
 		break;
 	default:
 		break;
@@ -632,7 +645,8 @@ int report_calls(struct report_db *r, int64_t from_ms, int64_t to_ms, report_cal
 	/* A coarse filter; report_count_call decides what each event counts. */
 	static const char sql[] =
 		"SELECT t_ms, run, event, queue, value, reason, call FROM journal "
-		"WHERE t_ms >= ?1 AND t_ms < ?2 AND event LIKE 'call.%' ORDER BY t_ms, id";
+		"WHERE t_ms >= ?1 AND t_ms < ?2 AND (event LIKE 'call.%' OR event LIKE 'callback.%') "
+		"ORDER BY t_ms, id";
 	sqlite3_stmt *st;
 	int rc = rp_prepare(r, sql, &st);
 	if (rc != REPORT_OK)

@@ -82,6 +82,12 @@ struct report_row {
 	int64_t busy_ms, logged_in_ms, away_ms;
 	int64_t sl_ms;              /* in: service-level threshold, 0 = none */
 	unsigned answered_in_sl;    /* handled calls whose wait was at most sl_ms */
+	/* Queue rows: callbacks requested (callback.request), attempted (each
+	 * dial of the customer after an agent answered: callback.attempt),
+	 * reached (the customer answered: callback.reached) and failed (given
+	 * up: retries used up, outside the hours with callback_outside=drop, or
+	 * cancelled by a manager: callback.failed). */
+	unsigned cb_requested, cb_attempted, cb_reached, cb_failed;
 };
 
 /* Opens `path` read-only; the budget starts now. 0 or REPORT_FAILED. */

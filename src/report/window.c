@@ -24,6 +24,7 @@ struct window_bucket {
 	unsigned offered, handled, missed, abandoned;
 	unsigned waits, talks, answered_in_sl;
 	int64_t wait_sum_ms, max_wait_ms, talk_sum_ms;
+	unsigned cb_requested, cb_attempted, cb_reached, cb_failed;
 };
 
 struct window {
@@ -93,6 +94,10 @@ static void window_bucket_add(struct window_bucket *b, const struct report_row *
 	b->answered_in_sl += d->answered_in_sl;
 	b->wait_sum_ms += d->wait_sum_ms;
 	b->talk_sum_ms += d->talk_sum_ms;
+	b->cb_requested += d->cb_requested;
+	b->cb_attempted += d->cb_attempted;
+	b->cb_reached += d->cb_reached;
+	b->cb_failed += d->cb_failed;
 	if (d->max_wait_ms > b->max_wait_ms)
 		b->max_wait_ms = d->max_wait_ms;
 }
@@ -108,6 +113,10 @@ static void window_row_add(struct report_row *row, const struct window_bucket *b
 	row->answered_in_sl += b->answered_in_sl;
 	row->wait_sum_ms += b->wait_sum_ms;
 	row->talk_sum_ms += b->talk_sum_ms;
+	row->cb_requested += b->cb_requested;
+	row->cb_attempted += b->cb_attempted;
+	row->cb_reached += b->cb_reached;
+	row->cb_failed += b->cb_failed;
 	if (b->max_wait_ms > row->max_wait_ms)
 		row->max_wait_ms = b->max_wait_ms;
 }

@@ -366,6 +366,10 @@ static bool dialog_outgoing(const struct dialog *l)
 
 void dialog_hangup(struct dialog *l)
 {
+	if (l->kind == DLG_CALLBACK) {
+		callback_release(l);   /* no dialog to end: its legs end, it goes */
+		return;
+	}
 	if (l->closing)
 		return;
 	l->closing = true;
@@ -411,6 +415,7 @@ void dialog_terminated(struct dialog *l)
 	struct sipua *s = l->sip;
 	l->closing = true; /* the dialog is over: nothing more may be sent on it */
 	dialog_report(l);
+	callback_gone(l);
 	transfer_gone(l);
 	refer_gone(l);
 	if (l->kind == DLG_AGENT)
@@ -591,6 +596,8 @@ void dialog_free(struct dialog *l)
 	struct sipua *s = l->sip;
 	if (l->ring_timer)
 		su_timer_destroy(l->ring_timer);
+	if (l->cb_timer)
+		su_timer_destroy(l->cb_timer);
 	if (l->mleg) {
 		idmap_del(&s->mlegs, l->mleg);
 		media_leg_free(s->env.media, l->mleg);
@@ -648,7 +655,7 @@ void sipua_offer(sipua_t *s, const struct eng_action *a)
 {
 	const struct sip_env *env = &s->env;
 	eng_ms now = clock_mono_ms();
-	struct dialog *caller = idmap_get(&s->calls, a->call);
+	struct dialog *caller = callback_leg(s, a->call);
 	struct eng_member_view mv;
 	struct reg_binding b[1];
 	if (!caller || !engine_member_view(env->engine, now, a->member, &mv)) {
@@ -705,6 +712,12 @@ void sipua_bridge(sipua_t *s, const struct eng_action *a)
 		log_error("sip", "bridge for call %u: leg missing", a->call);
 		return;
 	}
+	if (caller->kind == DLG_CALLBACK) {
+		callback_bridge(caller, agent);
+		return;
+	}
+	caller->say[0] = 0;      /* a callback question the agent's answer cut short */
+	caller->cb = CB_NONE;
 	media_bridge(s->env.media, caller->mleg, agent->mleg);
 	log_info("sip", "call %u: bridged", a->call);
 	s->env.record_call(s->env.ctx, a->call, a->queue, a->member, caller->mleg, agent->mleg);
@@ -715,6 +728,8 @@ bool sipua_call_media(sipua_t *s, eng_id call, media_leg *caller, media_leg *age
 	struct dialog *c = idmap_get(&s->calls, call);
 	if (!c || !c->agent || !c->agent->answered || c->agent->closing)
 		return false;
+	if (c->kind == DLG_CALLBACK && !(c = c->peer))
+		return false;   /* a callback: its customer's leg, once dialed */
 	*caller = c->mleg;
 	*agent = c->agent->mleg;
 	return true;
@@ -767,7 +782,9 @@ void sipua_release(sipua_t *s, const struct eng_action *a)
 		dialog_hangup(agent);
 	}
 	caller->reported = true;
-	if (a->release == REL_TRANSFER)
+	if (caller->kind == DLG_CALLBACK)
+		callback_release(caller);
+	else if (a->release == REL_TRANSFER)
 		transfer_start(caller, a->dest);
 	else
 		dialog_hangup(caller);
@@ -782,6 +799,8 @@ void dialog_digit(struct dialog *l, char digit)
 		media_spy_mode(env->media, l->mleg, l->spy_mode);
 		return;
 	}
+	if (callback_digit(l, digit))
+		return;
 	if (l->kind == DLG_CALLER && !l->reported && l->call) {
 		engine_call_digit(env->engine, clock_mono_ms(), l->call, digit);
 		ua_engine_done(env);
@@ -799,6 +818,8 @@ void sipua_media_event(sipua_t *s, const struct media_event *ev)
 	}
 	switch (ev->kind) {
 	case MEV_PLAYED:
+		if (callback_played(l))
+			break;
 		if (l->kind == DLG_FEATURE && !l->spying)
 			dialog_hangup(l);
 		else if (l->kind == DLG_CALLER && l->voicemail[0] &&

@@ -171,7 +171,7 @@ static void transfer_drop_out(struct dialog *caller, struct dialog *o)
 void transfer_response(struct dialog *o, int status, const sip_t *sip)
 {
 	struct dialog *caller = o->caller;
-	if (status < 200)
+	if (callback_response(o, status, sip) || status < 200)
 		return;
 	if (status >= 300) {
 		if (caller) {

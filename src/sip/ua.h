@@ -28,7 +28,14 @@ enum dialog_kind {
 	DLG_FEATURE,    /* a member dialing a feature code */
 	DLG_OUTBOUND,   /* a leg placed for a transferred caller (member, group, uri) */
 	DLG_SPY,        /* a supervisor's phone rung by the `spy` verb */
+	DLG_CALLBACK,   /* stands for a callback's caller, who hung up (callback.c): no
+	                   SIP dialog, no media; `peer` is the customer leg once dialed */
 };
+
+#define DLG_SAY_MAX 160
+
+/* A caller choosing a callback (callback.c). */
+enum dialog_cb { CB_NONE, CB_NUMBER };
 
 #define DLG_FORK_MAX 16
 
@@ -91,6 +98,14 @@ struct dialog {
 	struct sdes srtp_local;
 	bool offered;            /* our INVITE in progress carries an offer: its 2xx answers */
 	bool offer_in_200;       /* our 200 to an offerless re-INVITE offered: the ACK answers */
+	/* Callbacks (callback.c): clips to say one after another ("callback-at 5 5 5"),
+	 * the caller's choice and keyed number, and what follows the last clip. */
+	char say[DLG_SAY_MAX];
+	size_t say_pos;
+	enum dialog_cb cb;
+	char cb_digits[ENG_NUMBER_MAX];
+	bool say_bye, say_resume;
+	su_timer_t *cb_timer;       /* the caller's choice: no key for a while ends it */
 	bool answered;           /* 2xx sent (caller, feature) or received (agent) */
 	bool closing;            /* we sent BYE, CANCEL or a final error */
 	bool reported;           /* the engine knows this leg is over (or never knew it) */
@@ -206,6 +221,23 @@ bool secure_invite_ok(struct sipua *s, nua_handle_t *nh, const sip_t *sip, const
                       const struct sdpneg *r);
 /* Whether offers to login must use TLS and SRTP. */
 bool secure_member(struct sipua *s, const char *login);
+/* callback.c */
+/* A caller's key while waiting: the queue's callback key starts the choice,
+ * then the number up to '#'. True if the digit was the callback's. */
+bool callback_digit(struct dialog *l, char digit);
+/* MEV_PLAYED on l: its next clip; true if l was saying something. */
+bool callback_played(struct dialog *l);
+/* The leg standing for callback `call` (kept in sipua.calls), made on first
+ * use; NULL if the call is no callback. */
+struct dialog *callback_leg(struct sipua *s, eng_id call);
+/* The agent answered callback cb: tell the agent, dial the customer. */
+void callback_bridge(struct dialog *cb, struct dialog *agent);
+/* A response to the customer leg of a callback; false if o is no such leg. */
+bool callback_response(struct dialog *o, int status, const sip_t *sip);
+/* A leg ends: the customer's or the agent's of a callback; false if neither. */
+void callback_gone(struct dialog *l);
+/* The callback left the engine (ACT_RELEASE): its legs end, cb is freed. */
+void callback_release(struct dialog *cb);
 
 /* internal.c */
 /* An authenticated member's phone dialed another member's login: answered,

@@ -334,6 +334,37 @@ static void ql_agent(struct ql_line *l, queuelog_t *q, const struct eng_action *
 	}
 }
 
+/* Callbacks have no Asterisk verb: CALLBACK* lines of our own. */
+static void ql_callback(struct ql_line *l, const struct ql_call *c, const struct eng_action *ev)
+{
+	char v[24], wait[24];
+	snprintf(v, sizeof v, "%lld", (long long)ev->value);
+	switch (ev->event) {
+	case EV_CALLBACK_REQUEST:
+		ql_secs(wait, sizeof wait, ev->at - c->entered);
+		ql_emit(l, "CALLBACKREQUEST", (const char *const[]){ ev->reason, v, wait }, 3);
+		break;
+	case EV_CALLBACK_ATTEMPT:
+		ql_emit(l, "CALLBACKATTEMPT", (const char *const[]){ v }, 1);
+		break;
+	case EV_CALLBACK_RETRY:
+		ql_secs(wait, sizeof wait, ev->value);
+		ql_emit(l, "CALLBACKRETRY", (const char *const[]){ ev->reason, wait }, 2);
+		break;
+	case EV_CALLBACK_REACHED:
+		ql_emit(l, "CALLBACKREACHED", (const char *const[]){ v }, 1);
+		break;
+	case EV_CALLBACK_FAILED:
+		ql_emit(l, "CALLBACKFAILED", (const char *const[]){ ev->reason, v }, 2);
+		break;
+	case EV_CALLBACK_MOVE:
+		ql_emit(l, "CALLBACKMOVE", (const char *const[]){ v }, 1);
+		break;
+	default:
+		break;
+	}
+}
+
 static void ql_call_event(struct ql_line *l, const engine_t *e, struct ql_call *c,
                           const struct eng_action *ev)
 {
@@ -376,6 +407,7 @@ static void ql_call_event(struct ql_line *l, const engine_t *e, struct ql_call *
 		ql_transfer(l, c, ev);
 		break;
 	default:
+		ql_callback(l, c, ev);
 		break;
 	}
 }

@@ -62,11 +62,15 @@ enum store_stmt {
 #define Q_COLS "number, strategy, call_limit, timeout, connect_timeout, recovery, " \
 	"recovery_extend, recovery_multi, timeout_if_empty, force_away, record, show_agents, " \
 	"paused, escalation_queue, escalation_dest, zero_out, hold, lang, wait_estimate, " \
-	"service_level, retry_rejected, retry_timeout, retry_unreachable, dids, priority_step"
+	"service_level, retry_rejected, retry_timeout, retry_unreachable, dids, priority_step, " \
+	"callback_gateway, callback_key, callback_wait, callback_retries, callback_retry_delay, " \
+	"callback_hours, callback_outside"
 #define Q_VALS ":number, :strategy, :call_limit, :timeout, :connect_timeout, :recovery, " \
 	":recovery_extend, :recovery_multi, :timeout_if_empty, :force_away, :record, :show_agents, " \
 	":paused, :escalation_queue, :escalation_dest, :zero_out, :hold, :lang, :wait_estimate, " \
-	":service_level, :retry_rejected, :retry_timeout, :retry_unreachable, :dids, :priority_step"
+	":service_level, :retry_rejected, :retry_timeout, :retry_unreachable, :dids, :priority_step, " \
+	":callback_gateway, :callback_key, :callback_wait, :callback_retries, :callback_retry_delay, " \
+	":callback_hours, :callback_outside"
 #define MEMBER_ID "(SELECT id FROM members WHERE login = :login)"
 #define QUEUE_ID "(SELECT id FROM queues WHERE name = :queue)"
 #define SKILL_ID "(SELECT id FROM skills WHERE name = :skill)"
@@ -485,6 +489,12 @@ static void store_col_setting(sqlite3_stmt *st, int i, struct eng_queue_conf *c,
 		log_warn("store", "queue %s: %s, using the default", c->name, err);
 }
 
+/* The callback settings, columns in this order after priority_step. */
+static const char *const store_callback_keys[] = {
+	"callback_gateway", "callback_key", "callback_wait", "callback_retries",
+	"callback_retry_delay", "callback_hours", "callback_outside", NULL,
+};
+
 static void store_row_queue(sqlite3_stmt *st, struct eng_queue_conf *c)
 {
 	qconf_defaults(c);
@@ -516,6 +526,8 @@ static void store_row_queue(sqlite3_stmt *st, struct eng_queue_conf *c)
 	store_col_setting(st, 23, c, "retry_unreachable");
 	col_text(st, 24, c->dids, sizeof c->dids);
 	col_uint(st, 25, &c->priority_step_s);
+	for (int i = 0; store_callback_keys[i]; i++)
+		store_col_setting(st, 26 + i, c, store_callback_keys[i]);
 }
 
 static int store_load_queues(store_t *s, engine_t *e, eng_ms now)
@@ -758,9 +770,13 @@ enum store_err store_queue_put(store_t *s, const struct eng_queue_conf *c, bool 
 	sqlite3_stmt *st = store_stmt(s, create ? ST_QUEUE_INSERT : ST_QUEUE_UPDATE);
 	if (!st)
 		return STORE_FAILED;
-	char estimate[32];
+	char estimate[32], cb[7][ENG_NAME_MAX + 1], param[40];
 	store_bind_queue(st, c);
 	store_bind_setting(st, ":wait_estimate", c, "wait_estimate", estimate, sizeof estimate);
+	for (int i = 0; store_callback_keys[i]; i++) {
+		snprintf(param, sizeof param, ":%s", store_callback_keys[i]);
+		store_bind_setting(st, param, c, store_callback_keys[i], cb[i], sizeof cb[i]);
+	}
 	return store_change(s, st);
 }
 
@@ -1360,4 +1376,64 @@ size_t store_gateways(store_t *s, struct store_gateway *out, size_t max)
 	}
 	sqlite3_finalize(st);
 	return n;
+}
+
+/* ---- pending callbacks ---- */
+
+enum store_err store_callbacks_put(store_t *s, const char *queue, const struct store_callback *cb,
+                                   size_t n)
+{
+	sqlite3_stmt *del = store_prepare(s, "DELETE FROM callbacks WHERE queue_id = " QUEUE_ID);
+	sqlite3_stmt *ins = store_prepare(s, "INSERT INTO callbacks (queue_id, position, number, "
+	                                     "caller_number, caller_name, callee_number, "
+	                                     "entered_unix_ms, attempts) SELECT id, :position, "
+	                                     ":number, :caller_number, :caller_name, :callee_number, "
+	                                     ":entered, :attempts FROM queues WHERE name = :queue");
+	enum store_err r = del && ins ? store_begin(s) : STORE_FAILED;
+	if (r == STORE_OK) {
+		bind_text(del, ":queue", queue);
+		r = store_change(s, del);
+		r = r == STORE_NOTFOUND ? STORE_OK : r;   /* none kept before */
+	}
+	for (size_t i = 0; r == STORE_OK && i < n; i++) {
+		sqlite3_reset(ins);
+		bind_text(ins, ":queue", queue);
+		bind_int(ins, ":position", (int64_t)i + 1);
+		bind_text(ins, ":number", cb[i].number);
+		bind_text(ins, ":caller_number", cb[i].caller_number);
+		bind_text(ins, ":caller_name", cb[i].caller_name);
+		bind_text(ins, ":callee_number", cb[i].callee_number);
+		bind_int(ins, ":entered", cb[i].entered_unix_ms);
+		bind_int(ins, ":attempts", cb[i].attempts);
+		r = store_change(s, ins);
+	}
+	if (del && ins)
+		r = store_end(s, r);
+	sqlite3_finalize(del);
+	sqlite3_finalize(ins);
+	return r;
+}
+
+int store_callbacks_load(store_t *s, engine_t *e, eng_ms now, int64_t now_unix_ms)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT q.name, c.number, c.caller_number, "
+	                                    "c.caller_name, c.callee_number, c.entered_unix_ms, "
+	                                    "c.attempts FROM callbacks c JOIN queues q "
+	                                    "ON q.id = c.queue_id ORDER BY q.id, c.position");
+	int rc, n = 0;
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *col[5];
+		for (int i = 0; i < 5; i++)
+			col[i] = (const char *)sqlite3_column_text(st, i);
+		struct eng_call_info ci = { col[2], col[3], col[4], "" };
+		eng_ms entered = now - (now_unix_ms - sqlite3_column_int64(st, 5));
+		if (engine_callback_restore(e, now, engine_queue_find(e, col[0]), &ci, col[1], entered,
+		                            (unsigned)sqlite3_column_int(st, 6)))
+			n++;
+		else
+			log_warn("store", "callback to %s in %s not restored", col[1], col[0]);
+	}
+	return store_finish(s, st, rc) == 0 ? n : -1;
 }

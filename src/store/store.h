@@ -204,6 +204,26 @@ uint64_t store_journal_dropped(const store_t *s);
  * idle, checked hourly; 0 keeps everything. */
 void store_journal_retention(store_t *s, unsigned days);
 
+/* Pending callbacks (engine.h), kept so a restart keeps them in their
+ * places. The app rewrites a queue's list whenever one changes. */
+struct store_callback {
+	char number[ENG_NUMBER_MAX];
+	char caller_number[ENG_NUMBER_MAX];
+	char caller_name[ENG_NAME_MAX];
+	char callee_number[ENG_NUMBER_MAX];
+	int64_t entered_unix_ms;    /* the caller's first entry */
+	unsigned attempts;
+};
+/* Replaces queue's pending callbacks with cb[0..n), in line order;
+ * STORE_NOTFOUND (nothing changed) for an unknown queue with n > 0. */
+enum store_err store_callbacks_put(store_t *s, const char *queue, const struct store_callback *cb,
+                                   size_t n);
+/* Puts them back into the engine (engine_callback_restore) in that order,
+ * with their entry times mapped from wall-clock now_unix_ms to monotonic
+ * now. After store_load, once the SIP side can place offers: the engine may
+ * offer them at once. How many were restored, or -1. */
+int store_callbacks_load(store_t *s, engine_t *e, eng_ms now, int64_t now_unix_ms);
+
 const char *store_errmsg(store_t *s);
 
 #endif

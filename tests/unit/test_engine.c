@@ -2553,6 +2553,239 @@ static void test_agent_transfer(void **state)
 	assert_int_equal(qstats(q).waiting, 0);
 }
 
+/* ---- callbacks ---- */
+
+static void set_callbacks(struct eng_queue_conf *c, unsigned retries)
+{
+	snprintf(c->callback_gateway, sizeof(c->callback_gateway), "prov");
+	c->callback_retries = retries;
+	c->callback_retry_delay_s = 60;
+}
+
+/* Three callers wait; the middle one takes a callback and hangs up. It keeps
+ * its place: counted in positions and `waiting`, offered second by the same
+ * strategy, and answered only when the customer is reached. */
+static void test_callback_keeps_place(void **state)
+{
+	eng_id q = queue("cb", STRAT_ROUND_ROBIN), m, a, b, c;
+	(void)state;
+	set_conf(q, set_callbacks, 2);
+	m = agent("1001", q);
+	assert_true(engine_agent_away(e, now, m, "lunch"));
+	drain();
+	a = enter_from(q, "+15550001");
+	now += 1000;
+	b = enter_from(q, "+15550002");
+	now += 1000;
+	c = enter_from(q, "+15550003");
+	now += 1000;
+	assert_true(engine_call_callback(e, now, b, "5550002"));
+	drain();
+	assert_int_equal(find_event(EV_CALLBACK_REQUEST)->value, 2);
+	assert_string_equal(find_event(EV_CALLBACK_REQUEST)->reason, "5550002");
+	assert_true(engine_call_hangup(e, now, b));     /* the caller's leg ends: no abandon */
+	drain();
+	assert_int_equal(count_event(EV_CALL_ABANDON), 0);
+	assert_int_equal(count_kind(ACT_RELEASE), 0);
+	assert_int_equal(cview(b).position, 2);
+	assert_true(cview(b).callback);
+	assert_int_equal(cview(c).position, 3);
+	assert_int_equal(qstats(q).waiting, 3);
+	assert_false(engine_callback_offerable(e, now, b));
+	assert_false(engine_call_drop(e, now, b));      /* call.hangup is not for callbacks */
+
+	assert_true(engine_agent_ready(e, now, m));
+	drain();
+	assert_int_equal(the_offer()->call, a);
+	answer();
+	assert_true(engine_talk_end(e, now, a));
+	drain();
+	assert_int_equal(the_offer()->call, b);         /* served second */
+	answer();
+	assert_int_equal(count_kind(ACT_BRIDGE), 1);
+	assert_int_equal(find_event(EV_CALLBACK_ATTEMPT)->value, 1);
+	assert_int_equal(count_event(EV_CALL_ANSWER), 0);
+	assert_true(cview(b).dialing);
+	assert_int_equal(qstats(q).waiting, 2);
+	assert_int_equal(qstats(q).busy, 1);
+	now += 5000;
+	assert_true(engine_callback_reached(e, now, b));
+	drain();
+	assert_true(event_index(EV_CALL_ANSWER) < event_index(EV_CALLBACK_REACHED));
+	assert_int_equal(find_event(EV_CALL_ANSWER)->value, now - (1000000 + 1000));
+	assert_int_equal(qstats(q).handled, 2);
+	assert_true(engine_talk_end(e, now, b));
+	drain();
+	assert_int_equal(the_offer()->call, c);
+}
+
+/* The offer of callback `call` (the single ACT_OFFER of the last drain), answered. */
+static eng_id answer_callback(eng_id call)
+{
+	assert_int_equal(the_offer()->call, call);
+	return answer();
+}
+
+/* A busy customer: the agent is free at once, the callback waits its retry
+ * delay at its place, and after the retries it is given up. */
+static void test_callback_retries_spaced(void **state)
+{
+	eng_id q = queue("cb", STRAT_ROUND_ROBIN), m, b;
+	(void)state;
+	set_conf(q, set_callbacks, 1);
+	m = agent("1001", q);
+	assert_true(engine_agent_away(e, now, m, "x"));
+	b = enter_from(q, "+15550002");
+	assert_true(engine_call_callback(e, now, b, "5550002"));
+	assert_true(engine_agent_ready(e, now, m));
+	drain();
+	answer_callback(b);
+	assert_true(engine_callback_failed(e, now, b, "busy"));
+	drain();
+	assert_int_equal(find_event(EV_CALLBACK_RETRY)->value, 60000);
+	assert_string_equal(find_event(EV_CALLBACK_RETRY)->reason, "busy");
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_int_equal(mview(m).activity, ACTV_IDLE);
+	assert_true(cview(b).held);
+	assert_int_equal(cview(b).position, 1);
+	assert_int_equal(qstats(q).waiting, 1);
+	assert_int_equal(engine_next_deadline(e), now + 60000);
+	tick_to(now + 59999);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	tick_to(now + 1);
+	answer_callback(b);
+	assert_int_equal(find_event(EV_CALLBACK_ATTEMPT)->value, 2);
+	assert_true(engine_callback_failed(e, now, b, "noanswer"));
+	drain();
+	assert_int_equal(find_event(EV_CALLBACK_FAILED)->value, 2);
+	assert_string_equal(find_event(EV_CALLBACK_FAILED)->reason, "noanswer");
+	assert_int_equal(find_kind(ACT_RELEASE)->release, REL_HANGUP);
+	assert_false(engine_call_view(e, now, b, &(struct eng_call_view){ 0 }));
+	assert_int_equal(qstats(q).waiting, 0);
+}
+
+static void set_hours(struct eng_queue_conf *c, unsigned drop)
+{
+	c->callback_open_min = 8 * 60;
+	c->callback_close_min = 18 * 60;
+	c->callback_drop = drop;
+}
+
+/* The hours, with the engine's clock: now is 20:00 local. Kept: held until
+ * 08:00, then offered. Dropped: given up with a record. */
+static void test_callback_hours(void **state)
+{
+	eng_id q = queue("cb", STRAT_ROUND_ROBIN), m, b, d;
+	eng_ms eight = now + 12LL * 3600 * 1000;
+	(void)state;
+	engine_set_day_origin(e, now - 20LL * 3600 * 1000);
+	set_conf(q, set_callbacks, 2);
+	set_conf(q, set_hours, 0);
+	m = agent("1001", q);
+	assert_true(engine_agent_away(e, now, m, "x"));
+	b = enter_from(q, "+15550002");
+	d = enter_from(q, "+15550004");
+	assert_true(engine_call_callback(e, now, b, "5550002"));
+	assert_true(engine_agent_ready(e, now, m));
+	drain();
+	assert_int_equal(the_offer()->call, d);         /* the live caller behind it */
+	assert_true(cview(b).held);
+	assert_int_equal(cview(b).position, 1);
+	assert_true(engine_offer_failed(e, now, the_offer()->offer, "local"));
+	assert_true(engine_call_hangup(e, now, d));
+	drain();
+	tick_to(now + ENG_RETRY_LOCAL_MS);              /* the agent's rest after "local" */
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_int_equal(engine_next_deadline(e), eight);
+	tick_to(eight - 1);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	tick_to(eight);
+	assert_int_equal(the_offer()->call, b);
+
+	/* With callback_drop, a turn outside the hours gives the callback up, and
+	 * none is offered to a caller while they are closed. */
+	answer_callback(b);
+	assert_true(engine_callback_reached(e, now, b));
+	assert_true(engine_talk_end(e, now, b));
+	drain();
+	set_conf(q, set_hours, 1);
+	now = eight + 11LL * 3600 * 1000;               /* 19:00 */
+	assert_true(engine_agent_away(e, now, m, "x"));
+	b = enter_from(q, "+15550002");
+	assert_false(engine_callback_offerable(e, now, b));
+	assert_true(engine_call_callback(e, now, b, "5550002"));
+	assert_true(engine_agent_ready(e, now, m));
+	drain();
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_string_equal(find_event(EV_CALLBACK_FAILED)->reason, "window");
+	assert_int_equal(find_kind(ACT_RELEASE)->call, b);
+}
+
+/* Never two callbacks for one number in one queue; managers move, place now
+ * and cancel. */
+static void test_callback_manage(void **state)
+{
+	eng_id q = queue("cb", STRAT_ROUND_ROBIN), m, a, b, c;
+	(void)state;
+	set_conf(q, set_callbacks, 2);
+	m = agent("1001", q);
+	assert_true(engine_agent_away(e, now, m, "x"));
+	drain();
+	a = enter_from(q, "+15550001");
+	b = enter_from(q, "+15550002");
+	c = enter_from(q, "+15550003");
+	assert_false(engine_call_callback(e, now, a, ""));
+	assert_true(engine_call_callback(e, now, b, "5550009"));
+	assert_false(engine_call_callback(e, now, c, "5550009"));
+	assert_true(engine_call_callback(e, now, c, "5550003"));
+	drain();
+	assert_false(engine_callback_move(e, now, a, 1));   /* a live caller */
+	assert_true(engine_callback_move(e, now, c, 1));
+	drain();
+	assert_int_equal(find_event(EV_CALLBACK_MOVE)->value, 1);
+	assert_int_equal(cview(c).position, 1);
+	assert_int_equal(cview(a).position, 2);
+	assert_int_equal(cview(b).position, 3);
+	assert_true(engine_callback_move(e, now, c, 9));
+	assert_int_equal(cview(c).position, 3);
+	assert_true(engine_callback_now(e, now, b));
+	assert_true(engine_callback_cancel(e, now, c));
+	drain();
+	assert_string_equal(find_event(EV_CALLBACK_FAILED)->reason, "cancelled");
+	assert_int_equal(find_kind(ACT_RELEASE)->call, c);
+	assert_int_equal(cview(b).position, 1);
+	assert_true(engine_agent_ready(e, now, m));
+	drain();
+	assert_int_equal(the_offer()->call, b);
+	/* Cancelled while ringing: the offer is withdrawn, no miss. */
+	assert_true(engine_callback_cancel(e, now, b));
+	drain();
+	assert_int_equal(count_kind(ACT_CANCEL_OFFER), 1);
+	assert_int_equal(count_event(EV_CALL_MISS), 0);
+	assert_int_equal(the_offer()->call, a);
+}
+
+/* After a restart: restored in order with their entry times and attempts,
+ * without events; the same number is still refused. */
+static void test_callback_restore(void **state)
+{
+	eng_id q = queue("cb", STRAT_ROUND_ROBIN), b, c;
+	struct eng_call_info ci = { "+15550002", "Caller", "6000", "" };
+	(void)state;
+	set_conf(q, set_callbacks, 2);
+	b = engine_callback_restore(e, now, q, &ci, "5550002", now - 600000, 1);
+	c = engine_callback_restore(e, now, q, &ci, "5550003", now - 300000, 0);
+	assert_int_equal(engine_callback_restore(e, now, q, &ci, "5550002", now, 0), 0);
+	assert_int_equal(drain(), 0);
+	assert_int_equal(cview(b).position, 1);
+	assert_int_equal(cview(b).wait_ms, 600000);
+	assert_int_equal(cview(b).attempts, 1);
+	assert_int_equal(cview(c).position, 2);
+	assert_int_equal(qstats(q).waiting, 2);
+	agent("1001", q);   /* drains the offer made at login */
+	assert_int_equal(cview(b).member, engine_member_find(e, "1001"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2626,6 +2859,11 @@ int main(void)
 		T(test_wait_estimators_backlog),
 		T(test_soak_one_release_per_call),
 		T(test_agent_transfer),
+		T(test_callback_keeps_place),
+		T(test_callback_retries_spaced),
+		T(test_callback_hours),
+		T(test_callback_manage),
+		T(test_callback_restore),
 #undef T
 	};
 

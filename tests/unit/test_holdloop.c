@@ -175,11 +175,14 @@ static void test_numbers(void **state)
 	}
 }
 
+static char callback_key;
+
 static void expand(const char *spec, bool known, unsigned pos, unsigned wait, const char *want)
 {
 	char err[128], got[512];
 	struct holdloop_step s[HOLDLOOP_MAX_STEPS];
-	struct holdloop_vars v = { .known = known, .position = pos, .wait_s = wait };
+	struct holdloop_vars v = { .known = known, .position = pos, .wait_s = wait,
+	                           .callback_key = callback_key };
 	assert_int_equal(holdloop_parse(spec, &prog, err, sizeof err), 0);
 	names(s, holdloop_expand(&prog.item[0], "en", &v, s, HOLDLOOP_MAX_STEPS), got, sizeof got);
 	if (strcmp(got, want) != 0)
@@ -201,6 +204,14 @@ static void test_expand(void **state)
 	       "en/wait-is.wav en/about.wav en/9.wav en/hundred.wav en/90.wav en/9.wav en/minutes.wav <200ms>");
 	expand("pause:3", false, 0, 0, "<3000ms>");
 	expand("file:music.wav", false, 0, 0, "music.wav");
+	/* The callback offer is heard only while the adapter passes a key. */
+	expand("callback", true, 1, 600, "");
+	callback_key = '1';
+	expand("callback", true, 1, 600, "en/callback-press.wav en/1.wav en/callback-keep.wav <200ms>");
+	expand("callback", false, 1, 600, "");
+	callback_key = '*';
+	expand("callback", true, 1, 600, "en/callback-press.wav en/star.wav en/callback-keep.wav <200ms>");
+	callback_key = 0;
 }
 
 int main(void)

@@ -329,13 +329,43 @@ static void test_keys_roundtrip(void **state)
 	ok(&c, "zero_out", "voicemail:1001", "voicemail:1001");
 	ok(&c, "call_limit", "3", "3");
 	ok(&c, "retry_unreachable", "60", "60");
+	ok(&c, "callback_gateway", "prov", "prov");
+	ok(&c, "callback_hours", "22:00-06:30", "22:00-06:30");
+	ok(&c, "callback_outside", "drop", "drop");
+	ok(&c, "callback_key", "*", "*");
 	for (; keys[n]; n++) {
 		assert_int_equal(qconf_get(&c, keys[n], buf, sizeof(buf)), 0);
 		if (qconf_set(&d, keys[n], buf, err, sizeof(err)) != 0 && strcmp(keys[n], "number") != 0)
 			fail_msg("%s=%s does not round-trip: %s", keys[n], buf, err);
 	}
-	assert_int_equal(n, 24);
+	assert_int_equal(n, 31);
 	assert_memory_equal(&c, &d, sizeof(c));
+}
+
+static void test_callback_settings(void **state)
+{
+	struct eng_queue_conf c = base();
+
+	(void)state;
+	assert_int_equal(c.callback_key, '1');
+	assert_int_equal(c.callback_retries, 2);
+	assert_int_equal(c.callback_retry_delay_s, 300);
+	assert_string_equal(c.callback_gateway, "");
+	ok(&c, "callback_hours", "08:00-18:00", "08:00-18:00");
+	assert_int_equal(c.callback_open_min, 480);
+	assert_int_equal(c.callback_close_min, 1080);
+	ok(&c, "callback_hours", "", "");
+	assert_int_equal(c.callback_open_min, c.callback_close_min);
+	bad(&c, "callback_hours", "08:00-08:00");
+	bad(&c, "callback_hours", "24:00-08:00");
+	bad(&c, "callback_hours", "8:00-18:00");
+	bad(&c, "callback_key", "#");
+	bad(&c, "callback_key", "12");
+	bad(&c, "callback_retry_delay", "0");
+	bad(&c, "callback_retries", "11");
+	bad(&c, "callback_outside", "maybe");
+	bad(&c, "callback_gateway", "no/slash");
+	ok(&c, "callback_wait", "120", "120");
 }
 
 static void test_wait_lang_service_level(void **state)
@@ -397,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_hold),
 		cmocka_unit_test(test_unknown_and_paused),
 		cmocka_unit_test(test_keys_roundtrip),
+		cmocka_unit_test(test_callback_settings),
 		cmocka_unit_test(test_wait_lang_service_level),
 		cmocka_unit_test(test_name_valid),
 	};

@@ -211,6 +211,53 @@ static void test_complete_member_pause(void **state)
 	engine_free(e);
 }
 
+/* Callbacks have CALLBACK* lines of their own. */
+static void test_callback_lines(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/callq-ql-XXXXXX", path[64], err[128];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/queue_log", dir);
+	engine_t *e = engine_new();
+	struct eng_queue_conf qc;
+	qconf_defaults(&qc);
+	snprintf(qc.name, sizeof qc.name, "sales");
+	eng_id q = engine_queue_add(e, 0, &qc);
+	queuelog_t *ql = queuelog_open(path, START, err, sizeof err);
+	assert_non_null(ql);
+	struct eng_action seq[] = {
+		ev(EV_CALL_ENTER, 3, q, 0, 1000, 0, ""),
+		ev(EV_CALLBACK_REQUEST, 3, q, 0, 21000, 2, "5550002"),
+		ev(EV_CALLBACK_ATTEMPT, 3, q, 0, 60000, 1, ""),
+		ev(EV_CALLBACK_RETRY, 3, q, 0, 70000, 300000, "busy"),
+		ev(EV_CALLBACK_MOVE, 3, q, 0, 80000, 1, ""),
+		ev(EV_CALLBACK_ATTEMPT, 3, q, 0, 400000, 2, ""),
+		ev(EV_CALLBACK_REACHED, 3, q, 0, 405000, 2, ""),
+		ev(EV_CALLBACK_FAILED, 4, q, 0, 500000, 3, "noanswer"),
+	};
+	for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++)
+		queuelog_event(ql, e, WALL, &seq[i]);
+	queuelog_close(ql);
+	char got[1024] = "";
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(got, 1, sizeof got - 1, f);
+	got[n] = '\0';
+	fclose(f);
+	assert_string_equal(got, "1700000000|NONE|NONE|NONE|QUEUESTART\n"
+	                         "1700000005|1700000000.3|sales|NONE|ENTERQUEUE|||1\n"
+	                         "1700000005|1700000000.3|sales|NONE|CALLBACKREQUEST|5550002|2|20\n"
+	                         "1700000005|1700000000.3|sales|NONE|CALLBACKATTEMPT|1\n"
+	                         "1700000005|1700000000.3|sales|NONE|CALLBACKRETRY|busy|300\n"
+	                         "1700000005|1700000000.3|sales|NONE|CALLBACKMOVE|1\n"
+	                         "1700000005|1700000000.3|sales|NONE|CALLBACKATTEMPT|2\n"
+	                         "1700000005|1700000000.3|sales|NONE|CALLBACKREACHED|2\n"
+	                         "1700000005|1700000000.4|sales|NONE|CALLBACKFAILED|noanswer|3\n");
+	unlink(path);
+	rmdir(dir);
+	engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_call_and_agent),
 		cmocka_unit_test(test_abandon_timeout),
 		cmocka_unit_test(test_complete_member_pause),
+		cmocka_unit_test(test_callback_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

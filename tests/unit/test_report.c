@@ -452,6 +452,27 @@ static void test_agent_transfer_not_missed(void **state)
 	assert_int_equal(report_avg_talk_ms(&q), 10000);
 }
 
+/* The callback counters, counted where every queue count is made. */
+static void test_count_callbacks(void **state)
+{
+	(void)state;
+	struct report_row row = { .kind = REPORT_QUEUE };
+	struct report_zero_out zero = { 0 };
+	static const enum eng_event evs[] = {
+		EV_CALLBACK_REQUEST, EV_CALLBACK_ATTEMPT, EV_CALLBACK_RETRY, EV_CALLBACK_ATTEMPT,
+		EV_CALLBACK_REACHED, EV_CALLBACK_REQUEST, EV_CALLBACK_FAILED, EV_CALLBACK_MOVE,
+	};
+	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++) {
+		struct report_call c = { .ev = evs[i], .call = 1, .run = 1, .reason = "" };
+		report_count_call(&row, &zero, &c);
+	}
+	assert_int_equal(row.cb_requested, 2);
+	assert_int_equal(row.cb_attempted, 2);
+	assert_int_equal(row.cb_reached, 1);
+	assert_int_equal(row.cb_failed, 1);
+	assert_int_equal(row.offered + row.handled + row.missed + row.abandoned, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +488,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_agent_transfer_not_missed, setup, teardown),
 		cmocka_unit_test(test_csv_quoting),
 		cmocka_unit_test(test_parse_time),
+		cmocka_unit_test(test_count_callbacks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

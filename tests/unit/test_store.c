@@ -405,6 +405,14 @@ static void test_queue_round_trip(void **state)
 	c.retry_rejected_s = 2;
 	c.retry_timeout_s = 3600;
 	c.retry_unreachable_s = 90;
+	snprintf(c.callback_gateway, sizeof c.callback_gateway, "prov");
+	c.callback_key = '*';
+	c.callback_wait_s = 120;
+	c.callback_retries = 4;
+	c.callback_retry_delay_s = 600;
+	c.callback_open_min = 22 * 60;
+	c.callback_close_min = 6 * 60 + 30;
+	c.callback_drop = true;
 	assert_int_equal(store_queue_put(s, &c, false), STORE_OK);
 	struct eng_queue_conf q2 = queue_conf("q2", "7002");
 	assert_int_equal(store_queue_put(s, &q2, true), STORE_OK);
@@ -960,6 +968,44 @@ static void test_wait_estimate_restored(void **state)
 	store_close(s);
 }
 
+/* Pending callbacks come back after a restart in their order, with their
+ * entry times (wall clock mapped to the engine's) and attempts. */
+static void test_callbacks_restored(void **state)
+{
+	struct fixture *f = *state;
+	store_t *s = open_ok(f->path);
+	struct eng_queue_conf c = queue_conf("q1", "7000");
+	snprintf(c.callback_gateway, sizeof c.callback_gateway, "prov");
+	assert_int_equal(store_queue_put(s, &c, true), STORE_OK);
+	struct store_callback cb[2] = {
+		{ .number = "5550009", .caller_number = "+15550009", .caller_name = "Nine",
+		  .entered_unix_ms = 1000000, .attempts = 1 },
+		{ .number = "5550001", .caller_number = "+15550001", .entered_unix_ms = 1060000 },
+	};
+	assert_int_equal(store_callbacks_put(s, "q1", cb, 2), STORE_OK);
+	assert_int_equal(store_callbacks_put(s, "q1", cb, 2), STORE_OK);   /* replaces */
+	assert_int_equal(store_callbacks_put(s, "nope", cb, 2), STORE_NOTFOUND);
+	store_close(s);
+
+	s = open_ok(f->path);
+	engine_t *e = load(s, NULL);
+	assert_int_equal(store_callbacks_load(s, e, 5000, 1120000), 2);
+	struct eng_call_view v[4];
+	assert_int_equal(engine_call_list(e, 5000, engine_queue_find(e, "q1"), v, 4), 2);
+	assert_string_equal(v[0].callback_number, "5550009");
+	assert_string_equal(v[0].caller_name, "Nine");
+	assert_int_equal(v[0].wait_ms, 120000);
+	assert_int_equal(v[0].attempts, 1);
+	assert_string_equal(v[1].callback_number, "5550001");
+	assert_int_equal(v[1].wait_ms, 60000);
+	engine_free(e);
+	assert_int_equal(store_callbacks_put(s, "q1", NULL, 0), STORE_OK);
+	e = load(s, NULL);
+	assert_int_equal(store_callbacks_load(s, e, 5000, 1120000), 0);
+	engine_free(e);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -984,6 +1030,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_journal_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_names_and_close_flushes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gateways_and_acl_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_callbacks_restored, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
