@@ -74,6 +74,15 @@ static void on_cred(void *ctx, const char *login, const char *ha1)
 	sipua_secure(a->sip, login, store_member_secure(a->store, login));
 }
 
+/* A registration kept from before the restart, bound again while it lives. */
+static void restore_reg(void *ctx, const struct store_reg *r)
+{
+	struct app *a = ctx;
+	time_t now = time(NULL);
+	if (r->expires_unix > now)
+		sipua_bind(a->sip, r, (unsigned)(r->expires_unix - now));
+}
+
 static int load_store(struct app *a)
 {
 	struct eng_action discard;
@@ -95,13 +104,8 @@ static int load_store(struct app *a)
 		if (gateway_conf_check(&gws[i], err, sizeof err) < 0 ||
 		    gateway_put(sipua_gateways(a->sip), &gws[i]) < 0)
 			log_warn("app", "gateway '%s' ignored: %s", gws[i].name, err);
-	static struct store_reg regs[1024];
-	time_t now = time(NULL);
-	store_reg_prune(a->store, now);
-	n = store_regs(a->store, regs, 1024);
-	for (size_t i = 0; i < n; i++)
-		if (regs[i].expires_unix > now)
-			sipua_bind(a->sip, &regs[i], (unsigned)(regs[i].expires_unix - now));
+	store_reg_prune(a->store, time(NULL));
+	store_regs(a->store, restore_reg, a);
 	/* Pending callbacks last: they may be offered at once, and those offers
 	 * stay in the engine's outbox until the loop starts. */
 	app_day_origin(a);

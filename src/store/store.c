@@ -1240,20 +1240,22 @@ void store_reg_prune(store_t *s, int64_t now_unix)
 	store_change(s, st);
 }
 
-size_t store_regs(store_t *s, struct store_reg *out, size_t max)
+size_t store_regs(store_t *s, void (*fn)(void *ctx, const struct store_reg *r), void *ctx)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_REGS);
 	size_t n = 0;
-	while (st && n < max && sqlite3_step(st) == SQLITE_ROW) {
-		store_copy(out[n].login, sizeof out[n].login, sqlite3_column_text(st, 0));
-		store_copy(out[n].contact, sizeof out[n].contact, sqlite3_column_text(st, 1));
-		out[n].expires_unix = sqlite3_column_int64(st, 2);
-		store_copy(out[n].src, sizeof out[n].src, sqlite3_column_text(st, 3));
-		out[n].src_port = (unsigned)sqlite3_column_int(st, 4);
-		store_copy(out[n].transport, sizeof out[n].transport, sqlite3_column_text(st, 5));
-		store_copy(out[n].path, sizeof out[n].path, sqlite3_column_text(st, 6));
-		store_copy(out[n].instance, sizeof out[n].instance, sqlite3_column_text(st, 7));
-		out[n].reg_id = (unsigned)sqlite3_column_int(st, 8);
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		struct store_reg r;
+		store_copy(r.login, sizeof r.login, sqlite3_column_text(st, 0));
+		store_copy(r.contact, sizeof r.contact, sqlite3_column_text(st, 1));
+		r.expires_unix = sqlite3_column_int64(st, 2);
+		store_copy(r.src, sizeof r.src, sqlite3_column_text(st, 3));
+		r.src_port = (unsigned)sqlite3_column_int(st, 4);
+		store_copy(r.transport, sizeof r.transport, sqlite3_column_text(st, 5));
+		store_copy(r.path, sizeof r.path, sqlite3_column_text(st, 6));
+		store_copy(r.instance, sizeof r.instance, sqlite3_column_text(st, 7));
+		r.reg_id = (unsigned)sqlite3_column_int(st, 8);
+		fn(ctx, &r);
 		n++;
 	}
 	if (st)

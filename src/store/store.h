@@ -188,7 +188,8 @@ struct store_reg {
 enum store_err store_reg_put(store_t *s, const struct store_reg *r);
 /* contact NULL: every registration of login. */
 enum store_err store_reg_del(store_t *s, const char *login, const char *contact);
-size_t store_regs(store_t *s, struct store_reg *out, size_t max);
+/* Calls fn for every stored registration (all of them: no cap); how many. */
+size_t store_regs(store_t *s, void (*fn)(void *ctx, const struct store_reg *r), void *ctx);
 /* Deletes registrations that expired before now_unix. */
 void store_reg_prune(store_t *s, int64_t now_unix);
 
