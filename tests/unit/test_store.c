@@ -165,8 +165,9 @@ static void regs_add(void *ctx, const struct store_reg *r)
 static size_t regs_of(store_t *s, struct store_reg *out, size_t max)
 {
 	struct regs_out o = { out, 0, max };
-	assert_int_equal(store_regs(s, regs_add, &o), o.n);
-	return o.n;
+	size_t n = store_regs(s, regs_add, &o);
+	assert_int_equal(n, o.n);
+	return n;
 }
 
 static void test_open_creates_schema(void **state)
