@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Runs callq's integration tests: every `test_*` function of the `test_*.py` modules beside this file.
+"""Runs callq's integration tests: every `test_*` function of the `test_*.py` modules beside this file and in
+tests/security/ (the attacks on a running callqd, which use the same harness).
 
     python3 tests/integration/run.py [-k SUBSTRING] [--timeout SECONDS] [--list]
 
@@ -22,7 +23,9 @@ import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+SECURITY = HERE.parent / "security"   # attacks on a running callqd, same harness (tests/security/)
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(SECURITY))
 
 import harness  # noqa: E402
 
@@ -33,7 +36,7 @@ class TestTimeout(harness.TestFailure):
 
 def discover():
     tests = []
-    for path in sorted(HERE.glob("test_*.py")):
+    for path in sorted(HERE.glob("test_*.py")) + sorted(SECURITY.glob("test_*.py")):
         module = importlib.import_module(path.stem)
         tests += [(name, fn) for name, fn in vars(module).items() if name.startswith("test_") and callable(fn)]
     return tests
