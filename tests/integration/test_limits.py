@@ -45,7 +45,8 @@ def test_fd_limit_warning_names_the_numbers(env):
            "-o", f"sip_port={free_port(tcp_too=True)}", "-o", f"control={sock}",
            "-o", f"db={work / 'callq.db'}", "-o", f"recordings={work / 'rec'}",
            "-o", "rtp_port_min=40000", "-o", "rtp_port_max=40999", "-o", "max_calls=100",
-           "-o", "http_port=0", "-o", f"queue_log={work / 'queue_log'}"]
+           "-o", "http_port=0", "-o", f"queue_log={work / 'queue_log'}",
+           "-o", f"sip_tls_port={free_port(tcp_too=True)}"]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     env.add_cleanup(lambda: (proc.terminate(), proc.wait(5)))
