@@ -72,7 +72,8 @@
  * priorities and skills as a live caller. Its states besides waiting and
  * offering: held (its retry delay runs, or its turn came outside the hours
  * window: a deadline brings it back) and dialing (its agent answered and
- * the adapter dials the customer). The hours need the local time of day:
+ * the adapter dials the customer; customer first, the dial comes before any
+ * agent: engine_callback_connected). The hours need the local time of day:
  * the adapter passes it in (engine_set_day_origin), the engine reads no
  * clock.
  */
