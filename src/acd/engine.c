@@ -124,6 +124,7 @@ struct eng_queue {
 	struct eng_call *thead, *ttail;   /* talking */
 	unsigned nwait, ntalk, nlogged, nstaffed;
 	unsigned ndialing;          /* callbacks whose agent answered, customer ringing */
+	unsigned ncustdial;         /* customer first: callbacks being dialed, no agent yet */
 	bool dirty;
 	struct eng_call *cursor;    /* dispatch: next call to consider */
 	unsigned handled, abandoned, missed, answered_in_sl;
@@ -1123,6 +1124,28 @@ static void engine_cb_outside(engine_t *e, eng_ms now, struct eng_call *c)
 	engine_release(e, now, c, REL_HANGUP, NULL);
 }
 
+/* Customer first: an agent is available for the callback, so its customer
+ * is dialed (ACT_DIAL_CALLBACK); no agent is reserved meanwhile. At most as
+ * many customers are dialed at once as the queue has available agents, so
+ * one free agent does not start every callback in the line. */
+static void engine_cb_dial(engine_t *e, eng_ms now, struct eng_queue *q, struct eng_call *c)
+{
+	unsigned navail = 0;
+	struct eng_action *a;
+
+	for (unsigned l = 0; l < ENG_PRIO_LEVELS; l++)
+		navail += q->lv[l].navail;
+	if (q->ncustdial >= navail)
+		return;
+	c->state = CALL_DIALING;
+	c->cb_attempts++;
+	q->ncustdial++;
+	a = engine_push(e, ACT_DIAL_CALLBACK, now);
+	a->call = c->id;
+	a->queue = q->id;
+	engine_event(e, now, EV_CALLBACK_ATTEMPT, c->id, q->id, 0, c->cb_attempts, NULL);
+}
+
 /* ---- dispatch ---- */
 
 static struct eng_call *engine_next_waiting(struct eng_queue *q)
@@ -1177,7 +1200,9 @@ static void engine_dispatch_one(engine_t *e, eng_ms now, struct eng_queue *q, st
 		return;
 	}
 	ms = engine_pick(e, q, c, now);
-	if (ms)
+	if (ms && c->callback && q->conf.callback_customer_first)
+		engine_cb_dial(e, now, q, c);
+	else if (ms)
 		engine_offer(e, now, c, ms->m);
 	else if (!engine_skills_strategy(q->conf.strategy) && c->seq > 0)
 		q->cursor = NULL;
@@ -2710,7 +2735,7 @@ bool engine_callback_reached(engine_t *e, eng_ms now, eng_id call)
 	struct eng_member *m;
 	eng_ms wait;
 
-	if (!c || c->state != CALL_DIALING)
+	if (!c || c->state != CALL_DIALING || !c->member)
 		return false;
 	q = c->q;
 	m = engine_member(e, c->member);
@@ -2758,7 +2783,10 @@ bool engine_callback_failed(engine_t *e, eng_ms now, eng_id call, const char *re
 	q = c->q;
 	m = c->member;
 	reason = reason && *reason ? reason : "failed";
-	engine_cb_free_agent(e, now, c);
+	if (m)
+		engine_cb_free_agent(e, now, c);
+	else
+		q->ncustdial--;
 	if (c->cb_attempts > q->conf.callback_retries) {
 		engine_event(e, now, EV_CALLBACK_FAILED, c->id, q->id, m, c->cb_attempts, reason);
 		engine_release(e, now, c, REL_HANGUP, NULL);
@@ -2768,6 +2796,29 @@ bool engine_callback_failed(engine_t *e, eng_ms now, eng_id call, const char *re
 		engine_cb_hold(e, c, now + delay);
 		engine_event(e, now, EV_CALLBACK_RETRY, c->id, q->id, m, delay, reason);
 	}
+	engine_dispatch(e, now);
+	return true;
+}
+
+bool engine_callback_connected(engine_t *e, eng_ms now, eng_id call)
+{
+	struct eng_call *c = engine_call(e, call);
+	struct eng_queue *q;
+
+	if (!c || c->state != CALL_DIALING || c->member)
+		return false;
+	q = c->q;
+	q->ncustdial--;
+	engine_delist(c);
+	c->callback = false;
+	c->cb_now = false;
+	c->state = CALL_WAITING;
+	c->listed = true;
+	c->seq = e->front_seq--;
+	engine_link(&q->head, &q->tail, c, true);
+	q->nwait++;
+	engine_event(e, now, EV_CALLBACK_REACHED, c->id, q->id, 0, c->cb_attempts, NULL);
+	engine_mark(e, q);
 	engine_dispatch(e, now);
 	return true;
 }
@@ -2782,7 +2833,9 @@ bool engine_callback_cancel(engine_t *e, eng_ms now, eng_id call)
 		engine_withdraw(e, now, c);
 	engine_event(e, now, EV_CALLBACK_FAILED, c->id, c->q->id, c->member, c->cb_attempts,
 	             "cancelled");
-	if (c->state == CALL_DIALING) {
+	if (c->state == CALL_DIALING && !c->member) {
+		c->q->ncustdial--;
+	} else if (c->state == CALL_DIALING) {
 		eng_id m = c->member;
 
 		engine_cb_free_agent(e, now, c);

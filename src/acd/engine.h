@@ -72,7 +72,8 @@
  * priorities and skills as a live caller. Its states besides waiting and
  * offering: held (its retry delay runs, or its turn came outside the hours
  * window: a deadline brings it back) and dialing (its agent answered and
- * the adapter dials the customer). The hours need the local time of day:
+ * the adapter dials the customer; customer first, the dial comes before any
+ * agent: engine_callback_connected). The hours need the local time of day:
  * the adapter passes it in (engine_set_day_origin), the engine reads no
  * clock.
  */
@@ -158,6 +159,7 @@ struct eng_queue_conf {
 	 * window may wrap past midnight (open > close). */
 	unsigned callback_open_min, callback_close_min;
 	bool callback_drop;         /* its turn outside the hours: dropped, not kept */
+	bool callback_customer_first;  /* dial the customer, then offer (ACT_DIAL_CALLBACK) */
 };
 
 /* Rest after an offer failed on our side (engine_offer_failed, "local"). */
@@ -170,6 +172,10 @@ enum eng_action_kind {
 	ACT_BRIDGE,       /* offer `offer` was answered: connect caller and agent */
 	ACT_RELEASE,      /* call `call` has left the engine: tear down all its legs */
 	ACT_EVENT,        /* a journal/event-stream record; see `event` */
+	ACT_DIAL_CALLBACK,/* customer first: dial callback `call`'s customer through
+	                     queue `queue`'s callback_gateway (engine_call_view gives
+	                     the number); answer engine_callback_connected, failure
+	                     engine_callback_failed */
 };
 
 /* Journal events: what reports and the event stream are built from. */
@@ -202,12 +208,14 @@ enum eng_event {
 	EV_CALLBACK_REQUEST, /* call, queue, reason = number, value = position: a waiting
 	                        caller asked to be called back and hung up */
 	EV_CALLBACK_ATTEMPT, /* call, queue, member, value = attempt (1 = first): an agent
-	                        answered a callback; the customer is being dialed */
+	                        answered a callback (customer first: member 0, its
+	                        turn came); the customer is being dialed */
 	EV_CALLBACK_RETRY,   /* call, queue, member, reason ("busy", "noanswer", "failed",
 	                        "agent"), value = delay ms: an attempt failed, another
 	                        follows after the delay */
 	EV_CALLBACK_REACHED, /* call, queue, member: the customer answered (EV_CALL_ANSWER
-	                        came just before) */
+	                        came just before; customer first: member 0, the call
+	                        now waits at the front of its line) */
 	EV_CALLBACK_FAILED,  /* call, queue, reason: "busy", "noanswer", "failed", "agent"
 	                        (retries used up), "window" (its turn came outside the
 	                        hours, callback_drop), "cancelled" (a manager): given up */
@@ -473,6 +481,17 @@ bool engine_callback_failed(engine_t *e, eng_ms now, eng_id call, const char *re
  * its retry delay or the hours; EV_CALL_BUMP reason "callback.now"). False
  * if the call is no callback, or (move, now) is being dialed or talking. */
 bool engine_callback_cancel(engine_t *e, eng_ms now, eng_id call);
+/* Customer first (callback_customer_first): when a callback's turn comes and
+ * an agent is available for it, it is not offered: the engine asks the
+ * adapter to dial the customer (ACT_DIAL_CALLBACK, EV_CALLBACK_ATTEMPT with
+ * no member; state dialing, at its place, no agent reserved; at most as many
+ * dials at once as the queue has available agents). The customer answered:
+ * engine_callback_connected makes it a live waiting call at the front of
+ * its line (EV_CALLBACK_REACHED with no member; no queue timeout), offered to
+ * agents like any caller. A failure goes through engine_callback_failed as
+ * in agent first (no agent to free). False if the call is not such a
+ * dialing callback. */
+bool engine_callback_connected(engine_t *e, eng_ms now, eng_id call);
 bool engine_callback_move(engine_t *e, eng_ms now, eng_id call, unsigned position);
 bool engine_callback_now(engine_t *e, eng_ms now, eng_id call);
 /* After a restart: a pending callback joins the end of q's line with its

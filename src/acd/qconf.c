@@ -29,6 +29,7 @@ enum qconf_type {
 	QT_KEY,         /* one key: 0-9 or * */
 	QT_HOURS,       /* HH:MM-HH:MM, or empty: any time */
 	QT_OUTSIDE,     /* keep | drop */
+	QT_CBMODE,      /* agent-first | customer-first */
 };
 
 enum qconf_key_id {
@@ -38,7 +39,7 @@ enum qconf_key_id {
 	K_RETRY_REJECTED, K_RETRY_TIMEOUT, K_RETRY_UNREACHABLE, K_RECOVERY, K_RECOVERY_EXTEND,
 	K_RECOVERY_MULTI, K_WAIT_ESTIMATE, K_LANG, K_SERVICE_LEVEL, K_DIDS, K_PRIORITY_STEP,
 	K_CALLBACK_GATEWAY, K_CALLBACK_KEY, K_CALLBACK_WAIT, K_CALLBACK_RETRIES,
-	K_CALLBACK_RETRY_DELAY, K_CALLBACK_HOURS, K_CALLBACK_OUTSIDE, K_COUNT
+	K_CALLBACK_RETRY_DELAY, K_CALLBACK_HOURS, K_CALLBACK_OUTSIDE, K_CALLBACK_MODE, K_COUNT
 };
 
 struct qconf_spec {
@@ -82,6 +83,7 @@ static const char *const qconf_names[K_COUNT + 1] = {
 	[K_CALLBACK_RETRY_DELAY] = "callback_retry_delay",
 	[K_CALLBACK_HOURS] = "callback_hours",
 	[K_CALLBACK_OUTSIDE] = "callback_outside",
+	[K_CALLBACK_MODE] = "callback_mode",
 	[K_COUNT] = NULL,
 };
 
@@ -119,6 +121,7 @@ static const struct qconf_spec qconf_specs[K_COUNT] = {
 	[K_CALLBACK_RETRY_DELAY] = { QT_UINT, F(callback_retry_delay_s), 5, 86400 },
 	[K_CALLBACK_HOURS] = { QT_HOURS, F(callback_open_min), 0, 0 },
 	[K_CALLBACK_OUTSIDE] = { QT_OUTSIDE, F(callback_drop), 0, 0 },
+	[K_CALLBACK_MODE] = { QT_CBMODE, F(callback_customer_first), 0, 0 },
 };
 
 static const char *const qconf_estimators[] = {
@@ -520,6 +523,11 @@ int qconf_set(struct eng_queue_conf *c, const char *key, const char *value,
 			return qconf_fail(err, errlen, key, "must be keep or drop");
 		c->callback_drop = value[0] == 'd';
 		return 0;
+	case QT_CBMODE:
+		if (strcmp(value, "agent-first") && strcmp(value, "customer-first"))
+			return qconf_fail(err, errlen, key, "must be agent-first or customer-first");
+		c->callback_customer_first = value[0] == 'c';
+		return 0;
 	}
 	return qconf_fail(err, errlen, key, "unknown setting");
 }
@@ -560,6 +568,9 @@ int qconf_get(const struct eng_queue_conf *c, const char *key, char *buf, size_t
 		break;
 	case QT_OUTSIDE:
 		n = snprintf(buf, len, "%s", c->callback_drop ? "drop" : "keep");
+		break;
+	case QT_CBMODE:
+		n = snprintf(buf, len, "%s", c->callback_customer_first ? "customer-first" : "agent-first");
 		break;
 	default:
 		n = snprintf(buf, len, "%s", p);

@@ -194,6 +194,9 @@ void app_engine_done(struct app *a)
 		case ACT_EVENT:
 			app_event(a, &act);
 			break;
+		case ACT_DIAL_CALLBACK:
+			sipua_dial_callback(a->sip, &act);
+			break;
 		}
 	}
 	draining = false;

@@ -83,7 +83,7 @@ struct report_row {
 	int64_t sl_ms;              /* in: service-level threshold, 0 = none */
 	unsigned answered_in_sl;    /* handled calls whose wait was at most sl_ms */
 	/* Queue rows: callbacks requested (callback.request), attempted (each
-	 * dial of the customer after an agent answered: callback.attempt),
+	 * dial of the customer: callback.attempt),
 	 * reached (the customer answered: callback.reached) and failed (given
 	 * up: retries used up, outside the hours with callback_outside=drop, or
 	 * cancelled by a manager: callback.failed). */

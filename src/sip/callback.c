@@ -19,6 +19,13 @@
  * told (engine_callback_reached). Busy, no answer or any failure: the agent
  * leg ends and the engine holds the callback for its retry delay
  * (engine_callback_failed) or gives it up.
+ *
+ * Its turn (customer first). The engine asks for the dial itself
+ * (ACT_DIAL_CALLBACK, sipua_dial_callback): the same dialing, with no agent.
+ * The customer answers: the outbound leg takes the DLG_CALLBACK leg's place
+ * as the call's caller leg (a DLG_CALLER from then on), hears the hold loop,
+ * and the engine offers it like any caller (engine_callback_connected).
+ * Failures go the same way as agent first.
  */
 #include "sip/ua.h"
 
@@ -339,7 +346,9 @@ static void callback_ring_timeout(su_root_magic_t *m, su_timer_t *t, su_timer_ar
 	callback_failed((struct dialog *)arg, "noanswer");
 }
 
-void callback_bridge(struct dialog *cb, struct dialog *agent)
+/* Dials cb's customer through its queue's callback_gateway, ringing at most
+ * transfer_ring seconds. */
+static void callback_dial(struct dialog *cb)
 {
 	struct sipua *s = cb->sip;
 	const struct sip_env *env = &s->env;
@@ -349,10 +358,6 @@ void callback_bridge(struct dialog *cb, struct dialog *agent)
 	        engine_call_view(env->engine, clock_mono_ms(), cb->call, &cv)
 	                ? engine_queue_conf(env->engine, cv.queue)
 	                : NULL;
-	agent->say[0] = 0;
-	callback_add(agent, "callback-to");
-	callback_add_digits(agent, cb->number);
-	callback_say(agent, false, false);
 	struct dialog *o = dialog_new(s, DLG_OUTBOUND, NULL);
 	snprintf(target, sizeof target, "gateway:%s/%s", qc ? qc->callback_gateway : "", cb->number);
 	if (!o || gateway_place(o, target, cb) < 0) {
@@ -370,6 +375,77 @@ void callback_bridge(struct dialog *cb, struct dialog *agent)
 	if (cb->ring_timer)
 		su_timer_set_interval(cb->ring_timer, callback_ring_timeout, (su_timer_arg_t *)cb,
 		                      env->conf->transfer_ring_s * 1000);
+}
+
+void callback_bridge(struct dialog *cb, struct dialog *agent)
+{
+	agent->say[0] = 0;
+	callback_add(agent, "callback-to");
+	callback_add_digits(agent, cb->number);
+	callback_say(agent, false, false);
+	callback_dial(cb);
+}
+
+void sipua_dial_callback(sipua_t *s, const struct eng_action *a)
+{
+	struct dialog *cb = callback_leg(s, a->call);
+	if (!cb) {
+		log_error("sip", "call %u: no callback to dial", a->call);
+		engine_callback_failed(s->env.engine, clock_mono_ms(), a->call, "failed");
+		ua_engine_done(&s->env);
+		return;
+	}
+	callback_dial(cb);
+}
+
+/* Customer first: dialed with no agent (engine_callback_connected). */
+static bool callback_customer_first(const struct dialog *cb)
+{
+	struct eng_call_view cv;
+	return !cb->agent && engine_call_view(cb->sip->env.engine, clock_mono_ms(), cb->call, &cv) &&
+	       cv.dialing && !cv.member;
+}
+
+/* Customer first, the customer answered: its leg becomes the call's caller
+ * leg in place of cb, hears the queue's hold loop, and the engine puts the
+ * call at the front of its line. */
+static void callback_connected(struct dialog *cb, struct dialog *o, const sip_t *sip)
+{
+	struct sipua *s = cb->sip;
+	const struct sip_env *env = &s->env;
+	eng_id call = cb->call;
+	eng_ms now = clock_mono_ms();
+	struct eng_call_view cv;
+	if (!dialog_take_answer(o, sip)) {
+		callback_failed(cb, "failed");
+		return;
+	}
+	callback_stop_ring(cb);
+	cb->peer = NULL;
+	o->caller = NULL;
+	o->kind = DLG_CALLER;
+	s->ncallers++;
+	snprintf(o->number, sizeof o->number, "%s", cb->number);
+	snprintf(o->name, sizeof o->name, "%s", cb->name);
+	idmap_del(&s->calls, call);
+	dialog_free(cb);
+	if (idmap_put(&s->calls, call, o) < 0 ||
+	    !engine_callback_connected(env->engine, now, call) ||
+	    !engine_call_view(env->engine, now, call, &cv)) {
+		log_error("sip", "call %u: callback answered but cannot wait", call);
+		if (idmap_get(&s->calls, call) == o)
+			idmap_del(&s->calls, call);
+		engine_callback_failed(env->engine, now, call, "failed");
+		o->reported = true;
+		dialog_hangup(o);
+		ua_engine_done(env);
+		return;
+	}
+	o->reported = false;
+	const struct eng_queue_conf *qc = engine_queue_conf(env->engine, cv.queue);
+	media_leg_hold(env->media, o->mleg, qc->hold, qc->lang[0] ? qc->lang : "en");
+	log_info("sip", "call %u: callback to %s answered, waiting for an agent", call, o->number);
+	ua_engine_done(env);
 }
 
 static const char *callback_reason(int status)
@@ -397,6 +473,10 @@ bool callback_response(struct dialog *o, int status, const sip_t *sip)
 		return true;
 	}
 	o->answered = true;
+	if (callback_customer_first(cb)) {
+		callback_connected(cb, o, sip);
+		return true;
+	}
 	struct dialog *agent = cb->agent;
 	if (!agent || !dialog_take_answer(o, sip)) {
 		callback_failed(cb, "failed");

@@ -108,6 +108,8 @@ void sipua_offer(sipua_t *s, const struct eng_action *a);
 void sipua_cancel_offer(sipua_t *s, const struct eng_action *a);
 void sipua_bridge(sipua_t *s, const struct eng_action *a);
 void sipua_release(sipua_t *s, const struct eng_action *a);
+/* Customer first: dials callback a->call's customer (callback.c). */
+void sipua_dial_callback(sipua_t *s, const struct eng_action *a);
 void sipua_media_event(sipua_t *s, const struct media_event *ev);
 
 #endif

@@ -64,13 +64,13 @@ enum store_stmt {
 	"paused, escalation_queue, escalation_dest, zero_out, hold, lang, wait_estimate, " \
 	"service_level, retry_rejected, retry_timeout, retry_unreachable, dids, priority_step, " \
 	"callback_gateway, callback_key, callback_wait, callback_retries, callback_retry_delay, " \
-	"callback_hours, callback_outside"
+	"callback_hours, callback_outside, callback_mode"
 #define Q_VALS ":number, :strategy, :call_limit, :timeout, :connect_timeout, :recovery, " \
 	":recovery_extend, :recovery_multi, :timeout_if_empty, :force_away, :record, :show_agents, " \
 	":paused, :escalation_queue, :escalation_dest, :zero_out, :hold, :lang, :wait_estimate, " \
 	":service_level, :retry_rejected, :retry_timeout, :retry_unreachable, :dids, :priority_step, " \
 	":callback_gateway, :callback_key, :callback_wait, :callback_retries, :callback_retry_delay, " \
-	":callback_hours, :callback_outside"
+	":callback_hours, :callback_outside, :callback_mode"
 #define MEMBER_ID "(SELECT id FROM members WHERE login = :login)"
 #define QUEUE_ID "(SELECT id FROM queues WHERE name = :queue)"
 #define SKILL_ID "(SELECT id FROM skills WHERE name = :skill)"
@@ -492,7 +492,7 @@ static void store_col_setting(sqlite3_stmt *st, int i, struct eng_queue_conf *c,
 /* The callback settings, columns in this order after priority_step. */
 static const char *const store_callback_keys[] = {
 	"callback_gateway", "callback_key", "callback_wait", "callback_retries",
-	"callback_retry_delay", "callback_hours", "callback_outside", NULL,
+	"callback_retry_delay", "callback_hours", "callback_outside", "callback_mode", NULL,
 };
 
 static void store_row_queue(sqlite3_stmt *st, struct eng_queue_conf *c)
@@ -770,7 +770,7 @@ enum store_err store_queue_put(store_t *s, const struct eng_queue_conf *c, bool 
 	sqlite3_stmt *st = store_stmt(s, create ? ST_QUEUE_INSERT : ST_QUEUE_UPDATE);
 	if (!st)
 		return STORE_FAILED;
-	char estimate[32], cb[7][ENG_NAME_MAX + 1], param[40];
+	char estimate[32], cb[8][ENG_NAME_MAX + 1], param[40];
 	store_bind_queue(st, c);
 	store_bind_setting(st, ":wait_estimate", c, "wait_estimate", estimate, sizeof estimate);
 	for (int i = 0; store_callback_keys[i]; i++) {

@@ -140,3 +140,36 @@ def test_callback_manager_verbs(env):
     env.ctl.ok("call.hangup", one)
     env.wait_stats("support", waiting=0)
     first.sipp.wait(20)     # callq's BYE ends it (sipp calls that BYE unexpected)
+
+
+def test_callback_customer_first(env):
+    """callback_mode=customer-first: when the callback's turn comes with an agent ready, the provider is
+    dialed before any agent rings; once the customer answers, the agent is offered the call and audio flows
+    both ways."""
+    prov_rtp = env.rtp_port(PROVIDER_IP)
+    prov = provider(env, "provider_call.xml", keys=[("rtpport", prov_rtp.port)])
+    callbacks_on(env, prov, "callback_mode=customer-first")
+    check(env.ctl.row("queue.show", "support")["callback_mode"] == "customer-first", "callback_mode not set")
+    agent = env.phone("1001", answer_ms=300)
+    caller = env.call("6000", duration_ms=6000, from_user="5550002")
+    two = call_id(env, "support", "5550002")
+    take_callback(env, caller, "5550002")
+    caller.sipp.expect_success(20)
+    check(prov.count("INVITE") == 0, "the provider was called with no agent ready")
+
+    env.make_ready("1001")
+    prov.wait_event("ANSWERED", 15)
+    agent.sipp.wait_event("ANSWERED", 15)
+    tone_arrives(prov_rtp, agent.rtp, "customer -> agent")
+    tone_arrives(agent.rtp, prov_rtp, "agent -> customer")
+    attempt = env.wait_journal("callback.attempt", call=two)[0]
+    reached = env.wait_journal("callback.reached", call=two)[0]
+    offers = env.wait_journal("call.offer", call=two)
+    check(attempt["id"] < reached["id"] < offers[0]["id"] and len(offers) == 1,
+          f"attempt {attempt}, reached {reached}, offers {offers}: the agent was rung before the customer answered")
+    check(agent.sipp.count("INVITE") == 1, f"agent offered {agent.sipp.count('INVITE')} times")
+    env.wait_stats("support", callbacks_requested=1, callbacks_attempted=1, callbacks_reached=1,
+                   callbacks_failed=0, handled=1)
+    env.ctl.ok("call.hangup", two)
+    prov.wait_event("BYE", 10)
+    check(not env.ctl.ok("callback.list", "support").rows, "a reached callback is still pending")

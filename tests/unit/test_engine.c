@@ -2327,6 +2327,9 @@ static void soak_account(void)
 			if (a->event == EV_CALL_REFUSED && strcmp(a->reason, "unknown") != 0)
 				limit_refusals++;
 			break;
+		case ACT_DIAL_CALLBACK:
+			fail_msg("no callbacks in the soak");
+			break;
 		}
 	}
 }
@@ -2786,6 +2789,129 @@ static void test_callback_restore(void **state)
 	assert_int_equal(cview(b).member, engine_member_find(e, "1001"));
 }
 
+static void set_customer_first(struct eng_queue_conf *c, unsigned retries)
+{
+	set_callbacks(c, retries);
+	c->callback_customer_first = true;
+}
+
+/* Customer first: the customer is dialed when the callback's turn comes with
+ * an agent available, not before, and no agent is held for it; answered, it
+ * waits at the front of its line and is offered like any caller. */
+static void test_callback_customer_first_turn(void **state)
+{
+	eng_id q = queue("cb", STRAT_ROUND_ROBIN), m, m2, a, b, c, d;
+	(void)state;
+	set_conf(q, set_customer_first, 2);
+	m = agent("1001", q);
+	m2 = agent("1002", q);
+	assert_true(engine_agent_away(e, now, m, "x"));
+	assert_true(engine_agent_away(e, now, m2, "x"));
+	drain();
+	a = enter_from(q, "+15550001");
+	b = enter_from(q, "+15550002");
+	c = enter_from(q, "+15550003");
+	d = enter_from(q, "+15550004");
+	assert_true(engine_call_callback(e, now, b, "5550002"));
+	assert_true(engine_call_hangup(e, now, b));
+	drain();
+	assert_int_equal(count_kind(ACT_DIAL_CALLBACK), 0);     /* nobody free */
+	assert_true(engine_agent_ready(e, now, m));
+	drain();
+	assert_int_equal(the_offer()->call, a);
+	assert_int_equal(count_kind(ACT_DIAL_CALLBACK), 0);     /* not its turn */
+	answer();
+	assert_true(engine_talk_end(e, now, a));
+	drain();
+	assert_int_equal(find_kind(ACT_DIAL_CALLBACK)->call, b);
+	assert_int_equal(find_kind(ACT_DIAL_CALLBACK)->queue, q);
+	assert_int_equal(find_event(EV_CALLBACK_ATTEMPT)->value, 1);
+	assert_int_equal(find_event(EV_CALLBACK_ATTEMPT)->member, 0);
+	assert_int_equal(the_offer()->call, c);         /* no agent held for b */
+	assert_true(cview(b).dialing);
+	assert_int_equal(cview(b).member, 0);
+	assert_false(engine_callback_reached(e, now, b));       /* agent first's */
+	now += 4000;
+	assert_true(engine_callback_connected(e, now, b));
+	drain();
+	assert_int_equal(find_event(EV_CALLBACK_REACHED)->call, b);
+	assert_int_equal(count_kind(ACT_OFFER), 0);     /* m still rings c */
+	assert_false(cview(b).callback);
+	assert_int_equal(cview(b).position, 1);         /* ahead of c and d */
+	assert_int_equal(cview(d).position, 3);
+	assert_false(engine_callback_connected(e, now, b));
+	assert_true(engine_agent_ready(e, now, m2));
+	drain();
+	assert_int_equal(the_offer()->call, b);
+	assert_int_equal(the_offer()->member, m2);
+	answer();
+	assert_int_equal(find_event(EV_CALL_ANSWER)->call, b);
+	assert_int_equal(qstats(q).handled, 2);
+}
+
+/* Customer first: busy is retried after the delay, every time; the agent is
+ * never involved in a failed dial. */
+static void test_callback_customer_first_retry(void **state)
+{
+	eng_id q = queue("cb", STRAT_ROUND_ROBIN), m, b;
+	(void)state;
+	set_conf(q, set_customer_first, 1);
+	m = agent("1001", q);
+	assert_true(engine_agent_away(e, now, m, "x"));
+	b = enter_from(q, "+15550002");
+	assert_true(engine_call_callback(e, now, b, "5550002"));
+	assert_true(engine_agent_ready(e, now, m));
+	drain();
+	assert_int_equal(find_kind(ACT_DIAL_CALLBACK)->call, b);
+	assert_true(engine_callback_failed(e, now, b, "busy"));
+	drain();
+	assert_int_equal(find_event(EV_CALLBACK_RETRY)->value, 60000);
+	assert_string_equal(find_event(EV_CALLBACK_RETRY)->reason, "busy");
+	assert_true(cview(b).held);
+	assert_int_equal(count_kind(ACT_DIAL_CALLBACK), 0);
+	tick_to(now + 59999);
+	assert_int_equal(count_kind(ACT_DIAL_CALLBACK), 0);
+	tick_to(now + 1);
+	assert_int_equal(find_kind(ACT_DIAL_CALLBACK)->call, b);
+	assert_int_equal(find_event(EV_CALLBACK_ATTEMPT)->value, 2);
+	assert_int_equal(count_kind(ACT_OFFER), 0);
+	assert_true(engine_callback_failed(e, now, b, "noanswer"));
+	drain();
+	assert_string_equal(find_event(EV_CALLBACK_FAILED)->reason, "noanswer");
+	assert_int_equal(find_kind(ACT_RELEASE)->call, b);
+	assert_false(engine_call_view(e, now, b, &(struct eng_call_view){ 0 }));
+}
+
+/* Customer first: one number is never dialed twice at once, and one free
+ * agent starts one dial, not one per callback in the line. */
+static void test_callback_customer_first_one_dial(void **state)
+{
+	eng_id q = queue("cb", STRAT_ROUND_ROBIN), m, b, c, d;
+	(void)state;
+	set_conf(q, set_customer_first, 2);
+	m = agent("1001", q);
+	assert_true(engine_agent_away(e, now, m, "x"));
+	b = enter_from(q, "+15550002");
+	c = enter_from(q, "+15550003");
+	d = enter_from(q, "+15550004");
+	assert_true(engine_call_callback(e, now, b, "5550009"));
+	assert_false(engine_call_callback(e, now, c, "5550009"));
+	assert_true(engine_call_callback(e, now, d, "5550004"));
+	assert_true(engine_agent_ready(e, now, m));
+	drain();
+	assert_int_equal(count_kind(ACT_DIAL_CALLBACK), 1);
+	assert_int_equal(find_kind(ACT_DIAL_CALLBACK)->call, b);
+	assert_int_equal(the_offer()->call, c);         /* the live caller gets m */
+	answer();
+	assert_true(engine_callback_cancel(e, now, b));
+	drain();
+	assert_int_equal(find_kind(ACT_RELEASE)->call, b);
+	assert_true(engine_talk_end(e, now, c));
+	drain();
+	assert_int_equal(count_kind(ACT_DIAL_CALLBACK), 1);
+	assert_int_equal(find_kind(ACT_DIAL_CALLBACK)->call, d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2864,6 +2990,9 @@ int main(void)
 		T(test_callback_hours),
 		T(test_callback_manage),
 		T(test_callback_restore),
+		T(test_callback_customer_first_turn),
+		T(test_callback_customer_first_retry),
+		T(test_callback_customer_first_one_dial),
 #undef T
 	};
 

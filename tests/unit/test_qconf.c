@@ -333,12 +333,13 @@ static void test_keys_roundtrip(void **state)
 	ok(&c, "callback_hours", "22:00-06:30", "22:00-06:30");
 	ok(&c, "callback_outside", "drop", "drop");
 	ok(&c, "callback_key", "*", "*");
+	ok(&c, "callback_mode", "customer-first", "customer-first");
 	for (; keys[n]; n++) {
 		assert_int_equal(qconf_get(&c, keys[n], buf, sizeof(buf)), 0);
 		if (qconf_set(&d, keys[n], buf, err, sizeof(err)) != 0 && strcmp(keys[n], "number") != 0)
 			fail_msg("%s=%s does not round-trip: %s", keys[n], buf, err);
 	}
-	assert_int_equal(n, 31);
+	assert_int_equal(n, 32);
 	assert_memory_equal(&c, &d, sizeof(c));
 }
 
@@ -364,6 +365,11 @@ static void test_callback_settings(void **state)
 	bad(&c, "callback_retry_delay", "0");
 	bad(&c, "callback_retries", "11");
 	bad(&c, "callback_outside", "maybe");
+	assert_false(c.callback_customer_first);
+	ok(&c, "callback_mode", "agent-first", "agent-first");
+	bad(&c, "callback_mode", "customer");
+	ok(&c, "callback_mode", "customer-first", "customer-first");
+	assert_true(c.callback_customer_first);
 	bad(&c, "callback_gateway", "no/slash");
 	ok(&c, "callback_wait", "120", "120");
 }

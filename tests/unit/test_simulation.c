@@ -353,6 +353,9 @@ static void sim_apply(const struct eng_action *a)
 	case ACT_EVENT:
 		sim_event(a);
 		break;
+	case ACT_DIAL_CALLBACK:
+		fail_msg("no callbacks in the simulation");
+		break;
 	}
 }
 

@@ -233,17 +233,18 @@ static void test_migration_refuses_newer_db(void **state)
 {
 	struct fixture *f = *state;
 	char err[256] = "";
-	/* Version 9: well past what this build knows. */
+	/* Version 10: well past what this build knows. */
 	static const struct sql_migration far[] = { { 2, "SELECT 1;" }, { 3, "SELECT 1;" },
 		                                    { 4, "SELECT 1;" }, { 5, "SELECT 1;" },
 		                                    { 6, "SELECT 1;" }, { 7, "SELECT 1;" },
-		                                    { 8, "SELECT 1;" }, { 9, "SELECT 1;" } };
-	store_t *s = store_open_migrations(f->path, far, 8, err, sizeof err);
+		                                    { 8, "SELECT 1;" }, { 9, "SELECT 1;" },
+		                                    { 10, "SELECT 1;" } };
+	store_t *s = store_open_migrations(f->path, far, 9, err, sizeof err);
 	assert_non_null(s);
 	store_close(s);
 	assert_null(store_open(f->path, err, sizeof err));
 	assert_non_null(strstr(err, "newer"));
-	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 9);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 10);
 }
 
 /* A version 1 database with rows in it moves to the latest version with
@@ -435,6 +436,7 @@ static void test_queue_round_trip(void **state)
 	c.callback_open_min = 22 * 60;
 	c.callback_close_min = 6 * 60 + 30;
 	c.callback_drop = true;
+	c.callback_customer_first = true;
 	assert_int_equal(store_queue_put(s, &c, false), STORE_OK);
 	struct eng_queue_conf q2 = queue_conf("q2", "7002");
 	assert_int_equal(store_queue_put(s, &q2, true), STORE_OK);
