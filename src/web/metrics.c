@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/idmap.h"
 #include "sip/sip.h"
+#include "store/queuelog.h"
 
 const unsigned metrics_wait_le[METRICS_WAIT_BUCKETS] = { 5, 10, 15, 20, 30, 45, 60, 120, 300, 600 };
 
@@ -247,6 +248,10 @@ static void metrics_process(struct jbuf *o, const struct metrics_process_view *p
 	metrics_one(o, "callq_web_sessions", "gauge", "Logged-in browser sessions.", p->web_sessions);
 	metrics_one(o, "callq_web_event_streams", "gauge", "Open /api/events streams.",
 	            p->web_streams);
+	metrics_one(o, "callq_journal_dropped_total", "counter",
+	            "Journal records lost because the writer's ring was full.", p->journal_dropped);
+	metrics_one(o, "callq_queue_log_dropped_total", "counter",
+	            "queue_log lines lost because the writer's ring was full.", p->queue_log_dropped);
 }
 
 void metrics_format(struct jbuf *out, const struct metrics_queue_view *qs, size_t nq,
@@ -290,6 +295,9 @@ void metrics_render(const struct app *a, struct jbuf *out, unsigned sessions, un
 	                                  .rx_packets = ms.rx_packets, .tx_packets = ms.tx_packets,
 	                                  .late_ticks = ms.late_ticks, .ticks = ms.ticks,
 	                                  .skipped_ticks = ms.skipped_ticks,
-	                                  .web_sessions = sessions, .web_streams = streams };
+	                                  .web_sessions = sessions, .web_streams = streams,
+	                                  .journal_dropped = store_journal_dropped(a->store),
+	                                  .queue_log_dropped =
+	                                          a->queuelog ? queuelog_dropped(a->queuelog) : 0 };
 	metrics_format(out, qs, n, &p);
 }

@@ -138,6 +138,7 @@ struct metrics_process_view {
 	unsigned calls, legs;
 	uint64_t rx_packets, tx_packets, late_ticks, skipped_ticks, ticks;
 	unsigned web_sessions, web_streams;
+	uint64_t journal_dropped, queue_log_dropped;  /* records their full rings refused */
 };
 /* The queue's counters since start (zeroes if none yet). */
 void metrics_queue_totals(const metrics_t *m, eng_id q, struct report_row *totals,
