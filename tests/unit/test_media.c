@@ -235,16 +235,19 @@ static void test_hold_frames(void **state)
 	close(fd);
 }
 
-/* Reads packets from fd until one's payload differs from silence. */
-static int first_audio(int fd, uint8_t *pkt, size_t len, uint8_t silence)
+/* A plain bridge relays only what arrives once the bridge is in place:
+ * sends `pl` every 10 ms until the other side hears something other than
+ * `silence` (at most 1 s); the packet heard is left in pkt. */
+static int relay_until_heard(int from, unsigned to_port, int pt, uint32_t ssrc, const uint8_t *pl,
+                             int to, uint8_t *pkt, size_t len, uint8_t silence)
 {
-	for (int i = 0; i < 100; i++) {
-		int n = recv_rtp(fd, pkt, len, 500);
-		if (n < 12)
-			return -1;
-		for (int k = 12; k < n; k++)
-			if (pkt[k] != silence)
-				return n;
+	for (uint16_t i = 0; i < 100; i++) {
+		send_rtp(from, to_port, pt, i == 0, (uint16_t)(1 + i), 160u * i, ssrc, pl, 160);
+		int n;
+		while ((n = recv_rtp(to, pkt, len, 10)) >= 12)
+			for (int k = 12; k < n; k++)
+				if (pkt[k] != silence)
+					return n;
 	}
 	return -1;
 }
@@ -269,15 +272,13 @@ static void test_bridge_transcode(void **state)
 		ulaw[k] = (uint8_t)(0x80 + (k % 0x70));    /* loud to quiet positive codes */
 		alaw[k] = g711_lin2alaw((int16_t)(k * 150 - 12000));
 	}
-	send_rtp(fa, pa, 0, true, 1, 0, 0x1111, ulaw, 160);
-	int n = first_audio(fb, pkt, sizeof pkt, G711_ALAW_SILENCE);
+	int n = relay_until_heard(fa, pa, 0, 0x1111, ulaw, fb, pkt, sizeof pkt, G711_ALAW_SILENCE);
 	assert_int_equal(n, 12 + 160);
 	assert_int_equal(pkt[1] & 0x7F, 8);
 	for (int k = 0; k < 160; k++)
 		assert_int_equal(pkt[12 + k], g711_ulaw2alaw(ulaw[k]));
 
-	send_rtp(fb, pb, 8, true, 1, 0, 0x2222, alaw, 160);
-	n = first_audio(fa, pkt, sizeof pkt, G711_ULAW_SILENCE);
+	n = relay_until_heard(fb, pb, 8, 0x2222, alaw, fa, pkt, sizeof pkt, G711_ULAW_SILENCE);
 	assert_int_equal(n, 12 + 160);
 	assert_int_equal(pkt[1] & 0x7F, 0);
 	for (int k = 0; k < 160; k++)
@@ -824,9 +825,13 @@ static void test_stranger_ignored(void **state)
 		send_rtp(fa, pa, 0, i == 0, (uint16_t)(100 + i), i * 160u, 0x1111, quiet, 160);
 		send_rtp(fb, pb, 0, i == 0, (uint16_t)(100 + i), i * 160u, 0x2222, quiet, 160);
 	}
+	/* The parties go on talking (a plain bridge relays what they send) while
+	 * the stranger sends to both. */
 	for (uint16_t i = 0; i < 25; i++) {
 		send_rtp(fs, pa, 0, i == 0, (uint16_t)(5000 + i), i * 160u, 0xBAD0 + i % 2, loud, 160);
 		send_rtp(fs, pb, 0, i == 0, (uint16_t)(5000 + i), i * 160u, 0xBAD2 + i % 2, loud, 160);
+		send_rtp(fa, pa, 0, false, (uint16_t)(105 + i), (5 + i) * 160u, 0x1111, quiet, 160);
+		send_rtp(fb, pb, 0, false, (uint16_t)(105 + i), (5 + i) * 160u, 0x2222, quiet, 160);
 		usleep(20000);
 	}
 	assert_int_equal(drain_for(fs, 300, G711_ULAW_SILENCE, NULL), 0);
@@ -938,6 +943,8 @@ static void test_reinvite_new_address(void **state)
 	}
 	print_message("new source heard after %.0f ms\n", heard_ms);
 	assert_true(heard_ms >= 0 && heard_ms < 300);
+	for (uint16_t i = 0; i < 3; i++)                              /* b talks: relayed there */
+		send_rtp(fb, pb, 0, i == 0, (uint16_t)(10 + i), i * 160u, 0xB0, quiet, 160);
 	assert_true(drain_for(moved, 100, 0, NULL) > 0);              /* replies go there */
 
 	drain_for(old, 50, 0, NULL);
