@@ -16,8 +16,10 @@
  * peer (relay_to), transcoded PCMU<->PCMA by table when the codecs differ,
  * with the peer's own header; the tick never touches it. The timestamps
  * follow the source's, shifted by an offset fixed at the first packet of each
- * source SSRC so the far end sees one stream that moved on by the time that
- * passed.
+ * source SSRC (and after a silence the tick filled in) so the far end sees
+ * one stream that moved on by the time that passed. While the other side
+ * sends nothing for 60 ms the tick sends silence, so a phone always has a
+ * stream to latch on and its jitter buffer is fed.
  *
  * Source check: oRTP's symmetric RTP re-latches to whoever sends a new SSRC,
  * and takes RFC 4733 events from anyone. So the session's RTP transport gets
@@ -43,6 +45,7 @@
 
 #define LEG_HDR      RTP_FIXED_HEADER_SIZE
 #define LEG_RECV_MAX 4           /* packets read per readiness: the rest on the next turn */
+#define LEG_FILL_NS  (3 * MEDIA_TICK_NS)   /* relayed leg sent nothing this long: silence */
 
 static void leg_dtmf(struct media *m, struct leg *l, const uint8_t *pl, int n, uint32_t ts)
 {
@@ -444,6 +447,7 @@ static void leg_relay(struct leg *l, int pt, bool marker, uint32_t ts, uint32_t 
 	const uint8_t *table = (pt == MEDIA_PCMA) == (to->codec == MEDIA_PCMA) ? NULL
 	                       : pt == MEDIA_PCMA ? leg_a2u : leg_u2a;
 	leg_emit(to, marker, ts + l->ts_off, pl, n, table);
+	to->filling = false;
 }
 
 /* Audio for whoever mixes or records this leg. */
@@ -658,7 +662,7 @@ static void leg_fill_bridge(struct media *m, struct leg *l, uint8_t *out)
 }
 
 /* The tick's frame for legs callq plays to or mixes; a leg in a plain bridge
- * sends only what it relays. */
+ * sends what it relays, and silence only while nothing comes to relay. */
 void leg_send(struct media *m, struct leg *l)
 {
 	static const struct leg_seg quiet;
@@ -672,8 +676,18 @@ void leg_send(struct media *m, struct leg *l)
 		leg_fill_play(m, l, frame);
 		break;
 	case LEG_BRIDGE:
-		if (!l->br->mixed)
-			return;
+		if (!l->br->mixed) {
+			/* Relayed: the tick only fills a silence (the other side
+			 * quiet, or not yet heard), so the phone still gets a
+			 * stream; the next relayed packet starts a new talk spurt
+			 * after it. */
+			if (!l->filling && l->sent && t->deadline_ns - l->tx_ns < LEG_FILL_NS)
+				return;
+			leg_copy(l, &quiet, frame, MEDIA_FRAME);
+			l->filling = true;
+			l->relay_to->anchored = false;
+			break;
+		}
 		leg_fill_bridge(m, l, frame);
 		break;
 	case LEG_SILENCE:

@@ -110,7 +110,7 @@ struct leg {
 	 * their timestamps moved by ts_off, fixed at the first packet of each
 	 * source (SSRC) so the other side sees one steady stream. */
 	struct leg *relay_to;
-	bool anchored;
+	bool anchored, filling;            /* filling: the tick sends silence (nothing to relay) */
 	uint32_t rx_ssrc, ts_off;
 
 	bool dtmf_seen;
