@@ -85,6 +85,7 @@ for _ in range(100):
 }
 hz=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+sys_ticks() { awk '{print $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 media_ticks() { # callqd's media threads (named media0, media1, ...)
 	local t=0 d
 	for d in /proc/"$1"/task/*; do
@@ -265,10 +266,10 @@ run_talking() { # N
 	for _ in $(seq 50); do grep -q ready "$dir/gen.out" 2>/dev/null && break; sleep 0.1; done
 	callers "$dir" "$gport" "$n" "$RATE"
 	sleep "$lead"
-	local c0 m0 c1 m1
-	c0=$(ticks "$SPID"); m0=$(media_ticks "$SPID")
+	local c0 m0 c1 m1 k0 k1
+	c0=$(ticks "$SPID"); m0=$(media_ticks "$SPID"); k0=$(sys_ticks "$SPID")
 	sleep "$WINDOW"
-	c1=$(ticks "$SPID"); m1=$(media_ticks "$SPID")
+	c1=$(ticks "$SPID"); m1=$(media_ticks "$SPID"); k1=$(sys_ticks "$SPID")
 	local rss; rss=$(rss_kib "$SPID")
 	wait "$gpid" || true
 	wait "$CPID" || true
@@ -279,8 +280,8 @@ run_talking() { # N
 	local rate_s; rate_s=$(echo "$line" | sed -nE 's/.*relayed ([0-9]+)\/s.*/\1/p')
 	local cpu; cpu=$(pct $((c1 - c0)) "$WINDOW")
 	printf 'N=%-5s calls ok %s failed %s  %s\n' "$n" "$ok" "$fail" "$line"
-	printf '        %s CPU %s%% (media threads %s%%)  RSS %s MiB  %s us of server CPU per relayed packet\n' \
-	       "${PEER:+asterisk}${PEER:-callqd}" "$cpu" "$(pct $((m1 - m0)) "$WINDOW")" $((rss / 1024)) \
+	printf '        %s CPU %s%% (media threads %s%%, in the kernel %s%%)  RSS %s MiB  %s us of server CPU per relayed packet\n' \
+	       "${PEER:+asterisk}${PEER:-callqd}" "$cpu" "$(pct $((m1 - m0)) "$WINDOW")" "$(pct $((k1 - k0)) "$WINDOW")" $((rss / 1024)) \
 	       "$(awk -v c="$cpu" -v r="${rate_s:-0}" 'BEGIN {if (r > 0) printf "%.2f", c / 100 * 1e6 / r; else print "-"}')"
 	[ -n "$PEER" ] || grep -m3 -iE 'error|warn' "$dir/callqd.log" | sed 's/^/    callqd: /' || true
 	cleanup

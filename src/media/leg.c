@@ -44,7 +44,6 @@
 #include <sys/epoll.h>
 
 #define LEG_HDR      RTP_FIXED_HEADER_SIZE
-#define LEG_RECV_MAX 4           /* packets read per readiness: the rest on the next turn */
 #define LEG_FILL_NS  (3 * MEDIA_TICK_NS)   /* relayed leg sent nothing this long: silence */
 
 static void leg_dtmf(struct media *m, struct leg *l, const uint8_t *pl, int n, uint32_t ts)
@@ -504,27 +503,26 @@ static void leg_latch(struct leg *l, const struct sockaddr_storage *from, sockle
 	}
 }
 
-/* The socket is readable: take what is there (a few packets at most, so one
- * busy leg cannot hold the thread), each handled at once. */
+/* The socket is readable: one packet, handled at once. Packets still queued
+ * make the socket readable again at the next wait, so a busy leg cannot
+ * hold the thread and no read ends in EAGAIN. */
 void leg_receive(struct media *m, struct leg *l)
 {
 	struct mthread *t = l->th;
 	mblk_t *mp = t->rx;
+	struct sockaddr_storage from;
+	socklen_t flen = sizeof from;
 	pthread_once(&leg_tables_once, leg_tables);
-	for (unsigned i = 0; i < LEG_RECV_MAX; i++) {
-		struct sockaddr_storage from;
-		socklen_t flen = sizeof from;
-		mp->b_rptr = mp->b_wptr = dblk_base(mp->b_datap);
-		mp->b_cont = NULL;
-		int n = l->meta->t_recvfrom(l->meta, mp, 0, (struct sockaddr *)&from, &flen);
-		if (n <= 0)
-			break;
-		t->run.rx_packets++;
-		l->last_rx_ns = t->now_ns;
-		if (l->has_remote)
-			leg_latch(l, &from, flen);
-		leg_packet(m, l, mp->b_rptr, n);
-	}
+	mp->b_rptr = mp->b_wptr = dblk_base(mp->b_datap);
+	mp->b_cont = NULL;
+	int n = l->meta->t_recvfrom(l->meta, mp, 0, (struct sockaddr *)&from, &flen);
+	if (n <= 0)
+		return;
+	t->run.rx_packets++;
+	l->last_rx_ns = t->now_ns;
+	if (l->has_remote)
+		leg_latch(l, &from, flen);
+	leg_packet(m, l, mp->b_rptr, n);
 }
 
 void leg_check_timeout(struct media *m, struct leg *l)
