@@ -307,7 +307,12 @@ run_burst() {
 	local ok fail
 	ok=$(csv_field "$dir/callers.csv" 'SuccessfulCall(C)')
 	fail=$(csv_field "$dir/callers.csv" 'FailedCall(C)')
-	local left; left=$("$CTL" -s "$dir/callq.sock" calls support | awk 'NR == 1 {print $2}')
+	local left
+	for _ in $(seq 30); do                  # the last BYEs may still be on their way
+		left=$("$CTL" -s "$dir/callq.sock" calls support | grep -c 'call=' || true)
+		[ "$left" = 0 ] && break
+		sleep 0.5
+	done
 	local peak; peak=$(hwm_kib "$SPID")
 	local rss_end; rss_end=$(rss_kib "$SPID")
 	sleep "$SETTLE"
