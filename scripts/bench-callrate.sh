@@ -152,7 +152,7 @@ for ((u = 0; u < UAS; u++)); do
 	p=$(free_port)
 	UPORTS+=("$p")
 	sipp 127.0.0.1:"$SIP" -sf "$SCN/agent_uas.xml" -i 127.0.0.1 -p "$p" -mp "$(media_port)" \
-	     -key ring_ms $((RING * 1000)) -key talk_ms $((TALK * 1000)) -key rtpport "$MPORT" \
+	     -key ring_ms $((RING * 1000)) -key talk_ms $((TALK * 1000)) -key rtpport "$MPORT" -key codec 0 \
 	     -nostdin -trace_err -error_file "$TMP/uas$u.err" -trace_stat -stf "$TMP/uas$u.csv" -fd 1 \
 	     > "$TMP/uas$u.out" 2>&1 &
 	UPIDS+=($!)

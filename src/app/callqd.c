@@ -266,7 +266,7 @@ static int start(struct app *a)
 		log_error("app", "cannot seed demo data: %s", store_errmsg(a->store));
 	struct media_conf mc = { a->conf.rtp_ip, a->conf.rtp_port_min, a->conf.rtp_port_max,
 	                         a->conf.media, a->conf.rtp_timeout_s,
-	                         a->conf.rtp_quiet_timeout_s };
+	                         a->conf.rtp_quiet_timeout_s, a->conf.media_threads };
 	idmap_init(&a->recordings);
 	idmap_init(&a->member_since);
 	a->engine = engine_new();

@@ -94,6 +94,8 @@ int conf_set(struct conf *c, const char *k, const char *v, char *err, size_t err
 		rc = conf_uint(v, 0, 86400, &c->rtp_timeout_s);
 	else if (!strcmp(k, "rtp_quiet_timeout"))
 		rc = conf_uint(v, 0, 86400, &c->rtp_quiet_timeout_s);
+	else if (!strcmp(k, "media_threads"))
+		rc = conf_uint(v, 0, 8, &c->media_threads);
 	else if (!strcmp(k, "max_calls"))
 		rc = conf_uint(v, 1, 1000000, &c->max_calls);
 	else if (!strcmp(k, "max_calls_per_source"))

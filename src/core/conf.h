@@ -27,6 +27,7 @@ struct conf {
 	bool seed_demo;
 	unsigned rtp_timeout_s;
 	unsigned rtp_quiet_timeout_s;  /* the same for legs whose SDP says they will not send */
+	unsigned media_threads;    /* 0 = one per CPU (at most 8) */
 	unsigned max_calls;        /* calls in progress beyond which INVITEs get 503 */
 	unsigned max_calls_per_source;  /* incoming legs from one address (503); 0: no cap */
 	unsigned max_calls_per_member;  /* incoming legs from one member's phones (486); 0: no cap */

@@ -3,6 +3,11 @@
  * tied to a bridge or a leg. A bridge ends as a whole when its caller or agent
  * leaves (freed, re-bridged, given another thing to do): the other member gets
  * silence, a listener gets silence and MEV_SPY_END, a recording is finished.
+ *
+ * A plain bridge relays: each leg's packets go to the other as they arrive
+ * (leg.c). A listener joining, or the agent holding, makes it mixed: the tick
+ * sends each member its mix; leaving switches it back. Legs keep decoded
+ * audio (a jitter buffer) only while mixed or recorded.
  */
 #include "media/media_int.h"
 
@@ -19,6 +24,22 @@ static void bridge_hears(struct leg *l, struct leg *a, struct leg *b)
 
 /* The routing table of the guide: listen, whisper, barge; hold cuts the
  * caller off from the agent both ways. */
+static void bridge_relay(struct leg *l, struct leg *to)
+{
+	if (l->relay_to != to)
+		l->anchored = false;           /* the next packet fixes the timestamp offset */
+	l->relay_to = to;
+}
+
+/* Legs keep audio while mixed or recorded (leg_need_audio). */
+static void bridge_audio(struct bridge *br)
+{
+	leg_need_audio(br->caller);
+	leg_need_audio(br->agent);
+	if (br->listener)
+		leg_need_audio(br->listener);
+}
+
 static void bridge_route(struct bridge *br)
 {
 	struct leg *c = br->caller, *a = br->agent, *li = br->listener;
@@ -27,12 +48,14 @@ static void bridge_route(struct bridge *br)
 	bridge_hears(a, br->held ? NULL : c, to_agent ? li : NULL);
 	if (li)
 		bridge_hears(li, c, a);
+	br->mixed = li || br->held;
+	bridge_relay(c, br->mixed ? NULL : a);
+	bridge_relay(a, br->mixed ? NULL : c);
+	bridge_audio(br);
 }
 
 static void bridge_member(struct leg *l, struct bridge *br, enum leg_role role)
 {
-	if (!l->br && !l->rec)
-		jitter_reset(&l->jb);          /* drop what arrived while nobody listened */
 	l->br = br;
 	l->role = role;
 	l->mode = LEG_BRIDGE;
@@ -43,6 +66,8 @@ static void bridge_unmember(struct leg *l)
 	l->br = NULL;
 	l->nhear = 0;
 	l->mode = LEG_SILENCE;
+	bridge_relay(l, NULL);
+	leg_need_audio(l);
 }
 
 static void bridge_end_spy(struct media *m, struct bridge *br)
@@ -131,6 +156,8 @@ void bridge_record(struct media *m, struct leg *caller, struct leg *agent, struc
 		rec_abort(m->recorder, r, "the call is already being recorded");
 	else
 		br->rec = r;
+	if (br)
+		bridge_audio(br);
 }
 
 void bridge_leg_record(struct media *m, struct leg *l, struct rec *r)
@@ -139,23 +166,25 @@ void bridge_leg_record(struct media *m, struct leg *l, struct rec *r)
 		rec_abort(m->recorder, r, "the leg is already being recorded");
 		return;
 	}
-	if (!l->br)
-		jitter_reset(&l->jb);
 	l->rec = r;
+	leg_need_audio(l);
 }
 
-void bridge_record_stop(struct media *m, uint32_t id)
+void bridge_record_stop(struct mthread *t, uint32_t id)
 {
-	for (unsigned i = 0; i < m->nactive; i++) {
-		struct leg *l = m->active[i];
+	struct media *m = t->m;
+	for (unsigned i = 0; i < t->nactive; i++) {
+		struct leg *l = t->active[i];
 		struct bridge *br = l->role == ROLE_CALLER ? l->br : NULL;
 		if (br && br->rec && rec_id(br->rec) == id) {
 			rec_finish(m->recorder, br->rec);
 			br->rec = NULL;
+			bridge_audio(br);
 		}
 		if (l->rec && rec_id(l->rec) == id) {
 			rec_finish(m->recorder, l->rec);
 			l->rec = NULL;
+			leg_need_audio(l);
 		}
 	}
 }
@@ -173,16 +202,25 @@ static bool bridge_rec_over(struct media *m, struct rec **r)
 /* After every leg pulled its frame: one frame into each recording l owns. */
 void bridge_record_tick(struct media *m, struct leg *l)
 {
-	if (l->rec && !bridge_rec_over(m, &l->rec))
-		rec_push(m->recorder, l->rec, l->said);
+	if (l->rec) {
+		if (bridge_rec_over(m, &l->rec))
+			leg_need_audio(l);
+		else
+			rec_push(m->recorder, l->rec, leg_said(l));
+	}
 	struct bridge *br = l->role == ROLE_CALLER ? l->br : NULL;
-	if (!br || !br->rec || br->held || bridge_rec_over(m, &br->rec))
+	if (!br || !br->rec || br->held)
 		return;
+	if (bridge_rec_over(m, &br->rec)) {
+		bridge_audio(br);
+		return;
+	}
 	int16_t right[MEDIA_FRAME], st[2 * MEDIA_FRAME];
-	const int16_t *src[2] = { br->agent->said, br->listener ? br->listener->said : NULL };
+	const int16_t *src[2] = { leg_said(br->agent), br->listener ? leg_said(br->listener) : NULL };
+	const int16_t *left = leg_said(l);
 	mix_sum(right, src, br->listener && br->mode == MEDIA_BARGE ? 2 : 1, MEDIA_FRAME);
 	for (unsigned i = 0; i < MEDIA_FRAME; i++) {
-		st[2 * i] = l->said[i];
+		st[2 * i] = left[i];
 		st[2 * i + 1] = right[i];
 	}
 	rec_push(m->recorder, br->rec, st);

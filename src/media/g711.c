@@ -1,6 +1,9 @@
-/* g711.c — see g711.h. Segment search by highest set bit instead of tables:
- * a frame is 160 samples, so a few shifts per sample cost nothing. */
+/* g711.c — see g711.h. Encoding searches the segment by highest set bit (a
+ * few shifts per sample); decoding whole buffers looks samples up in tables
+ * built once from the same functions. */
 #include "media/g711.h"
+
+#include <pthread.h>
 
 #define ULAW_BIAS 0x84
 #define ULAW_CLIP 32635
@@ -77,8 +80,23 @@ void g711_encode(int alaw, const int16_t *in, uint8_t *out, size_t n)
 		out[i] = alaw ? g711_lin2alaw(in[i]) : g711_lin2ulaw(in[i]);
 }
 
+/* Decoding is a lookup: 256 entries per law, filled once from the functions
+ * above (a relayed call that is recorded decodes every packet). */
+static int16_t g711_lin_of[2][256];
+static pthread_once_t g711_once = PTHREAD_ONCE_INIT;
+
+static void g711_tables(void)
+{
+	for (unsigned i = 0; i < 256; i++) {
+		g711_lin_of[0][i] = g711_ulaw2lin((uint8_t)i);
+		g711_lin_of[1][i] = g711_alaw2lin((uint8_t)i);
+	}
+}
+
 void g711_decode(int alaw, const uint8_t *in, int16_t *out, size_t n)
 {
+	pthread_once(&g711_once, g711_tables);
+	const int16_t *t = g711_lin_of[alaw ? 1 : 0];
 	for (size_t i = 0; i < n; i++)
-		out[i] = alaw ? g711_alaw2lin(in[i]) : g711_ulaw2lin(in[i]);
+		out[i] = t[in[i]];
 }

@@ -1,11 +1,25 @@
-/* leg.c — one call leg: its oRTP session, what it receives and the frame it
- * sends each tick. Everything here but leg_new runs on the media thread.
+/* leg.c — one call leg: its socket, what it receives, what it relays at once
+ * and the frame it sends each tick. Everything here but leg_new runs on the
+ * media thread holding the leg.
  *
- * oRTP use: no scheduler, non-blocking, no jitter buffer (we pull every packet
- * once per tick and keep our own short queue), RTCP off, symmetric RTP on.
- * RFC 4733 packets are recognised by oRTP through the send profile and handed
- * to the "telephone-event_packet" signal one per receive call; we parse them
- * ourselves so a digit is reported once, on the first packet of its event.
+ * oRTP binds the sockets and owns the session's transports; packets go in and
+ * out through the session's RTP meta transport (its t_recvfrom / t_sendto, so
+ * whatever modifiers it carries apply) into one reused buffer per thread: no
+ * allocation, no queue, one read per packet. We parse the header ourselves,
+ * write our own (SSRC, sequence, timestamp per leg, continuous whatever we
+ * send), and follow the last allowed source (symmetric RTP). RFC 4733 packets
+ * (the payload type the SDP named) are reported once per event, on its first
+ * packet; they are never relayed: digits are for callq (zero-out, features),
+ * not for the other phone.
+ *
+ * Relay: a leg in a plain bridge hands each audio packet straight to its
+ * peer (relay_to), transcoded PCMU<->PCMA by table when the codecs differ,
+ * with the peer's own header; the tick never touches it. The timestamps
+ * follow the source's, shifted by an offset fixed at the first packet of each
+ * source SSRC (and after a silence the tick filled in) so the far end sees
+ * one stream that moved on by the time that passed. While the other side
+ * sends nothing for 60 ms the tick sends silence, so a phone always has a
+ * stream to latch on and its jitter buffer is fed.
  *
  * Source check: oRTP's symmetric RTP re-latches to whoever sends a new SSRC,
  * and takes RFC 4733 events from anyone. So the session's RTP transport gets
@@ -35,16 +49,14 @@
 #include <time.h>
 #include <sys/epoll.h>
 
-#define LEG_RECV_BUF 1500        /* oRTP allocates this per received packet; default is 64 KiB */
+#define LEG_HDR      RTP_FIXED_HEADER_SIZE
+#define LEG_FILL_NS  (3 * MEDIA_TICK_NS)   /* relayed leg sent nothing this long: silence */
 
-static void leg_dtmf(struct media *m, struct leg *l, mblk_t *mp)
+static void leg_dtmf(struct media *m, struct leg *l, const uint8_t *pl, int n, uint32_t ts)
 {
 	static const char digits[] = "0123456789*#ABCD";
-	unsigned char *pl;
-	int n = rtp_get_payload(mp, &pl);
-	uint32_t ts = rtp_get_timestamp(mp);
 	if (n < 4) {
-		m->run.rx_ignored++;
+		l->th->run.rx_ignored++;
 		return;
 	}
 	if (l->dtmf_seen && ts == l->dtmf_ts)
@@ -53,27 +65,6 @@ static void leg_dtmf(struct media *m, struct leg *l, mblk_t *mp)
 	l->dtmf_ts = ts;
 	if (pl[0] < sizeof digits - 1)
 		media_emit(m, MEV_DTMF, l->id, digits[pl[0]]);
-}
-
-/* oRTP signal: (session, packet, user data, unused). */
-static void leg_on_tev(RtpSession *rs, void *packet, void *user, void *unused)
-{
-	(void)rs;
-	(void)unused;
-	struct leg *l = user;
-	l->tev_hit = true;
-	leg_dtmf(l->m, l, packet);
-}
-
-/* A phone that restarts its stream (new SSRC, sequence numbers from
- * anywhere) must be heard at once: without a resync oRTP would drop the new
- * source's packets as "too old" until its sequence caught up. */
-static void leg_on_ssrc_changed(RtpSession *rs, void *user, void *unused1, void *unused2)
-{
-	(void)user;
-	(void)unused1;
-	(void)unused2;
-	rtp_session_resync(rs);
 }
 
 /* At most this many foreign packets are read and dropped per tick and leg: a
@@ -132,7 +123,8 @@ static bool leg_source_ok(const struct leg *l, const struct sockaddr_storage *fr
 
 static void leg_foreign(struct media *m, struct leg *l, const struct sockaddr_storage *from)
 {
-	m->run.rx_foreign++;
+	(void)m;
+	l->th->run.rx_foreign++;
 	if (l->rx_foreign++)
 		return;
 	char ip[INET6_ADDRSTRLEN] = "?";
@@ -233,16 +225,12 @@ static struct leg *leg_bind(struct media *m, unsigned port)
 	if (!l)
 		return NULL;
 	l->m = m;
-	l->profile = rtp_profile_new("callq");
 	l->rs = rtp_session_new(RTP_SESSION_SENDRECV);
-	if (!l->profile || !l->rs)
+	if (!l->rs)
 		goto fail;
-	rtp_profile_set_payload(l->profile, MEDIA_PCMU, &payload_type_pcmu8000);
-	rtp_profile_set_payload(l->profile, MEDIA_PCMA, &payload_type_pcma8000);
 	RtpSession *rs = l->rs;
 	rtp_session_set_scheduling_mode(rs, 0);
 	rtp_session_set_blocking_mode(rs, 0);
-	rtp_session_set_symmetric_rtp(rs, TRUE);
 	rtp_session_enable_jitter_buffer(rs, FALSE);
 	/* oRTP before 5.2 still "corrects" every received timestamp by its
 	 * clock-slide estimate, in 10 ms steps, with its jitter buffer off; our
@@ -250,11 +238,7 @@ static struct leg *leg_bind(struct media *m, unsigned port)
 	 * shift leaves every later frame half silent. */
 	rtp_session_enable_adaptive_jitter_compensation(rs, FALSE);
 	rtp_session_enable_rtcp(rs, FALSE);
-	/* Phones and test tools often send DTMF from another SSRC: switch at once. */
-	rtp_session_set_ssrc_changed_threshold(rs, 0);
-	rtp_session_set_send_profile(rs, l->profile);
-	rtp_session_set_recv_profile(rs, m->recv_profile);
-	rtp_session_set_recv_buf_size(rs, LEG_RECV_BUF);
+	rtp_session_set_recv_buf_size(rs, MEDIA_PKT_MAX);
 	/* The default SO_REUSEADDR|SO_REUSEPORT would let two legs share a port. */
 	rtp_session_set_reuseaddr(rs, FALSE);
 	if (rtp_session_set_local_addr(rs, m->ip, (int)port, (int)port + 1) < 0)
@@ -262,18 +246,19 @@ static struct leg *leg_bind(struct media *m, unsigned port)
 	l->fd = rtp_session_get_rtp_socket(rs);     /* before leg_filter: it answers from l->fd */
 	if (leg_filter(l) < 0)
 		goto fail;
-	rtp_session_signal_connect(rs, "telephone-event_packet", leg_on_tev, l);
-	rtp_session_signal_connect(rs, "ssrc_changed", leg_on_ssrc_changed, l);
+	RtpTransport *meta = NULL;
+	rtp_session_get_transports(rs, &meta, NULL);
+	l->meta = meta;
+	l->ssrc = arc4random();
+	l->seq = (uint16_t)arc4random();
+	l->tx_ts = arc4random();
 	l->codec = MEDIA_PCMU;
 	l->mode = LEG_SILENCE;
 	l->item = -1;
-	jitter_reset(&l->jb);
 	return l;
 fail:
 	if (l->rs)
 		rtp_session_destroy(l->rs);
-	if (l->profile)
-		rtp_profile_destroy(l->profile);
 	free(l);
 	return NULL;
 }
@@ -351,9 +336,10 @@ void leg_destroy(struct media *m, struct leg *l)
 		rec_finish(m->recorder, l->rec);
 	leg_release_segs(l);
 	clips_put(l->play.clip);
-	epoll_ctl(m->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+	if (l->th)
+		epoll_ctl(l->th->epfd, EPOLL_CTL_DEL, l->fd, NULL);
 	rtp_session_destroy(l->rs);
-	rtp_profile_destroy(l->profile);
+	free(l->audio);
 	if (l->rx_foreign)
 		log_info("media", "leg %u: %llu RTP packets from other addresses dropped", l->id,
 		         (unsigned long long)l->rx_foreign);
@@ -365,30 +351,34 @@ void leg_destroy(struct media *m, struct leg *l)
 	m->port_busy[(l->port - m->port_min) / 2] = 0;
 	pthread_mutex_unlock(&m->lock);
 	atomic_fetch_sub(&m->bound, 1);
+	atomic_fetch_add(&m->trim, 1);
 	free(l);
 }
 
 int leg_set_remote(struct media *m, struct leg *l, const char *ip, unsigned port,
                    enum media_codec codec, int dtmf_pt)
 {
+	(void)m;
 	struct in6_addr addr;
-	if (!leg_parse_addr(ip, &addr) ||
-	    rtp_session_set_remote_addr_and_port(l->rs, ip, (int)port, (int)port + 1) < 0) {
+	struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in6 v6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
+	if (inet_pton(AF_INET, ip, &v4.sin_addr) == 1) {
+		memcpy(&l->dest, &v4, sizeof v4);
+		l->dest_len = sizeof v4;
+	} else if (inet_pton(AF_INET6, ip, &v6.sin6_addr) == 1) {
+		memcpy(&l->dest, &v6, sizeof v6);
+		l->dest_len = sizeof v6;
+	} else {
 		log_error("media", "leg %u: bad remote %s:%u", l->id, ip, port);
 		return -1;
 	}
+	leg_parse_addr(ip, &addr);
 	leg_allow(l, ALLOW_SDP, &addr);
-	if (l->dtmf_pt > 0)
-		rtp_profile_clear_payload(l->profile, l->dtmf_pt);
 	l->dtmf_pt = dtmf_pt > 0 && dtmf_pt < 128 && dtmf_pt != MEDIA_PCMU && dtmf_pt != MEDIA_PCMA
 	             ? dtmf_pt : 0;
-	if (l->dtmf_pt)
-		rtp_profile_set_payload(l->profile, l->dtmf_pt, &payload_type_telephone_event);
-	rtp_session_set_send_profile(l->rs, l->profile);   /* refreshes oRTP's telephone-event PT */
-	rtp_session_set_send_payload_type(l->rs, codec);
 	l->codec = codec;
 	l->has_remote = true;
-	l->last_rx_ns = m->now_ns;
+	l->last_rx_ns = l->th ? l->th->now_ns : 0;
 	return 0;
 }
 
@@ -424,42 +414,153 @@ void leg_silence(struct media *m, struct leg *l)
 	l->mode = LEG_SILENCE;
 }
 
-static void leg_packet(struct media *m, struct leg *l, mblk_t *mp)
+/* The G.711 A<->mu tables, built once from the codec's own functions. */
+static uint8_t leg_u2a[256], leg_a2u[256];
+static pthread_once_t leg_tables_once = PTHREAD_ONCE_INIT;
+
+static void leg_tables(void)
 {
-	unsigned char *pl;
-	int n = rtp_get_payload(mp, &pl);
-	int pt = rtp_get_payload_type(mp);
-	if (n <= 0 || (pt != MEDIA_PCMU && pt != MEDIA_PCMA)) {
-		m->run.rx_ignored++;
-		return;
+	for (unsigned i = 0; i < 256; i++) {
+		leg_u2a[i] = g711_ulaw2alaw((uint8_t)i);
+		leg_a2u[i] = g711_alaw2ulaw((uint8_t)i);
 	}
-	if (!l->br && !l->rec)
-		return;                  /* nobody listens: skip decoding */
-	int16_t pcm[JITTER_SAMPLES / 2];
-	unsigned len = (unsigned)n < JITTER_SAMPLES / 2 ? (unsigned)n : JITTER_SAMPLES / 2;
-	g711_decode(pt == MEDIA_PCMA, pl, pcm, len);
-	uint64_t late = l->jb.late;
-	jitter_put(&l->jb, rtp_get_timestamp(mp), pcm, len, (uint32_t)(m->now_ns / 125000));
-	m->run.jitter_late += l->jb.late - late;
 }
 
+/* Writes our RTP header for l into mp, then the payload; sends it to l's
+ * remote through the session's transport. */
+static void leg_emit(struct leg *l, bool marker, uint32_t ts, const uint8_t *pl, unsigned n,
+                     const uint8_t *table)
+{
+	mblk_t *mp = l->th->tx;
+	uint8_t *p = dblk_base(mp->b_datap);
+	mp->b_rptr = p;
+	p[0] = 0x80;
+	p[1] = (uint8_t)((marker ? 0x80 : 0) | l->codec);
+	p[2] = (uint8_t)(l->seq >> 8);
+	p[3] = (uint8_t)l->seq;
+	uint32_t be_ts = htonl(ts), be_ssrc = htonl(l->ssrc);
+	memcpy(p + 4, &be_ts, 4);
+	memcpy(p + 8, &be_ssrc, 4);
+	if (table)
+		for (unsigned i = 0; i < n; i++)
+			p[LEG_HDR + i] = table[pl[i]];
+	else if (pl != p + LEG_HDR)
+		memcpy(p + LEG_HDR, pl, n);
+	mp->b_wptr = p + LEG_HDR + n;
+	mp->b_cont = NULL;
+	memset(&mp->recv_addr, 0, sizeof mp->recv_addr);
+	l->meta->t_sendto(l->meta, mp, 0, (const struct sockaddr *)&l->dest, l->dest_len);
+	l->seq++;
+	l->tx_ts = ts;
+	l->tx_ns = l->th->now_ns;
+	l->sent = true;
+	l->th->run.tx_packets++;
+}
+
+/* The timestamp that continues what l sent last, `now` later: whole frames
+ * of the time that passed, at least one. */
+static uint32_t leg_next_ts(const struct leg *l, int64_t now)
+{
+	int64_t frames = (now - l->tx_ns + MEDIA_TICK_NS / 2) / MEDIA_TICK_NS;
+	return l->tx_ts + MEDIA_FRAME * (uint32_t)(frames < 1 ? 1 : frames);
+}
+
+/* One audio packet of l, relayed to its bridge peer as it arrived. */
+static void leg_relay(struct leg *l, int pt, bool marker, uint32_t ts, uint32_t ssrc,
+                      const uint8_t *pl, unsigned n)
+{
+	struct leg *to = l->relay_to;
+	if (!to->has_remote)
+		return;
+	if (!l->anchored || ssrc != l->rx_ssrc) {
+		/* A new source (or the bridge just went plain): carry on from what
+		 * `to` sent last, as far on as the time that passed. */
+		uint32_t next = to->sent ? leg_next_ts(to, l->th->now_ns) : to->tx_ts;
+		l->ts_off = next - ts;
+		l->rx_ssrc = ssrc;
+		l->anchored = true;
+		marker = true;
+	}
+	const uint8_t *table = (pt == MEDIA_PCMA) == (to->codec == MEDIA_PCMA) ? NULL
+	                       : pt == MEDIA_PCMA ? leg_a2u : leg_u2a;
+	leg_emit(to, marker, ts + l->ts_off, pl, n, table);
+	to->filling = false;
+}
+
+/* Audio for whoever mixes or records this leg. */
+static void leg_keep(struct leg *l, int pt, uint32_t ts, const uint8_t *pl, unsigned n)
+{
+	int16_t pcm[JITTER_SAMPLES / 2];
+	unsigned len = n < JITTER_SAMPLES / 2 ? n : JITTER_SAMPLES / 2;
+	struct jitter *jb = &l->audio->jb;
+	g711_decode(pt == MEDIA_PCMA, pl, pcm, len);
+	uint64_t late = jb->late;
+	jitter_put(jb, ts, pcm, len, (uint32_t)(l->th->now_ns / 125000));
+	l->th->run.jitter_late += jb->late - late;
+}
+
+/* One packet as read: header checked, then a digit, relayed audio, kept audio. */
+static void leg_packet(struct media *m, struct leg *l, const uint8_t *p, int n)
+{
+	struct mthread *t = l->th;
+	if (n < LEG_HDR || (p[0] & 0xC0) != 0x80) {
+		t->run.rx_ignored++;
+		return;
+	}
+	int off = LEG_HDR + 4 * (p[0] & 0x0F);
+	if ((p[0] & 0x10) && n >= off + 4)              /* header extension */
+		off += 4 + 4 * (p[off + 2] << 8 | p[off + 3]);
+	if ((p[0] & 0x20) && n > off)                   /* padding */
+		n -= p[n - 1];
+	int pt = p[1] & 0x7F, len = n - off;
+	uint32_t ts, ssrc;
+	memcpy(&ts, p + 4, 4);
+	memcpy(&ssrc, p + 8, 4);
+	ts = ntohl(ts);
+	ssrc = ntohl(ssrc);
+	if (len <= 0) {
+		t->run.rx_ignored++;
+	} else if (l->dtmf_pt && pt == l->dtmf_pt) {
+		leg_dtmf(m, l, p + off, len, ts);
+	} else if (pt != MEDIA_PCMU && pt != MEDIA_PCMA) {
+		t->run.rx_ignored++;
+	} else {
+		if (l->relay_to)
+			leg_relay(l, pt, p[1] & 0x80, ts, ssrc, p + off, (unsigned)len);
+		if (l->audio)
+			leg_keep(l, pt, ts, p + off, (unsigned)len);
+	}
+}
+
+/* Symmetric RTP: replies go where the last allowed packet came from. */
+static void leg_latch(struct leg *l, const struct sockaddr_storage *from, socklen_t len)
+{
+	if (len != l->dest_len || memcmp(from, &l->dest, len)) {
+		memcpy(&l->dest, from, len);
+		l->dest_len = len;
+	}
+}
+
+/* The socket is readable: one packet, handled at once. Packets still queued
+ * make the socket readable again at the next wait, so a busy leg cannot
+ * hold the thread and no read ends in EAGAIN. */
 void leg_receive(struct media *m, struct leg *l)
 {
-	uint64_t before = m->run.rx_packets;
-	for (;;) {
-		l->tev_hit = false;
-		mblk_t *mp = rtp_session_recvm_with_ts(l->rs, l->rx_ts);
-		if (mp) {
-			leg_packet(m, l, mp);
-			freemsg(mp);
-		} else if (!l->tev_hit) {
-			break;
-		}
-		m->run.rx_packets++;
-	}
-	if (m->run.rx_packets != before)
-		l->last_rx_ns = m->now_ns;
-	l->rx_ts += MEDIA_FRAME;   /* oRTP skips the socket when asked twice for one timestamp */
+	struct mthread *t = l->th;
+	mblk_t *mp = t->rx;
+	struct sockaddr_storage from;
+	socklen_t flen = sizeof from;
+	pthread_once(&leg_tables_once, leg_tables);
+	mp->b_rptr = mp->b_wptr = dblk_base(mp->b_datap);
+	mp->b_cont = NULL;
+	int n = l->meta->t_recvfrom(l->meta, mp, 0, (struct sockaddr *)&from, &flen);
+	if (n <= 0)
+		return;
+	t->run.rx_packets++;
+	l->last_rx_ns = t->now_ns;
+	if (l->has_remote)
+		leg_latch(l, &from, flen);
+	leg_packet(m, l, mp->b_rptr, n);
 }
 
 void leg_check_timeout(struct media *m, struct leg *l)
@@ -467,7 +568,7 @@ void leg_check_timeout(struct media *m, struct leg *l)
 	unsigned limit_s = l->quiet ? m->rtp_quiet_timeout_s : m->rtp_timeout_s;
 	if (!limit_s || !l->has_remote || l->timed_out)
 		return;
-	if (m->now_ns - l->last_rx_ns >= (int64_t)limit_s * 1000000000L) {
+	if (l->th->now_ns - l->last_rx_ns >= (int64_t)limit_s * 1000000000L) {
 		l->timed_out = true;
 		media_emit(m, MEV_TIMEOUT, l->id, 0);
 	}
@@ -549,12 +650,37 @@ static void leg_fill_play(struct media *m, struct leg *l, uint8_t *out)
 	}
 }
 
+/* Legs someone mixes (a bridge with a listener) or records keep their audio
+ * in a jitter buffer; the others have none (6 KiB less per leg). Called
+ * whenever a bridge or recording changes; allocates only then. */
+void leg_need_audio(struct leg *l)
+{
+	bool need = l->rec || (l->br && (l->br->mixed || l->br->rec));
+	if (need && !l->audio) {
+		l->audio = malloc(sizeof *l->audio);
+		if (l->audio) {
+			jitter_reset(&l->audio->jb);
+			memset(l->audio->said, 0, sizeof l->audio->said);
+		}
+	} else if (!need && l->audio) {
+		free(l->audio);
+		l->audio = NULL;
+	}
+}
+
+/* This tick's frame of what l said: silence when nobody keeps it. */
+const int16_t *leg_said(const struct leg *l)
+{
+	static const int16_t silence[MEDIA_FRAME];
+	return l->audio ? l->audio->said : silence;
+}
+
 /* Audio out of the jitter buffer, once per tick, for legs someone hears or
  * records; all legs pull before any sends so every mix sees the same tick. */
 void leg_pull(struct leg *l)
 {
-	if (l->br || l->rec)
-		jitter_get(&l->jb, l->said);
+	if (l->audio)
+		jitter_get(&l->audio->jb, l->audio->said);
 }
 
 static void leg_fill_bridge(struct media *m, struct leg *l, uint8_t *out)
@@ -566,15 +692,18 @@ static void leg_fill_bridge(struct media *m, struct leg *l, uint8_t *out)
 	const int16_t *src[MIX_MAX];
 	int16_t pcm[MEDIA_FRAME];
 	for (unsigned i = 0; i < l->nhear; i++)
-		src[i] = l->hear[i]->said;
+		src[i] = leg_said(l->hear[i]);
 	mix_sum(pcm, src, l->nhear, MEDIA_FRAME);
 	g711_encode(l->codec == MEDIA_PCMA, pcm, out, MEDIA_FRAME);
 }
 
+/* The tick's frame for legs callq plays to or mixes; a leg in a plain bridge
+ * sends what it relays, and silence only while nothing comes to relay. */
 void leg_send(struct media *m, struct leg *l)
 {
 	static const struct leg_seg quiet;
-	uint8_t frame[MEDIA_FRAME];
+	struct mthread *t = l->th;
+	uint8_t *frame = dblk_base(t->tx->b_datap) + LEG_HDR;
 	switch (l->mode) {
 	case LEG_HOLD:
 		leg_fill_hold(m, l, frame);
@@ -583,6 +712,18 @@ void leg_send(struct media *m, struct leg *l)
 		leg_fill_play(m, l, frame);
 		break;
 	case LEG_BRIDGE:
+		if (!l->br->mixed) {
+			/* Relayed: the tick only fills a silence (the other side
+			 * quiet, or not yet heard), so the phone still gets a
+			 * stream; the next relayed packet starts a new talk spurt
+			 * after it. */
+			if (!l->filling && l->sent && t->deadline_ns - l->tx_ns < LEG_FILL_NS)
+				return;
+			leg_copy(l, &quiet, frame, MEDIA_FRAME);
+			l->filling = true;
+			l->relay_to->anchored = false;
+			break;
+		}
 		leg_fill_bridge(m, l, frame);
 		break;
 	case LEG_SILENCE:
@@ -591,13 +732,8 @@ void leg_send(struct media *m, struct leg *l)
 	}
 	if (!l->has_remote)
 		return;
-	/* oRTP frees the packet once sent: one small allocation per frame. */
-	mblk_t *mp = rtp_session_create_packet(l->rs, RTP_FIXED_HEADER_SIZE, frame, MEDIA_FRAME);
-	if (!mp)
-		return;
-	if (l->sent)
-		l->tx_ts += MEDIA_FRAME * m->steps;   /* a late tick jumps ahead, never bursts */
-	l->sent = true;
-	rtp_session_sendm_with_ts(l->rs, mp, l->tx_ts);
-	m->run.tx_packets++;
+	/* A late tick jumps ahead (whole periods), never bursts. */
+	uint32_t ts = l->sent ? leg_next_ts(l, t->deadline_ns) : l->tx_ts;
+	leg_emit(l, !l->sent, ts, frame, MEDIA_FRAME, NULL);
+	l->tx_ns = t->deadline_ns;
 }

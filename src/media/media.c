@@ -1,8 +1,12 @@
 /* media.c — the API of media.h on the caller's side: legs are validated and
- * turned into commands under m->lock; the media thread applies them at the
- * start of its next tick (media_apply_commands). Events travel the other way
- * through a ring guarded by the same lock, with an eventfd that is readable
- * exactly while the ring is not empty.
+ * turned into commands under m->lock, queued for the media thread the leg is
+ * bound for; that thread applies them at the start of its next tick
+ * (media_apply_commands). A new leg goes to the thread with the fewest legs;
+ * bridging or spying on legs of two threads moves the other leg to the
+ * caller's thread first (media_move), so a bridge lives on one thread. Events
+ * travel the other way through a ring guarded by the same lock, with an
+ * eventfd that is readable exactly while the ring is not empty. A janitor
+ * thread gives freed memory back to the system once legs stop ending.
  */
 #include "media/media_int.h"
 
@@ -10,6 +14,7 @@
 #include "media/srtp.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <ortp/ortp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,7 +22,12 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
+
+#define MEDIA_EPOLL_EVENTS 256           /* as tick.c takes them */
+#define MEDIA_TRIM_QUIET_S 2             /* seconds without a leg ending before a trim */
+#define MEDIA_TRIM_ANYWAY  4096          /* legs ended: trim even while calls go on */
 
 static struct slot *media_slot(struct media *m, media_leg id)
 {
@@ -27,22 +37,83 @@ static struct slot *media_slot(struct media *m, media_leg id)
 	return &m->slots[idx];
 }
 
-/* Queues c if c->id names a live leg; the caller thread may allocate here. */
+/* Room for `more` commands in v; -1 if it cannot grow. */
+static int media_reserve(struct cmd_vec *v, size_t more)
+{
+	if (v->n + more <= v->cap)
+		return 0;
+	size_t cap = v->cap ? v->cap * 2 : 16;
+	while (cap < v->n + more)
+		cap *= 2;
+	struct cmd *nv = realloc(v->v, cap * sizeof *nv);
+	if (!nv)
+		return -1;
+	v->v = nv;
+	v->cap = cap;
+	return 0;
+}
+
+static int media_append(struct cmd_vec *v, const struct cmd *c)
+{
+	if (media_reserve(v, 1) < 0)
+		return -1;
+	v->v[v->n++] = *c;
+	return 0;
+}
+
+/* Under m->lock: leg `id` will live on thread `to`. Its current thread gets
+ * CMD_MOVE behind whatever it still has for the leg; commands from now on go
+ * to `to`, which parks them until the leg arrives. */
+static int media_move(struct media *m, media_leg id, unsigned to)
+{
+	struct slot *s = media_slot(m, id);
+	if (!s || s->th == to)
+		return 0;
+	struct cmd mv = { .kind = CMD_MOVE, .id = id, .u.to = to };
+	if (media_append(&m->th[s->th].pending, &mv) < 0)
+		return -1;
+	m->th[s->th].load--;
+	m->th[to].load++;
+	s->th = to;
+	s->transit = true;
+	return 0;
+}
+
+/* The leg whose thread a command runs on: for a bridge the caller, for a spy
+ * the spied caller; the other legs it names are moved there. */
+static media_leg media_anchor(const struct cmd *c)
+{
+	return c->kind == CMD_SPY ? c->u.spy.caller : c->id;
+}
+
+/* Queues c for the thread its legs live on if c->id names a live leg; the
+ * caller thread may allocate here. */
 static int media_push(struct media *m, const struct cmd *c)
 {
 	int rc = -1;
 	pthread_mutex_lock(&m->lock);
-	if (c->kind != CMD_RECORD_STOP && !media_slot(m, c->id))
+	if (c->kind == CMD_RECORD_STOP) {            /* not aimed at a leg: every thread looks */
+		for (unsigned i = 0; i < m->nthreads; i++)
+			if (media_reserve(&m->th[i].pending, 1) < 0)
+				goto out;
+		for (unsigned i = 0; i < m->nthreads; i++)
+			media_append(&m->th[i].pending, c);
+		rc = 0;
 		goto out;
-	if (m->pending.n == m->pending.cap) {
-		size_t cap = m->pending.cap ? m->pending.cap * 2 : 16;
-		struct cmd *v = realloc(m->pending.v, cap * sizeof *v);
-		if (!v)
-			goto out;
-		m->pending.v = v;
-		m->pending.cap = cap;
 	}
-	m->pending.v[m->pending.n++] = *c;
+	struct slot *s = media_slot(m, c->id), *anchor = media_slot(m, media_anchor(c));
+	if (!s || !anchor)
+		goto out;
+	unsigned to = anchor->th;
+	if (media_reserve(&m->th[to].pending, 1) < 0)
+		goto out;
+	if (c->kind == CMD_BRIDGE && media_move(m, c->u.peer, to) < 0)
+		goto out;
+	if (c->kind == CMD_SPY && media_move(m, c->id, to) < 0)
+		goto out;
+	media_append(&m->th[to].pending, c);
+	if (c->kind == CMD_FREE)
+		m->th[s->th].load--;
 	rc = 0;
 out:
 	pthread_mutex_unlock(&m->lock);
@@ -71,6 +142,50 @@ static int media_fail(char *err, size_t errlen, const char *msg)
 	return -1;
 }
 
+static int media_thread_setup(struct media *m, unsigned idx)
+{
+	struct mthread *t = &m->th[idx];
+	t->m = m;
+	t->idx = idx;
+	t->epfd = epoll_create1(EPOLL_CLOEXEC);
+	t->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	t->active = calloc(m->nslots, sizeof *t->active);
+	t->legs = calloc(m->nslots, sizeof *t->legs);
+	t->epev = calloc(MEDIA_EPOLL_EVENTS, sizeof *t->epev);
+	t->rx = allocb(MEDIA_PKT_MAX, 0);
+	t->tx = allocb(MEDIA_PKT_MAX, 0);
+	if (t->epfd < 0 || t->timerfd < 0 || !t->active || !t->legs || !t->epev || !t->rx || !t->tx)
+		return -1;
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };   /* NULL: the tick */
+	return epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->timerfd, &ev);
+}
+
+static void media_thread_free(struct mthread *t)
+{
+	free(t->pending.v);
+	free(t->work.v);
+	free(t->parked.v);
+	free(t->active);
+	free(t->legs);
+	free(t->epev);
+	if (t->rx)
+		freemsg(t->rx);
+	if (t->tx)
+		freemsg(t->tx);
+	if (t->epfd > 0)
+		close(t->epfd);
+	if (t->timerfd > 0)
+		close(t->timerfd);
+}
+
+/* media_threads: given, else one per CPU; at most MEDIA_MAX_THREADS. */
+static unsigned media_nthreads(unsigned want)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned n = want ? want : cpus > 0 ? (unsigned)cpus : 1;
+	return n > MEDIA_MAX_THREADS ? MEDIA_MAX_THREADS : n;
+}
+
 static int media_setup(struct media *m, const struct media_conf *conf, char *err, size_t errlen)
 {
 	if (!conf->ip || !conf->media_dir)
@@ -87,18 +202,18 @@ static int media_setup(struct media *m, const struct media_conf *conf, char *err
 	m->ip = strdup(conf->ip);
 	m->media_dir = strdup(conf->media_dir);
 	m->slots = calloc(m->nslots, sizeof *m->slots);
-	m->active = calloc(m->nslots, sizeof *m->active);
-	m->epev = calloc(m->nslots, sizeof *m->epev);
 	m->port_busy = calloc(m->nports, 1);
-	m->recv_profile = rtp_profile_new("callq-recv");
-	if (!m->ip || !m->media_dir || !m->slots || !m->active || !m->epev || !m->port_busy ||
-	    !m->recv_profile)
+	if (!m->ip || !m->media_dir || !m->slots || !m->port_busy)
 		return media_fail(err, errlen, "media: out of memory");
-	rtp_profile_set_payload(m->recv_profile, MEDIA_PCMU, &payload_type_pcmu8000);
-	rtp_profile_set_payload(m->recv_profile, MEDIA_PCMA, &payload_type_pcma8000);
-	m->epfd = epoll_create1(EPOLL_CLOEXEC);
+	m->nthreads = media_nthreads(conf->threads);
+	for (unsigned i = 0; i < m->nthreads; i++) {
+		if (media_thread_setup(m, i) < 0) {
+			snprintf(err, errlen, "media: thread %u: %s", i, strerror(errno));
+			return -1;
+		}
+	}
 	m->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (m->epfd < 0 || m->evfd < 0) {
+	if (m->evfd < 0) {
 		snprintf(err, errlen, "media: %s", strerror(errno));
 		return -1;
 	}
@@ -116,12 +231,16 @@ media_t *media_new(const struct media_conf *conf, char *err, size_t errlen)
 		media_fail(err, errlen, "media: out of memory");
 		return NULL;
 	}
-	m->epfd = m->evfd = -1;
+	m->evfd = -1;
+	for (unsigned i = 0; i < MEDIA_MAX_THREADS; i++)
+		m->th[i].epfd = m->th[i].timerfd = -1;
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->janitor_wake, NULL);
 	atomic_init(&m->stop, false);
 	atomic_init(&m->next_record, 0);
 	atomic_init(&m->bound, 0);
 	atomic_init(&m->port_log_s, 0);
+	atomic_init(&m->trim, 0);
 	ortp_init();
 	ortp_set_log_handler(media_ortp_log);
 	if (media_setup(m, conf, err, errlen) < 0) {
@@ -131,46 +250,99 @@ media_t *media_new(const struct media_conf *conf, char *err, size_t errlen)
 	return m;
 }
 
+/* Once legs have stopped ending for a while (or very many ended), hands
+ * the freed heap back to the system: a burst of calls must not leave callqd
+ * at its peak. Off the media threads, which never wait on it. */
+static void *media_janitor(void *arg)
+{
+	struct media *m = arg;
+	unsigned pending = 0, quiet = 0;
+	pthread_mutex_lock(&m->lock);
+	while (!atomic_load(&m->stop)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&m->janitor_wake, &m->lock, &ts);
+		unsigned freed = atomic_exchange(&m->trim, 0);
+		pending += freed;
+		quiet = freed ? 0 : quiet + 1;
+		if (pending && (quiet >= MEDIA_TRIM_QUIET_S || pending >= MEDIA_TRIM_ANYWAY)) {
+			pthread_mutex_unlock(&m->lock);
+			malloc_trim(0);
+			pthread_mutex_lock(&m->lock);
+			pending = 0;
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
+}
+
 int media_start(media_t *m)
 {
-	if (m->started)
+	if (m->nstarted)
 		return 0;
-	int rc = pthread_create(&m->thread, NULL, tick_main, m);
-	if (rc) {
-		log_error("media", "cannot start the media thread: %s", strerror(rc));
-		return -1;
+	for (unsigned i = 0; i < m->nthreads; i++) {
+		struct mthread *t = &m->th[i];
+		int rc = pthread_create(&t->thread, NULL, tick_main, t);
+		if (rc) {
+			log_error("media", "cannot start media thread %u: %s", i, strerror(rc));
+			return -1;
+		}
+		char name[16];
+		snprintf(name, sizeof name, "media%u", i);
+		pthread_setname_np(t->thread, name);
+		m->nstarted++;
 	}
-	m->started = true;
+	if (pthread_create(&m->janitor, NULL, media_janitor, m) == 0)
+		m->janitor_started = true;
 	return 0;
+}
+
+static void media_orphan(struct media *m, const struct cmd *c);
+
+/* After the threads stopped: apply what is queued until nothing moves
+ * (legs in transit arrive), then destroy every leg. */
+static void media_drain(struct media *m)
+{
+	for (unsigned round = 0; round < 4; round++)
+		for (unsigned i = 0; i < m->nthreads; i++)
+			media_apply_commands(&m->th[i]);
+	for (unsigned i = 0; i < m->nthreads; i++) {
+		struct mthread *t = &m->th[i];
+		for (size_t k = 0; k < t->parked.n; k++)
+			media_orphan(m, &t->parked.v[k]);
+		t->parked.n = 0;
+		while (t->nactive)
+			leg_destroy(m, t->active[--t->nactive]);
+	}
 }
 
 void media_free(media_t *m)
 {
 	if (!m)
 		return;
-	if (m->started) {
-		atomic_store(&m->stop, true);
-		pthread_join(m->thread, NULL);
+	atomic_store(&m->stop, true);
+	for (unsigned i = 0; i < m->nstarted; i++)
+		pthread_join(m->th[i].thread, NULL);
+	if (m->janitor_started) {
+		pthread_mutex_lock(&m->lock);
+		pthread_cond_broadcast(&m->janitor_wake);
+		pthread_mutex_unlock(&m->lock);
+		pthread_join(m->janitor, NULL);
 	}
-	media_apply_commands(m);           /* adopts legs created but never seen by the thread */
-	while (m->nactive)
-		leg_destroy(m, m->active[--m->nactive]);
-	free(m->pending.v);
-	free(m->work.v);
+	if (m->nthreads)
+		media_drain(m);                /* adopts legs created but never seen by a thread */
+	for (unsigned i = 0; i < m->nthreads; i++)
+		media_thread_free(&m->th[i]);
 	free(m->slots);
-	free(m->active);
-	free(m->epev);
 	free(m->port_busy);
 	recorder_free(m->recorder);        /* after the legs: they finish their recordings */
 	clips_free(m->clips);
-	if (m->recv_profile)
-		rtp_profile_destroy(m->recv_profile);
-	if (m->epfd >= 0)
-		close(m->epfd);
 	if (m->evfd >= 0)
 		close(m->evfd);
 	free(m->ip);
 	free(m->media_dir);
+	pthread_cond_destroy(&m->janitor_wake);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 	ortp_exit();
@@ -190,15 +362,22 @@ media_leg media_leg_new(media_t *m, unsigned *port)
 		s->state = SLOT_LIVE;
 		s->gen++;
 		s->id = l->id = ((media_leg)s->gen << 16) | (i + 1);
+		s->transit = false;
+		s->th = 0;
+		for (unsigned k = 1; k < m->nthreads; k++)   /* the thread with the fewest legs */
+			if (m->th[k].load < m->th[s->th].load)
+				s->th = k;
+		m->th[s->th].load++;
 		l->slot = i;
 	}
 	pthread_mutex_unlock(&m->lock);
 	struct cmd c = { .kind = CMD_ADD, .id = l->id, .u.leg = l };
 	if (s && media_push(m, &c) == 0)
-		return c.id;                   /* l belongs to the media thread now */
+		return c.id;                   /* l belongs to its media thread now */
 	if (s) {
 		pthread_mutex_lock(&m->lock);
 		s->state = SLOT_FREE;
+		m->th[s->th].load--;
 		pthread_mutex_unlock(&m->lock);
 	}
 	log_error("media", "cannot add a leg on port %u", *port);
@@ -448,35 +627,60 @@ bool media_hold_valid(const char *spec, char *err, size_t errlen)
 
 /* ---- media thread side ---- */
 
-static struct leg *media_leg_of(struct media *m, media_leg id)
+static struct leg *media_leg_of(struct mthread *t, media_leg id)
 {
 	unsigned idx = (id & 0xFFFF) - 1;
-	if (!id || idx >= m->nslots)
+	if (!id || idx >= t->m->nslots)
 		return NULL;
-	struct leg *l = m->slots[idx].leg;
+	struct leg *l = t->legs[idx];
 	return l && l->id == id ? l : NULL;
 }
 
-static void media_adopt(struct media *m, struct leg *l)
+/* Takes l into t: its socket into t's epoll set, t's tick sends for it. */
+static void media_adopt(struct mthread *t, struct leg *l)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = l->slot };
-	m->slots[l->slot].leg = l;
-	l->active_idx = m->nactive;
-	m->active[m->nactive++] = l;
-	if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, l->fd, &ev) < 0)
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
+	l->th = t;
+	t->legs[l->slot] = l;
+	l->active_idx = t->nactive;
+	t->active[t->nactive++] = l;
+	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, l->fd, &ev) < 0)
 		log_error("media", "leg %u: epoll: %s", l->id, strerror(errno));
 }
 
-static void media_drop(struct media *m, struct leg *l)
+/* Takes l out of t (to destroy it or hand it to another thread). */
+static void media_detach(struct mthread *t, struct leg *l)
 {
-	struct leg *last = m->active[--m->nactive];
-	m->active[l->active_idx] = last;
+	struct leg *last = t->active[--t->nactive];
+	t->active[l->active_idx] = last;
 	last->active_idx = l->active_idx;
-	m->slots[l->slot].leg = NULL;
+	t->legs[l->slot] = NULL;
+	epoll_ctl(t->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+	l->th = NULL;
+}
+
+static void media_drop(struct mthread *t, struct leg *l)
+{
+	struct media *m = t->m;
 	unsigned slot = l->slot;
+	media_detach(t, l);
 	leg_destroy(m, l);
 	pthread_mutex_lock(&m->lock);
 	m->slots[slot].state = SLOT_FREE;
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* CMD_MOVE: l leaves any bridge here (the command that moves it would end
+ * it anyway) and travels to thread `to` with what it plays or records. */
+static void media_send_away(struct mthread *t, struct leg *l, unsigned to)
+{
+	struct media *m = t->m;
+	bridge_leave(m, l);
+	media_detach(t, l);
+	struct cmd c = { .kind = CMD_ADOPT, .id = l->id, .u.leg = l };
+	pthread_mutex_lock(&m->lock);
+	if (media_append(&m->th[to].pending, &c) < 0)
+		log_error("media", "leg %u: cannot move it: out of memory", l->id);
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -491,23 +695,35 @@ static void media_orphan(struct media *m, const struct cmd *c)
 		msrtp_free(c->u.srtp);
 }
 
-static void media_apply(struct media *m, const struct cmd *c)
+static void media_apply(struct mthread *t, const struct cmd *c)
 {
+	struct media *m = t->m;
 	if (c->kind == CMD_RECORD_STOP) {
-		bridge_record_stop(m, c->u.record_id);
+		bridge_record_stop(t, c->u.record_id);
 		return;
 	}
-	struct leg *l = c->kind == CMD_ADD ? c->u.leg : media_leg_of(m, c->id), *peer, *other;
+	struct leg *l = c->kind == CMD_ADD || c->kind == CMD_ADOPT ? c->u.leg : media_leg_of(t, c->id);
+	struct leg *peer, *other;
 	if (!l) {
 		media_orphan(m, c);
 		return;
 	}
 	switch (c->kind) {
 	case CMD_ADD:
-		media_adopt(m, l);
+		media_adopt(t, l);
+		break;
+	case CMD_ADOPT:
+		media_adopt(t, l);
+		pthread_mutex_lock(&m->lock);
+		if (m->slots[l->slot].id == l->id && m->slots[l->slot].th == t->idx)
+			m->slots[l->slot].transit = false;
+		pthread_mutex_unlock(&m->lock);
+		break;
+	case CMD_MOVE:
+		media_send_away(t, l, c->u.to);
 		break;
 	case CMD_FREE:
-		media_drop(m, l);
+		media_drop(t, l);
 		break;
 	case CMD_REMOTE:
 		leg_set_remote(m, l, c->u.remote.ip, c->u.remote.port, c->u.remote.codec,
@@ -530,7 +746,7 @@ static void media_apply(struct media *m, const struct cmd *c)
 		leg_play(m, l, c->u.clip);
 		break;
 	case CMD_BRIDGE:
-		if ((peer = media_leg_of(m, c->u.peer)) != NULL)
+		if ((peer = media_leg_of(t, c->u.peer)) != NULL)
 			bridge_join(m, l, peer);
 		break;
 	case CMD_SILENCE:
@@ -540,14 +756,14 @@ static void media_apply(struct media *m, const struct cmd *c)
 		/* The silence of a held phone is not a vanished phone (it gets
 		 * the longer quiet limit); either way the count starts now. */
 		l->quiet = c->u.quiet;
-		l->last_rx_ns = m->now_ns;
+		l->last_rx_ns = t->now_ns;
 		break;
 	case CMD_BRIDGE_HOLD:
 		bridge_hold(l, c->u.hold.on, &c->u.hold.prog, c->u.hold.lang);
 		break;
 	case CMD_SPY:
-		peer = media_leg_of(m, c->u.spy.caller);
-		other = media_leg_of(m, c->u.spy.agent);
+		peer = media_leg_of(t, c->u.spy.caller);
+		other = media_leg_of(t, c->u.spy.agent);
 		if (peer && other) {
 			bridge_spy(m, l, peer, other, c->u.spy.mode);
 		} else {
@@ -559,7 +775,7 @@ static void media_apply(struct media *m, const struct cmd *c)
 		bridge_spy_mode(l, c->u.spy.mode);
 		break;
 	case CMD_RECORD:
-		if ((peer = media_leg_of(m, c->u.record.agent)) != NULL)
+		if ((peer = media_leg_of(t, c->u.record.agent)) != NULL)
 			bridge_record(m, l, peer, c->u.record.rec);
 		else
 			rec_abort(m->recorder, c->u.record.rec, "the agent leg is gone");
@@ -572,16 +788,78 @@ static void media_apply(struct media *m, const struct cmd *c)
 	}
 }
 
-void media_apply_commands(struct media *m)
+/* True if leg `id` is on its way to t (moved here, not yet adopted). */
+static bool media_coming(struct mthread *t, media_leg id)
 {
+	if (!id || media_leg_of(t, id))
+		return false;
+	struct media *m = t->m;
 	pthread_mutex_lock(&m->lock);
-	struct cmd_vec t = m->work;
-	m->work = m->pending;
-	m->pending = t;
+	struct slot *s = media_slot(m, id);
+	bool coming = s && s->transit && s->th == t->idx;
 	pthread_mutex_unlock(&m->lock);
-	for (size_t i = 0; i < m->work.n; i++)
-		media_apply(m, &m->work.v[i]);
-	m->work.n = 0;
+	return coming;
+}
+
+/* A command can run once every leg it names that is bound here has arrived. */
+static bool media_ready(struct mthread *t, const struct cmd *c)
+{
+	switch (c->kind) {
+	case CMD_ADD:
+	case CMD_ADOPT:
+	case CMD_RECORD_STOP:
+		return true;
+	case CMD_BRIDGE:
+		return !media_coming(t, c->id) && !media_coming(t, c->u.peer);
+	case CMD_SPY:
+		return !media_coming(t, c->id) && !media_coming(t, c->u.spy.caller) &&
+		       !media_coming(t, c->u.spy.agent);
+	case CMD_RECORD:
+		return !media_coming(t, c->id) && !media_coming(t, c->u.record.agent);
+	default:
+		return !media_coming(t, c->id);
+	}
+}
+
+static void media_dispatch(struct mthread *t, const struct cmd *c);
+
+/* A leg arrived: the commands that waited for it run, in order. */
+static void media_unpark(struct mthread *t)
+{
+	struct cmd_vec p = t->parked;
+	t->parked = (struct cmd_vec){ 0 };
+	for (size_t i = 0; i < p.n; i++)
+		media_dispatch(t, &p.v[i]);
+	free(p.v);
+}
+
+/* Runs c, or parks it behind a leg still on its way (and behind anything
+ * already parked, so commands keep their order). */
+static void media_dispatch(struct mthread *t, const struct cmd *c)
+{
+	if (c->kind != CMD_ADOPT && (t->parked.n || !media_ready(t, c))) {
+		if (media_append(&t->parked, c) < 0) {
+			log_error("media", "leg %u: command lost: out of memory", c->id);
+			media_orphan(t->m, c);
+		}
+		return;
+	}
+	media_apply(t, c);
+	if (c->kind == CMD_ADOPT && t->parked.n)
+		media_unpark(t);
+}
+
+void media_apply_commands(struct mthread *t)
+{
+	struct media *m = t->m;
+	pthread_mutex_lock(&m->lock);
+	struct cmd_vec w = t->work;
+	t->work = t->pending;
+	t->pending = w;
+	pthread_mutex_unlock(&m->lock);
+	for (size_t i = 0; i < t->work.n; i++)
+		media_dispatch(t, &t->work.v[i]);
+	t->work.n = 0;
 }
 
 void media_emit(struct media *m, enum media_event_kind kind, media_leg leg, char digit)
@@ -595,7 +873,7 @@ void media_emit_event(void *arg, const struct media_event *ev)
 	struct media *m = arg;
 	pthread_mutex_lock(&m->lock);
 	if (m->ev_len == MEDIA_EVENTS) {
-		m->run.events_dropped++;
+		m->events_dropped++;
 	} else {
 		m->events[(m->ev_head + m->ev_len++) % MEDIA_EVENTS] = *ev;
 		uint64_t one = 1;
@@ -605,12 +883,12 @@ void media_emit_event(void *arg, const struct media_event *ev)
 	pthread_mutex_unlock(&m->lock);
 }
 
-void media_publish_stats(struct media *m)
+void media_publish_stats(struct mthread *t)
 {
-	m->run.legs = m->nactive;
-	pthread_mutex_lock(&m->lock);
-	m->stats = m->run;
-	pthread_mutex_unlock(&m->lock);
+	t->run.legs = t->nactive;
+	pthread_mutex_lock(&t->m->lock);
+	t->stats = t->run;
+	pthread_mutex_unlock(&t->m->lock);
 }
 
 /* ---- events and stats, any thread ---- */
@@ -639,9 +917,26 @@ bool media_next_event(media_t *m, struct media_event *out)
 	return got;
 }
 
+/* The threads' counters added up (the worst of the maxima). */
 void media_stats(media_t *m, struct media_stats *out)
 {
+	struct media_stats sum = { 0 };
 	pthread_mutex_lock(&m->lock);
-	*out = m->stats;
+	for (unsigned i = 0; i < m->nthreads; i++) {
+		const struct media_stats *s = &m->th[i].stats;
+		sum.ticks += s->ticks;
+		sum.late_ticks += s->late_ticks;
+		sum.skipped_ticks += s->skipped_ticks;
+		sum.max_late_us = s->max_late_us > sum.max_late_us ? s->max_late_us : sum.max_late_us;
+		sum.max_work_us = s->max_work_us > sum.max_work_us ? s->max_work_us : sum.max_work_us;
+		sum.rx_packets += s->rx_packets;
+		sum.rx_ignored += s->rx_ignored;
+		sum.rx_foreign += s->rx_foreign;
+		sum.tx_packets += s->tx_packets;
+		sum.jitter_late += s->jitter_late;
+		sum.legs += s->legs;
+	}
+	sum.events_dropped = m->events_dropped;
 	pthread_mutex_unlock(&m->lock);
+	*out = sum;
 }

@@ -1,14 +1,24 @@
-/* media.h — the RTP engine: one RTP session per call leg, paced by its own tick.
+/* media.h — the RTP engine: one RTP session per call leg, on media threads of
+ * its own — never the SIP loop.
  *
- * A dedicated media thread wakes every 20 ms on an absolute deadline
- * (clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME) — never the SIP loop. Each
- * tick it applies queued commands, reads whatever RTP arrived (sockets gated on
- * epoll readiness), and sends one 20 ms frame on every leg that has a remote
- * address: the next frame of its hold program, its bridged peer's audio
- * (transcoded PCMU<->PCMA when the codecs differ), a prompt, or silence.
- * When late it skips ahead (timestamps advance) instead of bursting.
+ * Legs are spread over `threads` media threads (one per CPU by default); a
+ * bridge's legs, its spy and its recordings are always on one thread, so
+ * mixing takes no lock. Each thread waits in its own epoll set for RTP and
+ * for its 20 ms tick (a timerfd on absolute CLOCK_MONOTONIC deadlines).
  *
- * Nothing on the tick allocates, logs per packet, or touches disk or SQLite.
+ * Talking calls are relayed, not re-timed: in a plain bridge (no listener,
+ * not held) a packet from one leg is sent on to the other the moment it is
+ * read — transcoded PCMU<->PCMA by table when the codecs differ, under the
+ * other leg's own SSRC, sequence and timestamps, and decoded into the
+ * recording if there is one. The tick serves the legs callq plays to or
+ * mixes: every 20 ms it applies queued commands and sends one frame on each
+ * of them — the next frame of its hold program, a prompt, silence, or its mix
+ * of a bridge with a listener or on hold. When late it skips ahead
+ * (timestamps advance) instead of bursting.
+ *
+ * Nothing per packet or per tick allocates, logs, or touches disk or SQLite
+ * (commands may allocate, once per call: a leg's jitter buffer exists only
+ * while its audio is mixed or recorded).
  * Audio files are decoded once at start (libsndfile) into shared 8 kHz buffers,
  * kept as linear, mu-law and A-law; all legs read the same memory. A clip can be
  * reloaded at runtime (media_reload): hold programs look clips up by name at
@@ -18,8 +28,10 @@
  * Bridges: media_bridge(caller, agent) makes a small conference that a third
  * leg can join (media_spy) to listen, whisper or barge; every leg hears its own
  * mix (16-bit linear, saturated) of the others it is routed to, never itself.
- * Legs whose audio is mixed or recorded go through a jitter buffer (2-6
- * frames, adaptive). Recordings are written by a writer thread fed through a
+ * A listener joining turns the bridge into a mix, paced by the tick; leaving
+ * turns it back into a relay. Legs whose audio is mixed or recorded go
+ * through a jitter buffer (2-6 frames, adaptive); a recording gets a frame
+ * per tick from each side, silence where a side sent nothing. Recordings are written by a writer thread fed through a
  * bounded ring: when the disk is slow frames are dropped and counted, the tick
  * never waits.
  *
@@ -33,8 +45,8 @@
  * guessable from the previous call's.
  *
  * Threads: every media_* function below except the event functions may be
- * called from the SIP thread; commands reach the media thread through a short
- * mutex-protected queue. Events (DTMF, end of a prompt, RTP timeout) come back
+ * called from the SIP thread; commands reach the media threads through short
+ * mutex-protected queues. Events (DTMF, end of a prompt, RTP timeout) come back
  * through media_event_fd() — readable while events are pending — and
  * media_next_event(), both on the SIP thread.
  */
@@ -56,6 +68,7 @@ struct media_conf {
 	const char *media_dir;         /* holds music files and language folders (en/…) */
 	unsigned rtp_timeout_s;        /* 0 = never; legs silent that long raise MEV_TIMEOUT */
 	unsigned rtp_quiet_timeout_s;  /* the same for legs that said they will not send */
+	unsigned threads;              /* media threads; 0 = one per CPU; at most 8 */
 };
 
 media_t *media_new(const struct media_conf *conf, char *err, size_t errlen);

@@ -1,10 +1,17 @@
 /* media_int.h — what media.c (the API, SIP thread side), leg.c (one RTP
- * session) and tick.c (the media thread) share. Not for other modules.
+ * session), bridge.c and tick.c (the media threads) share. Not for other
+ * modules.
  *
  * Ownership: a struct leg is built on the caller's thread by media_leg_new,
- * handed over in a CMD_ADD command, and from then on touched only by the media
- * thread until it destroys it on CMD_FREE. m->lock guards the command queue,
- * the slot table (which ids are alive), the event ring and the stats copy.
+ * handed to one media thread in a CMD_ADD command, and from then on touched
+ * only by the thread that holds it until that thread destroys it on CMD_FREE.
+ * A bridge's legs, its spy and its recordings live on one thread, so mixing
+ * needs no lock: bridging or spying on legs of two threads first moves the
+ * other leg over (media.c: CMD_MOVE on its thread, CMD_ADOPT on the new one;
+ * commands that reach the new thread before the leg wait there, parked, and
+ * run in order when it arrives). m->lock guards the command queues, the slot
+ * table (which ids are alive, which thread a leg is bound for), the event
+ * ring and the stats copies.
  */
 #ifndef CALLQ_MEDIA_INT_H
 #define CALLQ_MEDIA_INT_H
@@ -29,11 +36,15 @@
 #define MEDIA_LANG_MAX   16
 #define MEDIA_EVENTS     1024
 #define MEDIA_MAX_SLOTS  65535          /* leg ids keep the slot in their low 16 bits */
+#define MEDIA_MAX_THREADS 8
+#define MEDIA_PKT_MAX    1500           /* largest RTP packet read or sent */
 
 struct _RtpSession;
-struct _RtpProfile;
 struct msrtp;
+struct _RtpTransport;
+struct msgb;
 struct epoll_event;
+struct mthread;
 
 enum leg_mode { LEG_SILENCE, LEG_HOLD, LEG_PLAY, LEG_BRIDGE };
 
@@ -51,20 +62,30 @@ enum leg_allow { ALLOW_SDP, ALLOW_SIP, ALLOW_N };
 
 /* A caller-agent bridge and whoever spies on it. It lives inside the leg that
  * was `caller` in media_bridge (struct leg.bridge_store) and ends before
- * either member changes bridge or dies. */
+ * either member changes bridge or dies. Plain (no listener, not held): each
+ * packet is relayed as it arrives (struct leg.relay_to). Mixed: the tick
+ * sends every member its mix out of the jitter buffers. */
 struct bridge {
 	struct leg *caller, *agent, *listener;
 	enum media_spy_mode mode;
 	bool held;                         /* the agent holds the caller */
+	bool mixed;                        /* a listener, or held: paced by the tick */
 	struct rec *rec;
+};
+
+/* Audio a leg says, for legs someone mixes or records: allocated only then. */
+struct leg_audio {
+	struct jitter jb;
+	int16_t said[MEDIA_FRAME];         /* this tick's frame out of the jitter buffer */
 };
 
 struct leg {
 	struct media *m;
+	struct mthread *th;                /* the media thread holding it (NULL until adopted) */
 	media_leg id;
 	unsigned slot, active_idx, port;
 	struct _RtpSession *rs;
-	struct _RtpProfile *profile;       /* send profile: PCMU, PCMA, telephone-event */
+	struct _RtpTransport *meta;        /* the session's RTP transport: packets go through it */
 	int fd;
 
 	/* Who may send: IPv4 kept mapped into IPv6 so a check is one compare.
@@ -75,12 +96,25 @@ struct leg {
 	struct msrtp *srtp;                /* SRTP keys (srtp.h), NULL: plain RTP */
 	uint64_t rx_unauth;                /* SRTP packets that failed authentication */
 
-	bool has_remote, ready, timed_out, sent, tev_hit;
+	/* Where packets go: the SDP address, then the last allowed source heard. */
+	struct sockaddr_storage dest;
+	socklen_t dest_len;
+
+	bool has_remote, timed_out, sent;
 	bool quiet;                   /* the remote said it will not send: rtp_quiet_timeout */
 	enum media_codec codec;
 	int dtmf_pt;
-	uint32_t tx_ts, rx_ts;
-	int64_t last_rx_ns;
+	/* What we send: our own SSRC, sequence and timestamps, whatever we relay. */
+	uint32_t ssrc, tx_ts;
+	uint16_t seq;
+	int64_t tx_ns, last_rx_ns;
+
+	/* Relaying (plain bridge): packets from this leg go to relay_to at once,
+	 * their timestamps moved by ts_off, fixed at the first packet of each
+	 * source (SSRC) so the other side sees one steady stream. */
+	struct leg *relay_to;
+	bool anchored, filling;            /* filling: the tick sends silence (nothing to relay) */
+	uint32_t rx_ssrc, ts_off;
 
 	bool dtmf_seen;
 	uint32_t dtmf_ts;                  /* RTP timestamp of the last reported event */
@@ -93,8 +127,7 @@ struct leg {
 	struct bridge bridge_store;        /* used while this leg is a bridge's caller */
 
 	struct rec *rec;                   /* mono recording of what the leg says */
-	struct jitter jb;                  /* fed only while bridged or recorded */
-	int16_t said[MEDIA_FRAME];         /* this tick's audio out of the jitter buffer */
+	struct leg_audio *audio;           /* while mixed or recorded (leg_need_audio) */
 
 	struct holdloop prog;
 	struct holdloop_vars vars;
@@ -110,13 +143,15 @@ struct leg {
 
 enum cmd_kind { CMD_ADD, CMD_FREE, CMD_REMOTE, CMD_HOLD, CMD_ANNOUNCE, CMD_PLAY,
                 CMD_BRIDGE, CMD_SILENCE, CMD_BRIDGE_HOLD, CMD_SPY, CMD_SPY_MODE, CMD_RECORD,
-                CMD_LEG_RECORD, CMD_RECORD_STOP, CMD_QUIET, CMD_ALLOW, CMD_SRTP };
+                CMD_LEG_RECORD, CMD_RECORD_STOP, CMD_QUIET, CMD_ALLOW, CMD_SRTP, CMD_MOVE,
+                CMD_ADOPT };
 
 struct cmd {
 	enum cmd_kind kind;
 	media_leg id;
 	union {
-		struct leg *leg;                                            /* CMD_ADD */
+		struct leg *leg;                                            /* CMD_ADD, ADOPT */
+		unsigned to;                                                /* CMD_MOVE: thread */
 		struct { char ip[64]; unsigned port; enum media_codec codec; int dtmf_pt; } remote;
 		struct in6_addr allow;                                      /* CMD_ALLOW */
 		struct { struct holdloop prog; char lang[MEDIA_LANG_MAX]; bool on; } hold;  /* and BRIDGE_HOLD */
@@ -142,7 +177,32 @@ struct slot {
 	enum slot_state state;
 	uint16_t gen;
 	media_leg id;
-	struct leg *leg;                   /* media thread only */
+	unsigned th;                       /* the thread the leg is bound for */
+	bool transit;                      /* moving: not yet adopted there */
+};
+
+/* One media thread: its own epoll set (RTP sockets and a timer for its 20 ms
+ * tick), its legs, its commands, its counters. */
+struct mthread {
+	struct media *m;
+	unsigned idx;
+	pthread_t thread;
+	bool started;
+	int epfd, timerfd;
+	unsigned load;                     /* legs bound here, under m->lock */
+	struct cmd_vec pending;            /* under m->lock */
+	struct cmd_vec work, parked;       /* this thread only */
+	struct media_stats stats;          /* copy published under m->lock */
+
+	/* this thread only */
+	struct leg **legs;                 /* by slot: the legs held here */
+	struct leg **active;
+	unsigned nactive;
+	struct media_stats run;
+	struct epoll_event *epev;
+	struct msgb *rx, *tx;              /* one packet each, reused */
+	int64_t now_ns, deadline_ns;
+	unsigned steps;                    /* periods since the previous tick: 1 unless late */
 };
 
 struct media {
@@ -154,28 +214,23 @@ struct media {
 	struct clips *clips;
 	struct recorder *recorder;
 	atomic_uint next_record;
-	struct _RtpProfile *recv_profile;  /* shared, PCMU + PCMA only: see leg.c */
-	int epfd, evfd;
-
-	pthread_t thread;
-	bool started;
+	int evfd;
 	atomic_bool stop;
+	atomic_uint trim;                  /* legs freed since the janitor last looked */
+	pthread_t janitor;
+	bool janitor_started;
+	pthread_cond_t janitor_wake;       /* with m->lock: shutdown */
+	unsigned nstarted;                 /* media threads running */
+	uint64_t events_dropped;           /* under lock */
 
 	pthread_mutex_t lock;
-	struct cmd_vec pending, work;
 	struct slot *slots;
 	unsigned nslots;
 	struct media_event events[MEDIA_EVENTS];
 	unsigned ev_head, ev_len;
-	struct media_stats stats;          /* copy published by the media thread */
 
-	/* media thread only */
-	struct leg **active;
-	unsigned nactive;
-	struct media_stats run;
-	struct epoll_event *epev;
-	int64_t now_ns;
-	unsigned steps;                    /* periods since the previous tick: 1 unless late */
+	struct mthread th[MEDIA_MAX_THREADS];
+	unsigned nthreads;
 };
 
 static inline int64_t media_now_ns(void)
@@ -188,8 +243,8 @@ static inline int64_t media_now_ns(void)
 /* media.c */
 void media_emit(struct media *m, enum media_event_kind kind, media_leg leg, char digit);
 void media_emit_event(void *m, const struct media_event *ev);
-void media_apply_commands(struct media *m);
-void media_publish_stats(struct media *m);
+void media_apply_commands(struct mthread *t);
+void media_publish_stats(struct mthread *t);
 
 /* leg.c */
 struct leg *leg_new(struct media *m, unsigned *port);
@@ -204,8 +259,10 @@ void leg_play(struct media *m, struct leg *l, struct clip *clip);
 void leg_silence(struct media *m, struct leg *l);
 void leg_receive(struct media *m, struct leg *l);
 void leg_check_timeout(struct media *m, struct leg *l);
+void leg_need_audio(struct leg *l);
 void leg_pull(struct leg *l);
 void leg_send(struct media *m, struct leg *l);
+const int16_t *leg_said(const struct leg *l);
 
 /* bridge.c */
 void bridge_join(struct media *m, struct leg *caller, struct leg *agent);
@@ -216,10 +273,11 @@ void bridge_spy(struct media *m, struct leg *listener, struct leg *caller, struc
 void bridge_spy_mode(struct leg *listener, enum media_spy_mode mode);
 void bridge_record(struct media *m, struct leg *caller, struct leg *agent, struct rec *r);
 void bridge_leg_record(struct media *m, struct leg *l, struct rec *r);
-void bridge_record_stop(struct media *m, uint32_t id);
+void bridge_record_stop(struct mthread *t, uint32_t id);
 void bridge_record_tick(struct media *m, struct leg *l);
 
 /* tick.c */
 void *tick_main(void *arg);
+int tick_arm(struct mthread *t);
 
 #endif

@@ -44,6 +44,7 @@ struct recorder {
 	pthread_t thread;
 	struct rec_slot *ring;
 	atomic_uint head, tail;            /* head: next to write (media), tail: next to read */
+	pthread_mutex_t push;              /* between media threads: one producer at a time */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	struct rec *finished;
@@ -188,6 +189,7 @@ struct recorder *recorder_new(record_emit_fn *emit, void *arg)
 	w->emit = emit;
 	w->arg = arg;
 	pthread_mutex_init(&w->lock, NULL);
+	pthread_mutex_init(&w->push, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	if (!w->ring || pthread_create(&w->thread, NULL, rec_main, w) != 0) {
 		free(w->ring);
@@ -207,6 +209,7 @@ void recorder_free(struct recorder *w)
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
 	pthread_mutex_destroy(&w->lock);
+	pthread_mutex_destroy(&w->push);
 	pthread_cond_destroy(&w->wake);
 	free(w->ring);
 	free(w);
@@ -243,9 +246,11 @@ uint32_t rec_id(const struct rec *r)
 void rec_push(struct recorder *w, struct rec *r, const int16_t *frame)
 {
 	r->offered++;
+	pthread_mutex_lock(&w->push);
 	unsigned head = atomic_load_explicit(&w->head, memory_order_relaxed);
 	unsigned tail = atomic_load_explicit(&w->tail, memory_order_acquire);
 	if (head - tail >= RECORD_RING) {
+		pthread_mutex_unlock(&w->push);
 		atomic_fetch_add_explicit(&r->dropped, 1, memory_order_relaxed);
 		return;
 	}
@@ -253,6 +258,7 @@ void rec_push(struct recorder *w, struct rec *r, const int16_t *frame)
 	s->r = r;
 	memcpy(s->s, frame, r->channels * RECORD_FRAME * sizeof *frame);
 	atomic_store_explicit(&w->head, head + 1, memory_order_release);
+	pthread_mutex_unlock(&w->push);
 }
 
 bool rec_full(const struct rec *r)

@@ -1,7 +1,8 @@
 /* record.h — call recording off the media thread.
  *
- * The media thread pushes one 20 ms frame per recording per tick into a single
- * bounded ring (one producer, one consumer, no lock); a writer thread drains it
+ * The media threads push one 20 ms frame per recording per tick into a single
+ * bounded ring (producers take turns on a mutex, the one consumer takes no
+ * lock); a writer thread drains it
  * into WAV files (8 kHz PCM16, mono or stereo) with libsndfile, header updated
  * after every write so a file stays readable if the process dies. When the ring
  * is full the frame is dropped and counted: the tick never waits for the disk.

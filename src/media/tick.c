@@ -1,78 +1,95 @@
-/* tick.c — the media thread. It sleeps to absolute 20 ms deadlines on
- * CLOCK_MONOTONIC, so a slow tick shortens the next sleep instead of shifting
- * every later one; when a tick overruns whole periods it skips them (the RTP
- * timestamps jump by the same amount) rather than sending a burst.
+/* tick.c — one media thread. It waits in its own epoll set for two things:
+ * an RTP socket becoming readable, handled at once (a packet of a plain
+ * bridge is relayed before the thread looks at anything else), and its
+ * timerfd, armed on absolute 20 ms deadlines (CLOCK_MONOTONIC,
+ * TFD_TIMER_ABSTIME), so a slow tick shortens the wait for the next instead of
+ * shifting every later one; when a tick overruns whole periods it skips them
+ * (timestamps jump by the same amount) rather than sending a burst.
  *
- * One tick: apply queued commands, find which RTP sockets are readable (one
- * epoll_wait, no timeout), drain those, raise RTP timeouts, take one frame out
- * of each jitter buffer in use, feed the recordings, then send one frame per
- * leg. All receives and pulls come before all sends so every mix is built from
- * the same tick's audio.
+ * One tick: apply queued commands, raise RTP timeouts, take one frame out of
+ * each jitter buffer in use, feed the recordings, then send one frame on every
+ * leg callq plays to or mixes (hold, prompts, silence, mixed bridges). All
+ * pulls come before all sends so every mix is built from the same tick's audio.
  */
 #include "media/media_int.h"
 
 #include <errno.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
-static void tick_sleep_until(int64_t deadline_ns)
+#define TICK_EVENTS 256            /* readiness events taken per wait */
+
+int tick_arm(struct mthread *t)
 {
-	struct timespec ts = { .tv_sec = deadline_ns / 1000000000L,
-	                       .tv_nsec = deadline_ns % 1000000000L };
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
+	struct itimerspec its = { .it_value = { .tv_sec = t->deadline_ns / 1000000000L,
+	                                        .tv_nsec = t->deadline_ns % 1000000000L } };
+	return timerfd_settime(t->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-static void tick_run(struct media *m)
+static void tick_run(struct mthread *t)
 {
-	media_apply_commands(m);
-	int n = epoll_wait(m->epfd, m->epev, (int)m->nslots, 0);
-	for (int i = 0; i < n; i++) {
-		struct leg *l = m->slots[m->epev[i].data.u32].leg;
-		if (l)
-			l->ready = true;
+	struct media *m = t->m;
+	media_apply_commands(t);
+	for (unsigned i = 0; i < t->nactive; i++)
+		leg_check_timeout(m, t->active[i]);
+	for (unsigned i = 0; i < t->nactive; i++)
+		leg_pull(t->active[i]);
+	for (unsigned i = 0; i < t->nactive; i++)
+		bridge_record_tick(m, t->active[i]);
+	for (unsigned i = 0; i < t->nactive; i++)
+		leg_send(m, t->active[i]);
+	t->run.ticks++;
+}
+
+/* The deadline passed: account for lateness, skip whole periods if needed,
+ * run the tick and arm the next. */
+static void tick_due(struct mthread *t)
+{
+	int64_t now = t->now_ns, late = now - t->deadline_ns;
+	if (late > MEDIA_LATE_NS)
+		t->run.late_ticks++;
+	if (late > 0 && (uint64_t)late / 1000 > t->run.max_late_us)
+		t->run.max_late_us = (uint64_t)late / 1000;
+	t->steps = 1;
+	if (late >= MEDIA_TICK_NS) {
+		int64_t skip = late / MEDIA_TICK_NS;
+		t->deadline_ns += skip * MEDIA_TICK_NS;
+		t->steps += (unsigned)skip;
+		t->run.skipped_ticks += (uint64_t)skip;
 	}
-	for (unsigned i = 0; i < m->nactive; i++) {
-		struct leg *l = m->active[i];
-		if (l->ready) {
-			l->ready = false;
-			leg_receive(m, l);
-		}
-		leg_check_timeout(m, l);
-	}
-	for (unsigned i = 0; i < m->nactive; i++)
-		leg_pull(m->active[i]);
-	for (unsigned i = 0; i < m->nactive; i++)
-		bridge_record_tick(m, m->active[i]);
-	for (unsigned i = 0; i < m->nactive; i++)
-		leg_send(m, m->active[i]);
-	m->run.ticks++;
+	tick_run(t);
+	uint64_t work_us = (uint64_t)(media_now_ns() - now) / 1000;
+	if (work_us > t->run.max_work_us)
+		t->run.max_work_us = work_us;
+	media_publish_stats(t);
+	t->deadline_ns += MEDIA_TICK_NS;
+	tick_arm(t);
 }
 
 void *tick_main(void *arg)
 {
-	struct media *m = arg;
-	int64_t deadline = media_now_ns();
+	struct mthread *t = arg;
+	struct media *m = t->m;
+	t->deadline_ns = media_now_ns() + MEDIA_TICK_NS;
+	tick_arm(t);
 	while (!atomic_load(&m->stop)) {
-		deadline += MEDIA_TICK_NS;
-		tick_sleep_until(deadline);
-		int64_t now = media_now_ns(), late = now - deadline;
-		if (late > MEDIA_LATE_NS)
-			m->run.late_ticks++;
-		if (late > 0 && (uint64_t)late / 1000 > m->run.max_late_us)
-			m->run.max_late_us = (uint64_t)late / 1000;
-		m->steps = 1;
-		if (late >= MEDIA_TICK_NS) {
-			int64_t skip = late / MEDIA_TICK_NS;
-			deadline += skip * MEDIA_TICK_NS;
-			m->steps += (unsigned)skip;
-			m->run.skipped_ticks += (uint64_t)skip;
+		int n = epoll_wait(t->epfd, t->epev, TICK_EVENTS, 100);
+		t->now_ns = media_now_ns();
+		bool due = false;
+		for (int i = 0; i < n; i++) {
+			struct leg *l = t->epev[i].data.ptr;
+			if (l) {
+				leg_receive(m, l);
+			} else {
+				uint64_t expirations;
+				ssize_t r = read(t->timerfd, &expirations, sizeof expirations);
+				(void)r;                /* EAGAIN if already read: the deadline says */
+				due = true;
+			}
 		}
-		m->now_ns = now;
-		tick_run(m);
-		uint64_t work_us = (uint64_t)(media_now_ns() - now) / 1000;
-		if (work_us > m->run.max_work_us)
-			m->run.max_work_us = work_us;
-		media_publish_stats(m);
+		if (due || t->now_ns >= t->deadline_ns)
+			tick_due(t);
 	}
 	return NULL;
 }

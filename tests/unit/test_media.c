@@ -237,16 +237,19 @@ static void test_hold_frames(void **state)
 	close(fd);
 }
 
-/* Reads packets from fd until one's payload differs from silence. */
-static int first_audio(int fd, uint8_t *pkt, size_t len, uint8_t silence)
+/* A plain bridge relays only what arrives once the bridge is in place:
+ * sends `pl` every 10 ms until the other side hears something other than
+ * `silence` (at most 1 s); the packet heard is left in pkt. */
+static int relay_until_heard(int from, unsigned to_port, int pt, uint32_t ssrc, const uint8_t *pl,
+                             int to, uint8_t *pkt, size_t len, uint8_t silence)
 {
-	for (int i = 0; i < 100; i++) {
-		int n = recv_rtp(fd, pkt, len, 500);
-		if (n < 12)
-			return -1;
-		for (int k = 12; k < n; k++)
-			if (pkt[k] != silence)
-				return n;
+	for (uint16_t i = 0; i < 100; i++) {
+		send_rtp(from, to_port, pt, i == 0, (uint16_t)(1 + i), 160u * i, ssrc, pl, 160);
+		int n;
+		while ((n = recv_rtp(to, pkt, len, 10)) >= 12)
+			for (int k = 12; k < n; k++)
+				if (pkt[k] != silence)
+					return n;
 	}
 	return -1;
 }
@@ -271,15 +274,13 @@ static void test_bridge_transcode(void **state)
 		ulaw[k] = (uint8_t)(0x80 + (k % 0x70));    /* loud to quiet positive codes */
 		alaw[k] = g711_lin2alaw((int16_t)(k * 150 - 12000));
 	}
-	send_rtp(fa, pa, 0, true, 1, 0, 0x1111, ulaw, 160);
-	int n = first_audio(fb, pkt, sizeof pkt, G711_ALAW_SILENCE);
+	int n = relay_until_heard(fa, pa, 0, 0x1111, ulaw, fb, pkt, sizeof pkt, G711_ALAW_SILENCE);
 	assert_int_equal(n, 12 + 160);
 	assert_int_equal(pkt[1] & 0x7F, 8);
 	for (int k = 0; k < 160; k++)
 		assert_int_equal(pkt[12 + k], g711_ulaw2alaw(ulaw[k]));
 
-	send_rtp(fb, pb, 8, true, 1, 0, 0x2222, alaw, 160);
-	n = first_audio(fa, pkt, sizeof pkt, G711_ULAW_SILENCE);
+	n = relay_until_heard(fb, pb, 8, 0x2222, alaw, fa, pkt, sizeof pkt, G711_ULAW_SILENCE);
 	assert_int_equal(n, 12 + 160);
 	assert_int_equal(pkt[1] & 0x7F, 0);
 	for (int k = 0; k < 160; k++)
@@ -863,6 +864,240 @@ static void loud_frame(uint8_t *ulaw)
 		ulaw[k] = (uint8_t)(0x80 + (k % 0x70));
 }
 
+/* Microseconds from each of 20 sends on `from` to its arrival on `to`, sent
+ * 7 ms apart so they fall anywhere between two ticks. */
+static void relay_delays(int from, unsigned port, int to, uint32_t ssrc, uint16_t seq0,
+                         double *us, int n)
+{
+	uint8_t pl[160], pkt[400];
+	loud_frame(pl);
+	for (int i = 0; i < n; i++) {
+		while (recv_rtp(to, pkt, sizeof pkt, 0) >= 0)
+			;
+		double t0 = now_ms();
+		send_rtp(from, port, 0, false, (uint16_t)(seq0 + i), 160u * (uint32_t)(seq0 + i), ssrc, pl, 160);
+		us[i] = recv_rtp(to, pkt, sizeof pkt, 100) >= 12 ? (now_ms() - t0) * 1000 : 1e9;
+		usleep(7000);
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Most relayed packets leave within 1 ms of arriving, none waits for a tick;
+ * the median is well under a millisecond. */
+static void assert_cut_through(const double *us_in, int n, const char *what)
+{
+	double us[64];
+	memcpy(us, us_in, (size_t)n * sizeof *us);
+	qsort(us, (size_t)n, sizeof *us, cmp_double);
+	int fast = 0;
+	for (int i = 0; i < n; i++)
+		fast += us[i] < 1000;
+	print_message("%s: relay delay median %.0f us, max %.0f us, %d of %d under 1 ms\n", what,
+	              us[n / 2], us[n - 1], fast, n);
+	assert_true(us[n / 2] < 1000);
+	assert_true(fast >= n * 3 / 4);
+}
+
+/* A plain bridge relays each packet the moment it arrives (not on the next
+ * tick), and fills silence, paced, when nobody talks. */
+static void test_relay_cut_through(void **state)
+{
+	(void)state;
+	unsigned base = test_ports();
+	media_t *m = start(base, 0);
+	unsigned ra, rb, pa, pb;
+	int fa = udp_socket(&ra), fb = udp_socket(&rb);
+	media_leg a = media_leg_new(m, &pa), b = media_leg_new(m, &pb);
+	assert_int_equal(media_leg_remote(m, a, "127.0.0.1", ra, MEDIA_PCMU, 0), 0);
+	assert_int_equal(media_leg_remote(m, b, "127.0.0.1", rb, MEDIA_PCMU, 0), 0);
+	assert_int_equal(media_bridge(m, a, b), 0);
+	assert_int_equal(media_start(m), 0);
+	uint8_t loud[160], pkt[400];
+	loud_frame(loud);
+	assert_true(relay_until_heard(fa, pa, 0, 0xAA, loud, fb, pkt, sizeof pkt, G711_ULAW_SILENCE) > 0);
+	double us[20];
+	relay_delays(fa, pa, fb, 0xAA, 500, us, 20);
+	assert_cut_through(us, 20, "a to b");
+	relay_delays(fb, pb, fa, 0xBB, 500, us, 20);
+	assert_cut_through(us, 20, "b to a");
+	/* Nobody talks: after 60 ms the tick fills silence, paced. */
+	usleep(100000);
+	while (recv_rtp(fb, pkt, sizeof pkt, 0) >= 0)
+		;
+	bool loud_seen = false;
+	int filled = drain_for(fb, 200, G711_ULAW_SILENCE, &loud_seen);
+	print_message("quiet: %d silence frames in 200 ms\n", filled);
+	assert_true(filled >= 8 && filled <= 12);
+	assert_false(loud_seen);
+	media_free(m);
+	close(fa);
+	close(fb);
+}
+
+/* The far end sees one stream: our SSRC, sequence +1 per packet, timestamps
+ * +160 per 20 ms even when the phone restarts its stream (new SSRC, new
+ * random timestamps and sequence numbers). */
+static void test_relay_rewrites_header(void **state)
+{
+	(void)state;
+	unsigned base = test_ports();
+	media_t *m = start(base, 0);
+	unsigned ra, rb, pa, pb;
+	int fa = udp_socket(&ra), fb = udp_socket(&rb);
+	media_leg a = media_leg_new(m, &pa), b = media_leg_new(m, &pb);
+	assert_int_equal(media_leg_remote(m, a, "127.0.0.1", ra, MEDIA_PCMU, 0), 0);
+	assert_int_equal(media_leg_remote(m, b, "127.0.0.1", rb, MEDIA_PCMU, 0), 0);
+	assert_int_equal(media_bridge(m, a, b), 0);
+	assert_int_equal(media_start(m), 0);
+	uint8_t loud[160], pkt[400];
+	loud_frame(loud);
+	assert_true(relay_until_heard(fa, pa, 0, 0x1234, loud, fb, pkt, sizeof pkt, G711_ULAW_SILENCE) > 0);
+	usleep(30000);
+	while (recv_rtp(fb, pkt, sizeof pkt, 0) >= 0)
+		;
+	enum { N = 12 };
+	uint8_t got[N][400];
+	for (int i = 0; i < N; i++) {
+		bool second = i >= N / 2;                 /* the phone restarts its stream */
+		uint32_t ssrc = second ? 0x9999 : 0x1234, ts = second ? 4000000000u + 160u * (uint32_t)i
+		                                                      : 50000u + 160u * (uint32_t)i;
+		uint16_t seq = second ? (uint16_t)(3 + i) : (uint16_t)(60000 + i);
+		send_rtp(fa, pa, 0, false, seq, ts, ssrc, loud, 160);
+		assert_int_equal(recv_rtp(fb, got[i], sizeof got[i], 200), 12 + 160);
+		usleep(20000);
+	}
+	for (int i = 1; i < N; i++) {
+		assert_int_equal(be32(got[i] + 8), be32(got[0] + 8));               /* one SSRC */
+		assert_int_equal((uint16_t)(be16(got[i] + 2) - be16(got[i - 1] + 2)), 1);
+		uint32_t dts = be32(got[i] + 4) - be32(got[i - 1] + 4);
+		if (i == N / 2) {                        /* the restart: on by the time that passed */
+			assert_int_equal(dts % 160, 0);
+			assert_true(dts >= 160 && dts <= 800);
+			assert_true(got[i][1] & 0x80);       /* marker: a new stream of audio */
+		} else {
+			assert_int_equal(dts, 160);
+		}
+	}
+	assert_true(be32(got[0] + 8) != 0x1234 && be32(got[0] + 8) != 0x9999);
+	media_free(m);
+	close(fa);
+	close(fb);
+}
+
+/* A listener joining makes the bridge a mix paced by the tick (a packet
+ * waits for the next tick and the jitter buffer); leaving makes it a relay
+ * again. Holding
+ * plays the hold loop to the caller and sends the agent silence; resuming
+ * relays again. */
+static void test_relay_modes(void **state)
+{
+	(void)state;
+	unsigned base = test_ports();
+	media_t *m = start(base, 0);
+	unsigned ra, rb, rl, pa, pb, pl;
+	int fa = udp_socket(&ra), fb = udp_socket(&rb), fl = udp_socket(&rl);
+	media_leg a = media_leg_new(m, &pa), b = media_leg_new(m, &pb), l = media_leg_new(m, &pl);
+	assert_int_equal(media_leg_remote(m, a, "127.0.0.1", ra, MEDIA_PCMU, 0), 0);
+	assert_int_equal(media_leg_remote(m, b, "127.0.0.1", rb, MEDIA_PCMU, 0), 0);
+	assert_int_equal(media_leg_remote(m, l, "127.0.0.1", rl, MEDIA_PCMU, 0), 0);
+	assert_int_equal(media_bridge(m, a, b), 0);
+	assert_int_equal(media_start(m), 0);
+	uint8_t loud[160], pkt[400];
+	loud_frame(loud);
+	assert_true(relay_until_heard(fa, pa, 0, 0xA, loud, fb, pkt, sizeof pkt, G711_ULAW_SILENCE) > 0);
+
+	assert_int_equal(media_spy(m, l, a, b, MEDIA_LISTEN), 0);
+	usleep(60000);
+	drain_for(fb, 30, 0, NULL);
+	double us[20];
+	relay_delays(fa, pa, fb, 0xA, 600, us, 20);                   /* mixed: on the tick */
+	qsort(us, 20, sizeof *us, cmp_double);
+	print_message("mixed: delay median %.0f us\n", us[10]);
+	assert_true(us[10] > 2000);
+	assert_true(drain_for(fl, 100, 0, NULL) >= 2);                /* the listener hears */
+
+	assert_int_equal(media_leg_silence(m, l), 0);                 /* the listener leaves */
+	usleep(60000);
+	drain_for(fb, 30, 0, NULL);
+	relay_delays(fa, pa, fb, 0xA, 900, us, 20);
+	assert_cut_through(us, 20, "after the spy left");
+
+	while (recv_rtp(fa, pkt, sizeof pkt, 0) >= 0)
+		;
+	assert_int_equal(media_bridge_hold(m, a, true, "file:music.wav,repeat", "en"), 0);
+	assert_int_equal(recv_rtp(fa, pkt, sizeof pkt, 200), 12 + 160);  /* the loop, from its start */
+	for (int k = 0; k < 160; k++)
+		assert_int_equal(pkt[12 + k], g711_lin2ulaw(music[k]));
+	drain_for(fb, 30, 0, NULL);
+	bool heard = false;
+	for (int i = 0; i < 5; i++)
+		send_rtp(fa, pa, 0, false, (uint16_t)(2000 + i), 160u * (uint32_t)(2000 + i), 0xA, loud, 160);
+	assert_true(drain_for(fb, 150, G711_ULAW_SILENCE, &heard) >= 3);   /* silence, paced */
+	assert_false(heard);
+	assert_int_equal(media_bridge_hold(m, a, false, NULL, "en"), 0);
+	usleep(60000);
+	drain_for(fb, 30, 0, NULL);
+	relay_delays(fa, pa, fb, 0xA, 3000, us, 20);
+	assert_cut_through(us, 20, "after the hold");
+	media_free(m);
+	close(fa);
+	close(fb);
+	close(fl);
+}
+
+/* A relayed call is recorded from what each side sent: caller left, agent
+ * right; a side that sent nothing is silence. */
+static void test_relay_record(void **state)
+{
+	(void)state;
+	unsigned base = test_ports();
+	media_t *m = start(base, 0);
+	struct party p[2];
+	party_new(m, &p[0], 1000);
+	party_new(m, &p[1], -3000);
+	char path[128];
+	snprintf(path, sizeof path, "%s/relay.wav", dir);
+	assert_int_equal(media_bridge(m, p[0].leg, p[1].leg), 0);
+	uint32_t id = media_record_start(m, p[0].leg, p[1].leg, path, 0);
+	assert_true(id != 0);
+	assert_int_equal(media_start(m), 0);
+	uint32_t ts = 0;
+	talk(p, 2, 25, &ts);
+	assert_level(p[0].heard, -3000);                 /* relayed both ways meanwhile */
+	assert_level(p[1].heard, 1000);
+	talk(p, 1, 25, &ts);                             /* only the caller talks */
+	assert_int_equal(media_record_stop(m, id), 0);
+	struct media_event ev;
+	assert_true(wait_event(m, &ev, 1000));
+	assert_int_equal(ev.kind, MEV_RECORD_DONE);
+	SF_INFO info = { 0 };
+	SNDFILE *sf = sf_open(path, SFM_READ, &info);
+	assert_non_null(sf);
+	assert_int_equal(info.channels, 2);
+	static int16_t s[2 * 8000];
+	sf_count_t frames = sf_readf_short(sf, s, 8000);
+	sf_close(sf);
+	print_message("recorded %lld frames\n", (long long)frames);
+	assert_true(frames >= 40 * 160);
+	int left = 0, right = 0, right_quiet = 0;
+	for (sf_count_t i = 0; i < frames; i++) {
+		left += abs(s[2 * i] - 1000) < 100;
+		right += abs(s[2 * i + 1] + 3000) < 200;
+		right_quiet += s[2 * i + 1] == 0 && i >= frames - 10 * 160;
+	}
+	assert_true(left >= frames / 2);                 /* the caller, all along */
+	assert_true(right >= 10 * 160);                  /* the agent while it talked */
+	assert_true(right_quiet >= 5 * 160);             /* then silence */
+	media_free(m);
+	close(p[0].fd);
+	close(p[1].fd);
+}
+
 /* A stranger (127.0.0.9) sending audio with its own SSRC, and RFC 4733 digits,
  * to both legs of a bridge: it receives nothing, nobody hears it, no digit is
  * reported, the parties keep their audio, and the packets are counted. */
@@ -887,9 +1122,13 @@ static void test_stranger_ignored(void **state)
 		send_rtp(fa, pa, 0, i == 0, (uint16_t)(100 + i), i * 160u, 0x1111, quiet, 160);
 		send_rtp(fb, pb, 0, i == 0, (uint16_t)(100 + i), i * 160u, 0x2222, quiet, 160);
 	}
+	/* The parties go on talking (a plain bridge relays what they send) while
+	 * the stranger sends to both. */
 	for (uint16_t i = 0; i < 25; i++) {
 		send_rtp(fs, pa, 0, i == 0, (uint16_t)(5000 + i), i * 160u, 0xBAD0 + i % 2, loud, 160);
 		send_rtp(fs, pb, 0, i == 0, (uint16_t)(5000 + i), i * 160u, 0xBAD2 + i % 2, loud, 160);
+		send_rtp(fa, pa, 0, false, (uint16_t)(105 + i), (5 + i) * 160u, 0x1111, quiet, 160);
+		send_rtp(fb, pb, 0, false, (uint16_t)(105 + i), (5 + i) * 160u, 0x2222, quiet, 160);
 		usleep(20000);
 	}
 	assert_int_equal(drain_for(fs, 300, G711_ULAW_SILENCE, NULL), 0);
@@ -1001,6 +1240,8 @@ static void test_reinvite_new_address(void **state)
 	}
 	print_message("new source heard after %.0f ms\n", heard_ms);
 	assert_true(heard_ms >= 0 && heard_ms < 300);
+	for (uint16_t i = 0; i < 3; i++)                              /* b talks: relayed there */
+		send_rtp(fb, pb, 0, i == 0, (uint16_t)(10 + i), i * 160u, 0xB0, quiet, 160);
 	assert_true(drain_for(moved, 100, 0, NULL) > 0);              /* replies go there */
 
 	drain_for(old, 50, 0, NULL);
@@ -1148,6 +1389,10 @@ int main(void)
 		cmocka_unit_test(test_quiet_timeout),
 		cmocka_unit_test(test_bridge_keeps_timestamps),
 		cmocka_unit_test(test_srtp_leg),
+		cmocka_unit_test(test_relay_cut_through),
+		cmocka_unit_test(test_relay_rewrites_header),
+		cmocka_unit_test(test_relay_modes),
+		cmocka_unit_test(test_relay_record),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
