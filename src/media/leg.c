@@ -135,9 +135,9 @@ static void leg_foreign(struct media *m, struct leg *l, const struct sockaddr_st
 	log_warn("media", "leg %u: dropping RTP from %s, not an address of this call", l->id, ip);
 }
 
-static void leg_unauth(struct media *m, struct leg *l)
+static void leg_unauth(struct leg *l)
 {
-	m->run.rx_ignored++;
+	l->th->run.rx_ignored++;
 	if (!l->rx_unauth++)
 		log_warn("media", "leg %u: dropping SRTP that fails authentication", l->id);
 }
@@ -160,7 +160,7 @@ static int leg_tr_recvfrom(RtpTransport *t, mblk_t *msg, int flags, struct socka
 		}
 		/* oRTP received at b_wptr (an empty block): unprotect there. */
 		if (l->srtp && msrtp_unprotect(l->srtp, msg->b_wptr, &n) < 0) {
-			leg_unauth(l->m, l);
+			leg_unauth(l);
 			continue;
 		}
 		if (from && fromlen) {
