@@ -122,6 +122,8 @@ log_level    = warn
 seed_demo    = yes
 rtp_timeout  = 0
 max_calls    = $max
+# the load generator stands for one trunk: one source address
+max_calls_per_source = 0
 CONF
 	mkdir -p "$dir/recordings"
 	"$CALLQD" -c "$dir/callq.conf" > "$dir/callqd.log" 2>&1 &

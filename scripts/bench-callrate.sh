@@ -123,6 +123,8 @@ log_level    = warn
 seed_demo    = yes
 rtp_timeout  = 0
 max_calls    = $MAX_CALLS
+# the load generator stands for one trunk: one source address
+max_calls_per_source = 0
 CONF
 "$CALLQD" -c "$TMP/callq.conf" > "$TMP/callqd.log" 2>&1 &
 QPID=$!

@@ -129,6 +129,8 @@ log_level    = warn
 seed_demo    = yes
 rtp_timeout  = 0
 max_calls    = $((n + 100))
+# the load generator stands for one trunk: one source address
+max_calls_per_source = 0
 CONF
 	{ echo SEQUENTIAL; for ((i = 0; i < n; i++)); do echo "$((sink_base + 2 * i))"; done; } > "$dir/ports.csv"
 	local ramp=$(( (n + RATE - 1) / RATE ))
