@@ -95,6 +95,8 @@ struct eng_call {
 	char last_digit;
 	bool callback;              /* a callback (engine.h) */
 	bool cb_now;                /* callback.now: placed whatever the hours */
+	bool cb_reached;            /* customer first: a reached callback, waiting
+	                               again; never offered another callback */
 	char cb_number[ENG_NUMBER_MAX];
 	unsigned cb_attempts;       /* dials so far */
 	struct eng_timer cbtimer;   /* held: its retry delay or the hours' opening */
@@ -2696,7 +2698,8 @@ bool engine_callback_offerable(const engine_t *e, eng_ms now, eng_id call)
 	const struct eng_call *c = engine_call(e, call);
 	const struct eng_queue *q;
 
-	if (!c || c->callback || (c->state != CALL_WAITING && c->state != CALL_OFFERING))
+	if (!c || c->callback || c->cb_reached ||
+	    (c->state != CALL_WAITING && c->state != CALL_OFFERING))
 		return false;
 	q = c->q;
 	return engine_cb_enabled(q) && engine_wait_estimate(e, now, call) > q->conf.callback_wait_s &&
@@ -2714,8 +2717,9 @@ bool engine_call_callback(engine_t *e, eng_ms now, eng_id call, const char *numb
 {
 	struct eng_call *c = engine_call(e, call);
 
-	if (!c || c->callback || (c->state != CALL_WAITING && c->state != CALL_OFFERING) ||
-	    !engine_cb_enabled(c->q) || !number || !*number || strlen(number) >= ENG_NUMBER_MAX ||
+	if (!c || c->callback || c->cb_reached ||
+	    (c->state != CALL_WAITING && c->state != CALL_OFFERING) || !engine_cb_enabled(c->q) ||
+	    !number || !*number || strlen(number) >= ENG_NUMBER_MAX ||
 	    engine_cb_duplicate(c->q, number))
 		return false;
 	if (c->state == CALL_OFFERING)
@@ -2812,6 +2816,7 @@ bool engine_callback_connected(engine_t *e, eng_ms now, eng_id call)
 	engine_delist(c);
 	c->callback = false;
 	c->cb_now = false;
+	c->cb_reached = true;
 	c->state = CALL_WAITING;
 	c->listed = true;
 	c->seq = e->front_seq--;

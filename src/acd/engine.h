@@ -452,7 +452,9 @@ void engine_queue_restore_waits(engine_t *e, eng_id q, const eng_ms *waits, size
 void engine_set_day_origin(engine_t *e, eng_ms origin);
 /* Whether a waiting caller may be offered a callback now: the queue has a
  * callback_gateway, its estimated wait exceeds callback_wait_s, the call is
- * not one already, and the hours window is open (or callback_drop is off). */
+ * not one already nor a reached customer-first callback waiting again, and
+ * the hours window is open (or callback_drop is off). engine_call_callback
+ * refuses those calls too. */
 bool engine_callback_offerable(const engine_t *e, eng_ms now, eng_id call);
 /* The caller of a waiting (or ringing: the offer is withdrawn, no miss) call
  * confirmed a callback to `number` and will hang up: the call stays in line

@@ -2849,6 +2849,49 @@ static void test_callback_customer_first_turn(void **state)
 	assert_int_equal(qstats(q).handled, 2);
 }
 
+static void set_customer_first_throughput(struct eng_queue_conf *c, unsigned retries)
+{
+	set_customer_first(c, retries);
+	c->wait_estimate = WAIT_THROUGHPUT;     /* a wait estimate from the first call */
+}
+
+/* Customer first: a reached callback waits again as a live caller, but is
+ * not offered another callback (the hold-loop item stays silent, the key is
+ * ignored), while the other callers still are. */
+static void test_callback_reached_not_offered_again(void **state)
+{
+	eng_id q = queue("cb", STRAT_ROUND_ROBIN), m, a, b, c;
+	(void)state;
+	set_conf(q, set_customer_first_throughput, 2);
+	m = agent("1001", q);
+	assert_true(engine_agent_away(e, now, m, "x"));
+	drain();
+	a = enter_from(q, "+15550001");
+	b = enter_from(q, "+15550002");
+	c = enter_from(q, "+15550003");
+	assert_true(engine_call_callback(e, now, b, "5550002"));
+	assert_true(engine_call_hangup(e, now, b));
+	assert_true(engine_agent_ready(e, now, m));
+	drain();
+	answer();
+	now += 60000;
+	assert_true(engine_talk_end(e, now, a));
+	drain();
+	assert_int_equal(find_kind(ACT_DIAL_CALLBACK)->call, b);
+	assert_true(engine_callback_connected(e, now, b));
+	drain();
+	assert_int_equal(cview(b).position, 1);
+	assert_true(engine_wait_estimate(e, now, b) > 0);
+	assert_true(engine_callback_offerable(e, now, c));
+	assert_false(engine_callback_offerable(e, now, b));
+	assert_false(engine_call_callback(e, now, b, "5550002"));
+	assert_false(engine_call_callback(e, now, b, "5550009"));
+	drain();
+	assert_int_equal(count_event(EV_CALLBACK_REQUEST), 0);
+	assert_false(cview(b).callback);
+	assert_int_equal(cview(b).position, 1);
+}
+
 /* Customer first: busy is retried after the delay, every time; the agent is
  * never involved in a failed dial. */
 static void test_callback_customer_first_retry(void **state)
@@ -2992,6 +3035,7 @@ int main(void)
 		T(test_callback_restore),
 		T(test_callback_customer_first_turn),
 		T(test_callback_customer_first_retry),
+		T(test_callback_reached_not_offered_again),
 		T(test_callback_customer_first_one_dial),
 #undef T
 	};
