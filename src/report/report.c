@@ -754,6 +754,8 @@ static bool rp_csv_field(char *buf, size_t cap, size_t *len, const char *s, bool
 static const char *const rp_columns[] = {
 	"type", "name", "offered", "handled", "missed", "abandoned", "avg_wait", "max_wait",
 	"avg_talk", "avg_recovery", "occupancy", "logged_in", "away",
+	/* Added later: at the end, so readers of the first columns are not broken. */
+	"callbacks_requested", "callbacks_attempted", "callbacks_reached", "callbacks_failed",
 };
 #define RP_NCOLUMNS (sizeof rp_columns / sizeof rp_columns[0])
 
@@ -764,6 +766,18 @@ bool report_csv_header(char *buf, size_t cap)
 		if (!rp_csv_field(buf, cap, &len, rp_columns[i], i == 0))
 			return false;
 	return true;
+}
+
+/* The four callback columns: queue rows only, empty for agents (as abandoned). */
+static void rp_csv_callbacks(const struct report_row *row, char cells[4][32])
+{
+	const unsigned v[4] = { row->cb_requested, row->cb_attempted, row->cb_reached, row->cb_failed };
+	for (int i = 0; i < 4; i++) {
+		if (row->kind == REPORT_QUEUE)
+			snprintf(cells[i], sizeof cells[i], "%u", v[i]);
+		else
+			cells[i][0] = '\0';
+	}
 }
 
 bool report_csv_row(const struct report_row *row, char *buf, size_t cap)
@@ -785,6 +799,7 @@ bool report_csv_row(const struct report_row *row, char *buf, size_t cap)
 	snprintf(cells[10], sizeof cells[10], "%u.%u", occ / 10, occ % 10);
 	snprintf(cells[11], sizeof cells[11], "%lld", (long long)(row->logged_in_ms / 1000));
 	snprintf(cells[12], sizeof cells[12], "%lld", (long long)(row->away_ms / 1000));
+	rp_csv_callbacks(row, cells + 13);
 	size_t len = 0;
 	for (size_t i = 0; i < RP_NCOLUMNS; i++)
 		if (!rp_csv_field(buf, cap, &len, i == 1 ? row->name : cells[i], i == 0))

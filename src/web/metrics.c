@@ -68,6 +68,10 @@ static void metrics_add(struct report_row *t, const struct report_row *d)
 	t->talk_sum_ms += d->talk_sum_ms;
 	if (d->max_wait_ms > t->max_wait_ms)
 		t->max_wait_ms = d->max_wait_ms;
+	t->cb_requested += d->cb_requested;
+	t->cb_attempted += d->cb_attempted;
+	t->cb_reached += d->cb_reached;
+	t->cb_failed += d->cb_failed;
 }
 
 void metrics_event(metrics_t *m, const engine_t *e, const struct eng_action *ev)
@@ -134,7 +138,10 @@ static void metrics_seconds(struct jbuf *o, int64_t ms)
 	jbuf_printf(o, "%lld.%03lld\n", (long long)(ms / 1000), (long long)(ms % 1000));
 }
 
-enum mq_field { F_WAITING, F_LONGEST, F_OFFERED, F_HANDLED, F_ABANDONED, F_MISSED, F_TALK, F_SL };
+enum mq_field {
+	F_WAITING, F_LONGEST, F_OFFERED, F_HANDLED, F_ABANDONED, F_MISSED, F_TALK, F_SL,
+	F_CB_REQUESTED, F_CB_ATTEMPTED, F_CB_REACHED, F_CB_FAILED,
+};
 
 static const struct {
 	const char *name, *type, *help;
@@ -155,6 +162,14 @@ static const struct {
 	             "Talk time of the calls that ended since callqd started." },
 	[F_SL] = { "callq_queue_service_level_ratio", "gauge",
 	           "Share of answered calls answered within the queue's service_level (1 if none)." },
+	[F_CB_REQUESTED] = { "callq_queue_callbacks_requested_total", "counter",
+	                     "Callers who confirmed a callback, since callqd started." },
+	[F_CB_ATTEMPTED] = { "callq_queue_callbacks_attempted_total", "counter",
+	                     "Dials of a callback's customer since callqd started." },
+	[F_CB_REACHED] = { "callq_queue_callbacks_reached_total", "counter",
+	                   "Callbacks whose customer answered, since callqd started." },
+	[F_CB_FAILED] = { "callq_queue_callbacks_failed_total", "counter",
+	                  "Callbacks given up (retries used up, outside the hours, cancelled) since start." },
 };
 
 static void metrics_field(struct jbuf *o, enum mq_field f, const struct metrics_queue_view *q)
@@ -188,6 +203,18 @@ static void metrics_field(struct jbuf *o, enum mq_field f, const struct metrics_
 			jbuf_printf(o, "%.4f\n", (double)t->answered_in_sl / t->handled);
 		else
 			jbuf_lit(o, "1\n");
+		break;
+	case F_CB_REQUESTED:
+		jbuf_printf(o, "%u\n", t->cb_requested);
+		break;
+	case F_CB_ATTEMPTED:
+		jbuf_printf(o, "%u\n", t->cb_attempted);
+		break;
+	case F_CB_REACHED:
+		jbuf_printf(o, "%u\n", t->cb_reached);
+		break;
+	case F_CB_FAILED:
+		jbuf_printf(o, "%u\n", t->cb_failed);
 		break;
 	}
 }
@@ -257,7 +284,7 @@ static void metrics_process(struct jbuf *o, const struct metrics_process_view *p
 void metrics_format(struct jbuf *out, const struct metrics_queue_view *qs, size_t nq,
                     const struct metrics_process_view *p)
 {
-	for (enum mq_field f = F_WAITING; f <= F_SL; f++) {
+	for (enum mq_field f = F_WAITING; f <= F_CB_FAILED; f++) {
 		metrics_head(out, mq_fields[f].name, mq_fields[f].type, mq_fields[f].help);
 		for (size_t i = 0; i < nq; i++)
 			metrics_field(out, f, &qs[i]);

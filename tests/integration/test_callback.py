@@ -6,7 +6,11 @@ import time
 from harness import check, wait_for
 from test_gateway import PROVIDER_IP, provider
 from test_permissions import ADMIN, AGENT, MANAGER, OTHER, as_member, outcome, setup_identities
+from test_reporting import report_csv
 from test_routing import call_id, calls, send_dtmf, tone_arrives
+from test_web_api import Web, metric, parse_prometheus
+
+CB_COUNTERS = ("requested", "attempted", "reached", "failed")
 
 
 def callbacks_on(env, prov, *settings):
@@ -27,9 +31,24 @@ def take_callback(env, call, number):
                          for r in calls(env, "support")), 10, f"{number} to show state=callback")
 
 
+def check_callback_counters(env, start, report, metrics):
+    """The support queue's callback counters (requested, attempted, reached, failed) in the `report` CSV since
+    `start` (its last four columns) and in /metrics (since callqd started)."""
+    lines, rows = report_csv(env, "queue=support", f"from={start}")
+    check(lines[0].split(",")[-4:] == [f"callbacks_{c}" for c in CB_COUNTERS], f"CSV header: {lines[0]}")
+    got = tuple(int(rows[0][f"callbacks_{c}"]) for c in CB_COUNTERS)
+    check(got == report, f"report CSV callback counters {got}, expected {report}: {lines}")
+    status, _, raw = Web(env).request("GET", "/metrics")
+    check(status == 200, f"/metrics: {status}")
+    samples = parse_prometheus(raw.decode())
+    got = tuple(int(metric(samples, f"callq_queue_callbacks_{c}_total", queue="support")) for c in CB_COUNTERS)
+    check(got == metrics, f"/metrics callback counters {got}, expected {metrics}")
+
+
 def test_callback_keeps_place(env):
     """Three callers; the middle one takes a callback and hangs up. The agent answers the first, then the
     callback (the provider is dialed exactly once and bridged to the agent), then the third."""
+    start = int(time.time()) - 1
     prov_rtp = env.rtp_port(PROVIDER_IP)
     prov = provider(env, "provider_call.xml", keys=[("rtpport", prov_rtp.port)])
     callbacks_on(env, prov)
@@ -70,13 +89,16 @@ def test_callback_keeps_place(env):
           f"provider INVITEs (challenge + answer of one call expected): {[i.splitlines()[0] for i in invites]}")
     env.wait_stats("support", callbacks_requested=1, callbacks_attempted=1, callbacks_reached=1,
                    callbacks_failed=0)
+    check_callback_counters(env, start, report=(1, 1, 1, 0), metrics=(1, 1, 1, 0))
     env.ctl.ok("call.hangup", three)
     check(not env.ctl.ok("callback.list", "support").rows, "a reached callback is still pending")
 
 
 def test_callback_busy_retries_and_restart(env):
     """A pending callback survives a restart at its place; a busy customer is tried again after
-    callback_retry_delay, and after callback_retries it is given up."""
+    callback_retry_delay, and after callback_retries it is given up. The report counts the request made
+    before the restart; /metrics counts from the restart."""
+    start = int(time.time()) - 1
     prov = provider(env, "provider_busy.xml", args=["-m", "10"])
     callbacks_on(env, prov, "callback_retries=1", "callback_retry_delay=5")
     caller = env.call("6000", duration_ms=6000, from_user="5550002")
@@ -101,6 +123,7 @@ def test_callback_busy_retries_and_restart(env):
     check(retry[0]["value"] == 5000 and retry[0]["reason"] == "busy", f"callback.retry: {retry}")
     env.wait_stats("support", callbacks_requested=1, callbacks_attempted=2, callbacks_reached=0,
                    callbacks_failed=1, waiting=0)
+    check_callback_counters(env, start, report=(1, 2, 0, 1), metrics=(0, 2, 0, 1))
     time.sleep(6)
     check(len([e for e in prov.events() if e.startswith("INVITE ")]) == 2, f"more tries: {prov.events()}")
     check(agent.sipp.count("INVITE") == 2, f"agent offered {agent.sipp.count('INVITE')} times")

@@ -114,7 +114,8 @@ def test_report_events_and_restart(env):
     args = ["queue=support", "agent=1001", "agent=1002", f"from={start}", f"to={end}"]
     lines, rows = report_csv(env, *args)
     check(lines[0] == "type,name,offered,handled,missed,abandoned,avg_wait,max_wait,avg_talk,avg_recovery,"
-                      "occupancy,logged_in,away", f"CSV header: {lines[0]}")
+                      "occupancy,logged_in,away,callbacks_requested,callbacks_attempted,callbacks_reached,"
+                      "callbacks_failed", f"CSV header: {lines[0]}")
     check([(r["type"], r["name"]) for r in rows] == [("queue", "support"), ("agent", "1001"), ("agent", "1002")],
           f"CSV rows: {lines}")
     queue, agent, idle = rows

@@ -41,6 +41,12 @@ static void test_totals_match_window(void **state)
 		ev(EV_CALL_ENTER, 3, q, 0, ""), ev(EV_CALL_ABANDON, 3, q, 0, "waiting"),
 		ev(EV_CALL_REFUSED, 4, q, 0, "limit"),
 		ev(EV_CALL_ENTER, 5, q, 0, ""), ev(EV_CALL_TIMEOUT, 5, q, 0, ""),
+		ev(EV_CALL_ENTER, 6, q, 0, ""), ev(EV_CALLBACK_REQUEST, 6, q, 1, "5550006"),
+		ev(EV_CALLBACK_ATTEMPT, 6, q, 1, ""), ev(EV_CALLBACK_RETRY, 6, q, 5000, "busy"),
+		ev(EV_CALLBACK_ATTEMPT, 6, q, 2, ""), ev(EV_CALLBACK_FAILED, 6, q, 2, "noanswer"),
+		ev(EV_CALL_ENTER, 7, q, 0, ""), ev(EV_CALLBACK_REQUEST, 7, q, 1, "5550007"),
+		ev(EV_CALLBACK_ATTEMPT, 7, q, 1, ""), ev(EV_CALL_ANSWER, 7, q, 30000, ""),
+		ev(EV_CALLBACK_REACHED, 7, q, 1, ""),
 	};
 	int64_t now = 1700000000000LL;
 	for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
@@ -51,20 +57,29 @@ static void test_totals_match_window(void **state)
 	uint64_t le[METRICS_WAIT_BUCKETS];
 	metrics_queue_totals(m, q, &t, le);
 	assert_true(window_queue(w, q, now, 3600, &win));
-	assert_int_equal(t.handled, 2);
+	assert_int_equal(t.handled, 3);
 	assert_int_equal(t.handled, win.handled);
 	assert_int_equal(t.abandoned, win.abandoned);
 	assert_int_equal(t.missed, win.missed);
 	assert_int_equal(t.offered, win.offered);
 	assert_int_equal(t.answered_in_sl, win.answered_in_sl);
-	assert_int_equal(t.wait_sum_ms, 82000);
-	/* 12 s falls in le=15 and above; 70 s in le=120 and above. */
+	assert_int_equal(t.wait_sum_ms, 112000);
+	assert_int_equal(t.cb_requested, 2);
+	assert_int_equal(t.cb_attempted, 3);
+	assert_int_equal(t.cb_reached, 1);
+	assert_int_equal(t.cb_failed, 1);
+	assert_int_equal(t.cb_requested, win.cb_requested);
+	assert_int_equal(t.cb_attempted, win.cb_attempted);
+	assert_int_equal(t.cb_reached, win.cb_reached);
+	assert_int_equal(t.cb_failed, win.cb_failed);
+	/* 12 s falls in le=15 and above; 30 s in le=30; 70 s in le=120 and above. */
 	assert_int_equal(le[0], 0);
 	assert_int_equal(le[1], 0);
 	assert_int_equal(le[2], 1);
-	assert_int_equal(le[6], 1);
-	assert_int_equal(le[7], 2);
-	assert_int_equal(le[METRICS_WAIT_BUCKETS - 1], 2);
+	assert_int_equal(le[4], 2);
+	assert_int_equal(le[6], 2);
+	assert_int_equal(le[7], 3);
+	assert_int_equal(le[METRICS_WAIT_BUCKETS - 1], 3);
 	metrics_queue_totals(m, 99, &t, le);
 	assert_int_equal(t.handled, 0);
 	window_free(w);
@@ -81,6 +96,10 @@ static void test_format(void **state)
 	qv.totals.answered_in_sl = 3;
 	qv.totals.waits = 4;
 	qv.totals.wait_sum_ms = 40250;
+	qv.totals.cb_requested = 6;
+	qv.totals.cb_attempted = 7;
+	qv.totals.cb_reached = 8;
+	qv.totals.cb_failed = 9;
 	for (size_t i = 0; i < METRICS_WAIT_BUCKETS; i++)
 		qv.wait_le[i] = i < 2 ? 1 : 4;
 	struct metrics_process_view p = { .calls = 5, .legs = 9, .late_ticks = 3 };
@@ -96,6 +115,12 @@ static void test_format(void **state)
 		"# TYPE callq_queue_handled_total counter\n",
 		"callq_queue_handled_total{queue=\"sup\\\"port\"} 4\n",
 		"callq_queue_service_level_ratio{queue=\"sup\\\"port\"} 0.7500\n",
+		"# TYPE callq_queue_callbacks_requested_total counter\n",
+		"callq_queue_callbacks_requested_total{queue=\"sup\\\"port\"} 6\n",
+		"callq_queue_callbacks_attempted_total{queue=\"sup\\\"port\"} 7\n",
+		"callq_queue_callbacks_reached_total{queue=\"sup\\\"port\"} 8\n",
+		"# TYPE callq_queue_callbacks_failed_total counter\n",
+		"callq_queue_callbacks_failed_total{queue=\"sup\\\"port\"} 9\n",
 		"# TYPE callq_queue_wait_seconds histogram\n",
 		"callq_queue_wait_seconds_bucket{queue=\"sup\\\"port\",le=\"5\"} 1\n",
 		"callq_queue_wait_seconds_bucket{queue=\"sup\\\"port\",le=\"+Inf\"} 4\n",

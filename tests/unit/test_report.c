@@ -197,13 +197,14 @@ static void test_queue_and_agents(void **state)
 	char line[512];
 	assert_true(report_csv_header(line, sizeof line));
 	assert_string_equal(line, "type,name,offered,handled,missed,abandoned,avg_wait,max_wait,"
-	                          "avg_talk,avg_recovery,occupancy,logged_in,away");
+	                          "avg_talk,avg_recovery,occupancy,logged_in,away,callbacks_requested,"
+	                          "callbacks_attempted,callbacks_reached,callbacks_failed");
 	assert_true(report_csv_row(q, line, sizeof line));
-	assert_string_equal(line, "queue,support,6,3,2,1,9,20,71,20,52.1,4800,320");
+	assert_string_equal(line, "queue,support,6,3,2,1,9,20,71,20,52.1,4800,320,0,0,0,0");
 	assert_true(report_csv_row(a, line, sizeof line));
-	assert_string_equal(line, "agent,1001,3,2,1,,3,5,77,30,67.6,3600,300");
+	assert_string_equal(line, "agent,1001,3,2,1,,3,5,77,30,67.6,3600,300,,,,");
 	assert_true(report_csv_row(b, line, sizeof line));
-	assert_string_equal(line, "agent,1002,1,1,0,,20,20,60,10,5.8,1200,0");
+	assert_string_equal(line, "agent,1002,1,1,0,,20,20,60,10,5.8,1200,0,,,,");
 }
 
 /* A sub-range starts in the middle of states: they come from before it. */
@@ -406,7 +407,7 @@ static void test_csv_quoting(void **state)
 	char line[256];
 	row_init(&row, REPORT_QUEUE, "a,\"b\"");
 	assert_true(report_csv_row(&row, line, sizeof line));
-	assert_string_equal(line, "queue,\"a,\"\"b\"\"\",0,0,0,0,0,0,0,0,0.0,0,0");
+	assert_string_equal(line, "queue,\"a,\"\"b\"\"\",0,0,0,0,0,0,0,0,0.0,0,0,0,0,0,0");
 	assert_false(report_csv_row(&row, line, 20));
 }
 
@@ -473,6 +474,41 @@ static void test_count_callbacks(void **state)
 	assert_int_equal(row.offered + row.handled + row.missed + row.abandoned, 0);
 }
 
+/* The callback counters of a report come from the journal, per queue and
+ * inside the range only, and fill the CSV's last four columns (empty for
+ * agents). */
+static void test_callbacks_in_report(void **state)
+{
+	struct fx *f = *state;
+	struct report_row rows[2];
+	char line[512];
+	ev(f, -30, "call.enter", 7, "support", "", 0, "");
+	ev(f, -20, "callback.request", 7, "support", "", 1, "5550007");   /* before the range */
+	ev(f, 10, "call.enter", 8, "support", "", 0, "");
+	ev(f, 12, "callback.request", 8, "support", "", 2, "5550008");
+	ev(f, 40, "callback.attempt", 7, "support", "1001", 1, "");
+	ev(f, 70, "callback.retry", 7, "support", "1001", 60000, "busy");
+	ev(f, 130, "callback.attempt", 7, "support", "1001", 2, "");
+	ev(f, 140, "call.answer", 7, "support", "1001", 170000, "");
+	ev(f, 140, "callback.reached", 7, "support", "1001", 2, "");
+	ev(f, 200, "call.end", 7, "support", "1001", 60000, "");
+	ev(f, 300, "callback.failed", 8, "support", "", 0, "cancelled");
+	ev(f, 310, "call.enter", 9, "sales", "", 0, "");
+	ev(f, 311, "callback.request", 9, "sales", "", 1, "5550009");
+	row_init(&rows[0], REPORT_QUEUE, "support");
+	row_init(&rows[1], REPORT_AGENT, "1001");
+	run_report(f, rows, 2, T0, T0 + HOUR);
+	assert_int_equal(rows[0].cb_requested, 1);
+	assert_int_equal(rows[0].cb_attempted, 2);
+	assert_int_equal(rows[0].cb_reached, 1);
+	assert_int_equal(rows[0].cb_failed, 1);
+	assert_int_equal(rows[0].handled, 1);
+	assert_true(report_csv_row(&rows[0], line, sizeof line));
+	assert_string_equal(line + strlen(line) - strlen(",1,2,1,1"), ",1,2,1,1");
+	assert_true(report_csv_row(&rows[1], line, sizeof line));
+	assert_string_equal(line + strlen(line) - strlen(",,,,"), ",,,,");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_csv_quoting),
 		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test(test_count_callbacks),
+		cmocka_unit_test_setup_teardown(test_callbacks_in_report, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
