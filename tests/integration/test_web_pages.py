@@ -321,3 +321,71 @@ def test_web_report_csv(env):
     status, reply = b.api("whoami", {})
     check(status in (401, 403) or (status == 200 and reply["rows"][0]["role"] == "none"),
           f"whoami after logout: HTTP {status} {reply}")
+
+
+def test_web_callbacks(env):
+    """A queue's manager sees its pending callbacks on the queue page (not on the wallboard) and moves one to a
+    place, places one now and cancels one with the row's buttons; `callback.list` shows each result. An agent's
+    session may neither list nor cancel them."""
+    from test_callback import callbacks_on, take_callback
+    from test_gateway import provider
+    from test_routing import call_id
+    from test_web_api import logged_in
+    prov = provider(env, "provider_busy.xml", args=["-m", "10"])
+    callbacks_on(env, prov)
+    env.call("6000", duration_ms=60000, from_user="5550001")
+    one = call_id(env, "support", "5550001")
+    ids = []
+    for number in ("5550002", "5550003"):
+        caller = env.call("6000", duration_ms=6000, from_user=number)
+        ids.append(call_id(env, "support", number))
+        take_callback(env, caller, number)
+        caller.sipp.expect_success(20)
+    two, three = ids
+
+    def listed():
+        return {r["id"]: r["position"] for r in env.ctl.ok("callback.list", "support").rows}
+    check(listed() == {two: "2", three: "3"}, f"callback.list before: {listed()}")
+
+    b = Browser(env, "callbacks")
+    b.login("1100", "pass1100")
+    b.wait(lambda d: b.find("section.queue[data-queue=support] .counters"), 5, "support on the wallboard")
+    check(not b.find("table.callbacks") and not b.find("button.cb-move"), "the wallboard shows callback controls")
+    b.go("queue/support")
+
+    def row(call):
+        return f"section.queue[data-queue=support] tr[data-callback='{call}']"
+    b.wait(lambda d: b.find(row(two)) and b.find(row(three)), 5, "both callbacks on the queue page")
+    check(b.text(row(two) + " td:nth-child(2)") == "5550002", f"number of {two}: {b.text(row(two))}")
+    b.shot("callbacks")
+
+    # Move: the last callback to place 1 of the whole line (ahead of the live caller).
+    def typed(d):
+        found = b.visible(row(three) + " input.cb-pos")
+        return found and (found[0].clear() or found[0].send_keys("1") or True)
+    b.wait(typed, 5, "the position field of the third caller's callback")
+    b.click(row(three) + " button.cb-move")
+    harness.wait_for(lambda: listed() == {three: "1", two: "3"}, 5, "callback.move to place 1")
+    check(env.ctl.ok("calls", "support").rows[1]["call"] == one, "the live caller is not second after the move")
+    b.wait(lambda d: b.find(f"table.callbacks tbody tr:first-child[data-callback='{three}']") and
+           b.text(row(three) + " td:first-child") == "1", SEEN_WITHIN + 1, "the moved callback first on the page")
+
+    # Now: the other callback becomes the next one offered.
+    b.click(row(two) + " button.cb-now")
+    harness.wait_for(lambda: listed().get(two) == "1", 5, "callback.now puts it first")
+    env.wait_journal("call.bump", call=int(two), reason="callback.now")
+
+    # Cancel: given up with reason cancelled, gone from the page.
+    b.click(row(three) + " button.cb-cancel")
+    harness.wait_for(lambda: three not in listed(), 5, "callback.cancel")
+    env.wait_journal("callback.failed", call=int(three), reason="cancelled")
+    b.wait(lambda d: not b.find(row(three)) and b.find(row(two)), SEEN_WITHIN + 1, "the cancelled callback gone")
+    env.wait_stats("support", callbacks_requested=2, callbacks_failed=1)
+
+    agent = logged_in(env, "1001")
+    status, reply = agent.verb("callback.list", "support")
+    check(status == 403 and reply["error"]["code"] == "denied", f"an agent's callback.list: {status} {reply}")
+    status, reply = agent.verb("callback.cancel", two)
+    check(status == 403 and reply["error"]["code"] == "denied", f"an agent's callback.cancel: {status} {reply}")
+    check(listed() == {two: "1"}, f"callback.list after the agent's tries: {listed()}")
+    check(prov.count("INVITE") == 0, f"the provider was called: {prov.events()}")

@@ -7,7 +7,8 @@
 const EVENT_NAMES = ["call.enter", "call.refused", "call.offer", "call.miss", "call.answer",
   "call.abandon", "call.timeout", "call.end", "call.escalate", "call.transfer", "call.bump",
   "agent.login", "agent.logout", "agent.ready", "agent.away", "agent.pause", "agent.resume",
-  "agent.recovery_start", "agent.recovery_end"];
+  "agent.recovery_start", "agent.recovery_end", "callback.request", "callback.attempt", "callback.retry",
+  "callback.reached", "callback.failed", "callback.move"];
 const REFRESH_DEBOUNCE_MS = 150;   /* events come in bursts: one refetch per burst, well within 1 s */
 const SAFETY_POLL_MS = 15000;      /* a missed event (feed reconnecting) is repaired this late at most */
 
@@ -15,7 +16,7 @@ const S = {
   csrf: sessionStorage.getItem("callq.csrf") || "",
   me: null,            /* whoami row: login, role */
   queues: [],          /* queue.list rows */
-  data: {},            /* queue name -> {stats, calls, members, at} */
+  data: {},            /* queue name -> {stats, calls, members, callbacks (managers only), at} */
   agent: null,         /* agent.show row of the viewer, with .at */
   view: null,          /* {name, arg, live()} */
   events: null,
@@ -153,7 +154,10 @@ async function refreshQueue(name) {
     rows("calls", [name]),
     rows("queue.members", [name]),
   ]);
-  if (gen === generation[name]) S.data[name] = { stats: stats[0] || {}, calls, members, at: Date.now() };
+  /* callback.list is for the queue's managers only: asked once the members say who manages it. */
+  const managed = isAdmin() || members.some((m) => m.login === S.me.login && m.queue_role === "manager");
+  const callbacks = managed ? await rows("callback.list", [name]) : [];
+  if (gen === generation[name]) S.data[name] = { stats: stats[0] || {}, calls, members, callbacks, at: Date.now() };
 }
 
 async function refreshAgent() {
@@ -345,6 +349,26 @@ function agentsTable(name, d, manage) {
     }).join("")}</tbody></table>`;
 }
 
+/* Pending callbacks, for the queue's managers: Move (to the place typed in the row), Now, Cancel. A callback
+ * being dialed or talking can only be cancelled (dialing) or not at all (talking): the engine refuses the rest. */
+function callbacksTable(d) {
+  if (!d.callbacks.length) return `<p class="empty">No callbacks pending.</p>`;
+  return `<table class="callbacks"><thead><tr><th>#</th><th>Number</th><th>Caller</th><th>Wait</th><th>Tries</th>` +
+    `<th>State</th><th></th></tr></thead><tbody>${d.callbacks.map((c) => {
+      const placing = c.state === "dialing" || c.state === "talking";
+      const buttons = (placing ? "" :
+        `<input class="cb-pos" type="number" min="1" value="${esc(c.position)}" aria-label="new position">` +
+        `<button class="cb-move" data-act="callback.move" data-id="${esc(c.id)}">Move</button>` +
+        `<button class="cb-now" data-act="callback.now" data-id="${esc(c.id)}">Now</button>`) +
+        (c.state === "talking" ? "" :
+          `<button class="cb-cancel" data-act="callback.cancel" data-id="${esc(c.id)}">Cancel</button>`);
+      return `<tr data-callback="${esc(c.id)}" class="${esc(c.state)}"><td>${esc(c.position)}</td>` +
+        `<td><b>${esc(c.number)}</b></td><td>${esc(c.caller_number)}</td><td class="wait">${tick(c.wait, d.at)}</td>` +
+        `<td>${esc(c.attempts)}</td><td>${esc(c.state)}${c.agent ? ` → ${esc(c.agent)}` : ""}</td>` +
+        `<td class="buttons">${buttons}</td></tr>`;
+    }).join("")}</tbody></table>`;
+}
+
 function queueCard(name, manage) {
   const q = S.queues.find((x) => x.name === name) || { name };
   const d = S.data[name];
@@ -357,7 +381,9 @@ function queueCard(name, manage) {
       <div><h3>Waiting calls <span class="count">${d.calls.filter((c) => c.state !== "talking").length}</span></h3>
         ${callsTable(name, d, manage)}</div>
       <div><h3>Agents</h3>${agentsTable(name, d, manage)}</div>
-    </div></section>`;
+    </div>
+    ${manage ? `<div class="callbacks-part"><h3>Callbacks <span class="count">${d.callbacks.length}</span></h3>
+      ${callbacksTable(d)}</div>` : ""}</section>`;
 }
 
 /* Buttons inside the live parts carry their verb in data-act: one delegated click handler. */
@@ -368,6 +394,10 @@ function onAction(ev) {
   const queue = card ? card.dataset.queue : "";
   const verb = b.dataset.act;
   if (verb === "call.answer" || verb === "call.bump") act(verb, [b.dataset.id], {}, queue);
+  else if (verb === "callback.now" || verb === "callback.cancel") act(verb, [b.dataset.id], {}, queue);
+  else if (verb === "callback.move") {
+    act(verb, [b.dataset.id], { position: b.closest("tr").querySelector(".cb-pos").value }, queue);
+  }
   else if (verb === "spy") act("spy", [b.dataset.agent], { mode: b.dataset.mode }, queue);
   else if (verb === "queue.pause" || verb === "queue.resume") act(verb, [queue], {}, queue);
   else if (verb === "agent.pause" || verb === "agent.resume") {
@@ -397,6 +427,19 @@ views.queues = (root) => {
   else root.innerHTML = `<p class="empty">You manage no queue.</p>`;
   return () => {};
 };
+
+/* A callback's new position being typed survives the live part's re-render: returns what puts it back. */
+function keepTyped(root) {
+  const kept = [...root.querySelectorAll("tr[data-callback] .cb-pos")]
+    .filter((i) => i.value !== i.defaultValue || i === document.activeElement)
+    .map((i) => [i.closest("tr").dataset.callback, i.value, i === document.activeElement]);
+  return () => kept.forEach(([id, value, focused]) => {
+    const i = root.querySelector(`tr[data-callback="${CSS.escape(id)}"] .cb-pos`);
+    if (!i) return;
+    i.value = value;
+    if (focused) i.focus();
+  });
+}
 
 views.queue = (root, name) => {
   const manage = manages(name);
@@ -429,7 +472,9 @@ views.queue = (root, name) => {
     const q = S.queues.find((x) => x.name === name);
     const pause = manage && q ? `<div class="row"><button data-act="${q.paused === "yes" ? "queue.resume" : "queue.pause"}">` +
       `${q.paused === "yes" ? "Resume queue" : "Pause queue"}</button></div>` : "";
+    const typed = keepTyped(root);
     $(".queue-live", root).innerHTML = q ? pause + queueCard(name, manage) : `<p class="empty">No queue ${esc(name)} for you.</p>`;
+    typed();
     updateTicks();
   };
 };
