@@ -169,6 +169,7 @@ def test_callback_customer_first(env):
     """callback_mode=customer-first: when the callback's turn comes with an agent ready, the provider is
     dialed before any agent rings; once the customer answers, the agent is offered the call and audio flows
     both ways."""
+    start = int(time.time()) - 1
     prov_rtp = env.rtp_port(PROVIDER_IP)
     prov = provider(env, "provider_call.xml", keys=[("rtpport", prov_rtp.port)])
     callbacks_on(env, prov, "callback_mode=customer-first")
@@ -193,6 +194,7 @@ def test_callback_customer_first(env):
     check(agent.sipp.count("INVITE") == 1, f"agent offered {agent.sipp.count('INVITE')} times")
     env.wait_stats("support", callbacks_requested=1, callbacks_attempted=1, callbacks_reached=1,
                    callbacks_failed=0, handled=1)
+    check_callback_counters(env, start, report=(1, 1, 1, 0), metrics=(1, 1, 1, 0))
     env.ctl.ok("call.hangup", two)
     prov.wait_event("BYE", 10)
     check(not env.ctl.ok("callback.list", "support").rows, "a reached callback is still pending")
