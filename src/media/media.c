@@ -75,7 +75,7 @@ static int media_move(struct media *m, media_leg id, unsigned to)
 	m->th[s->th].load--;
 	m->th[to].load++;
 	s->th = to;
-	s->transit = true;
+	s->coming[to]++;
 	return 0;
 }
 
@@ -362,7 +362,7 @@ media_leg media_leg_new(media_t *m, unsigned *port)
 		s->state = SLOT_LIVE;
 		s->gen++;
 		s->id = l->id = ((media_leg)s->gen << 16) | (i + 1);
-		s->transit = false;
+		memset(s->coming, 0, sizeof s->coming);
 		s->th = 0;
 		for (unsigned k = 1; k < m->nthreads; k++)   /* the thread with the fewest legs */
 			if (m->th[k].load < m->th[s->th].load)
@@ -715,8 +715,8 @@ static void media_apply(struct mthread *t, const struct cmd *c)
 	case CMD_ADOPT:
 		media_adopt(t, l);
 		pthread_mutex_lock(&m->lock);
-		if (m->slots[l->slot].id == l->id && m->slots[l->slot].th == t->idx)
-			m->slots[l->slot].transit = false;
+		if (m->slots[l->slot].coming[t->idx])
+			m->slots[l->slot].coming[t->idx]--;
 		pthread_mutex_unlock(&m->lock);
 		break;
 	case CMD_MOVE:
@@ -788,15 +788,17 @@ static void media_apply(struct mthread *t, const struct cmd *c)
 	}
 }
 
-/* True if leg `id` is on its way to t (moved here, not yet adopted). */
+/* True if leg `id` is on its way to t (moved here, not yet adopted), live
+ * or already freed: its commands wait for it either way. */
 static bool media_coming(struct mthread *t, media_leg id)
 {
-	if (!id || media_leg_of(t, id))
-		return false;
 	struct media *m = t->m;
+	unsigned idx = (id & 0xFFFF) - 1;
+	if (!id || idx >= m->nslots || media_leg_of(t, id))
+		return false;
 	pthread_mutex_lock(&m->lock);
-	struct slot *s = media_slot(m, id);
-	bool coming = s && s->transit && s->th == t->idx;
+	const struct slot *s = &m->slots[idx];
+	bool coming = s->state != SLOT_FREE && s->id == id && s->coming[t->idx];
 	pthread_mutex_unlock(&m->lock);
 	return coming;
 }

@@ -178,7 +178,11 @@ struct slot {
 	uint16_t gen;
 	media_leg id;
 	unsigned th;                       /* the thread the leg is bound for */
-	bool transit;                      /* moving: not yet adopted there */
+	/* Moves of this leg on their way to each thread, not yet adopted there:
+	 * a thread parks commands for a leg it expects, whatever became of the
+	 * slot meanwhile (a leg freed in transit still arrives, then dies). A
+	 * leg moved on before it arrived is expected at two threads at once. */
+	uint8_t coming[MEDIA_MAX_THREADS];
 };
 
 /* One media thread: its own epoll set (RTP sockets and a timer for its 20 ms
