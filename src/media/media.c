@@ -152,9 +152,7 @@ static int media_thread_setup(struct media *m, unsigned idx)
 	t->active = calloc(m->nslots, sizeof *t->active);
 	t->legs = calloc(m->nslots, sizeof *t->legs);
 	t->epev = calloc(MEDIA_EPOLL_EVENTS, sizeof *t->epev);
-	t->rx = allocb(MEDIA_PKT_MAX, 0);
-	t->tx = allocb(MEDIA_PKT_MAX, 0);
-	if (t->epfd < 0 || t->timerfd < 0 || !t->active || !t->legs || !t->epev || !t->rx || !t->tx)
+	if (t->epfd < 0 || t->timerfd < 0 || !t->active || !t->legs || !t->epev)
 		return -1;
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };   /* NULL: the tick */
 	return epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->timerfd, &ev);
@@ -168,10 +166,6 @@ static void media_thread_free(struct mthread *t)
 	free(t->active);
 	free(t->legs);
 	free(t->epev);
-	if (t->rx)
-		freemsg(t->rx);
-	if (t->tx)
-		freemsg(t->tx);
 	if (t->epfd > 0)
 		close(t->epfd);
 	if (t->timerfd > 0)
@@ -935,6 +929,7 @@ void media_stats(media_t *m, struct media_stats *out)
 		sum.rx_ignored += s->rx_ignored;
 		sum.rx_foreign += s->rx_foreign;
 		sum.tx_packets += s->tx_packets;
+		sum.tx_errors += s->tx_errors;
 		sum.jitter_late += s->jitter_late;
 		sum.legs += s->legs;
 	}

@@ -199,6 +199,7 @@ struct media_stats {
 	uint64_t rx_packets, rx_ignored;   /* ignored: malformed or unexpected payload type */
 	uint64_t rx_foreign;           /* dropped: from an address the leg does not talk to */
 	uint64_t tx_packets;
+	uint64_t tx_errors;            /* sends the system refused (full buffer, unreachable) */
 	uint64_t events_dropped;       /* event ring full */
 	uint64_t jitter_late;          /* packets too late for the jitter buffer */
 	unsigned legs;

@@ -41,8 +41,6 @@
 
 struct _RtpSession;
 struct msrtp;
-struct _RtpTransport;
-struct msgb;
 struct epoll_event;
 struct mthread;
 
@@ -85,7 +83,6 @@ struct leg {
 	media_leg id;
 	unsigned slot, active_idx, port;
 	struct _RtpSession *rs;
-	struct _RtpTransport *meta;        /* the session's RTP transport: packets go through it */
 	int fd;
 
 	/* Who may send: IPv4 kept mapped into IPv6 so a check is one compare.
@@ -204,7 +201,8 @@ struct mthread {
 	unsigned nactive;
 	struct media_stats run;
 	struct epoll_event *epev;
-	struct msgb *rx, *tx;              /* one packet each, reused */
+	uint8_t rx[MEDIA_PKT_MAX];          /* the packet being read */
+	uint8_t tx[MEDIA_PKT_MAX];          /* the packet being written (room for an SRTP tag) */
 	int64_t now_ns, deadline_ns;
 	unsigned steps;                    /* periods since the previous tick: 1 unless late */
 };
