@@ -344,6 +344,25 @@ void media_free(media_t *m)
 
 media_leg media_leg_new(media_t *m, unsigned *port)
 {
+	return media_leg_new_near(m, port, 0);
+}
+
+/* Under m->lock: the thread for a new leg, near's if it is alive, else the
+ * one with the fewest legs. */
+static unsigned media_place(struct media *m, media_leg near)
+{
+	const struct slot *n = media_slot(m, near);
+	if (n)
+		return n->th;
+	unsigned th = 0;
+	for (unsigned k = 1; k < m->nthreads; k++)
+		if (m->th[k].load < m->th[th].load)
+			th = k;
+	return th;
+}
+
+media_leg media_leg_new_near(media_t *m, unsigned *port, media_leg near)
+{
 	struct leg *l = leg_new(m, port);
 	if (!l)
 		return 0;
@@ -357,10 +376,7 @@ media_leg media_leg_new(media_t *m, unsigned *port)
 		s->gen++;
 		s->id = l->id = ((media_leg)s->gen << 16) | (i + 1);
 		memset(s->coming, 0, sizeof s->coming);
-		s->th = 0;
-		for (unsigned k = 1; k < m->nthreads; k++)   /* the thread with the fewest legs */
-			if (m->th[k].load < m->th[s->th].load)
-				s->th = k;
+		s->th = media_place(m, near);
 		m->th[s->th].load++;
 		l->slot = i;
 	}
@@ -797,29 +813,56 @@ static bool media_coming(struct mthread *t, media_leg id)
 	return coming;
 }
 
-/* A command can run once every leg it names that is bound here has arrived. */
-static bool media_ready(struct mthread *t, const struct cmd *c)
+/* The legs c names (at most three): *n of them into ids. */
+static unsigned media_cmd_legs(const struct cmd *c, media_leg ids[3])
 {
-	switch (c->kind) {
-	case CMD_ADD:
-	case CMD_ADOPT:
-	case CMD_RECORD_STOP:
-		return true;
-	case CMD_BRIDGE:
-		return !media_coming(t, c->id) && !media_coming(t, c->u.peer);
-	case CMD_SPY:
-		return !media_coming(t, c->id) && !media_coming(t, c->u.spy.caller) &&
-		       !media_coming(t, c->u.spy.agent);
-	case CMD_RECORD:
-		return !media_coming(t, c->id) && !media_coming(t, c->u.record.agent);
-	default:
-		return !media_coming(t, c->id);
+	unsigned n = 0;
+	ids[n++] = c->id;
+	if (c->kind == CMD_BRIDGE)
+		ids[n++] = c->u.peer;
+	else if (c->kind == CMD_SPY) {
+		ids[n++] = c->u.spy.caller;
+		ids[n++] = c->u.spy.agent;
+	} else if (c->kind == CMD_RECORD)
+		ids[n++] = c->u.record.agent;
+	return n;
+}
+
+/* True if a command already parked names leg id. */
+static bool media_parked_for(const struct mthread *t, media_leg id)
+{
+	media_leg ids[3];
+	for (size_t i = 0; i < t->parked.n; i++) {
+		unsigned n = media_cmd_legs(&t->parked.v[i], ids);
+		for (unsigned k = 0; k < n; k++)
+			if (ids[k] == id)
+				return true;
 	}
+	return false;
+}
+
+/* A command waits while a leg it names is on its way here, or behind an
+ * earlier command for one of its legs that waits: each leg's commands run in
+ * order, and a command for other legs never waits for them. A recording stop
+ * names no leg: it waits for anything parked (its recording may be). */
+static bool media_must_wait(struct mthread *t, const struct cmd *c)
+{
+	if (c->kind == CMD_ADD || c->kind == CMD_ADOPT)
+		return false;
+	if (c->kind == CMD_RECORD_STOP)
+		return t->parked.n > 0;
+	media_leg ids[3];
+	unsigned n = media_cmd_legs(c, ids);
+	for (unsigned k = 0; k < n; k++)
+		if (media_coming(t, ids[k]) || media_parked_for(t, ids[k]))
+			return true;
+	return false;
 }
 
 static void media_dispatch(struct mthread *t, const struct cmd *c);
 
-/* A leg arrived: the commands that waited for it run, in order. */
+/* A leg arrived: the commands that waited run, in order, those still
+ * waiting park again behind what they wait for. */
 static void media_unpark(struct mthread *t)
 {
 	struct cmd_vec p = t->parked;
@@ -829,11 +872,10 @@ static void media_unpark(struct mthread *t)
 	free(p.v);
 }
 
-/* Runs c, or parks it behind a leg still on its way (and behind anything
- * already parked, so commands keep their order). */
+/* Runs c, or parks it behind a leg still on its way. */
 static void media_dispatch(struct mthread *t, const struct cmd *c)
 {
-	if (c->kind != CMD_ADOPT && (t->parked.n || !media_ready(t, c))) {
+	if (media_must_wait(t, c)) {
 		if (media_append(&t->parked, c) < 0) {
 			log_error("media", "leg %u: command lost: out of memory", c->id);
 			media_orphan(t->m, c);

@@ -78,6 +78,10 @@ void media_free(media_t *m);       /* stops the thread, closes every leg */
 /* A new leg bound to a free even port drawn at random; *port receives it.
  * Sends nothing until media_leg_remote(). */
 media_leg media_leg_new(media_t *m, unsigned *port);
+/* The same, on the media thread of leg `near` (if it is alive): a leg that
+ * will be bridged to `near` (an agent's leg to its caller's) starts where the
+ * bridge will live and never has to move. */
+media_leg media_leg_new_near(media_t *m, unsigned *port, media_leg near);
 /* Where to send, in which codec; dtmf_pt is the telephone-event payload type
  * (0 = none). May be called again (re-INVITE): `ip` replaces the SDP address
  * allowed to send. */

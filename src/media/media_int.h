@@ -6,10 +6,13 @@
  * handed to one media thread in a CMD_ADD command, and from then on touched
  * only by the thread that holds it until that thread destroys it on CMD_FREE.
  * A bridge's legs, its spy and its recordings live on one thread, so mixing
- * needs no lock: bridging or spying on legs of two threads first moves the
- * other leg over (media.c: CMD_MOVE on its thread, CMD_ADOPT on the new one;
- * commands that reach the new thread before the leg wait there, parked, and
- * run in order when it arrives). m->lock guards the command queues, the slot
+ * needs no lock. An agent's leg is made on its caller's thread
+ * (media_leg_new_near), so a bridge seldom has to move anything; bridging or
+ * spying on legs of two threads first moves the other leg over (media.c:
+ * CMD_MOVE on its thread, CMD_ADOPT on the new one). Commands naming a leg on
+ * its way wait there, parked with any later command for the same leg, and run
+ * in order when it arrives; commands for other legs go on meanwhile, so moves
+ * in both directions never hold a thread's work back. m->lock guards the command queues, the slot
  * table (which ids are alive, which thread a leg is bound for), the event
  * ring and the stats copies.
  */
