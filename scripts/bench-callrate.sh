@@ -26,7 +26,7 @@
 # highest RATE), AGENTS (default MAX_CALLS + 20), OVERLOAD (calls/s of the
 # overload step; default 3 x the highest RATE, 0 = none), OVERLOAD_DURATION
 # (s, default 15), UAS (agent sipp processes, default 2), MEDIA_THREADS (callqd's
-# media_threads; default: its own, one per core).
+# media_threads; default: callqd's own, one per core but one).
 # A benchmark, not a test: it prints figures and fails only if it cannot run.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -172,11 +172,14 @@ static void media_thread_free(struct mthread *t)
 		close(t->timerfd);
 }
 
-/* media_threads: given, else one per CPU; at most MEDIA_MAX_THREADS. */
+/* media_threads: given, else one per CPU but one, which the SIP thread needs
+ * for itself (with a media thread on every core, bursts of sends leave it no
+ * core at all at times and call set-up stalls under a high call rate); at
+ * least one, at most MEDIA_MAX_THREADS. */
 static unsigned media_nthreads(unsigned want)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned n = want ? want : cpus > 0 ? (unsigned)cpus : 1;
+	unsigned n = want ? want : cpus > 2 ? (unsigned)cpus - 1 : 1;
 	return n > MEDIA_MAX_THREADS ? MEDIA_MAX_THREADS : n;
 }
 

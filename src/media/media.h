@@ -1,7 +1,7 @@
 /* media.h — the RTP engine: one RTP session per call leg, on media threads of
  * its own — never the SIP loop.
  *
- * Legs are spread over `threads` media threads (one per CPU by default); a
+ * Legs are spread over `threads` media threads (one per CPU but one by default); a
  * bridge's legs, its spy and its recordings are always on one thread, so
  * mixing takes no lock. Each thread waits in its own epoll set for RTP and
  * for its 20 ms tick (a timerfd on absolute CLOCK_MONOTONIC deadlines).
@@ -68,7 +68,7 @@ struct media_conf {
 	const char *media_dir;         /* holds music files and language folders (en/…) */
 	unsigned rtp_timeout_s;        /* 0 = never; legs silent that long raise MEV_TIMEOUT */
 	unsigned rtp_quiet_timeout_s;  /* the same for legs that said they will not send */
-	unsigned threads;              /* media threads; 0 = one per CPU; at most 8 */
+	unsigned threads;              /* media threads; 0 = one per CPU but one (at least 1); at most 8 */
 };
 
 media_t *media_new(const struct media_conf *conf, char *err, size_t errlen);
