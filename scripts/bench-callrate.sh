@@ -82,9 +82,16 @@ for _ in range(100):
     if p + 2 < 65536 and ok(p + 2): print(p); break'
 }
 ctl() { "$CTL" -s "$TMP/callq.sock" "$@"; }
-# RTP legs alive in callqd's media engine; legs outliving their calls show here
+# RTP legs alive in callqd's media engine, given 10 s to reach 0 (a leg may
+# wait for its last SIP transaction); legs outliving their calls show here
 media_legs() {
-	curl -s "http://127.0.0.1:$HTTP/metrics" | awk '$1 == "callq_media_legs" {print $2; f = 1} END {if (!f) print "?"}'
+	local n
+	for _ in $(seq 20); do
+		n=$(curl -s "http://127.0.0.1:$HTTP/metrics" | awk '$1 == "callq_media_legs" {print $2; f = 1} END {if (!f) print "?"}')
+		[ "$n" = 0 ] && break
+		sleep 0.5
+	done
+	echo "$n"
 }
 kv() { sed -nE "s/(^|.*[[:space:]])$1=([^[:space:]]*).*/\\2/p" | head -1; }   # kv KEY < row
 hz=$(getconf CLK_TCK)
