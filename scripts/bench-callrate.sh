@@ -210,7 +210,9 @@ step() {
 	local sc0; sc0=$(sipp_ticks)
 	local a0; a0=$(agent_answered)
 	local t_start; t_start=$(date +%s.%N)
-	(cd "$dir" && exec sipp 127.0.0.1:"$SIP" -sf "$SCN/caller_queue.xml" -s 6000 -i 127.0.0.1 -p "$(free_port)" \
+	# sipp's own -timeout does not end it while calls it gave up on are still
+	# retransmitting; `timeout` makes sure a collapsed step ends
+	(cd "$dir" && exec timeout $((dur + RING + TALK + 120)) sipp 127.0.0.1:"$SIP" -sf "$SCN/caller_queue.xml" -s 6000 -i 127.0.0.1 -p "$(free_port)" \
 	     -mp "$(media_port)" -key mport "$MPORT" -r "$rate" -m "$n" -l $((rate * (RING + TALK + 30) + 100)) \
 	     -nostdin -timeout $((dur + RING + TALK + 90))s -trace_err -error_file "$dir/err.log" \
 	     -trace_rtt -rtt_freq 1 -trace_stat -stf "$dir/stat.csv" -fd 1 -trace_logs -log_file "$dir/events.log" \
