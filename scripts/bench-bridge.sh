@@ -25,7 +25,8 @@
 #
 # Environment: RATE (calls/s of the ramp, 100), WARMUP (s after the last call
 # answered, 5), WINDOW (s measured, 20), XCODE, RECORD (percent, above),
-# BURST, BURST_RATE, SETTLE, PEER (an Asterisk 22 install prefix, e.g.
+# BURST, BURST_RATE, SETTLE, MEDIA_THREADS (callqd's media_threads; default one
+# per core: every call here is talking), PEER (an Asterisk 22 install prefix, e.g.
 # /opt/asterisk: the talking-calls steps run against $PEER/sbin/asterisk
 # instead of callqd, configured here with PJSIP, direct_media=no so media
 # flows through it, Dial() to the agent phones and MixMonitor for RECORD
@@ -124,6 +125,7 @@ rtp_timeout  = 0
 max_calls    = $max
 # the load generator stands for one trunk: one source address
 max_calls_per_source = 0
+media_threads = ${MEDIA_THREADS:-$(nproc)}
 CONF
 	mkdir -p "$dir/recordings"
 	"$CALLQD" -c "$dir/callq.conf" > "$dir/callqd.log" 2>&1 &

@@ -16,7 +16,7 @@
 # steady part of the step (100% = one core; main thread and the others
 # separately), its RSS, and what is left after the step drains: calls in
 # `calls support`, waiting/busy in `stats support`, members of support not
-# idle. A step passes ("ok") with zero failed, zero shed, handled = completed,
+# idle, RTP legs of the media engine (/metrics callq_media_legs). A step passes ("ok") with zero failed, zero shed, handled = completed,
 # missed = 0 and nothing left over; the overload step passes ("clean") when
 # every call either completed or got a 503 with Retry-After and nothing is
 # left over.
@@ -25,7 +25,8 @@
 # MAX_CALLS (callqd's max_calls; default 1.3 x the calls in progress at the
 # highest RATE), AGENTS (default MAX_CALLS + 20), OVERLOAD (calls/s of the
 # overload step; default 3 x the highest RATE, 0 = none), OVERLOAD_DURATION
-# (s, default 15), UAS (agent sipp processes, default 2).
+# (s, default 15), UAS (agent sipp processes, default 2), MEDIA_THREADS (callqd's
+# media_threads; default: callqd's own, one per core but one).
 # A benchmark, not a test: it prints figures and fails only if it cannot run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -81,6 +82,10 @@ for _ in range(100):
     if p + 2 < 65536 and ok(p + 2): print(p); break'
 }
 ctl() { "$CTL" -s "$TMP/callq.sock" "$@"; }
+# RTP legs alive in callqd's media engine; legs outliving their calls show here
+media_legs() {
+	curl -s "http://127.0.0.1:$HTTP/metrics" | awk '$1 == "callq_media_legs" {print $2; f = 1} END {if (!f) print "?"}'
+}
 kv() { sed -nE "s/(^|.*[[:space:]])$1=([^[:space:]]*).*/\\2/p" | head -1; }   # kv KEY < row
 hz=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -103,6 +108,7 @@ pct() { awk -v d="$1" -v hz="$hz" -v w="$2" 'BEGIN {printf "%.0f", 100 * d / hz 
 
 # ---- callqd, agents, phones
 SIP=$(free_port)
+HTTP=$(free_port)
 # RTP: 2 legs per call, 2 ports per leg, below the ranges bench-hold.sh (10000 up) and the integration
 # tests (20000 up) use and below the ephemeral ports (32768 up) that sipp and free_port take.
 RTP_MIN=2000
@@ -123,9 +129,11 @@ log_level    = warn
 seed_demo    = yes
 rtp_timeout  = 0
 max_calls    = $MAX_CALLS
+http_port    = $HTTP
 # the load generator stands for one trunk: one source address
 max_calls_per_source = 0
 CONF
+[ -z "${MEDIA_THREADS:-}" ] || echo "media_threads = $MEDIA_THREADS" >> "$TMP/callq.conf"
 "$CALLQD" -c "$TMP/callq.conf" > "$TMP/callqd.log" 2>&1 &
 QPID=$!
 PIDS+=("$QPID")
@@ -185,7 +193,7 @@ csv_field() {
 	awk -F';' -v n="$2" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == n) c = i; next} {v = $c} END {print v + 0}' "$1"
 }
 printf '%-8s %4s %6s %6s %5s %5s %7s %6s %6s %5s %5s %8s %9s %9s %7s %s\n' step cps placed done fail shed handled missed \
-       p50ms p99ms maxms peakcalls "cqCPU%" "main/oth%" RSSMiB "left(calls/wait/busy/notidle)"
+       p50ms p99ms maxms peakcalls "cqCPU%" "main/oth%" RSSMiB "left(calls/wait/busy/notidle/legs)"
 NSTEP=0
 step() {
 	local name=$1 rate=$2 dur=$3 n dir=$TMP/$1.$((++NSTEP)) s0 s1 h0 h1 m0 m1
@@ -241,9 +249,10 @@ step() {
 		echo "    callqd: \`stats support window=86400\` -> $s1; handled below = calls the agent phones completed"
 		h0=0; h1=$ans; m0=0; m1=0
 	fi
-	local left notidle
+	local left notidle legs
 	left=$( (ctl calls support || true) | head -1 | awk '{print $2}')
 	notidle=$( (ctl queue.members support || true) | grep -E '^login=2' | grep -cvE 'activity=idle call=0 ' || true)
+	legs=$(media_legs)
 	local ok fail shed p50 p99 mx
 	ok=$(csv_field "$dir/stat.csv" 'SuccessfulCall(C)')
 	fail=$(csv_field "$dir/stat.csv" 'FailedCall(C)')
@@ -256,14 +265,14 @@ step() {
 	all_d=$(( ${c1#* } - ${c0#* } ))
 	printf '%-8s %4s %6s %6s %5s %5s %7s %6s %6s %5s %5s %8s %9s %9s %7s %s\n' "$name" "$rate" "$n" "$ok" "$fail" "$shed" \
 	       $((h1 - h0)) $((m1 - m0)) "$p50" "$p99" "$mx" "$peak" "$(pct "$all_d" "$win")" \
-	       "$(pct "$main_d" "$win")/$(pct $((all_d - main_d)) "$win")" $((rss / 1024)) "$left/$w/$b/$notidle"
+	       "$(pct "$main_d" "$win")/$(pct $((all_d - main_d)) "$win")" $((rss / 1024)) "$left/$w/$b/$notidle/$legs"
 	local verdict
 	if [ "$name" = overload ]; then
-		[ "$fail" = 0 ] && [ $((ok + shed)) = "$n" ] && [ "$left" = 0 ] && [ "$w" = 0 ] && [ "$b" = 0 ] && [ "$notidle" = 0 ] &&
+		[ "$fail" = 0 ] && [ $((ok + shed)) = "$n" ] && [ "$left" = 0 ] && [ "$w" = 0 ] && [ "$b" = 0 ] && [ "$notidle" = 0 ] && [ "$legs" = 0 ] &&
 			[ $((h1 - h0)) = "$ok" ] && verdict=clean || verdict=NOT-CLEAN
 	else
 		[ "$fail" = 0 ] && [ "$shed" = 0 ] && [ "$ok" = "$n" ] && [ $((h1 - h0)) = "$n" ] && [ $((m1 - m0)) = 0 ] &&
-			[ "$left" = 0 ] && [ "$w" = 0 ] && [ "$b" = 0 ] && [ "$notidle" = 0 ] && verdict=ok || verdict=FAILED
+			[ "$left" = 0 ] && [ "$w" = 0 ] && [ "$b" = 0 ] && [ "$notidle" = 0 ] && [ "$legs" = 0 ] && verdict=ok || verdict=FAILED
 	fi
 	echo "    -> $verdict  (agent phones completed $ans; sipp CPU $(pct $((sc - sc0)) "$win")%; callqd RSS after the drain $(( $(rss_kib "$QPID" || echo 0) / 1024 )) MiB; $(grep -c . "$dir/err.log" 2>/dev/null || echo 0) sipp error lines)"
 	if [ "$verdict" != ok ] && [ "$verdict" != clean ]; then

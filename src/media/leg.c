@@ -2,15 +2,14 @@
  * and the frame it sends each tick. Everything here but leg_new runs on the
  * media thread holding the leg.
  *
- * oRTP binds the sockets and owns the session's transports; packets go in and
- * out through the session's RTP meta transport (its t_recvfrom / t_sendto, so
- * whatever modifiers it carries apply) into one reused buffer per thread: no
- * allocation, no queue, one read per packet. We parse the header ourselves,
- * write our own (SSRC, sequence, timestamp per leg, continuous whatever we
- * send), and follow the last allowed source (symmetric RTP). RFC 4733 packets
- * (the payload type the SDP named) are reported once per event, on its first
- * packet; they are never relayed: digits are for callq (zero-out, features),
- * not for the other phone.
+ * oRTP binds the leg's sockets (and owns them); packets are read from and
+ * written to the RTP socket directly, through one reused buffer per thread:
+ * no allocation, no queue, no layer between the packet and the system call,
+ * one read per readiness. We parse the header ourselves, write our own (SSRC,
+ * sequence, timestamp per leg, continuous whatever we send), and follow the
+ * last allowed source (symmetric RTP). RFC 4733 packets (the payload type the
+ * SDP named) are reported once per event, on its first packet; they are never
+ * relayed: digits are for callq (zero-out, features), not for the other phone.
  *
  * Relay: a leg in a plain bridge hands each audio packet straight to its
  * peer (relay_to), transcoded PCMU<->PCMA by table when the codecs differ,
@@ -21,18 +20,15 @@
  * sends nothing for 60 ms the tick sends silence, so a phone always has a
  * stream to latch on and its jitter buffer is fed.
  *
- * Source check: oRTP's symmetric RTP re-latches to whoever sends a new SSRC,
- * and takes RFC 4733 events from anyone. So the session's RTP transport gets
- * our own endpoint (leg_tr_recvfrom) under oRTP's meta transport: it reads the
- * socket and drops every packet whose source address is not one the leg
- * allows, before oRTP parses, latches or queues it. What passes may latch, so
- * replies only ever go to an allowed address. The check is a 16-byte compare
- * against at most two stored addresses: no allocation, no lookup.
+ * Source check: every packet whose source address is not one the leg allows
+ * is dropped as it is read, before anything parses or latches it, so replies
+ * only ever go to an allowed address and nobody else's RFC 4733 events count.
+ * The check is a 16-byte compare against at most two stored addresses: no
+ * allocation, no lookup.
  *
- * SRTP: the same endpoint is the leg's edge to the network, so a leg with
- * keys (media_leg_srtp) unprotects what passed the source check before oRTP
- * sees it, and protects each packet oRTP hands it to send (srtp.h). A packet
- * that fails authentication is dropped like a foreign one.
+ * SRTP: a leg with keys (media_leg_srtp) unprotects what passed the source
+ * check as it is read, and protects each packet just before it is written
+ * (srtp.h). A packet that fails authentication is dropped like a foreign one.
  */
 #include "media/media_int.h"
 
@@ -142,81 +138,39 @@ static void leg_unauth(struct leg *l)
 		log_warn("media", "leg %u: dropping SRTP that fails authentication", l->id);
 }
 
-/* oRTP's meta transport reads through this: allowed packets only, SRTP
- * unprotected. */
-static int leg_tr_recvfrom(RtpTransport *t, mblk_t *msg, int flags, struct sockaddr *from,
-                           socklen_t *fromlen)
+/* Reads one packet of l into buf (MEDIA_PKT_MAX bytes): its length, with
+ * its source in *from; 0 when nothing allowed is left to read now. Packets
+ * from elsewhere and SRTP that fails are dropped here, a bounded number per
+ * call (the rest make the socket readable again). */
+static int leg_read(struct leg *l, uint8_t *buf, struct sockaddr_storage *from, socklen_t *flen)
 {
-	struct leg *l = t->data;
 	for (unsigned dropped = 0; dropped < LEG_FOREIGN_MAX; dropped++) {
-		struct sockaddr_storage src;
-		socklen_t len = sizeof src;
-		int n = rtp_session_recvfrom(t->session, TRUE, msg, flags, (struct sockaddr *)&src, &len);
-		if (n <= 0)
-			return n;
-		if (!leg_source_ok(l, &src)) {
-			leg_foreign(l->m, l, &src);
+		*flen = sizeof *from;
+		ssize_t r = recvfrom(l->fd, buf, MEDIA_PKT_MAX, MSG_DONTWAIT, (struct sockaddr *)from, flen);
+		if (r <= 0)
+			return 0;
+		int n = (int)r;
+		if (!leg_source_ok(l, from)) {
+			leg_foreign(l->m, l, from);
 			continue;
 		}
-		/* oRTP received at b_wptr (an empty block): unprotect there. */
-		if (l->srtp && msrtp_unprotect(l->srtp, msg->b_wptr, &n) < 0) {
+		if (l->srtp && msrtp_unprotect(l->srtp, buf, &n) < 0) {
 			leg_unauth(l);
 			continue;
 		}
-		if (from && fromlen) {
-			memcpy(from, &src, len < *fromlen ? len : *fromlen);
-			*fromlen = len;
-		}
 		return n;
 	}
-	errno = EAGAIN;                  /* the rest next tick */
-	return -1;
-}
-
-static int leg_tr_sendto(RtpTransport *t, mblk_t *msg, int flags, const struct sockaddr *to,
-                         socklen_t tolen)
-{
-	struct leg *l = t->data;
-	if (l->srtp) {
-		/* One block with room for the authentication tag. */
-		int n = (int)msgdsize(msg);
-		msgpullup(msg, (size_t)n + MSRTP_TRAILER);
-		if (msrtp_protect(l->srtp, msg->b_rptr, &n) < 0)
-			return -1;
-		msg->b_wptr = msg->b_rptr + n;
-	}
-	return rtp_session_sendto(t->session, TRUE, msg, flags, to, tolen);
-}
-
-static ortp_socket_t leg_tr_socket(RtpTransport *t)
-{
-	return ((struct leg *)t->data)->fd;
-}
-
-static void leg_tr_close(RtpTransport *t)
-{
-	(void)t;
-}
-
-static void leg_tr_destroy(RtpTransport *t)
-{
-	free(t);
-}
-
-/* Puts leg_tr_recvfrom under the session's RTP meta transport, which frees it. */
-static int leg_filter(struct leg *l)
-{
-	RtpTransport *meta = NULL, *tr = calloc(1, sizeof *tr);
-	rtp_session_get_transports(l->rs, &meta, NULL);
-	if (!meta || !tr) {
-		free(tr);
-		return -1;
-	}
-	*tr = (RtpTransport){ .data = l, .session = l->rs, .t_getsocket = leg_tr_socket,
-	                      .t_sendto = leg_tr_sendto, .t_recvfrom = leg_tr_recvfrom,
-	                      .t_close = leg_tr_close, .t_destroy = leg_tr_destroy };
-	meta_rtp_transport_set_endpoint(meta, tr);
 	return 0;
+}
+
+/* Writes one packet of l (protected first if l has SRTP keys; buf has room
+ * for the tag) to its remote. */
+static void leg_write(struct leg *l, uint8_t *buf, int n)
+{
+	if (l->srtp && msrtp_protect(l->srtp, buf, &n) < 0)
+		return;
+	if (sendto(l->fd, buf, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)&l->dest, l->dest_len) < 0)
+		l->th->run.tx_errors++;
 }
 
 static struct leg *leg_bind(struct media *m, unsigned port)
@@ -243,12 +197,7 @@ static struct leg *leg_bind(struct media *m, unsigned port)
 	rtp_session_set_reuseaddr(rs, FALSE);
 	if (rtp_session_set_local_addr(rs, m->ip, (int)port, (int)port + 1) < 0)
 		goto fail;
-	l->fd = rtp_session_get_rtp_socket(rs);     /* before leg_filter: it answers from l->fd */
-	if (leg_filter(l) < 0)
-		goto fail;
-	RtpTransport *meta = NULL;
-	rtp_session_get_transports(rs, &meta, NULL);
-	l->meta = meta;
+	l->fd = rtp_session_get_rtp_socket(rs);
 	l->ssrc = arc4random();
 	l->seq = (uint16_t)arc4random();
 	l->tx_ts = arc4random();
@@ -431,9 +380,7 @@ static void leg_tables(void)
 static void leg_emit(struct leg *l, bool marker, uint32_t ts, const uint8_t *pl, unsigned n,
                      const uint8_t *table)
 {
-	mblk_t *mp = l->th->tx;
-	uint8_t *p = dblk_base(mp->b_datap);
-	mp->b_rptr = p;
+	uint8_t *p = l->th->tx;
 	p[0] = 0x80;
 	p[1] = (uint8_t)((marker ? 0x80 : 0) | l->codec);
 	p[2] = (uint8_t)(l->seq >> 8);
@@ -446,10 +393,7 @@ static void leg_emit(struct leg *l, bool marker, uint32_t ts, const uint8_t *pl,
 			p[LEG_HDR + i] = table[pl[i]];
 	else if (pl != p + LEG_HDR)
 		memcpy(p + LEG_HDR, pl, n);
-	mp->b_wptr = p + LEG_HDR + n;
-	mp->b_cont = NULL;
-	memset(&mp->recv_addr, 0, sizeof mp->recv_addr);
-	l->meta->t_sendto(l->meta, mp, 0, (const struct sockaddr *)&l->dest, l->dest_len);
+	leg_write(l, p, LEG_HDR + (int)n);
 	l->seq++;
 	l->tx_ts = ts;
 	l->tx_ns = l->th->now_ns;
@@ -547,20 +491,17 @@ static void leg_latch(struct leg *l, const struct sockaddr_storage *from, sockle
 void leg_receive(struct media *m, struct leg *l)
 {
 	struct mthread *t = l->th;
-	mblk_t *mp = t->rx;
 	struct sockaddr_storage from;
-	socklen_t flen = sizeof from;
+	socklen_t flen;
 	pthread_once(&leg_tables_once, leg_tables);
-	mp->b_rptr = mp->b_wptr = dblk_base(mp->b_datap);
-	mp->b_cont = NULL;
-	int n = l->meta->t_recvfrom(l->meta, mp, 0, (struct sockaddr *)&from, &flen);
+	int n = leg_read(l, t->rx, &from, &flen);
 	if (n <= 0)
 		return;
 	t->run.rx_packets++;
 	l->last_rx_ns = t->now_ns;
 	if (l->has_remote)
 		leg_latch(l, &from, flen);
-	leg_packet(m, l, mp->b_rptr, n);
+	leg_packet(m, l, t->rx, n);
 }
 
 void leg_check_timeout(struct media *m, struct leg *l)
@@ -703,7 +644,7 @@ void leg_send(struct media *m, struct leg *l)
 {
 	static const struct leg_seg quiet;
 	struct mthread *t = l->th;
-	uint8_t *frame = dblk_base(t->tx->b_datap) + LEG_HDR;
+	uint8_t *frame = t->tx + LEG_HDR;
 	switch (l->mode) {
 	case LEG_HOLD:
 		leg_fill_hold(m, l, frame);

@@ -75,7 +75,7 @@ static int media_move(struct media *m, media_leg id, unsigned to)
 	m->th[s->th].load--;
 	m->th[to].load++;
 	s->th = to;
-	s->transit = true;
+	s->coming[to]++;
 	return 0;
 }
 
@@ -152,9 +152,7 @@ static int media_thread_setup(struct media *m, unsigned idx)
 	t->active = calloc(m->nslots, sizeof *t->active);
 	t->legs = calloc(m->nslots, sizeof *t->legs);
 	t->epev = calloc(MEDIA_EPOLL_EVENTS, sizeof *t->epev);
-	t->rx = allocb(MEDIA_PKT_MAX, 0);
-	t->tx = allocb(MEDIA_PKT_MAX, 0);
-	if (t->epfd < 0 || t->timerfd < 0 || !t->active || !t->legs || !t->epev || !t->rx || !t->tx)
+	if (t->epfd < 0 || t->timerfd < 0 || !t->active || !t->legs || !t->epev)
 		return -1;
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };   /* NULL: the tick */
 	return epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->timerfd, &ev);
@@ -168,21 +166,20 @@ static void media_thread_free(struct mthread *t)
 	free(t->active);
 	free(t->legs);
 	free(t->epev);
-	if (t->rx)
-		freemsg(t->rx);
-	if (t->tx)
-		freemsg(t->tx);
 	if (t->epfd > 0)
 		close(t->epfd);
 	if (t->timerfd > 0)
 		close(t->timerfd);
 }
 
-/* media_threads: given, else one per CPU; at most MEDIA_MAX_THREADS. */
+/* media_threads: given, else one per CPU but one, which the SIP thread needs
+ * for itself (with a media thread on every core, bursts of sends leave it no
+ * core at all at times and call set-up stalls under a high call rate); at
+ * least one, at most MEDIA_MAX_THREADS. */
 static unsigned media_nthreads(unsigned want)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned n = want ? want : cpus > 0 ? (unsigned)cpus : 1;
+	unsigned n = want ? want : cpus > 2 ? (unsigned)cpus - 1 : 1;
 	return n > MEDIA_MAX_THREADS ? MEDIA_MAX_THREADS : n;
 }
 
@@ -350,6 +347,25 @@ void media_free(media_t *m)
 
 media_leg media_leg_new(media_t *m, unsigned *port)
 {
+	return media_leg_new_near(m, port, 0);
+}
+
+/* Under m->lock: the thread for a new leg, near's if it is alive, else the
+ * one with the fewest legs. */
+static unsigned media_place(struct media *m, media_leg near)
+{
+	const struct slot *n = media_slot(m, near);
+	if (n)
+		return n->th;
+	unsigned th = 0;
+	for (unsigned k = 1; k < m->nthreads; k++)
+		if (m->th[k].load < m->th[th].load)
+			th = k;
+	return th;
+}
+
+media_leg media_leg_new_near(media_t *m, unsigned *port, media_leg near)
+{
 	struct leg *l = leg_new(m, port);
 	if (!l)
 		return 0;
@@ -362,11 +378,8 @@ media_leg media_leg_new(media_t *m, unsigned *port)
 		s->state = SLOT_LIVE;
 		s->gen++;
 		s->id = l->id = ((media_leg)s->gen << 16) | (i + 1);
-		s->transit = false;
-		s->th = 0;
-		for (unsigned k = 1; k < m->nthreads; k++)   /* the thread with the fewest legs */
-			if (m->th[k].load < m->th[s->th].load)
-				s->th = k;
+		memset(s->coming, 0, sizeof s->coming);
+		s->th = media_place(m, near);
 		m->th[s->th].load++;
 		l->slot = i;
 	}
@@ -715,8 +728,8 @@ static void media_apply(struct mthread *t, const struct cmd *c)
 	case CMD_ADOPT:
 		media_adopt(t, l);
 		pthread_mutex_lock(&m->lock);
-		if (m->slots[l->slot].id == l->id && m->slots[l->slot].th == t->idx)
-			m->slots[l->slot].transit = false;
+		if (m->slots[l->slot].coming[t->idx])
+			m->slots[l->slot].coming[t->idx]--;
 		pthread_mutex_unlock(&m->lock);
 		break;
 	case CMD_MOVE:
@@ -788,42 +801,71 @@ static void media_apply(struct mthread *t, const struct cmd *c)
 	}
 }
 
-/* True if leg `id` is on its way to t (moved here, not yet adopted). */
+/* True if leg `id` is on its way to t (moved here, not yet adopted), live
+ * or already freed: its commands wait for it either way. */
 static bool media_coming(struct mthread *t, media_leg id)
 {
-	if (!id || media_leg_of(t, id))
-		return false;
 	struct media *m = t->m;
+	unsigned idx = (id & 0xFFFF) - 1;
+	if (!id || idx >= m->nslots || media_leg_of(t, id))
+		return false;
 	pthread_mutex_lock(&m->lock);
-	struct slot *s = media_slot(m, id);
-	bool coming = s && s->transit && s->th == t->idx;
+	const struct slot *s = &m->slots[idx];
+	bool coming = s->state != SLOT_FREE && s->id == id && s->coming[t->idx];
 	pthread_mutex_unlock(&m->lock);
 	return coming;
 }
 
-/* A command can run once every leg it names that is bound here has arrived. */
-static bool media_ready(struct mthread *t, const struct cmd *c)
+/* The legs c names (at most three): *n of them into ids. */
+static unsigned media_cmd_legs(const struct cmd *c, media_leg ids[3])
 {
-	switch (c->kind) {
-	case CMD_ADD:
-	case CMD_ADOPT:
-	case CMD_RECORD_STOP:
-		return true;
-	case CMD_BRIDGE:
-		return !media_coming(t, c->id) && !media_coming(t, c->u.peer);
-	case CMD_SPY:
-		return !media_coming(t, c->id) && !media_coming(t, c->u.spy.caller) &&
-		       !media_coming(t, c->u.spy.agent);
-	case CMD_RECORD:
-		return !media_coming(t, c->id) && !media_coming(t, c->u.record.agent);
-	default:
-		return !media_coming(t, c->id);
+	unsigned n = 0;
+	ids[n++] = c->id;
+	if (c->kind == CMD_BRIDGE)
+		ids[n++] = c->u.peer;
+	else if (c->kind == CMD_SPY) {
+		ids[n++] = c->u.spy.caller;
+		ids[n++] = c->u.spy.agent;
+	} else if (c->kind == CMD_RECORD)
+		ids[n++] = c->u.record.agent;
+	return n;
+}
+
+/* True if a command already parked names leg id. */
+static bool media_parked_for(const struct mthread *t, media_leg id)
+{
+	media_leg ids[3];
+	for (size_t i = 0; i < t->parked.n; i++) {
+		unsigned n = media_cmd_legs(&t->parked.v[i], ids);
+		for (unsigned k = 0; k < n; k++)
+			if (ids[k] == id)
+				return true;
 	}
+	return false;
+}
+
+/* A command waits while a leg it names is on its way here, or behind an
+ * earlier command for one of its legs that waits: each leg's commands run in
+ * order, and a command for other legs never waits for them. A recording stop
+ * names no leg: it waits for anything parked (its recording may be). */
+static bool media_must_wait(struct mthread *t, const struct cmd *c)
+{
+	if (c->kind == CMD_ADD || c->kind == CMD_ADOPT)
+		return false;
+	if (c->kind == CMD_RECORD_STOP)
+		return t->parked.n > 0;
+	media_leg ids[3];
+	unsigned n = media_cmd_legs(c, ids);
+	for (unsigned k = 0; k < n; k++)
+		if (media_coming(t, ids[k]) || media_parked_for(t, ids[k]))
+			return true;
+	return false;
 }
 
 static void media_dispatch(struct mthread *t, const struct cmd *c);
 
-/* A leg arrived: the commands that waited for it run, in order. */
+/* A leg arrived: the commands that waited run, in order, those still
+ * waiting park again behind what they wait for. */
 static void media_unpark(struct mthread *t)
 {
 	struct cmd_vec p = t->parked;
@@ -833,11 +875,10 @@ static void media_unpark(struct mthread *t)
 	free(p.v);
 }
 
-/* Runs c, or parks it behind a leg still on its way (and behind anything
- * already parked, so commands keep their order). */
+/* Runs c, or parks it behind a leg still on its way. */
 static void media_dispatch(struct mthread *t, const struct cmd *c)
 {
-	if (c->kind != CMD_ADOPT && (t->parked.n || !media_ready(t, c))) {
+	if (media_must_wait(t, c)) {
 		if (media_append(&t->parked, c) < 0) {
 			log_error("media", "leg %u: command lost: out of memory", c->id);
 			media_orphan(t->m, c);
@@ -933,6 +974,7 @@ void media_stats(media_t *m, struct media_stats *out)
 		sum.rx_ignored += s->rx_ignored;
 		sum.rx_foreign += s->rx_foreign;
 		sum.tx_packets += s->tx_packets;
+		sum.tx_errors += s->tx_errors;
 		sum.jitter_late += s->jitter_late;
 		sum.legs += s->legs;
 	}

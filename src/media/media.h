@@ -1,7 +1,7 @@
 /* media.h — the RTP engine: one RTP session per call leg, on media threads of
  * its own — never the SIP loop.
  *
- * Legs are spread over `threads` media threads (one per CPU by default); a
+ * Legs are spread over `threads` media threads (one per CPU but one by default); a
  * bridge's legs, its spy and its recordings are always on one thread, so
  * mixing takes no lock. Each thread waits in its own epoll set for RTP and
  * for its 20 ms tick (a timerfd on absolute CLOCK_MONOTONIC deadlines).
@@ -68,7 +68,7 @@ struct media_conf {
 	const char *media_dir;         /* holds music files and language folders (en/…) */
 	unsigned rtp_timeout_s;        /* 0 = never; legs silent that long raise MEV_TIMEOUT */
 	unsigned rtp_quiet_timeout_s;  /* the same for legs that said they will not send */
-	unsigned threads;              /* media threads; 0 = one per CPU; at most 8 */
+	unsigned threads;              /* media threads; 0 = one per CPU but one (at least 1); at most 8 */
 };
 
 media_t *media_new(const struct media_conf *conf, char *err, size_t errlen);
@@ -78,6 +78,10 @@ void media_free(media_t *m);       /* stops the thread, closes every leg */
 /* A new leg bound to a free even port drawn at random; *port receives it.
  * Sends nothing until media_leg_remote(). */
 media_leg media_leg_new(media_t *m, unsigned *port);
+/* The same, on the media thread of leg `near` (if it is alive): a leg that
+ * will be bridged to `near` (an agent's leg to its caller's) starts where the
+ * bridge will live and never has to move. */
+media_leg media_leg_new_near(media_t *m, unsigned *port, media_leg near);
 /* Where to send, in which codec; dtmf_pt is the telephone-event payload type
  * (0 = none). May be called again (re-INVITE): `ip` replaces the SDP address
  * allowed to send. */
@@ -199,6 +203,7 @@ struct media_stats {
 	uint64_t rx_packets, rx_ignored;   /* ignored: malformed or unexpected payload type */
 	uint64_t rx_foreign;           /* dropped: from an address the leg does not talk to */
 	uint64_t tx_packets;
+	uint64_t tx_errors;            /* sends the system refused (full buffer, unreachable) */
 	uint64_t events_dropped;       /* event ring full */
 	uint64_t jitter_late;          /* packets too late for the jitter buffer */
 	unsigned legs;

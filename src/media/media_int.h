@@ -6,10 +6,13 @@
  * handed to one media thread in a CMD_ADD command, and from then on touched
  * only by the thread that holds it until that thread destroys it on CMD_FREE.
  * A bridge's legs, its spy and its recordings live on one thread, so mixing
- * needs no lock: bridging or spying on legs of two threads first moves the
- * other leg over (media.c: CMD_MOVE on its thread, CMD_ADOPT on the new one;
- * commands that reach the new thread before the leg wait there, parked, and
- * run in order when it arrives). m->lock guards the command queues, the slot
+ * needs no lock. An agent's leg is made on its caller's thread
+ * (media_leg_new_near), so a bridge seldom has to move anything; bridging or
+ * spying on legs of two threads first moves the other leg over (media.c:
+ * CMD_MOVE on its thread, CMD_ADOPT on the new one). Commands naming a leg on
+ * its way wait there, parked with any later command for the same leg, and run
+ * in order when it arrives; commands for other legs go on meanwhile, so moves
+ * in both directions never hold a thread's work back. m->lock guards the command queues, the slot
  * table (which ids are alive, which thread a leg is bound for), the event
  * ring and the stats copies.
  */
@@ -41,8 +44,6 @@
 
 struct _RtpSession;
 struct msrtp;
-struct _RtpTransport;
-struct msgb;
 struct epoll_event;
 struct mthread;
 
@@ -85,7 +86,6 @@ struct leg {
 	media_leg id;
 	unsigned slot, active_idx, port;
 	struct _RtpSession *rs;
-	struct _RtpTransport *meta;        /* the session's RTP transport: packets go through it */
 	int fd;
 
 	/* Who may send: IPv4 kept mapped into IPv6 so a check is one compare.
@@ -178,7 +178,11 @@ struct slot {
 	uint16_t gen;
 	media_leg id;
 	unsigned th;                       /* the thread the leg is bound for */
-	bool transit;                      /* moving: not yet adopted there */
+	/* Moves of this leg on their way to each thread, not yet adopted there:
+	 * a thread parks commands for a leg it expects, whatever became of the
+	 * slot meanwhile (a leg freed in transit still arrives, then dies). A
+	 * leg moved on before it arrived is expected at two threads at once. */
+	uint8_t coming[MEDIA_MAX_THREADS];
 };
 
 /* One media thread: its own epoll set (RTP sockets and a timer for its 20 ms
@@ -200,7 +204,8 @@ struct mthread {
 	unsigned nactive;
 	struct media_stats run;
 	struct epoll_event *epev;
-	struct msgb *rx, *tx;              /* one packet each, reused */
+	uint8_t rx[MEDIA_PKT_MAX];          /* the packet being read */
+	uint8_t tx[MEDIA_PKT_MAX];          /* the packet being written (room for an SRTP tag) */
 	int64_t now_ns, deadline_ns;
 	unsigned steps;                    /* periods since the previous tick: 1 unless late */
 };

@@ -4,7 +4,8 @@
  * timerfd, armed on absolute 20 ms deadlines (CLOCK_MONOTONIC,
  * TFD_TIMER_ABSTIME), so a slow tick shortens the wait for the next instead of
  * shifting every later one; when a tick overruns whole periods it skips them
- * (timestamps jump by the same amount) rather than sending a burst.
+ * (timestamps jump by the same amount) rather than sending a burst. The
+ * threads' ticks are staggered evenly over the 20 ms.
  *
  * One tick: apply queued commands, raise RTP timeouts, take one frame out of
  * each jitter buffer in use, feed the recordings, then send one frame on every
@@ -71,7 +72,11 @@ void *tick_main(void *arg)
 {
 	struct mthread *t = arg;
 	struct media *m = t->m;
-	t->deadline_ns = media_now_ns() + MEDIA_TICK_NS;
+	/* The threads' ticks are spread over the period, not stacked: each
+	 * tick is a burst of sends, and bursts on every core at once would leave
+	 * the SIP thread no core at all for that moment. */
+	int64_t now = media_now_ns();
+	t->deadline_ns = now - now % MEDIA_TICK_NS + MEDIA_TICK_NS + t->idx * (MEDIA_TICK_NS / m->nthreads);
 	tick_arm(t);
 	while (!atomic_load(&m->stop)) {
 		int n = epoll_wait(t->epfd, t->epev, TICK_EVENTS, 100);

@@ -87,9 +87,10 @@ struct dialog *dialog_new(struct sipua *s, enum dialog_kind kind, nua_handle_t *
 	return l;
 }
 
-static int dialog_media(struct dialog *l, unsigned *port)
+/* near: the media leg this one will be bridged to (0: none yet). */
+static int dialog_media(struct dialog *l, unsigned *port, media_leg near)
 {
-	l->mleg = media_leg_new(l->sip->env.media, port);
+	l->mleg = media_leg_new_near(l->sip->env.media, port, near);
 	l->port = *port;
 	if (!l->mleg)
 		return -1;
@@ -186,7 +187,7 @@ static int dialog_respond_sdp(struct dialog *l, const struct sdpneg *remote)
 int dialog_answer_unsent(struct dialog *l, const struct sdpneg *remote)
 {
 	unsigned port;
-	if (dialog_media(l, &port) < 0 || dialog_respond_sdp(l, remote) < 0)
+	if (dialog_media(l, &port, 0) < 0 || dialog_respond_sdp(l, remote) < 0)
 		return -1;
 	l->answered = true;
 	l->pending_sdp = *remote;
@@ -205,7 +206,7 @@ int dialog_media_start(struct dialog *l)
 int dialog_answer(struct dialog *l, const struct sdpneg *remote)
 {
 	unsigned port;
-	if (dialog_media(l, &port) < 0 || dialog_remote(l, remote) < 0 ||
+	if (dialog_media(l, &port, 0) < 0 || dialog_remote(l, remote) < 0 ||
 	    dialog_respond_sdp(l, remote) < 0)
 		return -1;
 	l->answered = true;
@@ -522,7 +523,7 @@ static int dialog_invite(struct dialog *l, const char *uri, const struct reg_bin
 	char sdp[1024], from[512], user[ENG_NUMBER_MAX], disp[ENG_NAME_MAX], host[REG_HOST_MAX + 16];
 	char flow[ROUTE_URI_MAX] = "", contact[ROUTE_URI_MAX];
 	static const int codecs[] = { 0, 8 };
-	if (dialog_media(l, &port) < 0 || (b && route_flow(flow, sizeof flow, b) < 0))
+	if (dialog_media(l, &port, caller->mleg) < 0 || (b && route_flow(flow, sizeof flow, b) < 0))
 		return -1;
 	if (b)
 		snprintf(l->transport, sizeof l->transport, "%s", b->transport);

@@ -267,6 +267,9 @@ static void metrics_process(struct jbuf *o, const struct metrics_process_view *p
 	metrics_one(o, "callq_media_rx_packets_total", "counter", "RTP packets received.",
 	            p->rx_packets);
 	metrics_one(o, "callq_media_tx_packets_total", "counter", "RTP packets sent.", p->tx_packets);
+	metrics_one(o, "callq_media_tx_errors_total", "counter",
+	            "RTP packets the system refused to send (buffer full, destination unreachable).",
+	            p->tx_errors);
 	metrics_one(o, "callq_media_ticks_total", "counter", "20 ms media ticks run.", p->ticks);
 	metrics_one(o, "callq_media_late_ticks_total", "counter",
 	            "Media ticks that woke more than 1 ms after their deadline.", p->late_ticks);
@@ -320,6 +323,7 @@ void metrics_render(const struct app *a, struct jbuf *out, unsigned sessions, un
 	media_stats(a->media, &ms);
 	struct metrics_process_view p = { .calls = sipua_active_calls(a->sip), .legs = ms.legs,
 	                                  .rx_packets = ms.rx_packets, .tx_packets = ms.tx_packets,
+	                                  .tx_errors = ms.tx_errors,
 	                                  .late_ticks = ms.late_ticks, .ticks = ms.ticks,
 	                                  .skipped_ticks = ms.skipped_ticks,
 	                                  .web_sessions = sessions, .web_streams = streams,

@@ -136,7 +136,7 @@ struct metrics_queue_view {
 };
 struct metrics_process_view {
 	unsigned calls, legs;
-	uint64_t rx_packets, tx_packets, late_ticks, skipped_ticks, ticks;
+	uint64_t rx_packets, tx_packets, tx_errors, late_ticks, skipped_ticks, ticks;
 	unsigned web_sessions, web_streams;
 	uint64_t journal_dropped, queue_log_dropped;  /* records their full rings refused */
 };

@@ -553,6 +553,70 @@ static void test_ports_and_ids(void **state)
 	close(hog);
 }
 
+/* Legs moving between two media threads, every time an order the threads
+ * cannot see coming: a leg freed while it travels still dies when it arrives;
+ * a leg sent on before it arrived goes where it was last sent, and neither
+ * thread stops applying commands. */
+static void test_moves_between_threads(void **state)
+{
+	(void)state;
+	unsigned base = test_ports();
+	char err[256] = "";
+	struct media_conf conf = { .ip = "127.0.0.1", .port_min = base, .port_max = base + 18,
+	                           .media_dir = dir, .threads = 2 };
+	media_t *m = media_new(&conf, err, sizeof err);
+	assert_non_null(m);
+	unsigned p;
+	/* Not started: every command waits, so the threads later meet them in
+	 * exactly this order. New legs go to the thread with fewer legs, the
+	 * first on a tie: c0, a0, a1 on thread 0; l, c1 on thread 1. */
+	media_leg c0 = media_leg_new(m, &p), l = media_leg_new(m, &p), a0 = media_leg_new(m, &p),
+	          c1 = media_leg_new(m, &p), a1 = media_leg_new(m, &p);
+	media_leg gone_c = media_leg_new(m, &p), gone_a = media_leg_new(m, &p);
+	assert_true(c0 && l && a0 && c1 && a1 && gone_c && gone_a);
+	assert_int_equal(media_bridge(m, gone_c, gone_a), 0);   /* gone_a travels to gone_c's thread */
+	media_leg_free(m, gone_a);                              /* ... and is freed on the way */
+	media_leg_free(m, gone_c);
+	assert_int_equal(media_bridge(m, c0, a0), 0);
+	assert_int_equal(media_bridge(m, c1, a1), 0);           /* a1: thread 0 to 1 */
+	assert_int_equal(media_spy(m, l, c0, a0, MEDIA_LISTEN), 0);   /* l: 1 to 0 ... */
+	assert_int_equal(media_spy(m, l, c1, a1, MEDIA_LISTEN), 0);   /* ... and on to 1 */
+	assert_int_equal(media_start(m), 0);
+	usleep(150000);
+
+	/* Both threads still work: new legs on each play their hold loop
+	 * (thread 0 holds 2 legs now, thread 1 holds 3: the third goes to 1). */
+	int fd[3];
+	media_leg fresh[3];
+	for (int i = 0; i < 3; i++) {
+		unsigned rport;
+		fd[i] = udp_socket(&rport);
+		fresh[i] = media_leg_new(m, &p);
+		assert_true(fresh[i] != 0);
+		assert_int_equal(media_leg_remote(m, fresh[i], "127.0.0.1", rport, MEDIA_PCMU, 0), 0);
+		assert_int_equal(media_leg_hold(m, fresh[i], "file:music.wav,repeat", "en"), 0);
+	}
+	uint8_t pkt[400];
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(recv_rtp(fd[i], pkt, sizeof pkt, 1000), 12 + 160);
+
+	/* Everything freed is gone: no leg outlives its free. */
+	media_leg all[] = { c0, l, a0, c1, a1, fresh[0], fresh[1], fresh[2] };
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		media_leg_free(m, all[i]);
+	struct media_stats st = { 0 };
+	for (int tries = 0; tries < 50; tries++) {
+		usleep(20000);
+		media_stats(m, &st);
+		if (st.legs == 0)
+			break;
+	}
+	assert_int_equal(st.legs, 0);
+	media_free(m);
+	for (int i = 0; i < 3; i++)
+		close(fd[i]);
+}
+
 static void test_clips(void **state)
 {
 	(void)state;
@@ -1389,6 +1453,7 @@ int main(void)
 		cmocka_unit_test(test_quiet_timeout),
 		cmocka_unit_test(test_bridge_keeps_timestamps),
 		cmocka_unit_test(test_srtp_leg),
+		cmocka_unit_test(test_moves_between_threads),
 		cmocka_unit_test(test_relay_cut_through),
 		cmocka_unit_test(test_relay_rewrites_header),
 		cmocka_unit_test(test_relay_modes),
