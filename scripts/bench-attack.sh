@@ -298,10 +298,12 @@ run() { # MODE (quiet|attacked)
 	     > "$DIR/probe.out" 2>&1) &
 	ppid=$!
 	PIDS+=("$ppid")
-	local c0 c1 rss
+	local c0 c1 rss a0=0 a1=0 p
 	c0=$(ticks "$QPID")
+	for p in $spraypid $FPID; do a0=$((a0 + $(ticks "$p"))); done
 	sleep "$WINDOW"
 	c1=$(ticks "$QPID")
+	for p in $spraypid $FPID; do a1=$((a1 + $(ticks "$p"))); done
 	rss=$(rss_kib "$QPID")
 	wait "$spid" || true
 	wait "$gpid" || true
@@ -356,8 +358,8 @@ run() { # MODE (quiet|attacked)
 		           END {if (min == "") print "-"; else printf "%.2f", min}' "$DIR/dnd.log")
 		R_offers=${offers:-0} R_gap=$gap
 		local run_s=$(( lead - 2 + 2 + WINDOW ))
-		printf '         attack: %s | REGISTER flood %s refused as expected, %s not (accepted or unanswered) | DND phone: %s offers in ~%s s, smallest gap %s s (retry_rejected %s s)\n' \
-		       "$(cat "$DIR/spray.out")" "$fok" "$ffail" "$R_offers" "$run_s" "$gap" "$RETRY"
+		printf '         attack: %s | REGISTER flood %s refused as expected, %s not (accepted or unanswered) | DND phone: %s offers in ~%s s, smallest gap %s s (retry_rejected %s s) | sprayer + flood CPU %s%%\n' \
+		       "$(cat "$DIR/spray.out")" "$fok" "$ffail" "$R_offers" "$run_s" "$gap" "$RETRY" "$(pct $((a1 - a0)) "$WINDOW")"
 		printf '         refused by callqd (during the attack): rx_foreign %s, sip_refused %s, shut_out %s, guarded (403 while shut out) %s\n' \
 		       "$R_callq_media_rx_foreign_total" "$R_callq_sip_refused_total" "$R_callq_sip_shut_out_total" "$R_callq_sip_guarded_total"
 	fi
