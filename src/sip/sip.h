@@ -94,6 +94,13 @@ int sipua_acl_del(sipua_t *s, const char *cidr);
 struct gateways *sipua_gateways(sipua_t *s);
 /* Calls in progress (caller legs), for overload shedding and status. */
 unsigned sipua_active_calls(const sipua_t *s);
+/* Counts since start of what was refused to outsiders (for /metrics). */
+struct sipua_refusals {
+	uint64_t refused;   /* unauthenticated requests refused: bad credentials, ACL, caps */
+	uint64_t shut_out;  /* shut-outs started by the password guard (guard.h) */
+	uint64_t guarded;   /* requests answered 403 while their source was shut out */
+};
+void sipua_refusals(const sipua_t *s, struct sipua_refusals *out);
 
 /* The media legs of a bridged queue call; false if it is not bridged. */
 bool sipua_call_media(sipua_t *s, eng_id call, media_leg *caller, media_leg *agent);

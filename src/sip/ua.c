@@ -82,6 +82,7 @@ static void ua_refusal(struct sipua *s, enum ua_refusal_kind kind, const char *f
 {
 	eng_ms now = clock_mono_ms();
 	struct ua_refusals *r = &s->refusal[kind];
+	r->total++;
 	if (now - r->window >= UA_REFUSAL_WINDOW_MS) {
 		r->window = now;
 		r->lines = 0;
@@ -112,6 +113,7 @@ static bool ua_guarded(struct sipua *s, nua_t *nua, nua_handle_t *nh, const stru
 {
 	if (!guard_blocked(&s->guard, sa, ua_known(s, login), clock_mono_ms()))
 		return false;
+	s->guarded++;
 	nua_respond(nh, 403, "Too Many Failed Attempts", TAG_IF(with_this, NUTAG_WITH_THIS(nua)),
 	            TAG_END());
 	return true;
@@ -918,6 +920,13 @@ int sipua_acl_del(sipua_t *s, const char *cidr) { return acl_del(&s->acl, cidr);
 gateways_t *sipua_gateways(sipua_t *s) { return s->gw; }
 
 unsigned sipua_active_calls(const sipua_t *s) { return s->ncallers; }
+
+void sipua_refusals(const sipua_t *s, struct sipua_refusals *out)
+{
+	*out = (struct sipua_refusals){ .refused = s->refusal[UA_REFUSED].total,
+	                                .shut_out = s->refusal[UA_SHUT_OUT].total,
+	                                .guarded = s->guarded };
+}
 
 media_leg sipua_caller_media(sipua_t *s, eng_id call)
 {

@@ -132,7 +132,9 @@ struct sipua {
 	struct ua_refusals {
 		eng_ms window;
 		unsigned lines, dropped;
+		uint64_t total;          /* every one since start, for /metrics */
 	} refusal[UA_REFUSAL_KINDS];
+	uint64_t guarded;          /* requests answered 403 by the guard */
 	struct dialog *live;       /* every dialog not yet terminated */
 	uint32_t sdp_version;
 	bool shutting;

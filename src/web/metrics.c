@@ -266,6 +266,8 @@ static void metrics_process(struct jbuf *o, const struct metrics_process_view *p
 	metrics_one(o, "callq_media_legs", "gauge", "RTP legs of the media engine.", p->legs);
 	metrics_one(o, "callq_media_rx_packets_total", "counter", "RTP packets received.",
 	            p->rx_packets);
+	metrics_one(o, "callq_media_rx_foreign_total", "counter",
+	            "RTP packets dropped: from an address the leg does not talk to.", p->rx_foreign);
 	metrics_one(o, "callq_media_tx_packets_total", "counter", "RTP packets sent.", p->tx_packets);
 	metrics_one(o, "callq_media_tx_errors_total", "counter",
 	            "RTP packets the system refused to send (buffer full, destination unreachable).",
@@ -275,6 +277,12 @@ static void metrics_process(struct jbuf *o, const struct metrics_process_view *p
 	            "Media ticks that woke more than 1 ms after their deadline.", p->late_ticks);
 	metrics_one(o, "callq_media_skipped_ticks_total", "counter",
 	            "Media periods skipped because a tick overran.", p->skipped_ticks);
+	metrics_one(o, "callq_sip_refused_total", "counter",
+	            "Unauthenticated SIP requests refused (bad credentials, ACL, caps).", p->sip_refused);
+	metrics_one(o, "callq_sip_shut_out_total", "counter",
+	            "Password-guessing shut-outs started (a source and login blocked).", p->sip_shut_out);
+	metrics_one(o, "callq_sip_guarded_total", "counter",
+	            "SIP requests answered 403 while their source was shut out.", p->sip_guarded);
 	metrics_one(o, "callq_web_sessions", "gauge", "Logged-in browser sessions.", p->web_sessions);
 	metrics_one(o, "callq_web_event_streams", "gauge", "Open /api/events streams.",
 	            p->web_streams);
@@ -321,8 +329,12 @@ void metrics_render(const struct app *a, struct jbuf *out, unsigned sessions, un
 	}
 	struct media_stats ms;
 	media_stats(a->media, &ms);
+	struct sipua_refusals rf;
+	sipua_refusals(a->sip, &rf);
 	struct metrics_process_view p = { .calls = sipua_active_calls(a->sip), .legs = ms.legs,
 	                                  .rx_packets = ms.rx_packets, .tx_packets = ms.tx_packets,
+	                                  .rx_foreign = ms.rx_foreign, .sip_refused = rf.refused,
+	                                  .sip_shut_out = rf.shut_out, .sip_guarded = rf.guarded,
 	                                  .tx_errors = ms.tx_errors,
 	                                  .late_ticks = ms.late_ticks, .ticks = ms.ticks,
 	                                  .skipped_ticks = ms.skipped_ticks,

@@ -137,6 +137,8 @@ struct metrics_queue_view {
 struct metrics_process_view {
 	unsigned calls, legs;
 	uint64_t rx_packets, tx_packets, tx_errors, late_ticks, skipped_ticks, ticks;
+	uint64_t rx_foreign;                          /* RTP from strangers, dropped */
+	uint64_t sip_refused, sip_shut_out, sip_guarded;  /* sip.h's sipua_refusals */
 	unsigned web_sessions, web_streams;
 	uint64_t journal_dropped, queue_log_dropped;  /* records their full rings refused */
 };

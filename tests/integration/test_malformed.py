@@ -10,6 +10,7 @@ import random
 import re
 import socket
 import time
+import urllib.request
 
 from harness import HOST, TELEPHONE_EVENT, check, wait_for
 
@@ -460,11 +461,19 @@ def _digest(user, password, realm, nonce, uri, qop, method="REGISTER"):
             f'algorithm=MD5'), resp
 
 
+def _sip_counters(env):
+    """callq_sip_*_total from /metrics."""
+    with urllib.request.urlopen(f"http://{HOST}:{env.daemon.http_port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^callq_sip_(\w+)_total (\d+)$", text, re.M)}
+
+
 def test_register_brute_force(env):
     """10 REGISTERs for 1001 with a wrong password from one source: the first 5 are challenged and refused
     with 403 (the README promises 5 bad digests before the shut-out), then the source is shut out for 1 s
     (403 Too Many Failed Attempts, no challenge); the log says so and never holds the password or the
-    digest responses."""
+    digest responses; /metrics counts the refusals, the shut-out and the 403s while shut out."""
+    before = _sip_counters(env)
     raw = RawSip(env)
     password = f"Wr0ngPass-{_rand(6)}"
     uri = f"sip:{raw.server[0]}:{raw.server[1]}"
@@ -510,6 +519,13 @@ def test_register_brute_force(env):
     check(all(h[:2] == (403, None) and "Too Many" in h[2] for h in within),
           f"attempts within the 1 s shut-out were not refused at once: {shown}")
     check(all(h[0] in (401, 403) and h[1] in (403, None) for h in history), f"unexpected answers: {shown}")
+    after = _sip_counters(env)
+    grew = {k: after.get(k, 0) - before.get(k, 0) for k in ("refused", "shut_out", "guarded")}
+    bad_digests = sum(1 for h in history if h[0] == 401)
+    at_once = sum(1 for h in history if h[1] is None)
+    check(grew == {"refused": bad_digests, "shut_out": grew["shut_out"], "guarded": at_once}
+          and grew["shut_out"] >= 1,
+          f"/metrics: {grew} for {bad_digests} bad digests and {at_once} refused at once")
     # A password on the control socket, wrong too: refused, never logged.
     reply = env.ctl.run("auth", "1001", password)
     check(reply.status == "ERR", f"auth with a wrong password: {reply!r}")

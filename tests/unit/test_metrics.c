@@ -102,7 +102,8 @@ static void test_format(void **state)
 	qv.totals.cb_failed = 9;
 	for (size_t i = 0; i < METRICS_WAIT_BUCKETS; i++)
 		qv.wait_le[i] = i < 2 ? 1 : 4;
-	struct metrics_process_view p = { .calls = 5, .legs = 9, .late_ticks = 3 };
+	struct metrics_process_view p = { .calls = 5, .legs = 9, .late_ticks = 3, .rx_foreign = 11,
+	                                  .sip_refused = 12, .sip_shut_out = 13, .sip_guarded = 14 };
 	struct jbuf j;
 	jbuf_init(&j, 1 << 20);
 	metrics_format(&j, &qv, 1, &p);
@@ -128,6 +129,11 @@ static void test_format(void **state)
 		"callq_queue_wait_seconds_count{queue=\"sup\\\"port\"} 4\n",
 		"callq_calls_in_progress 5\n",
 		"callq_media_late_ticks_total 3\n",
+		"# TYPE callq_media_rx_foreign_total counter\n",
+		"callq_media_rx_foreign_total 11\n",
+		"callq_sip_refused_total 12\n",
+		"callq_sip_shut_out_total 13\n",
+		"callq_sip_guarded_total 14\n",
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
 		if (!strstr(j.buf, want[i]))
