@@ -18,6 +18,7 @@
 #include "app/app.h"
 #include "core/clock.h"
 #include "core/fsmode.h"
+#include "core/heap.h"
 #include "core/log.h"
 #include "ctl/events.h"
 #include "ctl/server.h"
@@ -322,6 +323,8 @@ static int start(struct app *a)
 		log_error("app", "cannot start the event loop: %s", strerror(errno));
 		return -1;
 	}
+	if (heap_janitor_start(HEAP_QUIET_MS, HEAP_LATE_MS) < 0)
+		log_warn("app", "no heap janitor thread: memory freed after bursts stays with callqd");
 	app_engine_done(a);
 	app_announce_start(a);
 	return 0;
@@ -347,6 +350,7 @@ static void stop(struct app *a)
 	if (a->announce)
 		su_timer_destroy(a->announce);
 	media_free(a->media);
+	heap_janitor_stop();
 	engine_free(a->engine);
 	store_close(a->store);
 	idmap_free(&a->recordings);

@@ -32,6 +32,7 @@
  */
 #include "media/media_int.h"
 
+#include "core/heap.h"
 #include "core/log.h"
 #include "media/g711.h"
 #include "media/srtp.h"
@@ -300,7 +301,7 @@ void leg_destroy(struct media *m, struct leg *l)
 	m->port_busy[(l->port - m->port_min) / 2] = 0;
 	pthread_mutex_unlock(&m->lock);
 	atomic_fetch_sub(&m->bound, 1);
-	atomic_fetch_add(&m->trim, 1);
+	heap_note(1);                        /* a burst of calls ending: heap.h */
 	free(l);
 }
 

@@ -1,12 +1,12 @@
 /* media.c — the API of media.h on the caller's side: legs are validated and
  * turned into commands under m->lock, queued for the media thread the leg is
  * bound for; that thread applies them at the start of its next tick
- * (media_apply_commands). A new leg goes to the thread with the fewest legs;
+ * (media_apply_commands). A new leg goes to the thread of the leg it will be
+ * bridged to (media_leg_new_near), else to the thread with the fewest legs;
  * bridging or spying on legs of two threads moves the other leg to the
  * caller's thread first (media_move), so a bridge lives on one thread. Events
  * travel the other way through a ring guarded by the same lock, with an
- * eventfd that is readable exactly while the ring is not empty. A janitor
- * thread gives freed memory back to the system once legs stop ending.
+ * eventfd that is readable exactly while the ring is not empty.
  */
 #include "media/media_int.h"
 
@@ -14,7 +14,6 @@
 #include "media/srtp.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <ortp/ortp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,8 +25,6 @@
 #include <unistd.h>
 
 #define MEDIA_EPOLL_EVENTS 256           /* as tick.c takes them */
-#define MEDIA_TRIM_QUIET_S 2             /* seconds without a leg ending before a trim */
-#define MEDIA_TRIM_ANYWAY  4096          /* legs ended: trim even while calls go on */
 
 static struct slot *media_slot(struct media *m, media_leg id)
 {
@@ -232,12 +229,10 @@ media_t *media_new(const struct media_conf *conf, char *err, size_t errlen)
 	for (unsigned i = 0; i < MEDIA_MAX_THREADS; i++)
 		m->th[i].epfd = m->th[i].timerfd = -1;
 	pthread_mutex_init(&m->lock, NULL);
-	pthread_cond_init(&m->janitor_wake, NULL);
 	atomic_init(&m->stop, false);
 	atomic_init(&m->next_record, 0);
 	atomic_init(&m->bound, 0);
 	atomic_init(&m->port_log_s, 0);
-	atomic_init(&m->trim, 0);
 	ortp_init();
 	ortp_set_log_handler(media_ortp_log);
 	if (media_setup(m, conf, err, errlen) < 0) {
@@ -245,33 +240,6 @@ media_t *media_new(const struct media_conf *conf, char *err, size_t errlen)
 		return NULL;
 	}
 	return m;
-}
-
-/* Once legs have stopped ending for a while (or very many ended), hands
- * the freed heap back to the system: a burst of calls must not leave callqd
- * at its peak. Off the media threads, which never wait on it. */
-static void *media_janitor(void *arg)
-{
-	struct media *m = arg;
-	unsigned pending = 0, quiet = 0;
-	pthread_mutex_lock(&m->lock);
-	while (!atomic_load(&m->stop)) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
-		pthread_cond_timedwait(&m->janitor_wake, &m->lock, &ts);
-		unsigned freed = atomic_exchange(&m->trim, 0);
-		pending += freed;
-		quiet = freed ? 0 : quiet + 1;
-		if (pending && (quiet >= MEDIA_TRIM_QUIET_S || pending >= MEDIA_TRIM_ANYWAY)) {
-			pthread_mutex_unlock(&m->lock);
-			malloc_trim(0);
-			pthread_mutex_lock(&m->lock);
-			pending = 0;
-		}
-	}
-	pthread_mutex_unlock(&m->lock);
-	return NULL;
 }
 
 int media_start(media_t *m)
@@ -290,8 +258,6 @@ int media_start(media_t *m)
 		pthread_setname_np(t->thread, name);
 		m->nstarted++;
 	}
-	if (pthread_create(&m->janitor, NULL, media_janitor, m) == 0)
-		m->janitor_started = true;
 	return 0;
 }
 
@@ -321,12 +287,6 @@ void media_free(media_t *m)
 	atomic_store(&m->stop, true);
 	for (unsigned i = 0; i < m->nstarted; i++)
 		pthread_join(m->th[i].thread, NULL);
-	if (m->janitor_started) {
-		pthread_mutex_lock(&m->lock);
-		pthread_cond_broadcast(&m->janitor_wake);
-		pthread_mutex_unlock(&m->lock);
-		pthread_join(m->janitor, NULL);
-	}
 	if (m->nthreads)
 		media_drain(m);                /* adopts legs created but never seen by a thread */
 	for (unsigned i = 0; i < m->nthreads; i++)
@@ -339,7 +299,6 @@ void media_free(media_t *m)
 		close(m->evfd);
 	free(m->ip);
 	free(m->media_dir);
-	pthread_cond_destroy(&m->janitor_wake);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 	ortp_exit();

@@ -221,10 +221,6 @@ struct media {
 	atomic_uint next_record;
 	int evfd;
 	atomic_bool stop;
-	atomic_uint trim;                  /* legs freed since the janitor last looked */
-	pthread_t janitor;
-	bool janitor_started;
-	pthread_cond_t janitor_wake;       /* with m->lock: shutdown */
 	unsigned nstarted;                 /* media threads running */
 	uint64_t events_dropped;           /* under lock */
 

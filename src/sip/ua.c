@@ -20,6 +20,7 @@
 #include <sofia-sip/url.h>
 
 #include "core/clock.h"
+#include "core/heap.h"
 #include "core/log.h"
 #include "sip/tlsdir.h"
 #include "sip/info.h"
@@ -83,6 +84,7 @@ static void ua_refusal(struct sipua *s, enum ua_refusal_kind kind, const char *f
 	eng_ms now = clock_mono_ms();
 	struct ua_refusals *r = &s->refusal[kind];
 	r->total++;
+	heap_note(1);                        /* a flood's transactions: heap.h */
 	if (now - r->window >= UA_REFUSAL_WINDOW_MS) {
 		r->window = now;
 		r->lines = 0;
