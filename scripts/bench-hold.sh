@@ -6,6 +6,7 @@
 # measures every stream's inter-arrival deviation from 20 ms on kernel
 # timestamps. Prints per N: streams heard, packets/s, p50/p99/max deviation,
 # callqd's CPU over the measuring window (100% = one core), and its RSS.
+# MEDIA_THREADS sets callqd's media_threads (default: callqd's own).
 # A benchmark, not a test: it prints figures and fails only if it cannot run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +35,7 @@ if [ ! -x "$SINK" ]; then           # not built by `make bench`: it is self-cont
 fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 for n in "${COUNTS[@]}"; do
-	[ $((10000 + 6 * n + 204)) -lt 32768 ] || { echo "bench-hold: N=$n needs more ports than 10000-32767" >&2; exit 1; }
+	[ $((10000 + 12 * n / 5 + 2 * n + 204)) -lt 32768 ] || { echo "bench-hold: N=$n needs more ports than 10000-32767" >&2; exit 1; }
 done
 
 free_port() {
@@ -110,7 +111,7 @@ run_one() {
 	# Fixed ranges stay under the ephemeral ports (32768 up) that free_port
 	# and sipp's own sockets take: callqd's RTP first, the sink's above it.
 	local n=$1 dir=$TMP/n$1 sip mp rtp_min=10000
-	local rtp_max=$((rtp_min + 4 * n + 200))
+	local rtp_max=$((rtp_min + 12 * n / 5 + 200))   # 1.2 even ports per leg: room for random draws
 	local sink_base=$((rtp_max + 2))
 	mkdir -p "$dir"
 	sip=$(free_port)
@@ -132,6 +133,7 @@ max_calls    = $((n + 100))
 # the load generator stands for one trunk: one source address
 max_calls_per_source = 0
 CONF
+	[ -z "${MEDIA_THREADS:-}" ] || echo "media_threads = $MEDIA_THREADS" >> "$dir/callq.conf"
 	{ echo SEQUENTIAL; for ((i = 0; i < n; i++)); do echo "$((sink_base + 2 * i))"; done; } > "$dir/ports.csv"
 	local ramp=$(( (n + RATE - 1) / RATE ))
 	local hold_ms=$(( (ramp + WARMUP + WINDOW + 4) * 1000 ))
