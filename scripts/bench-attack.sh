@@ -95,40 +95,11 @@ RTP_MIN=${RTP_MIN:-10000}
 RTP_MAX=$((RTP_MIN + 4 * (HELD + 2 * BRIDGED + PROBE_RATE * 4) + 400))
 SINK_BASE=$((RTP_MAX + 2))
 [ $((SINK_BASE + 2 * HELD)) -lt 32768 ] || { echo "bench-attack: HELD/BRIDGED need more ports than $RTP_MIN-32767" >&2; exit 1; }
-TMP=$(mktemp -d /tmp/callq-attack-XXXXXX)
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	PIDS=()
-}
-trap 'cleanup; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
+. scripts/bench-lib.sh
+bench_tmp attack
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-media_port() { # a port free with port+2 (sipp's -mp binds audio there and video at +2)
-	python3 -c '
-import socket
-def ok(p):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try: s.bind(("127.0.0.1", p)); return True
-        except OSError: return False
-for _ in range(100):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]
-    if p + 2 < 65536 and ok(p + 2): print(p); break'
-}
-hz=$(getconf CLK_TCK)
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-pct() { awk -v d="$1" -v hz="$hz" -v w="$2" 'BEGIN {printf "%.0f", 100 * d / hz / w}'; }
 pick() { [ $(( ($1 + 1) * $2 / 100 )) -gt $(( $1 * $2 / 100 )) ]; }
-csv_field() { # FILE NAME: the last row's value of column NAME in a sipp stat CSV
-	[ -f "$1" ] || { echo 0; return; }
-	awk -F';' -v n="$2" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == n) c = i; next} {v = $c} END {print v + 0}' "$1"
-}
 metric() { # FILE NAME: a process counter from a /metrics snapshot
 	awk -v n="$2" '$1 == n {print $2; f = 1} END {if (!f) print 0}' "$1"
 }

@@ -59,33 +59,10 @@ if [ -n "$PEER" ] && [ ! -x "$PEER/sbin/asterisk" ]; then
 	echo "bench-bridge: PEER=$PEER has no sbin/asterisk" >&2
 	exit 1
 fi
-TMP=$(mktemp -d /tmp/callq-bridge-XXXXXX)
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	PIDS=()
-}
-trap 'cleanup; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
+. scripts/bench-lib.sh
+bench_tmp bridge
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-media_port() { # a port free with port+2 (sipp's -mp binds audio there and video at +2)
-	python3 -c '
-import socket
-def ok(p):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try: s.bind(("127.0.0.1", p)); return True
-        except OSError: return False
-for _ in range(100):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]
-    if p + 2 < 65536 and ok(p + 2): print(p); break'
-}
-hz=$(getconf CLK_TCK)
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 sys_ticks() { awk '{print $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 media_ticks() { # callqd's media threads (named media0, media1, ...)
 	local t=0 d
@@ -94,9 +71,6 @@ media_ticks() { # callqd's media threads (named media0, media1, ...)
 	done
 	echo "$t"
 }
-rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-hwm_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-pct() { awk -v d="$1" -v hz="$hz" -v w="$2" 'BEGIN {printf "%.0f", 100 * d / hz / w}'; }
 # pick I PERCENT: whether item I is among the first PERCENT of every hundred, spread evenly
 pick() { [ $(( ($1 + 1) * $2 / 100 )) -gt $(( $1 * $2 / 100 )) ]; }
 
@@ -249,9 +223,6 @@ callers() { # DIR GEN_PORT COUNT RATE: sipp callers in the background, PID in CP
 	PIDS+=("$CPID")
 }
 
-csv_field() { # FILE NAME: the last row's value of column NAME in a sipp stat CSV
-	awk -F';' -v n="$2" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == n) c = i; next} {v = $c} END {print v + 0}' "$1"
-}
 
 run_talking() { # N
 	local n=$1 dir=$TMP/n$1 gport

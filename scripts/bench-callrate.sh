@@ -51,36 +51,14 @@ OVERLOAD=${OVERLOAD:-$((3 * TOP))}
 
 [ -x "$CALLQD" ] || { echo "bench-callrate: $CALLQD missing (make all)" >&2; exit 1; }
 command -v sipp >/dev/null || { echo "bench-callrate: sipp missing (scripts/deps.sh)" >&2; exit 1; }
-TMP=$(mktemp -d /tmp/callq-callrate-XXXXXX)
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	PIDS=()
-}
-trap 'cleanup; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
+. scripts/bench-lib.sh
+bench_tmp callrate
 if [ ! -x "$DRAIN" ]; then          # not built by `make bench`: it is self-contained
 	cc -std=gnu11 -O2 -D_GNU_SOURCE -o "$TMP/udp_drain" tests/bench/udp_drain.c
 	DRAIN=$TMP/udp_drain
 fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-# a port free with port+2 (sipp's -mp binds audio there and video at +2)
-media_port() {
-	python3 -c '
-import socket
-def ok(p):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try: s.bind(("127.0.0.1", p)); return True
-        except OSError: return False
-for _ in range(100):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]
-    if p + 2 < 65536 and ok(p + 2): print(p); break'
-}
 ctl() { "$CTL" -s "$TMP/callq.sock" "$@"; }
 # RTP legs alive in callqd's media engine, given 10 s to reach 0 (a leg may
 # wait for its last SIP transaction); legs outliving their calls show here
@@ -94,15 +72,12 @@ media_legs() {
 	echo "$n"
 }
 kv() { sed -nE "s/(^|.*[[:space:]])$1=([^[:space:]]*).*/\\2/p" | head -1; }   # kv KEY < row
-hz=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 thread_ticks() { # main thread, all threads
 	local main all=0 t
 	main=$(awk '{print $14 + $15}' "/proc/$1/task/$1/stat")
 	for t in /proc/"$1"/task/*/stat; do all=$((all + $(awk '{print $14 + $15}' "$t" 2>/dev/null || echo 0))); done
 	echo "$main $all"
 }
-rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 sipp_ticks() { # CPU of every sipp of this run (callers and agent phones)
 	local t=0 p
 	for p in $(pgrep -x sipp); do
@@ -111,7 +86,6 @@ sipp_ticks() { # CPU of every sipp of this run (callers and agent phones)
 	done
 	echo "$t"
 }
-pct() { awk -v d="$1" -v hz="$hz" -v w="$2" 'BEGIN {printf "%.0f", 100 * d / hz / w}'; }
 
 # ---- callqd, agents, phones
 SIP=$(free_port)
@@ -195,9 +169,6 @@ agent_answered() { # calls the agent phones completed so far
 		[ -f "$TMP/uas$u.csv" ] && t=$((t + $(csv_field "$TMP/uas$u.csv" 'SuccessfulCall(C)')))
 	done
 	echo "$t"
-}
-csv_field() {
-	awk -F';' -v n="$2" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == n) c = i; next} {v = $c} END {print v + 0}' "$1"
 }
 printf '%-8s %4s %6s %6s %5s %5s %7s %6s %6s %5s %5s %8s %9s %9s %7s %s\n' step cps placed done fail shed handled missed \
        p50ms p99ms maxms peakcalls "cqCPU%" "main/oth%" RSSMiB "left(calls/wait/busy/notidle/legs)"

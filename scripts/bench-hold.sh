@@ -21,14 +21,8 @@ COUNTS=("$@")
 
 [ -x "$CALLQD" ] || { echo "bench-hold: $CALLQD missing (make all)" >&2; exit 1; }
 command -v sipp >/dev/null || { echo "bench-hold: sipp missing (scripts/deps.sh)" >&2; exit 1; }
-TMP=$(mktemp -d /tmp/callq-bench-XXXXXX)
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	PIDS=()
-}
-trap 'cleanup; rm -rf "$TMP"' EXIT
+. scripts/bench-lib.sh
+bench_tmp hold
 if [ ! -x "$SINK" ]; then           # not built by `make bench`: it is self-contained
 	cc -std=gnu11 -O2 -D_GNU_SOURCE -o "$TMP/rtp_sink" tests/bench/rtp_sink.c
 	SINK=$TMP/rtp_sink
@@ -38,9 +32,6 @@ for n in "${COUNTS[@]}"; do
 	[ $((10000 + 12 * n / 5 + 2 * n + 204)) -lt 32768 ] || { echo "bench-hold: N=$n needs more ports than 10000-32767" >&2; exit 1; }
 done
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 cat > "$TMP/caller.xml" <<'XML'
 <?xml version="1.0" encoding="ISO-8859-1" ?>
@@ -104,8 +95,6 @@ cat > "$TMP/caller.xml" <<'XML'
 </scenario>
 XML
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
 run_one() {
 	# Fixed ranges stay under the ephemeral ports (32768 up) that free_port
@@ -158,9 +147,9 @@ CONF
 
 	sleep $((ramp + WARMUP))
 	local c0 c1 rss
-	c0=$(cpu_ticks "$qpid")
+	c0=$(ticks "$qpid")
 	sleep "$WINDOW"
-	c1=$(cpu_ticks "$qpid")
+	c1=$(ticks "$qpid")
 	rss=$(rss_kib "$qpid")
 	wait "$spid" || true
 	local hz; hz=$(getconf CLK_TCK)

@@ -25,6 +25,7 @@
 #include "media/media.h"
 #include "media/mix.h"
 #include "media/record.h"
+#include "media/srtp.h"
 
 #include <netinet/in.h>
 #include <pthread.h>
@@ -205,7 +206,7 @@ struct mthread {
 	struct media_stats run;
 	struct epoll_event *epev;
 	uint8_t rx[MEDIA_PKT_MAX];          /* the packet being read */
-	uint8_t tx[MEDIA_PKT_MAX];          /* the packet being written (room for an SRTP tag) */
+	uint8_t tx[MEDIA_PKT_MAX + MSRTP_TRAILER];   /* the packet being written, room for an SRTP tag */
 	int64_t now_ns, deadline_ns;
 	unsigned steps;                    /* periods since the previous tick: 1 unless late */
 };
