@@ -299,10 +299,11 @@ class RtpPort:
         return wait_for(lambda: len(self.received()) >= count and self.received(),
                         timeout, f"{count} {what} on port {self.port}")
 
-    def peer(self):
-        """callqd's address for this leg: where its packets come from."""
-        packets = self.received()
-        check(packets, f"no RTP received on port {self.port}, cannot tell callqd's address")
+    def peer(self, timeout=2):
+        """callqd's address for this leg: where its packets come from. A leg just answered may not have
+        had its first packet yet (callq sends at its next 20 ms tick): waits for one."""
+        packets = wait_for(self.received, timeout,
+                           f"RTP on port {self.port}, to tell callqd's address", interval=0.02)
         return packets[-1].source
 
     def send_tone(self, dest, pt, count=50):
