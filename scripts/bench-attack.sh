@@ -111,26 +111,8 @@ HTTP=   # its HTTP port (/metrics)
 QPID=
 
 start_callqd() {
-	cat > "$DIR/callq.conf" <<CONF
-sip_listen   = 127.0.0.1
-sip_port     = $SIP
-rtp_ip       = 127.0.0.1
-rtp_port_min = $RTP_MIN
-rtp_port_max = $RTP_MAX
-http_listen  = 127.0.0.1
-http_port    = $HTTP
-db           = $DIR/callq.db
-control      = $DIR/callq.sock
-recordings   = $DIR/recordings
-media        = $ROOT/media
-log_level    = warn
-seed_demo    = yes
-rtp_timeout  = 0
-max_calls    = $((HELD + BRIDGED + PROBE_RATE * 4 + 100))
-# the load generator stands for one trunk: one source address
-max_calls_per_source = 0
-media_threads = ${MEDIA_THREADS:-$(nproc)}
-CONF
+	bench_conf "$DIR" "$SIP" "$RTP_MIN" "$RTP_MAX" $((HELD + BRIDGED + PROBE_RATE * 4 + 100)) \
+		"http_port=$HTTP" "media_threads=${MEDIA_THREADS:-$(nproc)}"
 	mkdir -p "$DIR/recordings"
 	"$CALLQD" -c "$DIR/callq.conf" > "$DIR/callqd.log" 2>&1 &
 	QPID=$!

@@ -83,24 +83,7 @@ start_callqd() { # DIR MAX_CALLS
 	local dir=$1 max=$2 rtp_min=2000
 	local rtp_max=$((rtp_min + 4 * max + 400))
 	[ "$rtp_max" -lt 32000 ] || { echo "bench-bridge: $max calls need more RTP ports than 2000-32000" >&2; exit 1; }
-	cat > "$dir/callq.conf" <<CONF
-sip_listen   = 127.0.0.1
-sip_port     = $SIP
-rtp_ip       = 127.0.0.1
-rtp_port_min = $rtp_min
-rtp_port_max = $rtp_max
-db           = $dir/callq.db
-control      = $dir/callq.sock
-recordings   = $dir/recordings
-media        = $ROOT/media
-log_level    = warn
-seed_demo    = yes
-rtp_timeout  = 0
-max_calls    = $max
-# the load generator stands for one trunk: one source address
-max_calls_per_source = 0
-media_threads = ${MEDIA_THREADS:-$(nproc)}
-CONF
+	bench_conf "$dir" "$SIP" "$rtp_min" "$rtp_max" "$max" "media_threads=${MEDIA_THREADS:-$(nproc)}"
 	mkdir -p "$dir/recordings"
 	"$CALLQD" -c "$dir/callq.conf" > "$dir/callqd.log" 2>&1 &
 	SPID=$!

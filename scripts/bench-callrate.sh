@@ -96,25 +96,7 @@ RTP_MIN=2000
 RTP_MAX=$((RTP_MIN + 4 * MAX_CALLS + 400))
 [ "$RTP_MAX" -lt 10000 ] || { RTP_MIN=10000; RTP_MAX=$((RTP_MIN + 4 * MAX_CALLS + 400)); }
 [ "$RTP_MAX" -lt 32000 ] || { echo "bench-callrate: MAX_CALLS=$MAX_CALLS needs more RTP ports than 2000-32000" >&2; exit 1; }
-cat > "$TMP/callq.conf" <<CONF
-sip_listen   = 127.0.0.1
-sip_port     = $SIP
-rtp_ip       = 127.0.0.1
-rtp_port_min = $RTP_MIN
-rtp_port_max = $RTP_MAX
-db           = $TMP/callq.db
-control      = $TMP/callq.sock
-recordings   = $TMP/recordings
-media        = $ROOT/media
-log_level    = warn
-seed_demo    = yes
-rtp_timeout  = 0
-max_calls    = $MAX_CALLS
-http_port    = $HTTP
-# the load generator stands for one trunk: one source address
-max_calls_per_source = 0
-CONF
-[ -z "${MEDIA_THREADS:-}" ] || echo "media_threads = $MEDIA_THREADS" >> "$TMP/callq.conf"
+bench_conf "$TMP" "$SIP" "$RTP_MIN" "$RTP_MAX" "$MAX_CALLS" "http_port=$HTTP" ${MEDIA_THREADS:+"media_threads=$MEDIA_THREADS"}
 "$CALLQD" -c "$TMP/callq.conf" > "$TMP/callqd.log" 2>&1 &
 QPID=$!
 PIDS+=("$QPID")

@@ -105,24 +105,7 @@ run_one() {
 	mkdir -p "$dir"
 	sip=$(free_port)
 	mp=$(free_port)
-	cat > "$dir/callq.conf" <<CONF
-sip_listen   = 127.0.0.1
-sip_port     = $sip
-rtp_ip       = 127.0.0.1
-rtp_port_min = $rtp_min
-rtp_port_max = $rtp_max
-db           = $dir/callq.db
-control      = $dir/callq.sock
-recordings   = $dir/recordings
-media        = $ROOT/media
-log_level    = warn
-seed_demo    = yes
-rtp_timeout  = 0
-max_calls    = $((n + 100))
-# the load generator stands for one trunk: one source address
-max_calls_per_source = 0
-CONF
-	[ -z "${MEDIA_THREADS:-}" ] || echo "media_threads = $MEDIA_THREADS" >> "$dir/callq.conf"
+	bench_conf "$dir" "$sip" "$rtp_min" "$rtp_max" $((n + 100)) ${MEDIA_THREADS:+"media_threads=$MEDIA_THREADS"}
 	{ echo SEQUENTIAL; for ((i = 0; i < n; i++)); do echo "$((sink_base + 2 * i))"; done; } > "$dir/ports.csv"
 	local ramp=$(( (n + RATE - 1) / RATE ))
 	local hold_ms=$(( (ramp + WARMUP + WINDOW + 4) * 1000 ))

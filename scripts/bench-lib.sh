@@ -5,7 +5,9 @@
 # free_port, media_port: free loopback UDP ports; ticks, rss_kib, hwm_kib:
 # a process's CPU ticks (user + system) and memory; pct TICKS SECONDS: CPU in
 # percent of one core; csv_field FILE NAME: the last value of a sipp stat CSV
-# column.
+# column; bench_conf DIR SIP_PORT RTP_MIN RTP_MAX MAX_CALLS [KEY=VALUE...]:
+# DIR/callq.conf for a private callqd (demo data, no RTP timeout, no
+# per-source cap), then each KEY=VALUE as a line.
 
 PIDS=()
 cleanup() {
@@ -43,4 +45,27 @@ pct() { awk -v d="$1" -v hz="$hz" -v w="$2" 'BEGIN {printf "%.0f", 100 * d / hz 
 csv_field() {
 	[ -f "$1" ] || { echo 0; return; }
 	awk -F';' -v n="$2" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == n) c = i; next} {v = $c} END {print v + 0}' "$1"
+}
+
+bench_conf() {
+	local dir=$1 kv
+	cat > "$dir/callq.conf" <<CONF
+sip_listen   = 127.0.0.1
+sip_port     = $2
+rtp_ip       = 127.0.0.1
+rtp_port_min = $3
+rtp_port_max = $4
+db           = $dir/callq.db
+control      = $dir/callq.sock
+recordings   = $dir/recordings
+media        = $ROOT/media
+log_level    = warn
+seed_demo    = yes
+rtp_timeout  = 0
+max_calls    = $5
+# the load generator stands for one trunk: one source address
+max_calls_per_source = 0
+CONF
+	shift 5
+	for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}" >> "$dir/callq.conf"; done
 }
