@@ -26,12 +26,21 @@
 
 #define MEDIA_EPOLL_EVENTS 256           /* as tick.c takes them */
 
-static struct slot *media_slot(struct media *m, media_leg id)
+/* The slot of leg id while the leg exists (live, or freed but not yet
+ * destroyed by its thread); under m->lock. */
+static struct slot *media_slot_held(struct media *m, media_leg id)
 {
 	unsigned idx = (id & 0xFFFF) - 1;
-	if (!id || idx >= m->nslots || m->slots[idx].state != SLOT_LIVE || m->slots[idx].id != id)
+	if (!id || idx >= m->nslots || m->slots[idx].state == SLOT_FREE || m->slots[idx].id != id)
 		return NULL;
 	return &m->slots[idx];
+}
+
+/* The slot of a live leg (not freed); under m->lock. */
+static struct slot *media_slot(struct media *m, media_leg id)
+{
+	struct slot *s = media_slot_held(m, id);
+	return s && s->state == SLOT_LIVE ? s : NULL;
 }
 
 /* Room for `more` commands in v; -1 if it cannot grow. */
@@ -765,12 +774,11 @@ static void media_apply(struct mthread *t, const struct cmd *c)
 static bool media_coming(struct mthread *t, media_leg id)
 {
 	struct media *m = t->m;
-	unsigned idx = (id & 0xFFFF) - 1;
-	if (!id || idx >= m->nslots || media_leg_of(t, id))
+	if (media_leg_of(t, id))
 		return false;
 	pthread_mutex_lock(&m->lock);
-	const struct slot *s = &m->slots[idx];
-	bool coming = s->state != SLOT_FREE && s->id == id && s->coming[t->idx];
+	const struct slot *s = media_slot_held(m, id);
+	bool coming = s && s->coming[t->idx];
 	pthread_mutex_unlock(&m->lock);
 	return coming;
 }
